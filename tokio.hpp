@@ -1374,6 +1374,9 @@ class Outcome<void> {
 // Composite awaitables (select, join, task-local scopes, unconstrained) are leaves whose
 // poll drives several child chains, each with its own PollSlot.
 
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <concepts>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <coroutine> (already above) */
 /* #include <cstdint> (already above) */
 /* #include <type_traits> (already above) */
@@ -1562,6 +1565,26 @@ template <class Ready>
 TOKIO_ALWAYS_INLINE bool coop_try(Ready&& ready) noexcept(noexcept(ready())) {
   int32_t& b = tls.budget;
   if (b == 0 || !ready()) return false;
+  if (b > 0) --b;
+  return true;
+}
+
+// What a poll-level composition (a stream's poll_next, the codec drivers) is called with
+// when it is only asked, for a leaf's try_poll (see Leaf): it polls its inner leaves
+// through their try_poll and registers nothing. The compositions that can be asked take
+// their context as a template parameter, task::Context or TryContext, and are constrained
+// on their inner parts being askable (an inner part without try_poll cannot be asked
+// exactly, and an inexact "not ready" could change which select branch wins).
+struct TryContext {};
+
+template <class Cx>
+concept PollContext = std::same_as<Cx, task::Context> || std::same_as<Cx, TryContext>;
+
+// coop_poll_proceed for a composition's own items (stream::iter): asked, it takes a unit
+// only when there is budget, as coop_try.
+inline bool coop_poll_proceed(TryContext&) noexcept {
+  int32_t& b = tls.budget;
+  if (b == 0) return false;
   if (b > 0) --b;
   return true;
 }
@@ -2500,9 +2523,7 @@ TOKIO_SYSTEM_HEADERS_END
 // frame around it (make_branch picks the kind). A select loop over two such operands costs
 // no allocation and no coroutine resume per iteration.
 
-TOKIO_SYSTEM_HEADERS_BEGIN
-#include <concepts>
-TOKIO_SYSTEM_HEADERS_END
+/* #include <concepts> (already above) */
 /* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
 /* #include <memory> (already above) */
@@ -8631,6 +8652,12 @@ class ChildOp {
     }
   }
 
+  // A leaf child that can be asked without registering (Leaf's try_poll).
+  static constexpr bool kTries = kIsLeaf && requires(A & a) {
+    { a.try_poll() } -> std::same_as<bool>;
+  };
+  bool try_poll() noexcept requires kTries { return s_.try_poll(); }
+
   Value take() {
     struct Reset {
       ChildOp* c;
@@ -8652,6 +8679,20 @@ class ChildOp {
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
 #endif
+
+// Polls a live child with the caller's context: task::Context polls it (registering), a
+// TryContext asks it (ChildPolls says when that is possible).
+template <class A>
+bool poll_child(ChildOp<A>& op, task::Context& cx) {
+  return op.poll(cx);
+}
+template <class A>
+bool poll_child(ChildOp<A>& op, TryContext&) noexcept requires ChildOp<A>::kTries {
+  return op.try_poll();
+}
+template <class A, class Cx>
+concept ChildPolls = std::same_as<Cx, task::Context> ||
+    (std::same_as<Cx, TryContext>&& ChildOp<A>::kTries);
 
 // The leaf of an adaptor operation. S is the operation's state with
 // `Poll<Out> poll(task::Context&)`; an exception escaping it (a coroutine operand that
@@ -20398,6 +20439,16 @@ inline OpenOptions File::options() { return OpenOptions(); }
 // been cancelled: harmless for cancel-safe sources, but move a stream before its first
 // next() or between items if in doubt (Rust needs Pin for the same reason).
 //
+// Asked without registering: a stream whose poll_next also takes a detail::TryContext
+// (core/detail/poll.hpp) in place of the task::Context gives its next() a try_poll, so
+// `select(stream.next(), rx.recv())` asks it first and registers it only when no branch is
+// ready, as it does for a channel's recv(). Such a poll_next is a template over the context
+// (task::Context or TryContext), constrained on its inner parts being askable, and passes
+// its context down to them (detail::Upstream::poll, detail::poll_child). The wrappers, the
+// item-by-item combinators, chain/merge/zip, iter/once/empty/pending and FramedRead/Framed
+// can be asked whenever what they wrap can (a channel, a socket, a pipe...); a stream of
+// another kind is polled as before.
+//
 // A stream is used by one task at a time; next() must not be called again while a
 // previous next() of the same stream is still being awaited.
 
@@ -20461,6 +20512,20 @@ class PollStream {
         return true;
       }
     }
+    // Leaf's try_poll, for the streams that can be asked (see the top of this file).
+    bool try_poll() noexcept requires
+        requires(Derived& d, tokio::detail::TryContext& c, std::optional<T>& o) {
+      { d.poll_next(c, o) } -> std::same_as<bool>;
+    }
+    {
+      try {
+        tokio::detail::TryContext ask;
+        return s_->poll_next(ask, out_);
+      } catch (...) {
+        err_ = std::current_exception();
+        return true;
+      }
+    }
     std::optional<T> await_resume() {
       if (err_) std::rethrow_exception(std::exchange(err_, nullptr));
       return std::move(out_);
@@ -20499,6 +20564,14 @@ inline constexpr bool is_stream_arg_v = stream::Stream<std::remove_cvref_t<F>>;
 template <class S>
 concept PollNextStream = stream::Stream<S> &&
     requires(S& s, task::Context& cx, std::optional<stream::item_t<S>>& out) {
+  { s.poll_next(cx, out) } -> std::same_as<bool>;
+};
+
+// A poll-level stream that can be polled with Cx (task::Context always; TryContext when it
+// can be asked).
+template <class S, class Cx>
+concept PollsNextWith = PollNextStream<S> && PollContext<Cx> &&
+    requires(S& s, Cx& cx, std::optional<stream::item_t<S>>& out) {
   { s.poll_next(cx, out) } -> std::same_as<bool>;
 };
 
@@ -20565,11 +20638,17 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 // not-ready is given back (poll_leaf_restoring, core/detail/poll.hpp), so a StreamMap or a
 // merge over many idle streams spends nothing on them (mini_redis with 128 subscriptions
 // used to run its connection task out of budget in one poll, every poll).
+// Asked (TryContext), an inner stream's leaves take budget only when ready (coop_try):
+// nothing to give back.
 template <class S, bool = PollNextStream<S>>
 class StreamPoller {
  public:
   bool poll(S& s, task::Context& cx, std::optional<stream::item_t<S>>& out) {
     return poll_leaf_restoring(tls, [&] { return s.poll_next(cx, out); });
+  }
+  bool poll(S& s, TryContext& cx,
+            std::optional<stream::item_t<S>>& out) requires PollsNextWith<S, TryContext> {
+    return s.poll_next(cx, out);
   }
   void reset() noexcept {}
 };
@@ -20611,7 +20690,11 @@ class Upstream {
   ~Upstream() { p_.reset(); }
 
   // S::poll_next semantics: false = pending; true = `out` holds an item or stays empty.
-  bool poll(task::Context& cx, std::optional<Item>& out) { return p_.poll(s_, cx, out); }
+  // Cx: task::Context, or TryContext when S can be asked (UpstreamPolls).
+  template <PollContext Cx>
+  bool poll(Cx& cx, std::optional<Item>& out) {
+    return p_.poll(s_, cx, out);
+  }
   // Cancels an in-flight next() (nothing to do for poll-level streams).
   void cancel() noexcept { p_.reset(); }
 
@@ -20626,6 +20709,11 @@ class Upstream {
   S s_;
   [[no_unique_address]] StreamPoller<S> p_;
 };
+
+// What a combinator over S may be polled with: task::Context, and TryContext when S can be
+// asked (a poll-level stream whose poll_next takes one).
+template <class S, class Cx>
+concept UpstreamPolls = std::same_as<Cx, task::Context> || PollsNextWith<S, Cx>;
 
 // Combinators take their stream by value: an lvalue that cannot be copied gets this hint.
 template <class S>
@@ -20726,7 +20814,8 @@ class Iter : public PollStream<Iter<R>, typename tokio::detail::stream_iter_item
   Iter(Iter&& o) : r_(std::move(o.r_)), it_(std::next(std::begin(r_), o.pos_)), pos_(o.pos_) {}
   Iter& operator=(Iter&&) = delete;
 
-  bool poll_next(task::Context& cx, std::optional<T>& out) {
+  template <tokio::detail::PollContext Cx>
+  bool poll_next(Cx& cx, std::optional<T>& out) {
     if (it_ == std::end(r_)) return true;
     if (!tokio::detail::coop_poll_proceed(cx)) return false;
     if constexpr (std::is_lvalue_reference_v<Ref> &&
@@ -20763,7 +20852,8 @@ template <class T>
 class Once : public PollStream<Once<T>, T> {
  public:
   explicit Once(T v) : v_(std::move(v)) {}
-  bool poll_next(task::Context&, std::optional<T>& out) {
+  template <tokio::detail::PollContext Cx>
+  bool poll_next(Cx&, std::optional<T>& out) {
     if (v_) {
       out.emplace(std::move(*v_));
       v_.reset();
@@ -20785,7 +20875,10 @@ template <class T>
 class Empty : public PollStream<Empty<T>, T> {
  public:
   Empty() noexcept = default;
-  bool poll_next(task::Context&, std::optional<T>&) noexcept { return true; }
+  template <tokio::detail::PollContext Cx>
+  bool poll_next(Cx&, std::optional<T>&) noexcept {
+    return true;
+  }
 };
 template <class T>
 Empty<T> empty() {
@@ -20797,7 +20890,10 @@ template <class T>
 class Pending : public PollStream<Pending<T>, T> {
  public:
   Pending() noexcept = default;
-  bool poll_next(task::Context&, std::optional<T>&) noexcept { return false; }
+  template <tokio::detail::PollContext Cx>
+  bool poll_next(Cx&, std::optional<T>&) noexcept {
+    return false;
+  }
 };
 template <class T>
 Pending<T> pending() {
@@ -20814,7 +20910,9 @@ class ByRef : public PollStream<ByRef<S>, item_t<S>> {
   ByRef& operator=(ByRef&&) = delete;
   ~ByRef() { p_.reset(); }
 
-  bool poll_next(task::Context& cx, std::optional<item_t<S>>& out) { return p_.poll(*s_, cx, out); }
+  template <class Cx>
+    requires tokio::detail::UpstreamPolls<S, Cx>
+  bool poll_next(Cx& cx, std::optional<item_t<S>>& out) { return p_.poll(*s_, cx, out); }
   S& get() noexcept { return *s_; }
 
  private:
@@ -21029,7 +21127,9 @@ class Map : public PollStream<Map<S, F>, map_item_t<S, F>> {
  public:
   template <class U>
   Map(U&& s, F f) : in_(std::forward<U>(s)), f_(std::move(f)) {}
-  bool poll_next(task::Context& cx, std::optional<map_item_t<S, F>>& out) {
+  template <class Cx>
+    requires tokio::detail::UpstreamPolls<S, Cx>
+  bool poll_next(Cx& cx, std::optional<map_item_t<S, F>>& out) {
     std::optional<item_t<S>> v;
     if (!in_.poll(cx, v)) return false;
     if (v) out.emplace(std::invoke(f_, std::move(*v)));
@@ -21048,7 +21148,9 @@ class Filter : public PollStream<Filter<S, F>, item_t<S>> {
  public:
   template <class U>
   Filter(U&& s, F f) : in_(std::forward<U>(s)), f_(std::move(f)) {}
-  bool poll_next(task::Context& cx, std::optional<item_t<S>>& out) {
+  template <class Cx>
+    requires tokio::detail::UpstreamPolls<S, Cx>
+  bool poll_next(Cx& cx, std::optional<item_t<S>>& out) {
     for (;;) {
       std::optional<item_t<S>> v;
       if (!in_.poll(cx, v)) return false;
@@ -21078,7 +21180,9 @@ class FilterMap : public PollStream<FilterMap<S, F>, filter_map_item_t<S, F>> {
  public:
   template <class U>
   FilterMap(U&& s, F f) : in_(std::forward<U>(s)), f_(std::move(f)) {}
-  bool poll_next(task::Context& cx, std::optional<filter_map_item_t<S, F>>& out) {
+  template <class Cx>
+    requires tokio::detail::UpstreamPolls<S, Cx>
+  bool poll_next(Cx& cx, std::optional<filter_map_item_t<S, F>>& out) {
     for (;;) {
       std::optional<item_t<S>> v;
       if (!in_.poll(cx, v)) return false;
@@ -21106,7 +21210,9 @@ class MapWhile : public PollStream<MapWhile<S, F>, filter_map_item_t<S, F>> {
  public:
   template <class U>
   MapWhile(U&& s, F f) : in_(std::forward<U>(s)), f_(std::move(f)) {}
-  bool poll_next(task::Context& cx, std::optional<filter_map_item_t<S, F>>& out) {
+  template <class Cx>
+    requires tokio::detail::UpstreamPolls<S, Cx>
+  bool poll_next(Cx& cx, std::optional<filter_map_item_t<S, F>>& out) {
     if (done_) return true;
     std::optional<item_t<S>> v;
     if (!in_.poll(cx, v)) return false;
@@ -21132,7 +21238,9 @@ template <Stream S>
 class Fuse : public PollStream<Fuse<S>, item_t<S>> {
  public:
   explicit Fuse(S s) : in_(std::move(s)) {}
-  bool poll_next(task::Context& cx, std::optional<item_t<S>>& out) {
+  template <class Cx>
+    requires tokio::detail::UpstreamPolls<S, Cx>
+  bool poll_next(Cx& cx, std::optional<item_t<S>>& out) {
     if (done_) return true;
     if (!in_.poll(cx, out)) return false;
     done_ = !out;
@@ -21151,7 +21259,9 @@ class Take : public PollStream<Take<S>, item_t<S>> {
  public:
   template <class U>
   Take(U&& s, std::size_t n) : in_(std::forward<U>(s)), left_(n) {}
-  bool poll_next(task::Context& cx, std::optional<item_t<S>>& out) {
+  template <class Cx>
+    requires tokio::detail::UpstreamPolls<S, Cx>
+  bool poll_next(Cx& cx, std::optional<item_t<S>>& out) {
     if (left_ == 0) return true;
     if (!in_.poll(cx, out)) return false;
     left_ = out ? left_ - 1 : 0;
@@ -21170,7 +21280,9 @@ class TakeWhile : public PollStream<TakeWhile<S, F>, item_t<S>> {
  public:
   template <class U>
   TakeWhile(U&& s, F f) : in_(std::forward<U>(s)), f_(std::move(f)) {}
-  bool poll_next(task::Context& cx, std::optional<item_t<S>>& out) {
+  template <class Cx>
+    requires tokio::detail::UpstreamPolls<S, Cx>
+  bool poll_next(Cx& cx, std::optional<item_t<S>>& out) {
     if (done_) return true;
     std::optional<item_t<S>> v;
     if (!in_.poll(cx, v)) return false;
@@ -21194,7 +21306,9 @@ class Skip : public PollStream<Skip<S>, item_t<S>> {
  public:
   template <class U>
   Skip(U&& s, std::size_t n) : in_(std::forward<U>(s)), left_(n) {}
-  bool poll_next(task::Context& cx, std::optional<item_t<S>>& out) {
+  template <class Cx>
+    requires tokio::detail::UpstreamPolls<S, Cx>
+  bool poll_next(Cx& cx, std::optional<item_t<S>>& out) {
     for (;;) {
       std::optional<item_t<S>> v;
       if (!in_.poll(cx, v)) return false;
@@ -21219,7 +21333,9 @@ class SkipWhile : public PollStream<SkipWhile<S, F>, item_t<S>> {
  public:
   template <class U>
   SkipWhile(U&& s, F f) : in_(std::forward<U>(s)), f_(std::move(f)) {}
-  bool poll_next(task::Context& cx, std::optional<item_t<S>>& out) {
+  template <class Cx>
+    requires tokio::detail::UpstreamPolls<S, Cx>
+  bool poll_next(Cx& cx, std::optional<item_t<S>>& out) {
     for (;;) {
       std::optional<item_t<S>> v;
       if (!in_.poll(cx, v)) return false;
@@ -21385,7 +21501,9 @@ class Chain : public PollStream<Chain<A, B>, item_t<A>> {
  public:
   template <class U, class V>
   Chain(U&& a, V&& b) : a_(std::forward<U>(a)), b_(std::forward<V>(b)) {}
-  bool poll_next(task::Context& cx, std::optional<item_t<A>>& out) {
+  template <class Cx>
+    requires tokio::detail::UpstreamPolls<A, Cx> && tokio::detail::UpstreamPolls<B, Cx>
+  bool poll_next(Cx& cx, std::optional<item_t<A>>& out) {
     if (!first_done_) {
       if (!a_.poll(cx, out)) return false;
       if (out) return true;
@@ -21412,7 +21530,9 @@ class Merge : public PollStream<Merge<A, B>, item_t<A>> {
  public:
   template <class U, class V>
   Merge(U&& a, V&& b) : a_(std::forward<U>(a)), b_(std::forward<V>(b)) {}
-  bool poll_next(task::Context& cx, std::optional<item_t<A>>& out) {
+  template <class Cx>
+    requires tokio::detail::UpstreamPolls<A, Cx> && tokio::detail::UpstreamPolls<B, Cx>
+  bool poll_next(Cx& cx, std::optional<item_t<A>>& out) {
     bool a_first = a_first_;
     a_first_ = !a_first_;
     return a_first ? poll_pair(cx, out, a_, a_done_, b_, b_done_)
@@ -21420,8 +21540,8 @@ class Merge : public PollStream<Merge<A, B>, item_t<A>> {
   }
 
  private:
-  template <class X, class Y>
-  static bool poll_pair(task::Context& cx, std::optional<item_t<A>>& out, X& x, bool& x_done, Y& y,
+  template <class Cx, class X, class Y>
+  static bool poll_pair(Cx& cx, std::optional<item_t<A>>& out, X& x, bool& x_done, Y& y,
                         bool& y_done) {
     if (!x_done) {
       if (x.poll(cx, out)) {
@@ -21450,7 +21570,9 @@ class Zip : public PollStream<Zip<A, B>, std::pair<item_t<A>, item_t<B>>> {
  public:
   template <class U, class V>
   Zip(U&& a, V&& b) : a_(std::forward<U>(a)), b_(std::forward<V>(b)) {}
-  bool poll_next(task::Context& cx, std::optional<std::pair<item_t<A>, item_t<B>>>& out) {
+  template <class Cx>
+    requires tokio::detail::UpstreamPolls<A, Cx> && tokio::detail::UpstreamPolls<B, Cx>
+  bool poll_next(Cx& cx, std::optional<std::pair<item_t<A>, item_t<B>>>& out) {
     if (done_) return true;
     if (!va_) {
       if (a_.poll(cx, va_) && !va_) return end();
@@ -22028,7 +22150,9 @@ class Peekable : public PollStream<Peekable<S>, item_t<S>> {
  public:
   explicit Peekable(S s) : in_(std::move(s)) {}
 
-  bool poll_next(task::Context& cx, std::optional<T>& out) {
+  template <class Cx>
+    requires tokio::detail::UpstreamPolls<S, Cx>
+  bool poll_next(Cx& cx, std::optional<T>& out) {
     if (peeked_) {
       out = std::move(*peeked_);  // an item, or the end the peek found
       peeked_.reset();
@@ -22250,7 +22374,9 @@ class StreamMap : public PollStream<StreamMap<K, S>, std::pair<K, item_t<S>>> {
     return v;
   }
 
-  bool poll_next(task::Context& cx, std::optional<Item>& out) {
+  template <class Cx>
+    requires tokio::detail::UpstreamPolls<S, Cx>
+  bool poll_next(Cx& cx, std::optional<Item>& out) {
     std::size_t n = entries_.size();
     if (n == 0) return true;
     std::size_t idx = tokio::detail::thread_rand_n(static_cast<uint32_t>(n));
@@ -22449,13 +22575,17 @@ class SourceStream : public stream::PollStream<SourceStream<Src, Policy>, typena
   }
   ~SourceStream() { op_.reset(); }
 
-  bool poll_next(task::Context& cx, std::optional<Item>& out) {
+  // Asked (TryContext) when the source's receive can be (a channel's recv, a tick, an
+  // accept...).
+  template <class Cx>
+    requires ChildPolls<Op, Cx>
+  bool poll_next(Cx& cx, std::optional<Item>& out) {
     if constexpr (requires(Policy & p, Src & s, std::optional<Item> & o) { p.ready(s, o); }) {
       if (pol_.ready(src_, out)) return true;
     }
     for (;;) {
       if (!op_.live()) op_.start([&] { return pol_.op(src_); });
-      if (!op_.poll(cx)) return false;
+      if (!poll_child(op_, cx)) return false;
       if (pol_.map(op_.take(), out)) return true;
     }
   }
@@ -22636,6 +22766,8 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::stream::wrappers {
 
 template <class T>
 class WatchStream : public PollStream<WatchStream<T>, T> {
+  using ChangedOp = decltype(std::declval<sync::watch::Receiver<T>&>().changed());
+
  public:
   // Yields the current value first, then every change.
   explicit WatchStream(sync::watch::Receiver<T> rx) : rx_(std::move(rx)) {}
@@ -22649,14 +22781,16 @@ class WatchStream : public PollStream<WatchStream<T>, T> {
   WatchStream& operator=(WatchStream&&) = delete;
   ~WatchStream() { op_.reset(); }
 
-  bool poll_next(task::Context& cx, std::optional<T>& out) {
+  template <class Cx>
+    requires tokio::detail::ChildPolls<ChangedOp, Cx>
+  bool poll_next(Cx& cx, std::optional<T>& out) {
     if (first_) {
       first_ = false;
       out.emplace(*rx_.borrow_and_update());
       return true;
     }
     if (!op_.live()) op_.start([&] { return rx_.changed(); });
-    if (!op_.poll(cx)) return false;
+    if (!tokio::detail::poll_child(op_, cx)) return false;
     if (op_.take()) out.emplace(*rx_.borrow_and_update());
     return true;
   }
@@ -22670,7 +22804,7 @@ class WatchStream : public PollStream<WatchStream<T>, T> {
  private:
   sync::watch::Receiver<T> rx_;
   bool first_ = true;
-  tokio::detail::ChildOp<decltype(std::declval<sync::watch::Receiver<T>&>().changed())> op_;
+  tokio::detail::ChildOp<ChangedOp> op_;
 };
 template <class T>
 WatchStream(sync::watch::Receiver<T>) -> WatchStream<T>;
@@ -23781,9 +23915,12 @@ bool framed_decode_buffered(D& codec, FramedReadState& st, bool at_eof,
   return false;
 }
 
-template <class R, class D>
-bool framed_poll_next(R& io, D& codec, FramedReadState& st, ChildOp<read_op_t<R>>& op,
-                      task::Context& cx, std::optional<io::Result<codec::decoder_item_t<D>>>& out) {
+// Asked (Cx = TryContext) when the reader's read can be (a socket's, a pipe's): a frame
+// already buffered, or one a read finds without waiting.
+template <class R, class D, class Cx>
+  requires ChildPolls<read_op_t<R>, Cx>
+bool framed_poll_next(R& io, D& codec, FramedReadState& st, ChildOp<read_op_t<R>>& op, Cx& cx,
+                      std::optional<io::Result<codec::decoder_item_t<D>>>& out) {
   for (;;) {
     if (st.done) return true;
     if (st.errored) {
@@ -23801,7 +23938,7 @@ bool framed_poll_next(R& io, D& codec, FramedReadState& st, ChildOp<read_op_t<R>
       st.buf.reserve(st.min_read);
       op.start([&] { return io.read(st.buf.spare_capacity_mut()); });
     }
-    if (!op.poll(cx)) return false;
+    if (!poll_child(op, cx)) return false;
     io::Result<std::size_t> n = op.take();
     if (!n) {
       st.done = true;
@@ -24105,7 +24242,9 @@ class FramedRead : public stream::PollStream<FramedRead<R, D>, io::Result<decode
   }
   ~FramedRead() { op_.reset(); }
 
-  bool poll_next(task::Context& cx, std::optional<Item>& out) {
+  template <class Cx>
+    requires tokio::detail::ChildPolls<tokio::detail::read_op_t<Io>, Cx>
+  bool poll_next(Cx& cx, std::optional<Item>& out) {
     return tokio::detail::framed_poll_next(io_, codec_, st_, op_, cx, out);
   }
   // A frame from the bytes already read, without reading: nullopt when the buffer holds
@@ -24315,7 +24454,9 @@ class Framed : public stream::PollStream<Framed<T, C>, io::Result<decoder_item_t
     this->cancel_flush();
   }
 
-  bool poll_next(task::Context& cx, std::optional<Item>& out) {
+  template <class Cx>
+    requires tokio::detail::ChildPolls<tokio::detail::read_op_t<Io>, Cx>
+  bool poll_next(Cx& cx, std::optional<Item>& out) {
     return tokio::detail::framed_poll_next(io_, codec_, rd_, rop_, cx, out);
   }
   // See FramedRead::next_buffered.
@@ -24793,7 +24934,9 @@ class ReaderStream : public stream::PollStream<ReaderStream<R>, io::Result<Bytes
     return ReaderStream(std::forward<R>(reader), capacity);
   }
 
-  bool poll_next(task::Context& cx, std::optional<io::Result<Bytes>>& out) {
+  template <class Cx>
+    requires tokio::detail::PollsNextWith<FramedRead<R, BytesCodec>, Cx>
+  bool poll_next(Cx& cx, std::optional<io::Result<Bytes>>& out) {
     std::optional<io::Result<BytesMut>> chunk;
     if (!in_.poll_next(cx, chunk)) return false;
     if (!chunk) return true;
@@ -24912,8 +25055,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_a6b80f9921e3219a_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_a6b80f9921e3219a_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_06ee55044758385a_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_06ee55044758385a_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -43045,7 +43188,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_a6b80f9921e3219a_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_06ee55044758385a_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

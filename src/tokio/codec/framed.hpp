@@ -89,7 +89,9 @@ class Framed : public stream::PollStream<Framed<T, C>, io::Result<decoder_item_t
     this->cancel_flush();
   }
 
-  bool poll_next(task::Context& cx, std::optional<Item>& out) {
+  template <class Cx>
+    requires tokio::detail::ChildPolls<tokio::detail::read_op_t<Io>, Cx>
+  bool poll_next(Cx& cx, std::optional<Item>& out) {
     return tokio::detail::framed_poll_next(io_, codec_, rd_, rop_, cx, out);
   }
   // See FramedRead::next_buffered.

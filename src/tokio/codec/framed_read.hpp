@@ -71,7 +71,9 @@ class FramedRead : public stream::PollStream<FramedRead<R, D>, io::Result<decode
   }
   ~FramedRead() { op_.reset(); }
 
-  bool poll_next(task::Context& cx, std::optional<Item>& out) {
+  template <class Cx>
+    requires tokio::detail::ChildPolls<tokio::detail::read_op_t<Io>, Cx>
+  bool poll_next(Cx& cx, std::optional<Item>& out) {
     return tokio::detail::framed_poll_next(io_, codec_, st_, op_, cx, out);
   }
   // A frame from the bytes already read, without reading: nullopt when the buffer holds

@@ -58,7 +58,9 @@ class ReaderStream : public stream::PollStream<ReaderStream<R>, io::Result<Bytes
     return ReaderStream(std::forward<R>(reader), capacity);
   }
 
-  bool poll_next(task::Context& cx, std::optional<io::Result<Bytes>>& out) {
+  template <class Cx>
+    requires tokio::detail::PollsNextWith<FramedRead<R, BytesCodec>, Cx>
+  bool poll_next(Cx& cx, std::optional<io::Result<Bytes>>& out) {
     std::optional<io::Result<BytesMut>> chunk;
     if (!in_.poll_next(cx, chunk)) return false;
     if (!chunk) return true;

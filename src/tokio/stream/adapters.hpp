@@ -44,7 +44,9 @@ class Map : public PollStream<Map<S, F>, map_item_t<S, F>> {
  public:
   template <class U>
   Map(U&& s, F f) : in_(std::forward<U>(s)), f_(std::move(f)) {}
-  bool poll_next(task::Context& cx, std::optional<map_item_t<S, F>>& out) {
+  template <class Cx>
+    requires tokio::detail::UpstreamPolls<S, Cx>
+  bool poll_next(Cx& cx, std::optional<map_item_t<S, F>>& out) {
     std::optional<item_t<S>> v;
     if (!in_.poll(cx, v)) return false;
     if (v) out.emplace(std::invoke(f_, std::move(*v)));
@@ -63,7 +65,9 @@ class Filter : public PollStream<Filter<S, F>, item_t<S>> {
  public:
   template <class U>
   Filter(U&& s, F f) : in_(std::forward<U>(s)), f_(std::move(f)) {}
-  bool poll_next(task::Context& cx, std::optional<item_t<S>>& out) {
+  template <class Cx>
+    requires tokio::detail::UpstreamPolls<S, Cx>
+  bool poll_next(Cx& cx, std::optional<item_t<S>>& out) {
     for (;;) {
       std::optional<item_t<S>> v;
       if (!in_.poll(cx, v)) return false;
@@ -93,7 +97,9 @@ class FilterMap : public PollStream<FilterMap<S, F>, filter_map_item_t<S, F>> {
  public:
   template <class U>
   FilterMap(U&& s, F f) : in_(std::forward<U>(s)), f_(std::move(f)) {}
-  bool poll_next(task::Context& cx, std::optional<filter_map_item_t<S, F>>& out) {
+  template <class Cx>
+    requires tokio::detail::UpstreamPolls<S, Cx>
+  bool poll_next(Cx& cx, std::optional<filter_map_item_t<S, F>>& out) {
     for (;;) {
       std::optional<item_t<S>> v;
       if (!in_.poll(cx, v)) return false;
@@ -121,7 +127,9 @@ class MapWhile : public PollStream<MapWhile<S, F>, filter_map_item_t<S, F>> {
  public:
   template <class U>
   MapWhile(U&& s, F f) : in_(std::forward<U>(s)), f_(std::move(f)) {}
-  bool poll_next(task::Context& cx, std::optional<filter_map_item_t<S, F>>& out) {
+  template <class Cx>
+    requires tokio::detail::UpstreamPolls<S, Cx>
+  bool poll_next(Cx& cx, std::optional<filter_map_item_t<S, F>>& out) {
     if (done_) return true;
     std::optional<item_t<S>> v;
     if (!in_.poll(cx, v)) return false;
@@ -147,7 +155,9 @@ template <Stream S>
 class Fuse : public PollStream<Fuse<S>, item_t<S>> {
  public:
   explicit Fuse(S s) : in_(std::move(s)) {}
-  bool poll_next(task::Context& cx, std::optional<item_t<S>>& out) {
+  template <class Cx>
+    requires tokio::detail::UpstreamPolls<S, Cx>
+  bool poll_next(Cx& cx, std::optional<item_t<S>>& out) {
     if (done_) return true;
     if (!in_.poll(cx, out)) return false;
     done_ = !out;
@@ -166,7 +176,9 @@ class Take : public PollStream<Take<S>, item_t<S>> {
  public:
   template <class U>
   Take(U&& s, std::size_t n) : in_(std::forward<U>(s)), left_(n) {}
-  bool poll_next(task::Context& cx, std::optional<item_t<S>>& out) {
+  template <class Cx>
+    requires tokio::detail::UpstreamPolls<S, Cx>
+  bool poll_next(Cx& cx, std::optional<item_t<S>>& out) {
     if (left_ == 0) return true;
     if (!in_.poll(cx, out)) return false;
     left_ = out ? left_ - 1 : 0;
@@ -185,7 +197,9 @@ class TakeWhile : public PollStream<TakeWhile<S, F>, item_t<S>> {
  public:
   template <class U>
   TakeWhile(U&& s, F f) : in_(std::forward<U>(s)), f_(std::move(f)) {}
-  bool poll_next(task::Context& cx, std::optional<item_t<S>>& out) {
+  template <class Cx>
+    requires tokio::detail::UpstreamPolls<S, Cx>
+  bool poll_next(Cx& cx, std::optional<item_t<S>>& out) {
     if (done_) return true;
     std::optional<item_t<S>> v;
     if (!in_.poll(cx, v)) return false;
@@ -209,7 +223,9 @@ class Skip : public PollStream<Skip<S>, item_t<S>> {
  public:
   template <class U>
   Skip(U&& s, std::size_t n) : in_(std::forward<U>(s)), left_(n) {}
-  bool poll_next(task::Context& cx, std::optional<item_t<S>>& out) {
+  template <class Cx>
+    requires tokio::detail::UpstreamPolls<S, Cx>
+  bool poll_next(Cx& cx, std::optional<item_t<S>>& out) {
     for (;;) {
       std::optional<item_t<S>> v;
       if (!in_.poll(cx, v)) return false;
@@ -234,7 +250,9 @@ class SkipWhile : public PollStream<SkipWhile<S, F>, item_t<S>> {
  public:
   template <class U>
   SkipWhile(U&& s, F f) : in_(std::forward<U>(s)), f_(std::move(f)) {}
-  bool poll_next(task::Context& cx, std::optional<item_t<S>>& out) {
+  template <class Cx>
+    requires tokio::detail::UpstreamPolls<S, Cx>
+  bool poll_next(Cx& cx, std::optional<item_t<S>>& out) {
     for (;;) {
       std::optional<item_t<S>> v;
       if (!in_.poll(cx, v)) return false;

@@ -28,7 +28,9 @@ class Chain : public PollStream<Chain<A, B>, item_t<A>> {
  public:
   template <class U, class V>
   Chain(U&& a, V&& b) : a_(std::forward<U>(a)), b_(std::forward<V>(b)) {}
-  bool poll_next(task::Context& cx, std::optional<item_t<A>>& out) {
+  template <class Cx>
+    requires tokio::detail::UpstreamPolls<A, Cx> && tokio::detail::UpstreamPolls<B, Cx>
+  bool poll_next(Cx& cx, std::optional<item_t<A>>& out) {
     if (!first_done_) {
       if (!a_.poll(cx, out)) return false;
       if (out) return true;
@@ -55,7 +57,9 @@ class Merge : public PollStream<Merge<A, B>, item_t<A>> {
  public:
   template <class U, class V>
   Merge(U&& a, V&& b) : a_(std::forward<U>(a)), b_(std::forward<V>(b)) {}
-  bool poll_next(task::Context& cx, std::optional<item_t<A>>& out) {
+  template <class Cx>
+    requires tokio::detail::UpstreamPolls<A, Cx> && tokio::detail::UpstreamPolls<B, Cx>
+  bool poll_next(Cx& cx, std::optional<item_t<A>>& out) {
     bool a_first = a_first_;
     a_first_ = !a_first_;
     return a_first ? poll_pair(cx, out, a_, a_done_, b_, b_done_)
@@ -63,8 +67,8 @@ class Merge : public PollStream<Merge<A, B>, item_t<A>> {
   }
 
  private:
-  template <class X, class Y>
-  static bool poll_pair(task::Context& cx, std::optional<item_t<A>>& out, X& x, bool& x_done, Y& y,
+  template <class Cx, class X, class Y>
+  static bool poll_pair(Cx& cx, std::optional<item_t<A>>& out, X& x, bool& x_done, Y& y,
                         bool& y_done) {
     if (!x_done) {
       if (x.poll(cx, out)) {
@@ -93,7 +97,9 @@ class Zip : public PollStream<Zip<A, B>, std::pair<item_t<A>, item_t<B>>> {
  public:
   template <class U, class V>
   Zip(U&& a, V&& b) : a_(std::forward<U>(a)), b_(std::forward<V>(b)) {}
-  bool poll_next(task::Context& cx, std::optional<std::pair<item_t<A>, item_t<B>>>& out) {
+  template <class Cx>
+    requires tokio::detail::UpstreamPolls<A, Cx> && tokio::detail::UpstreamPolls<B, Cx>
+  bool poll_next(Cx& cx, std::optional<std::pair<item_t<A>, item_t<B>>>& out) {
     if (done_) return true;
     if (!va_) {
       if (a_.poll(cx, va_) && !va_) return end();

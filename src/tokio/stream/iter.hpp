@@ -56,7 +56,8 @@ class Iter : public PollStream<Iter<R>, typename tokio::detail::stream_iter_item
   Iter(Iter&& o) : r_(std::move(o.r_)), it_(std::next(std::begin(r_), o.pos_)), pos_(o.pos_) {}
   Iter& operator=(Iter&&) = delete;
 
-  bool poll_next(task::Context& cx, std::optional<T>& out) {
+  template <tokio::detail::PollContext Cx>
+  bool poll_next(Cx& cx, std::optional<T>& out) {
     if (it_ == std::end(r_)) return true;
     if (!tokio::detail::coop_poll_proceed(cx)) return false;
     if constexpr (std::is_lvalue_reference_v<Ref> &&
@@ -93,7 +94,8 @@ template <class T>
 class Once : public PollStream<Once<T>, T> {
  public:
   explicit Once(T v) : v_(std::move(v)) {}
-  bool poll_next(task::Context&, std::optional<T>& out) {
+  template <tokio::detail::PollContext Cx>
+  bool poll_next(Cx&, std::optional<T>& out) {
     if (v_) {
       out.emplace(std::move(*v_));
       v_.reset();
@@ -115,7 +117,10 @@ template <class T>
 class Empty : public PollStream<Empty<T>, T> {
  public:
   Empty() noexcept = default;
-  bool poll_next(task::Context&, std::optional<T>&) noexcept { return true; }
+  template <tokio::detail::PollContext Cx>
+  bool poll_next(Cx&, std::optional<T>&) noexcept {
+    return true;
+  }
 };
 template <class T>
 Empty<T> empty() {
@@ -127,7 +132,10 @@ template <class T>
 class Pending : public PollStream<Pending<T>, T> {
  public:
   Pending() noexcept = default;
-  bool poll_next(task::Context&, std::optional<T>&) noexcept { return false; }
+  template <tokio::detail::PollContext Cx>
+  bool poll_next(Cx&, std::optional<T>&) noexcept {
+    return false;
+  }
 };
 template <class T>
 Pending<T> pending() {
@@ -144,7 +152,9 @@ class ByRef : public PollStream<ByRef<S>, item_t<S>> {
   ByRef& operator=(ByRef&&) = delete;
   ~ByRef() { p_.reset(); }
 
-  bool poll_next(task::Context& cx, std::optional<item_t<S>>& out) { return p_.poll(*s_, cx, out); }
+  template <class Cx>
+    requires tokio::detail::UpstreamPolls<S, Cx>
+  bool poll_next(Cx& cx, std::optional<item_t<S>>& out) { return p_.poll(*s_, cx, out); }
   S& get() noexcept { return *s_; }
 
  private:

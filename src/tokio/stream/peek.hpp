@@ -37,7 +37,9 @@ class Peekable : public PollStream<Peekable<S>, item_t<S>> {
  public:
   explicit Peekable(S s) : in_(std::move(s)) {}
 
-  bool poll_next(task::Context& cx, std::optional<T>& out) {
+  template <class Cx>
+    requires tokio::detail::UpstreamPolls<S, Cx>
+  bool poll_next(Cx& cx, std::optional<T>& out) {
     if (peeked_) {
       out = std::move(*peeked_);  // an item, or the end the peek found
       peeked_.reset();

@@ -29,6 +29,16 @@
 // been cancelled: harmless for cancel-safe sources, but move a stream before its first
 // next() or between items if in doubt (Rust needs Pin for the same reason).
 //
+// Asked without registering: a stream whose poll_next also takes a detail::TryContext
+// (core/detail/poll.hpp) in place of the task::Context gives its next() a try_poll, so
+// `select(stream.next(), rx.recv())` asks it first and registers it only when no branch is
+// ready, as it does for a channel's recv(). Such a poll_next is a template over the context
+// (task::Context or TryContext), constrained on its inner parts being askable, and passes
+// its context down to them (detail::Upstream::poll, detail::poll_child). The wrappers, the
+// item-by-item combinators, chain/merge/zip, iter/once/empty/pending and FramedRead/Framed
+// can be asked whenever what they wrap can (a channel, a socket, a pipe...); a stream of
+// another kind is polled as before.
+//
 // A stream is used by one task at a time; next() must not be called again while a
 // previous next() of the same stream is still being awaited.
 
@@ -89,6 +99,20 @@ class PollStream {
         return true;
       }
     }
+    // Leaf's try_poll, for the streams that can be asked (see the top of this file).
+    bool try_poll() noexcept requires
+        requires(Derived& d, tokio::detail::TryContext& c, std::optional<T>& o) {
+      { d.poll_next(c, o) } -> std::same_as<bool>;
+    }
+    {
+      try {
+        tokio::detail::TryContext ask;
+        return s_->poll_next(ask, out_);
+      } catch (...) {
+        err_ = std::current_exception();
+        return true;
+      }
+    }
     std::optional<T> await_resume() {
       if (err_) std::rethrow_exception(std::exchange(err_, nullptr));
       return std::move(out_);
@@ -127,6 +151,14 @@ inline constexpr bool is_stream_arg_v = stream::Stream<std::remove_cvref_t<F>>;
 template <class S>
 concept PollNextStream = stream::Stream<S> &&
     requires(S& s, task::Context& cx, std::optional<stream::item_t<S>>& out) {
+  { s.poll_next(cx, out) } -> std::same_as<bool>;
+};
+
+// A poll-level stream that can be polled with Cx (task::Context always; TryContext when it
+// can be asked).
+template <class S, class Cx>
+concept PollsNextWith = PollNextStream<S> && PollContext<Cx> &&
+    requires(S& s, Cx& cx, std::optional<stream::item_t<S>>& out) {
   { s.poll_next(cx, out) } -> std::same_as<bool>;
 };
 

@@ -130,7 +130,9 @@ class StreamMap : public PollStream<StreamMap<K, S>, std::pair<K, item_t<S>>> {
     return v;
   }
 
-  bool poll_next(task::Context& cx, std::optional<Item>& out) {
+  template <class Cx>
+    requires tokio::detail::UpstreamPolls<S, Cx>
+  bool poll_next(Cx& cx, std::optional<Item>& out) {
     std::size_t n = entries_.size();
     if (n == 0) return true;
     std::size_t idx = tokio::detail::thread_rand_n(static_cast<uint32_t>(n));

@@ -91,9 +91,12 @@ bool framed_decode_buffered(D& codec, FramedReadState& st, bool at_eof,
   return false;
 }
 
-template <class R, class D>
-bool framed_poll_next(R& io, D& codec, FramedReadState& st, ChildOp<read_op_t<R>>& op,
-                      task::Context& cx, std::optional<io::Result<codec::decoder_item_t<D>>>& out) {
+// Asked (Cx = TryContext) when the reader's read can be (a socket's, a pipe's): a frame
+// already buffered, or one a read finds without waiting.
+template <class R, class D, class Cx>
+  requires ChildPolls<read_op_t<R>, Cx>
+bool framed_poll_next(R& io, D& codec, FramedReadState& st, ChildOp<read_op_t<R>>& op, Cx& cx,
+                      std::optional<io::Result<codec::decoder_item_t<D>>>& out) {
   for (;;) {
     if (st.done) return true;
     if (st.errored) {
@@ -111,7 +114,7 @@ bool framed_poll_next(R& io, D& codec, FramedReadState& st, ChildOp<read_op_t<R>
       st.buf.reserve(st.min_read);
       op.start([&] { return io.read(st.buf.spare_capacity_mut()); });
     }
-    if (!op.poll(cx)) return false;
+    if (!poll_child(op, cx)) return false;
     io::Result<std::size_t> n = op.take();
     if (!n) {
       st.done = true;

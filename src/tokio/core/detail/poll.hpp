@@ -13,6 +13,7 @@
 // Composite awaitables (select, join, task-local scopes, unconstrained) are leaves whose
 // poll drives several child chains, each with its own PollSlot.
 
+#include <concepts>
 #include <coroutine>
 #include <cstdint>
 #include <type_traits>
@@ -67,6 +68,26 @@ template <class Ready>
 TOKIO_ALWAYS_INLINE bool coop_try(Ready&& ready) noexcept(noexcept(ready())) {
   int32_t& b = tls.budget;
   if (b == 0 || !ready()) return false;
+  if (b > 0) --b;
+  return true;
+}
+
+// What a poll-level composition (a stream's poll_next, the codec drivers) is called with
+// when it is only asked, for a leaf's try_poll (see Leaf): it polls its inner leaves
+// through their try_poll and registers nothing. The compositions that can be asked take
+// their context as a template parameter, task::Context or TryContext, and are constrained
+// on their inner parts being askable (an inner part without try_poll cannot be asked
+// exactly, and an inexact "not ready" could change which select branch wins).
+struct TryContext {};
+
+template <class Cx>
+concept PollContext = std::same_as<Cx, task::Context> || std::same_as<Cx, TryContext>;
+
+// coop_poll_proceed for a composition's own items (stream::iter): asked, it takes a unit
+// only when there is budget, as coop_try.
+inline bool coop_poll_proceed(TryContext&) noexcept {
+  int32_t& b = tls.budget;
+  if (b == 0) return false;
   if (b > 0) --b;
   return true;
 }

@@ -183,6 +183,12 @@ class ChildOp {
     }
   }
 
+  // A leaf child that can be asked without registering (Leaf's try_poll).
+  static constexpr bool kTries = kIsLeaf && requires(A & a) {
+    { a.try_poll() } -> std::same_as<bool>;
+  };
+  bool try_poll() noexcept requires kTries { return s_.try_poll(); }
+
   Value take() {
     struct Reset {
       ChildOp* c;
@@ -204,6 +210,20 @@ class ChildOp {
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
 #endif
+
+// Polls a live child with the caller's context: task::Context polls it (registering), a
+// TryContext asks it (ChildPolls says when that is possible).
+template <class A>
+bool poll_child(ChildOp<A>& op, task::Context& cx) {
+  return op.poll(cx);
+}
+template <class A>
+bool poll_child(ChildOp<A>& op, TryContext&) noexcept requires ChildOp<A>::kTries {
+  return op.try_poll();
+}
+template <class A, class Cx>
+concept ChildPolls = std::same_as<Cx, task::Context> ||
+    (std::same_as<Cx, TryContext>&& ChildOp<A>::kTries);
 
 // The leaf of an adaptor operation. S is the operation's state with
 // `Poll<Out> poll(task::Context&)`; an exception escaping it (a coroutine operand that

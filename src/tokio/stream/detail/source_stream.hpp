@@ -59,13 +59,17 @@ class SourceStream : public stream::PollStream<SourceStream<Src, Policy>, typena
   }
   ~SourceStream() { op_.reset(); }
 
-  bool poll_next(task::Context& cx, std::optional<Item>& out) {
+  // Asked (TryContext) when the source's receive can be (a channel's recv, a tick, an
+  // accept...).
+  template <class Cx>
+    requires ChildPolls<Op, Cx>
+  bool poll_next(Cx& cx, std::optional<Item>& out) {
     if constexpr (requires(Policy & p, Src & s, std::optional<Item> & o) { p.ready(s, o); }) {
       if (pol_.ready(src_, out)) return true;
     }
     for (;;) {
       if (!op_.live()) op_.start([&] { return pol_.op(src_); });
-      if (!op_.poll(cx)) return false;
+      if (!poll_child(op_, cx)) return false;
       if (pol_.map(op_.take(), out)) return true;
     }
   }

@@ -26,11 +26,17 @@ namespace tokio::detail {
 // not-ready is given back (poll_leaf_restoring, core/detail/poll.hpp), so a StreamMap or a
 // merge over many idle streams spends nothing on them (mini_redis with 128 subscriptions
 // used to run its connection task out of budget in one poll, every poll).
+// Asked (TryContext), an inner stream's leaves take budget only when ready (coop_try):
+// nothing to give back.
 template <class S, bool = PollNextStream<S>>
 class StreamPoller {
  public:
   bool poll(S& s, task::Context& cx, std::optional<stream::item_t<S>>& out) {
     return poll_leaf_restoring(tls, [&] { return s.poll_next(cx, out); });
+  }
+  bool poll(S& s, TryContext& cx,
+            std::optional<stream::item_t<S>>& out) requires PollsNextWith<S, TryContext> {
+    return s.poll_next(cx, out);
   }
   void reset() noexcept {}
 };
@@ -72,7 +78,11 @@ class Upstream {
   ~Upstream() { p_.reset(); }
 
   // S::poll_next semantics: false = pending; true = `out` holds an item or stays empty.
-  bool poll(task::Context& cx, std::optional<Item>& out) { return p_.poll(s_, cx, out); }
+  // Cx: task::Context, or TryContext when S can be asked (UpstreamPolls).
+  template <PollContext Cx>
+  bool poll(Cx& cx, std::optional<Item>& out) {
+    return p_.poll(s_, cx, out);
+  }
   // Cancels an in-flight next() (nothing to do for poll-level streams).
   void cancel() noexcept { p_.reset(); }
 
@@ -87,6 +97,11 @@ class Upstream {
   S s_;
   [[no_unique_address]] StreamPoller<S> p_;
 };
+
+// What a combinator over S may be polled with: task::Context, and TryContext when S can be
+// asked (a poll-level stream whose poll_next takes one).
+template <class S, class Cx>
+concept UpstreamPolls = std::same_as<Cx, task::Context> || PollsNextWith<S, Cx>;
 
 // Combinators take their stream by value: an lvalue that cannot be copied gets this hint.
 template <class S>

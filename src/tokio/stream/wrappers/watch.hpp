@@ -20,6 +20,8 @@ namespace tokio::stream::wrappers {
 
 template <class T>
 class WatchStream : public PollStream<WatchStream<T>, T> {
+  using ChangedOp = decltype(std::declval<sync::watch::Receiver<T>&>().changed());
+
  public:
   // Yields the current value first, then every change.
   explicit WatchStream(sync::watch::Receiver<T> rx) : rx_(std::move(rx)) {}
@@ -33,14 +35,16 @@ class WatchStream : public PollStream<WatchStream<T>, T> {
   WatchStream& operator=(WatchStream&&) = delete;
   ~WatchStream() { op_.reset(); }
 
-  bool poll_next(task::Context& cx, std::optional<T>& out) {
+  template <class Cx>
+    requires tokio::detail::ChildPolls<ChangedOp, Cx>
+  bool poll_next(Cx& cx, std::optional<T>& out) {
     if (first_) {
       first_ = false;
       out.emplace(*rx_.borrow_and_update());
       return true;
     }
     if (!op_.live()) op_.start([&] { return rx_.changed(); });
-    if (!op_.poll(cx)) return false;
+    if (!tokio::detail::poll_child(op_, cx)) return false;
     if (op_.take()) out.emplace(*rx_.borrow_and_update());
     return true;
   }
@@ -54,7 +58,7 @@ class WatchStream : public PollStream<WatchStream<T>, T> {
  private:
   sync::watch::Receiver<T> rx_;
   bool first_ = true;
-  tokio::detail::ChildOp<decltype(std::declval<sync::watch::Receiver<T>&>().changed())> op_;
+  tokio::detail::ChildOp<ChangedOp> op_;
 };
 template <class T>
 WatchStream(sync::watch::Receiver<T>) -> WatchStream<T>;
