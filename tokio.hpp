@@ -7070,6 +7070,16 @@ class TOKIO_MUST_AWAIT Timeout {
     elapsed_ = timer_.poll(cx);
     return elapsed_;
   }
+  // The operand is a leaf that can be asked without registering (Leaf's try_poll).
+  static constexpr bool kTries = requires { requires B::kTries; };
+  // poll without registering: the operand's answer first (a ready operand wins, as in
+  // poll), then whether the deadline has passed; neither the operand nor the timer is
+  // registered when both say no.
+  bool try_poll() noexcept requires kTries {
+    if (inner_.try_step()) return true;
+    elapsed_ = detail::coop_try([&] { return timer_.try_poll(); });
+    return elapsed_;
+  }
   // After poll() returned true: the operand's value (or its exception), or Elapsed.
   Output take() {
     if (elapsed_) {
@@ -7092,6 +7102,7 @@ class TOKIO_MUST_AWAIT Timeout {
     static constexpr const char* kLeafName = "time::timeout";  // in task dumps
     explicit Awaiter(Timeout& t) noexcept : t_(&t) {}
     bool poll(task::Context& cx) noexcept { return t_->poll(cx); }
+    bool try_poll() noexcept requires kTries { return t_->try_poll(); }
     void before_first_poll() { t_->timer_.resolve_or_throw("time::timeout"); }
     Output await_resume() { return t_->take(); }
 
@@ -7878,20 +7889,12 @@ class TOKIO_MUST_AWAIT ReadinessAwait : public Leaf<ReadinessAwait<Finish>> {
   bool poll(task::Context& cx) noexcept {
     if (TOKIO_UNLIKELY(!io_)) return true;
     if (!coop_poll_proceed(cx)) return false;
-    if (!io_->poll_ready(cx, waiter_, ev_.snapshot)) return false;
-    ev_.mask = waiter_.mask;
-    io_->remove_waiter(waiter_);
-    return true;
+    return io_->poll_ready(cx, waiter_, ev_.snapshot) && settle();
   }
   // Leaf's try_poll: ready when the readiness word already says so; nothing is linked.
   bool try_poll() noexcept {
     if (TOKIO_UNLIKELY(!io_)) return true;
-    return coop_try([&] {
-      if (!io_->try_ready(waiter_, ev_.snapshot)) return false;
-      ev_.mask = waiter_.mask;
-      io_->remove_waiter(waiter_);
-      return true;
-    });
+    return coop_try([&] { return io_->try_ready(waiter_, ev_.snapshot) && settle(); });
   }
 
   decltype(auto) await_resume() {
@@ -7901,6 +7904,13 @@ class TOKIO_MUST_AWAIT ReadinessAwait : public Leaf<ReadinessAwait<Finish>> {
   }
 
  private:
+  // Ready: the interest the readiness met, and out of the wait list.
+  bool settle() noexcept {
+    ev_.mask = waiter_.mask;
+    io_->remove_waiter(waiter_);
+    return true;
+  }
+
   ScheduledIo* io_;
   IoWaiter waiter_;
   ReadyEvent ev_;
@@ -25055,8 +25065,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_06ee55044758385a_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_06ee55044758385a_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_b3901a49ddfa5816_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_b3901a49ddfa5816_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -43188,7 +43198,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_06ee55044758385a_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_b3901a49ddfa5816_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

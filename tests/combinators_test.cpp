@@ -852,6 +852,60 @@ TEST_CASE("select: a closed semaphore or channel, asked first, wins in argument 
   }());
 }
 
+TEST_CASE("select: a timeout around a leaf is asked too: it loses with neither registered") {
+  auto rt = test::either_flavour_all(false);
+  rt.block_on([]() -> Task<> {
+    using namespace std::chrono_literals;
+    auto [tx, rx] = mpsc::channel<int>(64);
+    auto [qtx, qrx] = mpsc::channel<int>(4);  // empty: the timeout's operand waits
+    for (int round = 0; round < 16; ++round) {
+      CAPTURE(round);
+      REQUIRE(tx.try_send(round).has_value());
+      auto sel = test::polled(tokio::select(tokio::time::timeout(1h, qrx.recv()), rx.recv()));
+      REQUIRE(sel.poll());
+      CHECK(sel.waker().outstanding() == 0);  // neither the receive nor the timer
+      auto r = sel.take();
+      REQUIRE(r.index() == 1);
+      CHECK(std::get<1>(r) == round);
+    }
+    REQUIRE(tx.try_send(-1).has_value());
+    // Asked and ready: the operand's value, then an elapsed deadline, nothing registered.
+    REQUIRE(qtx.try_send(5).has_value());
+    {
+      auto sel =
+          test::polled(tokio::select_biased(tokio::time::timeout(1h, qrx.recv()), rx.recv()));
+      REQUIRE(sel.poll());
+      CHECK(sel.waker().outstanding() == 0);
+      auto r = sel.take();
+      REQUIRE(r.index() == 0);
+      CHECK(std::get<0>(r).value() == std::optional<int>(5));
+    }
+    {
+      auto sel =
+          test::polled(tokio::select_biased(tokio::time::timeout(0ms, qrx.recv()), rx.recv()));
+      REQUIRE(sel.poll());
+      CHECK(sel.waker().outstanding() == 0);
+      auto r = sel.take();
+      REQUIRE(r.index() == 0);
+      CHECK_FALSE(std::get<0>(r).has_value());  // Elapsed
+    }
+    // Nothing ready anywhere: the timeout registers both, and the receive wakes it.
+    CHECK(rx.try_recv().value() == -1);
+    {
+      auto sel = test::polled(tokio::select(tokio::time::timeout(1h, qrx.recv()), rx.recv()));
+      CHECK_FALSE(sel.poll());
+      CHECK(sel.waker().outstanding() == 3);
+      REQUIRE(qtx.try_send(6).has_value());
+      CHECK(sel.woken());
+      REQUIRE(sel.poll());
+      auto r = sel.take();
+      REQUIRE(r.index() == 0);
+      CHECK(std::get<0>(r).value() == std::optional<int>(6));
+    }
+    co_return;
+  }());
+}
+
 TEST_CASE("select over always-ready branches still gives up the thread when its budget is spent") {
   // The first-poll question takes a unit of coop budget from a ready receive, and answers
   // "not ready" once the budget is spent, so the loop yields to the other task in time.

@@ -74,6 +74,16 @@ class TOKIO_MUST_AWAIT Timeout {
     elapsed_ = timer_.poll(cx);
     return elapsed_;
   }
+  // The operand is a leaf that can be asked without registering (Leaf's try_poll).
+  static constexpr bool kTries = requires { requires B::kTries; };
+  // poll without registering: the operand's answer first (a ready operand wins, as in
+  // poll), then whether the deadline has passed; neither the operand nor the timer is
+  // registered when both say no.
+  bool try_poll() noexcept requires kTries {
+    if (inner_.try_step()) return true;
+    elapsed_ = detail::coop_try([&] { return timer_.try_poll(); });
+    return elapsed_;
+  }
   // After poll() returned true: the operand's value (or its exception), or Elapsed.
   Output take() {
     if (elapsed_) {
@@ -96,6 +106,7 @@ class TOKIO_MUST_AWAIT Timeout {
     static constexpr const char* kLeafName = "time::timeout";  // in task dumps
     explicit Awaiter(Timeout& t) noexcept : t_(&t) {}
     bool poll(task::Context& cx) noexcept { return t_->poll(cx); }
+    bool try_poll() noexcept requires kTries { return t_->try_poll(); }
     void before_first_poll() { t_->timer_.resolve_or_throw("time::timeout"); }
     Output await_resume() { return t_->take(); }
 

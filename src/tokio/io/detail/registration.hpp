@@ -243,20 +243,12 @@ class TOKIO_MUST_AWAIT ReadinessAwait : public Leaf<ReadinessAwait<Finish>> {
   bool poll(task::Context& cx) noexcept {
     if (TOKIO_UNLIKELY(!io_)) return true;
     if (!coop_poll_proceed(cx)) return false;
-    if (!io_->poll_ready(cx, waiter_, ev_.snapshot)) return false;
-    ev_.mask = waiter_.mask;
-    io_->remove_waiter(waiter_);
-    return true;
+    return io_->poll_ready(cx, waiter_, ev_.snapshot) && settle();
   }
   // Leaf's try_poll: ready when the readiness word already says so; nothing is linked.
   bool try_poll() noexcept {
     if (TOKIO_UNLIKELY(!io_)) return true;
-    return coop_try([&] {
-      if (!io_->try_ready(waiter_, ev_.snapshot)) return false;
-      ev_.mask = waiter_.mask;
-      io_->remove_waiter(waiter_);
-      return true;
-    });
+    return coop_try([&] { return io_->try_ready(waiter_, ev_.snapshot) && settle(); });
   }
 
   decltype(auto) await_resume() {
@@ -266,6 +258,13 @@ class TOKIO_MUST_AWAIT ReadinessAwait : public Leaf<ReadinessAwait<Finish>> {
   }
 
  private:
+  // Ready: the interest the readiness met, and out of the wait list.
+  bool settle() noexcept {
+    ev_.mask = waiter_.mask;
+    io_->remove_waiter(waiter_);
+    return true;
+  }
+
   ScheduledIo* io_;
   IoWaiter waiter_;
   ReadyEvent ev_;
