@@ -23043,6 +23043,65 @@ ReadDirStream(RD) -> ReadDirStream<RD>;
 }  // namespace tokio::stream::wrappers
 #endif // TOKIO_HAS_STREAM
 /* end file src/tokio/stream/wrappers/read_dir.hpp */
+/* begin file src/tokio/stream/wrappers/signal.hpp */
+#if TOKIO_HAS_STREAM
+// wrappers::SignalStream: the deliveries of a signal::unix::Signal as a stream
+// (tokio-stream's SignalStream). Its items are std::monostate (Rust's `()`): one per
+// recv(), that is, one for "at least one delivery since the last item" (deliveries
+// coalesce, as for recv()). It does not end, except over a moved-from Signal.
+//
+//   auto hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup());
+//   tokio::stream::wrappers::SignalStream reloads(std::move(*hup));
+//   while (co_await reloads.next()) reload_config();
+//
+// next() is cancel-safe (recv() is: a delivery is consumed only by the poll that
+// completes it), and can be asked by select without registering. Written against any
+// source with Signal's `recv()` (an awaitable yielding bool), so this header does not pull
+// tokio::signal in (a build without it, TOKIO_CONFIG_NO_SIGNAL, keeps the streams); the
+// template argument defaults to signal::unix::Signal and is deduced from the constructor's.
+
+/* #include <optional> (already above) */
+/* #include <utility> (already above) */
+/* #include <variant> (already above) */
+
+
+namespace tokio::inline TOKIO_ABI_NAMESPACE::signal::unix {
+class Signal;  // signal/unix.hpp
+}  // namespace tokio::signal::unix
+
+namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
+
+struct SignalRecvPolicy {
+  using Item = std::monostate;
+  template <class Sig>
+  auto op(Sig& s) {
+    return s.recv();
+  }
+  // recv(): true for a delivery, false on a moved-from Signal (the end).
+  bool map(bool delivered, std::optional<std::monostate>& out) {
+    if (delivered) out.emplace();
+    return true;
+  }
+};
+
+}  // namespace tokio::detail
+
+namespace tokio::inline TOKIO_ABI_NAMESPACE::stream::wrappers {
+
+template <class Sig = signal::unix::Signal>
+class SignalStream : public tokio::detail::SourceStream<Sig, tokio::detail::SignalRecvPolicy> {
+  using Base = tokio::detail::SourceStream<Sig, tokio::detail::SignalRecvPolicy>;
+
+ public:
+  explicit SignalStream(Sig s) : Base(std::move(s)) {}
+  static SignalStream new_(Sig s) { return SignalStream(std::move(s)); }
+};
+template <class Sig>
+SignalStream(Sig) -> SignalStream<Sig>;
+
+}  // namespace tokio::stream::wrappers
+#endif // TOKIO_HAS_STREAM
+/* end file src/tokio/stream/wrappers/signal.hpp */
 // codec: byte buffers, Decoder/Encoder, FramedRead/FramedWrite/Framed, the codecs
 /* begin file src/tokio/codec/bytes.hpp */
 #if TOKIO_HAS_CODEC
@@ -25065,8 +25124,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_b3901a49ddfa5816_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_b3901a49ddfa5816_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_20e1f397bf68b77e_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_20e1f397bf68b77e_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -43198,7 +43257,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_b3901a49ddfa5816_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_20e1f397bf68b77e_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <variant>
 #include <vector>
 
 #include "net_test_util.hpp"
@@ -331,6 +332,58 @@ TEST_CASE("signal: select asks a recv without registering it, and takes a delive
       CHECK_FALSE(co_await recv_within(s, 30ms));  // taken once, not twice
       REQUIRE(::raise(SIGUSR1) == 0);
       CHECK(co_await recv_within(s, 5000ms));  // and the Signal still waits as before
+    }());
+  }
+}
+
+TEST_CASE(
+    "stream::wrappers::SignalStream: an item per recv, cancel-safe next(), asked by select, "
+    "ends over a moved-from Signal") {
+  namespace sw = tokio::stream::wrappers;
+  static_assert(std::is_same_v<tokio::stream::item_t<sw::SignalStream<>>, std::monostate>);
+  for (int flavour = 0; flavour < 2; ++flavour) {
+    CAPTURE(flavour);
+    nt::Watchdog wd("SignalStream");
+    auto rt = sig_runtime(flavour);
+    rt.block_on([]() -> Task<> {
+      sw::SignalStream s(listen(SIGUSR2));
+      static_assert(std::is_same_v<decltype(s), sw::SignalStream<Signal>>);
+      CHECK(s.get_ref().signum() == SIGUSR2);
+      // Nothing delivered: a next() cut short by a timeout loses nothing.
+      CHECK_FALSE((co_await tokio::time::timeout(20ms, s.next())).has_value());
+      REQUIRE(::raise(SIGUSR2) == 0);
+      REQUIRE(::raise(SIGUSR2) == 0);  // coalesces with the first
+      auto v = co_await tokio::time::timeout(5000ms, s.next());
+      REQUIRE(v.has_value());
+      CHECK(v->has_value());
+      CHECK_FALSE((co_await tokio::time::timeout(20ms, s.next())).has_value());
+      // Asked by select: loses to a ready receive without registering, and a recorded
+      // delivery wins when asked.
+      auto [tx, rx] = tokio::sync::mpsc::channel<int>(4);
+      REQUIRE(tx.try_send(1).has_value());
+      {
+        auto sel = test::polled(tokio::select(s.next(), rx.recv()));
+        REQUIRE(sel.poll());
+        CHECK(sel.waker().outstanding() == 0);
+        CHECK(sel.take().index() == 1);
+      }
+      REQUIRE(tx.try_send(2).has_value());
+      REQUIRE(::raise(SIGUSR2) == 0);
+      {
+        auto sel = test::polled(tokio::select_biased(s.next(), rx.recv()));
+        REQUIRE(sel.poll());
+        CHECK(sel.waker().outstanding() == 0);
+        auto r = sel.take();
+        REQUIRE(r.index() == 0);
+        CHECK(std::get<0>(r).has_value());
+      }
+      // Over a moved-from Signal the stream ends.
+      Signal taken = std::move(s).into_inner();
+      sw::SignalStream ended(std::move(taken));
+      sw::SignalStream<Signal> moved_from(std::move(taken));
+      CHECK_FALSE((co_await moved_from.next()).has_value());
+      REQUIRE(::raise(SIGUSR2) == 0);
+      CHECK((co_await tokio::time::timeout(5000ms, ended.next())).has_value());
     }());
   }
 }

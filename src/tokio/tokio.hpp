@@ -123,6 +123,7 @@
 #include "tokio/stream/wrappers/listener.hpp"
 #include "tokio/stream/wrappers/lines.hpp"
 #include "tokio/stream/wrappers/read_dir.hpp"
+#include "tokio/stream/wrappers/signal.hpp"
 // codec: byte buffers, Decoder/Encoder, FramedRead/FramedWrite/Framed, the codecs
 #include "tokio/codec/bytes.hpp"
 #include "tokio/codec/error.hpp"
