@@ -7073,10 +7073,17 @@ class TOKIO_MUST_AWAIT Timeout {
   // The operand is a leaf that can be asked without registering (Leaf's try_poll).
   static constexpr bool kTries = requires { requires B::kTries; };
   // poll without registering: the operand's answer first (a ready operand wins, as in
-  // poll), then whether the deadline has passed; neither the operand nor the timer is
-  // registered when both say no.
+  // poll), then whether the deadline has passed (budget as in poll); neither the operand
+  // nor the timer is registered when both say no.
   bool try_poll() noexcept requires kTries {
+    const bool had_budget = detail::tls.budget != 0;
     if (inner_.try_step()) return true;
+    if (had_budget && detail::tls.budget == 0) {
+      // The operand spent the budget (a stream that skipped items): the deadline is
+      // checked anyway, as poll does.
+      elapsed_ = timer_.try_poll();
+      return elapsed_;
+    }
     elapsed_ = detail::coop_try([&] { return timer_.try_poll(); });
     return elapsed_;
   }
@@ -8633,10 +8640,21 @@ class ChildOp {
 
   // The three steps poll_with runs, for callers that do work between them (the stream
   // and codec drivers): start(make) when !live(), poll(cx) until true, then take().
+  // A leaf's before_first_poll (a timer's binding to the runtime's driver) runs here, as
+  // where a leaf is awaited (Leaf, LeafBranch): before it is first polled or asked. What
+  // it throws propagates (the operand is then not live).
   template <class F>
   void start(F&& make) {
     if constexpr (kIsLeaf) {
       new (&s_) A(std::forward<F>(make)());
+      if constexpr (requires(A & a) { a.before_first_poll(); }) {
+        try {
+          s_.before_first_poll();
+        } catch (...) {
+          s_.~A();
+          throw;
+        }
+      }
     } else {
       new (&s_) Branch<Value>(to_task(std::forward<F>(make)()));
     }
@@ -20485,6 +20503,20 @@ struct is_std_optional<std::optional<T>> : std::true_type {};
 template <class S>
 using stream_next_t = decltype(std::declval<S&>().next());
 
+// A type no poll_next is written for: a poll_next that accepts it is an unconstrained
+// template (`bool poll_next(auto& cx, ...)`), written for task::Context alone.
+struct NotAPollContext {};
+
+// S's poll_next can be called with a TryContext and was written for one: the library's
+// askable streams take their context as a template constrained to task::Context and
+// TryContext (see the top of this file). A user's unconstrained template would accept a
+// TryContext too and then fail inside its body, so it is not asked.
+template <class S, class T>
+concept AskablePollNext = requires(S& s, TryContext& c, std::optional<T>& o) {
+  { s.poll_next(c, o) } -> std::same_as<bool>;
+}
+&&!requires(S & s, NotAPollContext& c, std::optional<T>& o) { s.poll_next(c, o); };
+
 }  // namespace tokio::detail
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::stream {
@@ -20523,11 +20555,7 @@ class PollStream {
       }
     }
     // Leaf's try_poll, for the streams that can be asked (see the top of this file).
-    bool try_poll() noexcept requires
-        requires(Derived& d, tokio::detail::TryContext& c, std::optional<T>& o) {
-      { d.poll_next(c, o) } -> std::same_as<bool>;
-    }
-    {
+    bool try_poll() noexcept requires tokio::detail::AskablePollNext<Derived, T> {
       try {
         tokio::detail::TryContext ask;
         return s_->poll_next(ask, out_);
@@ -20580,10 +20608,9 @@ concept PollNextStream = stream::Stream<S> &&
 // A poll-level stream that can be polled with Cx (task::Context always; TryContext when it
 // can be asked).
 template <class S, class Cx>
-concept PollsNextWith = PollNextStream<S> && PollContext<Cx> &&
-    requires(S& s, Cx& cx, std::optional<stream::item_t<S>>& out) {
-  { s.poll_next(cx, out) } -> std::same_as<bool>;
-};
+concept PollsNextWith = PollNextStream<S> &&
+    (std::same_as<Cx, task::Context> ||
+     (std::same_as<Cx, TryContext> && AskablePollNext<S, stream::item_t<S>>));
 
 }  // namespace tokio::detail
 #endif // TOKIO_HAS_STREAM
@@ -21543,10 +21570,16 @@ class Merge : public PollStream<Merge<A, B>, item_t<A>> {
   template <class Cx>
     requires tokio::detail::UpstreamPolls<A, Cx> && tokio::detail::UpstreamPolls<B, Cx>
   bool poll_next(Cx& cx, std::optional<item_t<A>>& out) {
-    bool a_first = a_first_;
-    a_first_ = !a_first_;
-    return a_first ? poll_pair(cx, out, a_, a_done_, b_, b_done_)
-                   : poll_pair(cx, out, b_, b_done_, a_, a_done_);
+    // Alternates the side polled first at each poll; a question that finds nothing (a
+    // select's first pass, followed by its registering poll) leaves the turn as it was.
+    const bool a_first = a_first_;
+    if constexpr (std::is_same_v<Cx, task::Context>) a_first_ = !a_first;
+    const bool ready = a_first ? poll_pair(cx, out, a_, a_done_, b_, b_done_)
+                               : poll_pair(cx, out, b_, b_done_, a_, a_done_);
+    if constexpr (!std::is_same_v<Cx, task::Context>) {
+      if (ready) a_first_ = !a_first;
+    }
+    return ready;
   }
 
  private:
@@ -25124,8 +25157,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_20e1f397bf68b77e_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_20e1f397bf68b77e_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_5320a798cb41df02_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_5320a798cb41df02_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -43257,7 +43290,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_20e1f397bf68b77e_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_5320a798cb41df02_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

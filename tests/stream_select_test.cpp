@@ -206,3 +206,87 @@ TEST_CASE("select over streams in a task: a lost next() loses nothing, on both f
     }());
   }
 }
+
+namespace {
+
+// A user's poll-level stream whose poll_next is an unconstrained template that uses the
+// context: written for task::Context, so it is polled, never asked.
+class UserGenericStream : public st::PollStream<UserGenericStream, int> {
+ public:
+  bool poll_next(auto& cx, std::optional<int>& out) {
+    if (++calls_ % 2 == 1) {
+      cx.waker().wake_by_ref();  // "not yet": poll again
+      return false;
+    }
+    out.emplace(calls_);
+    return true;
+  }
+
+ private:
+  int calls_ = 0;
+};
+static_assert(!askable<UserGenericStream>);
+static_assert(
+    !askable<decltype(std::declval<UserGenericStream>() | st::map([](int v) { return v; }))>);
+
+}  // namespace
+
+TEST_CASE(
+    "select asks streams exactly as it polls them: an interval's first tick, a timeout whose "
+    "operand spent the budget, merge's turn, user streams") {
+  auto rt = stest::paused_rt();
+  rt.block_on([]() -> Task<> {
+    using namespace std::chrono_literals;
+    auto [tx, rx] = tsync::mpsc::channel<int>(64);
+    // An IntervalStream asked before it was ever polled: its due tick wins every time (found
+    // by review: the tick's timer had no driver yet, so the question said "not ready" and
+    // a select_biased whose later branch was always ready never ticked).
+    sw::IntervalStream ticks(tokio::time::interval(10ms));
+    for (int i = 0; i < 5; ++i) {
+      CAPTURE(i);
+      REQUIRE(tx.try_send(i).has_value());
+      auto ev = co_await tokio::select_biased(ticks.next(), rx.recv());
+      CHECK(ev.index() == 0);
+      CHECK(rx.try_recv().value() == i);
+      co_await tokio::time::advance(10ms);
+    }
+    // A timeout whose operand (a filter skipping items) spends the budget while saying
+    // "not ready": the deadline is still checked, as poll does.
+    REQUIRE(tx.try_send(7).has_value());
+    co_await tokio::task::yield_now();  // a fresh budget
+    auto late =
+        st::iter(std::vector<int>(1000, 0)) | st::filter([](const int& v) { return v > 0; });
+    {
+      // The other branch is ready whatever the budget (a coroutine that returns at once).
+      auto ready_now = []() -> Task<int> { co_return 1; };
+      auto ev = co_await tokio::select_biased(
+          tokio::time::timeout_at(tokio::time::Instant::now() - 1s, late.next()), ready_now());
+      REQUIRE(ev.index() == 0);
+      CHECK_FALSE(std::get<0>(ev).has_value());  // Elapsed
+    }
+    CHECK(rx.try_recv().value() == 7);
+    // merge alternates the side it polls first once per poll, not per question: after a
+    // select that found nothing, the turn is where one poll leaves it.
+    auto [atx, arx] = tsync::mpsc::channel<int>(4);
+    auto [btx, brx] = tsync::mpsc::channel<int>(4);
+    auto merged = st::merge(sw::ReceiverStream(std::move(arx)), sw::ReceiverStream(std::move(brx)));
+    {
+      auto sel = test::polled(tokio::select(merged.next(), rx.recv()));
+      CHECK_FALSE(sel.poll());
+    }
+    REQUIRE(atx.try_send(1).has_value());
+    REQUIRE(btx.try_send(2).has_value());
+    co_await tokio::task::yield_now();  // a fresh budget (the filter above spent it)
+    auto m1 = co_await merged.next();
+    auto m2 = co_await merged.next();
+    CHECK(m1 == std::optional<int>(2));  // b's turn after one poll
+    CHECK(m2 == std::optional<int>(1));
+    // A user's generic poll_next compiles under select (polled, not asked).
+    UserGenericStream mine;
+    REQUIRE(tx.try_send(8).has_value());
+    auto ev = co_await tokio::select_biased(mine.next(), rx.recv());
+    CHECK(ev.index() == 1);  // its first answer is "not yet"
+    auto v = co_await mine.next();
+    CHECK(v.has_value());
+  }());
+}

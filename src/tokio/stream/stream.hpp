@@ -62,6 +62,20 @@ struct is_std_optional<std::optional<T>> : std::true_type {};
 template <class S>
 using stream_next_t = decltype(std::declval<S&>().next());
 
+// A type no poll_next is written for: a poll_next that accepts it is an unconstrained
+// template (`bool poll_next(auto& cx, ...)`), written for task::Context alone.
+struct NotAPollContext {};
+
+// S's poll_next can be called with a TryContext and was written for one: the library's
+// askable streams take their context as a template constrained to task::Context and
+// TryContext (see the top of this file). A user's unconstrained template would accept a
+// TryContext too and then fail inside its body, so it is not asked.
+template <class S, class T>
+concept AskablePollNext = requires(S& s, TryContext& c, std::optional<T>& o) {
+  { s.poll_next(c, o) } -> std::same_as<bool>;
+}
+&&!requires(S & s, NotAPollContext& c, std::optional<T>& o) { s.poll_next(c, o); };
+
 }  // namespace tokio::detail
 
 namespace tokio::stream {
@@ -100,11 +114,7 @@ class PollStream {
       }
     }
     // Leaf's try_poll, for the streams that can be asked (see the top of this file).
-    bool try_poll() noexcept requires
-        requires(Derived& d, tokio::detail::TryContext& c, std::optional<T>& o) {
-      { d.poll_next(c, o) } -> std::same_as<bool>;
-    }
-    {
+    bool try_poll() noexcept requires tokio::detail::AskablePollNext<Derived, T> {
       try {
         tokio::detail::TryContext ask;
         return s_->poll_next(ask, out_);
@@ -157,9 +167,8 @@ concept PollNextStream = stream::Stream<S> &&
 // A poll-level stream that can be polled with Cx (task::Context always; TryContext when it
 // can be asked).
 template <class S, class Cx>
-concept PollsNextWith = PollNextStream<S> && PollContext<Cx> &&
-    requires(S& s, Cx& cx, std::optional<stream::item_t<S>>& out) {
-  { s.poll_next(cx, out) } -> std::same_as<bool>;
-};
+concept PollsNextWith = PollNextStream<S> &&
+    (std::same_as<Cx, task::Context> ||
+     (std::same_as<Cx, TryContext> && AskablePollNext<S, stream::item_t<S>>));
 
 }  // namespace tokio::detail

@@ -77,10 +77,17 @@ class TOKIO_MUST_AWAIT Timeout {
   // The operand is a leaf that can be asked without registering (Leaf's try_poll).
   static constexpr bool kTries = requires { requires B::kTries; };
   // poll without registering: the operand's answer first (a ready operand wins, as in
-  // poll), then whether the deadline has passed; neither the operand nor the timer is
-  // registered when both say no.
+  // poll), then whether the deadline has passed (budget as in poll); neither the operand
+  // nor the timer is registered when both say no.
   bool try_poll() noexcept requires kTries {
+    const bool had_budget = detail::tls.budget != 0;
     if (inner_.try_step()) return true;
+    if (had_budget && detail::tls.budget == 0) {
+      // The operand spent the budget (a stream that skipped items): the deadline is
+      // checked anyway, as poll does.
+      elapsed_ = timer_.try_poll();
+      return elapsed_;
+    }
     elapsed_ = detail::coop_try([&] { return timer_.try_poll(); });
     return elapsed_;
   }

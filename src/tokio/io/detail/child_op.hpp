@@ -154,10 +154,21 @@ class ChildOp {
 
   // The three steps poll_with runs, for callers that do work between them (the stream
   // and codec drivers): start(make) when !live(), poll(cx) until true, then take().
+  // A leaf's before_first_poll (a timer's binding to the runtime's driver) runs here, as
+  // where a leaf is awaited (Leaf, LeafBranch): before it is first polled or asked. What
+  // it throws propagates (the operand is then not live).
   template <class F>
   void start(F&& make) {
     if constexpr (kIsLeaf) {
       new (&s_) A(std::forward<F>(make)());
+      if constexpr (requires(A & a) { a.before_first_poll(); }) {
+        try {
+          s_.before_first_poll();
+        } catch (...) {
+          s_.~A();
+          throw;
+        }
+      }
     } else {
       new (&s_) Branch<Value>(to_task(std::forward<F>(make)()));
     }
