@@ -112,7 +112,7 @@ TEST_CASE("shared use: a JoinSet drained by two tasks refuses the second join_ne
     for (int i = 0; i < 20; ++i) {
       js->spawn(
           [](int i) -> Task<int> {
-            co_await tokio::time::sleep(std::chrono::milliseconds(20 + i));
+            co_await tokio::time::sleep(std::chrono::milliseconds(300 + i));
             co_return i;
           },
           i);
@@ -124,7 +124,21 @@ TEST_CASE("shared use: a JoinSet drained by two tasks refuses the second join_ne
           co_return n;
         },
         js);
-    co_await tokio::time::sleep(5ms);  // first is waiting in join_next
+    // Wait until first holds the set (its join_next is in flight: try_join_next is then
+    // refused). A fixed sleep was not enough on loaded cores (review of the same pattern in
+    // sync_mpsc_test: a worker may run second before first). No member finishes before
+    // 300 ms, so a probe that is not refused takes nothing.
+    for (auto until = std::chrono::steady_clock::now() + 250ms;;) {
+      bool took = false;
+      try {
+        took = js->try_join_next().has_value();
+      } catch (const std::logic_error&) {
+        break;
+      }
+      REQUIRE_FALSE(took);
+      REQUIRE(std::chrono::steady_clock::now() < until);
+      co_await tokio::time::sleep(1ms);
+    }
     auto second = tokio::spawn(
         [](std::shared_ptr<tokio::task::JoinSet<int>> js) -> Task<> {
           (void)co_await js->join_next();
