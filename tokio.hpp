@@ -19420,6 +19420,9 @@ class TOKIO_MUST_AWAIT ChildWaitOp : public Leaf<ChildWaitOp> {
   ChildWaitOp& operator=(const ChildWaitOp&) = delete;
   ~ChildWaitOp();
   bool poll(task::Context& cx) noexcept;
+  // Leaf's try_poll: reaps the child if it has exited (the waitpid poll starts with),
+  // registering nothing otherwise.
+  bool try_poll() noexcept;
   io::Result<process::ExitStatus> await_resume() const noexcept;
   ChildState* state() const noexcept { return s_; }  // held (counted) for this op's life
 
@@ -25157,8 +25160,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_5320a798cb41df02_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_5320a798cb41df02_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_f8c43fa38d28b506_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_f8c43fa38d28b506_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -38359,6 +38362,27 @@ bool ChildWaitOp::poll(task::Context& cx) noexcept {
   return true;
 }
 
+bool ChildWaitOp::try_poll() noexcept {
+  if (!s_) {
+    err_ = EINVAL;  // a moved-from Child
+    return true;
+  }
+  LockGuard<Mutex> g(s_->mu);
+  if (s_->reaped) return true;
+  if (!coop_try([&] {
+        int r = child_try_reap(*s_);
+        if (r < 0) err_ = -r;
+        return r != 0;
+      })) {
+    return false;
+  }
+  // As poll's exit: let go of whatever an earlier poll of this op registered.
+  unpark();
+  drop_own();
+  if (s_->chld.sig) signal_cancel_recv(s_->chld, sig_);
+  return true;
+}
+
 io::Result<process::ExitStatus> ChildWaitOp::await_resume() const noexcept {
   if (err_ == -1) return tokio::unexpected(make_error_code(io::ReactorErrc::shutdown));
   if (!s_) return tokio::unexpected(moved_from_child_error());
@@ -43290,7 +43314,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_5320a798cb41df02_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_f8c43fa38d28b506_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

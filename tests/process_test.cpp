@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -19,6 +20,7 @@
 
 #include "internals.hpp"  // detail::reaper_orphans
 #include "process_test_util.hpp"
+#include "sync_test_util.hpp"
 
 using tokio::Task;
 using tokio::process::Child;
@@ -363,6 +365,48 @@ TEST_CASE("process: wait() is cancel-safe (timeout, select, abort)") {
       REQUIRE(st.has_value());
       REQUIRE(st->has_value());
       CHECK((*st)->signal() == SIGKILL);
+    }());
+  }
+}
+
+TEST_CASE(
+    "process: select asks wait() without registering it; an exited child is reaped when asked") {
+  for (int flavour = 0; flavour < 2; ++flavour) {
+    CAPTURE(flavour);
+    nt::Watchdog wd("process wait asked");
+    auto rt = pt::runtime(flavour);
+    rt.block_on([]() -> Task<> {
+      auto child = Command("sleep").arg("30").spawn();
+      REQUIRE(child.has_value());
+      auto [tx, rx] = tokio::sync::mpsc::channel<int>(64);
+      for (int round = 0; round < 16; ++round) {
+        CAPTURE(round);
+        REQUIRE(tx.try_send(round).has_value());
+        auto sel = test::polled(tokio::select(child->wait(), rx.recv()));
+        REQUIRE(sel.poll());
+        CHECK(sel.waker().outstanding() == 0);  // neither the pidfd nor SIGCHLD registered
+        CHECK(sel.take().index() == 1);
+      }
+      // Killed, and seen exited (without reaping): asked, the wait reaps it and wins.
+      const pid_t pid = static_cast<pid_t>(child->id().value());
+      REQUIRE(child->start_kill().has_value());
+      bool exited = false;
+      for (int i = 0; i < 5000 && !exited; ++i) {
+        siginfo_t info{};
+        exited = ::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOWAIT | WNOHANG) == 0 &&
+                 info.si_pid == pid;
+        if (!exited) co_await tokio::time::sleep(1ms);
+      }
+      REQUIRE(exited);
+      REQUIRE(tx.try_send(-1).has_value());
+      auto sel = test::polled(tokio::select_biased(child->wait(), rx.recv()));
+      REQUIRE(sel.poll());
+      CHECK(sel.waker().outstanding() == 0);
+      auto r = sel.take();
+      REQUIRE(r.index() == 0);
+      REQUIRE(std::get<0>(r).has_value());
+      CHECK(std::get<0>(r)->signal() == SIGKILL);
+      CHECK_FALSE(child->id().has_value());  // reaped
     }());
   }
 }

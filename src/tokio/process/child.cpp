@@ -139,6 +139,27 @@ bool ChildWaitOp::poll(task::Context& cx) noexcept {
   return true;
 }
 
+bool ChildWaitOp::try_poll() noexcept {
+  if (!s_) {
+    err_ = EINVAL;  // a moved-from Child
+    return true;
+  }
+  LockGuard<Mutex> g(s_->mu);
+  if (s_->reaped) return true;
+  if (!coop_try([&] {
+        int r = child_try_reap(*s_);
+        if (r < 0) err_ = -r;
+        return r != 0;
+      })) {
+    return false;
+  }
+  // As poll's exit: let go of whatever an earlier poll of this op registered.
+  unpark();
+  drop_own();
+  if (s_->chld.sig) signal_cancel_recv(s_->chld, sig_);
+  return true;
+}
+
 io::Result<process::ExitStatus> ChildWaitOp::await_resume() const noexcept {
   if (err_ == -1) return tokio::unexpected(make_error_code(io::ReactorErrc::shutdown));
   if (!s_) return tokio::unexpected(moved_from_child_error());

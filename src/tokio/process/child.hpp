@@ -55,6 +55,9 @@ class TOKIO_MUST_AWAIT ChildWaitOp : public Leaf<ChildWaitOp> {
   ChildWaitOp& operator=(const ChildWaitOp&) = delete;
   ~ChildWaitOp();
   bool poll(task::Context& cx) noexcept;
+  // Leaf's try_poll: reaps the child if it has exited (the waitpid poll starts with),
+  // registering nothing otherwise.
+  bool try_poll() noexcept;
   io::Result<process::ExitStatus> await_resume() const noexcept;
   ChildState* state() const noexcept { return s_; }  // held (counted) for this op's life
 
