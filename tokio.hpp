@@ -20476,9 +20476,9 @@ inline OpenOptions File::options() { return OpenOptions(); }
 // ready, as it does for a channel's recv(). Such a poll_next is a template over the context
 // (task::Context or TryContext), constrained on its inner parts being askable, and passes
 // its context down to them (detail::Upstream::poll, detail::poll_child). The wrappers, the
-// item-by-item combinators, chain/merge/zip, iter/once/empty/pending and FramedRead/Framed
-// can be asked whenever what they wrap can (a channel, a socket, a pipe...); a stream of
-// another kind is polled as before.
+// item-by-item combinators, chain/merge/zip, peekable, StreamMap, iter/once/empty/pending,
+// FramedRead/Framed and ReaderStream can be asked whenever what they wrap can (a channel,
+// a socket, a pipe...); a stream of another kind is polled as before.
 //
 // A stream is used by one task at a time; next() must not be called again while a
 // previous next() of the same stream is still being awaited.
@@ -25160,8 +25160,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_f8c43fa38d28b506_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_f8c43fa38d28b506_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_b95e413a89139453_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_b95e413a89139453_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -43314,7 +43314,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_f8c43fa38d28b506_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_b95e413a89139453_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

@@ -35,9 +35,9 @@
 // ready, as it does for a channel's recv(). Such a poll_next is a template over the context
 // (task::Context or TryContext), constrained on its inner parts being askable, and passes
 // its context down to them (detail::Upstream::poll, detail::poll_child). The wrappers, the
-// item-by-item combinators, chain/merge/zip, iter/once/empty/pending and FramedRead/Framed
-// can be asked whenever what they wrap can (a channel, a socket, a pipe...); a stream of
-// another kind is polled as before.
+// item-by-item combinators, chain/merge/zip, peekable, StreamMap, iter/once/empty/pending,
+// FramedRead/Framed and ReaderStream can be asked whenever what they wrap can (a channel,
+// a socket, a pipe...); a stream of another kind is polled as before.
 //
 // A stream is used by one task at a time; next() must not be called again while a
 // previous next() of the same stream is still being awaited.
