@@ -2795,10 +2795,9 @@ void_to_monostate_t<typename B::value_type> take_value(B& b) {
   }
 }
 
-// Calls f(std::integral_constant<size_t, I>) for the runtime index i (a jump table, so the
-// result is constructed once, never default-constructed and assigned).
+// The jump table of with_index (below), for many branches.
 template <std::size_t N, class F>
-decltype(auto) with_index(std::size_t i, F&& f) {
+decltype(auto) with_index_table(std::size_t i, F&& f) {
   using Fn = std::remove_reference_t<F>;
   using R = decltype(f(std::integral_constant<std::size_t, 0>{}));
   return [&]<std::size_t... I>(std::index_sequence<I...>)->R {
@@ -2808,6 +2807,30 @@ decltype(auto) with_index(std::size_t i, F&& f) {
     return table[i](f);
   }
   (std::make_index_sequence<N>{});
+}
+
+// with_index for a few branches: a chain of comparisons the compiler inlines (select's
+// result goes through it per message; the table above costs an indirect call).
+template <std::size_t I, std::size_t N, class F>
+TOKIO_ALWAYS_INLINE decltype(auto) with_index_chain(std::size_t i, F& f) {
+  if constexpr (I + 1 == N) {
+    return f(std::integral_constant<std::size_t, I>{});
+  } else {
+    if (i == I) return f(std::integral_constant<std::size_t, I>{});
+    return with_index_chain<I + 1, N>(i, f);
+  }
+}
+
+// Calls f(std::integral_constant<size_t, I>) for the runtime index i < N. The result is
+// constructed once, never default-constructed and assigned: returned through the chain
+// above for up to four branches, else through a jump table.
+template <std::size_t N, class F>
+decltype(auto) with_index(std::size_t i, F&& f) {
+  if constexpr (N <= 4) {
+    return with_index_chain<0, N>(i, f);
+  } else {
+    return with_index_table<N>(i, f);
+  }
 }
 
 // Calls f(std::integral_constant<size_t, I>) for I = start, start + 1, ..., N - 1, 0, ...,
@@ -25160,8 +25183,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_b95e413a89139453_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_b95e413a89139453_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_cddfc0a88cc10348_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_cddfc0a88cc10348_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -43314,7 +43337,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_b95e413a89139453_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_cddfc0a88cc10348_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

@@ -291,10 +291,9 @@ void_to_monostate_t<typename B::value_type> take_value(B& b) {
   }
 }
 
-// Calls f(std::integral_constant<size_t, I>) for the runtime index i (a jump table, so the
-// result is constructed once, never default-constructed and assigned).
+// The jump table of with_index (below), for many branches.
 template <std::size_t N, class F>
-decltype(auto) with_index(std::size_t i, F&& f) {
+decltype(auto) with_index_table(std::size_t i, F&& f) {
   using Fn = std::remove_reference_t<F>;
   using R = decltype(f(std::integral_constant<std::size_t, 0>{}));
   return [&]<std::size_t... I>(std::index_sequence<I...>)->R {
@@ -304,6 +303,30 @@ decltype(auto) with_index(std::size_t i, F&& f) {
     return table[i](f);
   }
   (std::make_index_sequence<N>{});
+}
+
+// with_index for a few branches: a chain of comparisons the compiler inlines (select's
+// result goes through it per message; the table above costs an indirect call).
+template <std::size_t I, std::size_t N, class F>
+TOKIO_ALWAYS_INLINE decltype(auto) with_index_chain(std::size_t i, F& f) {
+  if constexpr (I + 1 == N) {
+    return f(std::integral_constant<std::size_t, I>{});
+  } else {
+    if (i == I) return f(std::integral_constant<std::size_t, I>{});
+    return with_index_chain<I + 1, N>(i, f);
+  }
+}
+
+// Calls f(std::integral_constant<size_t, I>) for the runtime index i < N. The result is
+// constructed once, never default-constructed and assigned: returned through the chain
+// above for up to four branches, else through a jump table.
+template <std::size_t N, class F>
+decltype(auto) with_index(std::size_t i, F&& f) {
+  if constexpr (N <= 4) {
+    return with_index_chain<0, N>(i, f);
+  } else {
+    return with_index_table<N>(i, f);
+  }
 }
 
 // Calls f(std::integral_constant<size_t, I>) for I = start, start + 1, ..., N - 1, 0, ...,
