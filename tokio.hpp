@@ -2555,11 +2555,13 @@ class Branch {
       set_starter(slot_, task_.handle());
     }
     done_ = drive_slot(slot_, cx);
-    if (done_ && kReleaseEarly) {
-      // At its final suspend: the result moves out, then the frame goes (a destructor
-      // that throws there is reported by destroy_finished, as any frame's).
-      task_.handle().promise().move_to(out_);
-      task_.reset();
+    if constexpr (kReleaseEarly) {
+      if (done_) {
+        // At its final suspend: the result moves out, then the frame goes (a destructor
+        // that throws there is reported by destroy_finished, as any frame's).
+        task_.handle().promise().move_to(out_);
+        task_.reset();
+      }
     }
     return done_;
   }
@@ -25183,8 +25185,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_cddfc0a88cc10348_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_cddfc0a88cc10348_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_98e21af447d7efeb_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_98e21af447d7efeb_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -38392,10 +38394,22 @@ bool ChildWaitOp::try_poll() noexcept {
   }
   LockGuard<Mutex> g(s_->mu);
   if (s_->reaped) return true;
+  // Where poll would stay parked (follow_runtime moves nothing: this thread has no
+  // runtime with an I/O driver, or the registration is already on it), a reactor that
+  // shut down completes the wait with that error, as poll reports it.
+  HandleInner* h = tls.handle;
+  const bool stays = h == nullptr || h->driver.io() == nullptr || !s_->pidfd.is_open() ||
+                     s_->pidfd.registered_on(h) || (own_ && own_->registered_on(h));
   if (!coop_try([&] {
         int r = child_try_reap(*s_);
         if (r < 0) err_ = -r;
-        return r != 0;
+        if (r != 0) return true;
+        ScheduledIo* io = own_ ? own_->io() : s_->pidfd.io();
+        if (stays && io && (io->load() & ScheduledIo::kShutdown)) {
+          err_ = -1;
+          return true;
+        }
+        return false;
       })) {
     return false;
   }
@@ -43337,7 +43351,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_cddfc0a88cc10348_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_98e21af447d7efeb_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

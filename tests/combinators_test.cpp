@@ -60,6 +60,31 @@ TEST_CASE("join runs operands concurrently and returns a tuple") {
   }());
 }
 
+TEST_CASE("join and select over tasks whose result's move constructor may throw") {
+  // Found by review: Branch::step named the released-early result path for every T, so a
+  // T without a noexcept move did not compile in join or select.
+  struct MayThrowMove {
+    int v = 0;
+    explicit MayThrowMove(int x) : v(x) {}
+    MayThrowMove(MayThrowMove&& o) noexcept(false) : v(o.v) {}
+  };
+  static_assert(!std::is_nothrow_move_constructible_v<MayThrowMove>);
+  auto rt = test::current_thread();
+  rt.block_on([]() -> Task<> {
+    auto make = [](int x) -> Task<MayThrowMove> {
+      co_await tokio::task::yield_now();
+      co_return MayThrowMove(x);
+    };
+    auto [a, b] = co_await tokio::join(make(1), make(2));
+    CHECK(a.v == 1);
+    CHECK(b.v == 2);
+    tokio::sync::Notify never;
+    auto s = co_await tokio::select_biased(make(3), never.notified());
+    REQUIRE(s.index() == 0);
+    CHECK(std::get<0>(s).v == 3);
+  }());
+}
+
 TEST_CASE("join: an exception cancels the other operands and propagates") {
   auto rt = test::current_thread();
   rt.block_on([]() -> Task<> {

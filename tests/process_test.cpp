@@ -411,6 +411,47 @@ TEST_CASE(
   }
 }
 
+TEST_CASE("process: asked, a wait parked on a shut-down reactor answers as its poll does") {
+  // Found by review: the question ignored the dead reactor, so a ready sibling won where
+  // poll completes the wait with the reactor's error.
+  nt::Watchdog wd("process wait asked after shutdown");
+  std::optional<Child> child;
+  {
+    auto a = pt::runtime(0);
+    a.block_on([](std::optional<Child>& c) -> Task<> {
+      auto spawned = Command("sleep").arg("30").spawn();
+      REQUIRE(spawned.has_value());
+      c.emplace(std::move(*spawned));
+      co_return;
+    }(child));
+  }  // runtime A (the child's pidfd registration) is gone
+  auto ready_now = []() -> Task<int> { co_return 1; };
+  {
+    // No I/O driver here: the wait stays on A's reactor, shut down.
+    auto b = tokio::runtime::Builder::new_current_thread().enable_time().build();
+    b.block_on([](Child& c, auto ready) -> Task<> {
+      auto ev = co_await tokio::select_biased(c.wait(), ready());
+      REQUIRE(ev.index() == 0);
+      REQUIRE_FALSE(std::get<0>(ev).has_value());
+      CHECK(std::get<0>(ev).error() == tokio::io::ReactorErrc::shutdown);
+    }(*child, ready_now));
+  }
+  {
+    // With an I/O driver the wait moves here and waits: the ready sibling wins, and the
+    // wait then sees the kill.
+    auto c = pt::runtime(1);
+    c.block_on([](Child& ch, auto ready) -> Task<> {
+      auto ev = co_await tokio::select_biased(ch.wait(), ready());
+      CHECK(ev.index() == 1);
+      REQUIRE(ch.start_kill().has_value());
+      auto st = co_await tokio::time::timeout(5000ms, ch.wait());
+      REQUIRE(st.has_value());
+      REQUIRE(st->has_value());
+      CHECK((*st)->signal() == SIGKILL);
+    }(*child, ready_now));
+  }
+}
+
 TEST_CASE("process: pipes: stdin/stdout/stderr with io utilities, and cancelled reads") {
   for (int flavour = 0; flavour < 2; ++flavour) {
     CAPTURE(flavour);

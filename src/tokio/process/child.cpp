@@ -146,10 +146,22 @@ bool ChildWaitOp::try_poll() noexcept {
   }
   LockGuard<Mutex> g(s_->mu);
   if (s_->reaped) return true;
+  // Where poll would stay parked (follow_runtime moves nothing: this thread has no
+  // runtime with an I/O driver, or the registration is already on it), a reactor that
+  // shut down completes the wait with that error, as poll reports it.
+  HandleInner* h = tls.handle;
+  const bool stays = h == nullptr || h->driver.io() == nullptr || !s_->pidfd.is_open() ||
+                     s_->pidfd.registered_on(h) || (own_ && own_->registered_on(h));
   if (!coop_try([&] {
         int r = child_try_reap(*s_);
         if (r < 0) err_ = -r;
-        return r != 0;
+        if (r != 0) return true;
+        ScheduledIo* io = own_ ? own_->io() : s_->pidfd.io();
+        if (stays && io && (io->load() & ScheduledIo::kShutdown)) {
+          err_ = -1;
+          return true;
+        }
+        return false;
       })) {
     return false;
   }

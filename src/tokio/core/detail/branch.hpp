@@ -51,11 +51,13 @@ class Branch {
       set_starter(slot_, task_.handle());
     }
     done_ = drive_slot(slot_, cx);
-    if (done_ && kReleaseEarly) {
-      // At its final suspend: the result moves out, then the frame goes (a destructor
-      // that throws there is reported by destroy_finished, as any frame's).
-      task_.handle().promise().move_to(out_);
-      task_.reset();
+    if constexpr (kReleaseEarly) {
+      if (done_) {
+        // At its final suspend: the result moves out, then the frame goes (a destructor
+        // that throws there is reported by destroy_finished, as any frame's).
+        task_.handle().promise().move_to(out_);
+        task_.reset();
+      }
     }
     return done_;
   }
