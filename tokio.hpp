@@ -1583,10 +1583,7 @@ concept PollContext = std::same_as<Cx, task::Context> || std::same_as<Cx, TryCon
 // coop_poll_proceed for a composition's own items (stream::iter): asked, it takes a unit
 // only when there is budget, as coop_try.
 inline bool coop_poll_proceed(TryContext&) noexcept {
-  int32_t& b = tls.budget;
-  if (b == 0) return false;
-  if (b > 0) --b;
-  return true;
+  return coop_try([] { return true; });
 }
 
 // Polls a leaf, giving back the budget unit its resource took when it is not ready (Tokio's
@@ -19436,6 +19433,7 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 struct ChildState;    // process/detail/child_state.hpp
 struct ChildFactory;  // process/command.cpp
 class PollSocket;     // net/detail/socket.hpp
+struct HandleInner;   // runtime/detail/handle_inner.hpp
 
 class TOKIO_MUST_AWAIT ChildWaitOp : public Leaf<ChildWaitOp> {
  public:
@@ -19453,8 +19451,11 @@ class TOKIO_MUST_AWAIT ChildWaitOp : public Leaf<ChildWaitOp> {
 
  private:
   void follow_runtime() noexcept;
+  bool moves_to(HandleInner* h) const noexcept;
+  ScheduledIo* parked_io() const noexcept;
   void unpark() noexcept;
   void drop_own() noexcept;
+  void let_go() noexcept;
 
   ChildState* s_;
   IoWaiter io_{io::Ready::kReadable | io::Ready::kReadClosed};  // pidfd mode
@@ -21600,13 +21601,9 @@ class Merge : public PollStream<Merge<A, B>, item_t<A>> {
   bool poll_next(Cx& cx, std::optional<item_t<A>>& out) {
     // Alternates the side polled first at each poll; a question that finds nothing (a
     // select's first pass, followed by its registering poll) leaves the turn as it was.
-    const bool a_first = a_first_;
-    if constexpr (std::is_same_v<Cx, task::Context>) a_first_ = !a_first;
-    const bool ready = a_first ? poll_pair(cx, out, a_, a_done_, b_, b_done_)
-                               : poll_pair(cx, out, b_, b_done_, a_, a_done_);
-    if constexpr (!std::is_same_v<Cx, task::Context>) {
-      if (ready) a_first_ = !a_first;
-    }
+    const bool ready = a_first_ ? poll_pair(cx, out, a_, a_done_, b_, b_done_)
+                                : poll_pair(cx, out, b_, b_done_, a_, a_done_);
+    if (std::is_same_v<Cx, task::Context> || ready) a_first_ = !a_first_;
     return ready;
   }
 
@@ -22586,7 +22583,8 @@ inline auto boxed() {
 /* begin file src/tokio/stream/detail/source_stream.hpp */
 #if TOKIO_HAS_STREAM
 // detail::SourceStream<Src, Policy>: the skeleton of the wrapper streams (ReceiverStream,
-// BroadcastStream, WatchStream, IntervalStream, listener and lines streams).
+// BroadcastStream, IntervalStream, SignalStream, the listener, lines and read_dir streams;
+// WatchStream, whose first item needs no receive, is written apart).
 //
 // The wrapper owns its source (a receiver, an interval, a listener...) and keeps the
 // source's receive operation in flight between polls, so a destroyed next() leaves it
@@ -22595,8 +22593,6 @@ inline auto boxed() {
 //   bool map(Result&&, optional<Item>&)   turns its result into an item (true: done, with
 //                                         an item or, left empty, the end of the stream;
 //                                         false: nothing to yield, receive again)
-//   bool ready(Src&, optional<Item>&)     optional: an item available without receiving
-//                                         (WatchStream's first value)
 // Moving the wrapper cancels the receive in flight first (every source's receive is
 // cancel-safe, so no item is lost).
 
@@ -22651,9 +22647,6 @@ class SourceStream : public stream::PollStream<SourceStream<Src, Policy>, typena
   template <class Cx>
     requires ChildPolls<Op, Cx>
   bool poll_next(Cx& cx, std::optional<Item>& out) {
-    if constexpr (requires(Policy & p, Src & s, std::optional<Item> & o) { p.ready(s, o); }) {
-      if (pol_.ready(src_, out)) return true;
-    }
     for (;;) {
       if (!op_.live()) op_.start([&] { return pol_.op(src_); });
       if (!poll_child(op_, cx)) return false;
@@ -25185,8 +25178,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_98e21af447d7efeb_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_98e21af447d7efeb_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_ec824dc9589c8967_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_ec824dc9589c8967_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -25542,8 +25535,8 @@ class BlockingPool {
   // Throws std::system_error when no thread can be started.
   void spawn_mandatory(void (*fn)(void*), void* arg);
 
-  // Stops accepting work (but mandatory tasks) and cancels queued tasks (but what is
-  // mandatory), waiting for nothing. Idempotent. A runtime's shutdown calls it first, so that threads its workers
+  // Stops accepting work and cancels queued tasks, mandatory ones excepted, waiting for
+  // nothing. Idempotent. A runtime's shutdown calls it first, so that threads its workers
   // or finished jobs leave free do not start queued closures while it stops the rest.
   void begin_shutdown();
   // begin_shutdown, then waits up to `timeout` (nullopt: forever) for running jobs.
@@ -25584,8 +25577,8 @@ class BlockingPool {
   // before it looks at shutdown_, so shutdown() leaves them that many queued jobs.
   std::size_t num_starting_ = 0;
   std::size_t num_mandatory_ = 0;
-  bool shutdown_ = false;            // begin_shutdown ran: new non-mandatory tasks are cancelled
-  bool stopped_ = false;             // shutdown() is waiting for the threads: every new task is
+  bool shutdown_ = false;  // begin_shutdown ran: new non-mandatory tasks are cancelled
+  bool stopped_ = false;   // shutdown() is waiting for the threads: all new tasks cancelled
   std::vector<pthread_t> running_;   // threads still alive
   std::vector<pthread_t> finished_;  // exited threads waiting to be joined
 };
@@ -38287,9 +38280,7 @@ ChildWaitOp::~ChildWaitOp() {
   if (!s_) return;
   {
     LockGuard<Mutex> g(s_->mu);
-    unpark();
-    drop_own();
-    if (s_->chld.sig) signal_cancel_recv(s_->chld, sig_);
+    let_go();
   }
   child_state_release(s_);  // the last owner when the Child is gone: reaper, then free
 }
@@ -38307,6 +38298,23 @@ void ChildWaitOp::drop_own() noexcept {
   own_.reset();  // deregisters and closes the dup
 }
 
+// (s_->mu held.) Out of every wait this op joined: the reactor entry, its dup, SIGCHLD.
+void ChildWaitOp::let_go() noexcept {
+  unpark();
+  drop_own();
+  if (s_->chld.sig) signal_cancel_recv(s_->chld, sig_);
+}
+
+// (s_->mu held.) The reactor entry a wait parks on: its own dup's, else the Child's.
+ScheduledIo* ChildWaitOp::parked_io() const noexcept { return own_ ? own_->io() : s_->pidfd.io(); }
+
+// (s_->mu held.) Whether follow_runtime moves the wait to h: h has an I/O driver and the
+// wait is registered neither there (the Child's pidfd) nor with a dup of its own.
+bool ChildWaitOp::moves_to(HandleInner* h) const noexcept {
+  return h && h->driver.io() != nullptr && !s_->pidfd.registered_on(h) &&
+         !(own_ && own_->registered_on(h));
+}
+
 // Tokio's wait completes on whichever runtime awaits it (its SIGCHLD listener is fed by
 // every runtime's driver); a pidfd registered with the spawning runtime would wait for a
 // runtime nobody drives, or fail once it is gone. So the registration moves to the
@@ -38314,15 +38322,14 @@ void ChildWaitOp::drop_own() noexcept {
 // it stays, and this wait registers a dup of the pidfd on its own runtime instead.
 void ChildWaitOp::follow_runtime() noexcept {
   HandleInner* h = tls.handle;
-  if (!h || h->driver.io() == nullptr) return;
-  if (s_->pidfd.registered_on(h)) {
-    if (own_) {
+  if (!moves_to(h)) {
+    // Back on the runtime of the Child's registration: a dup of our own is not needed.
+    if (own_ && h && h->driver.io() != nullptr && s_->pidfd.registered_on(h)) {
       unpark();
       drop_own();
     }
     return;
   }
-  if (own_ && own_->registered_on(h)) return;
   unpark();
   drop_own();
   // On failure (an epoll_ctl error, a dup refused, std::bad_alloc; the no-runtime error
@@ -38351,7 +38358,7 @@ bool ChildWaitOp::poll(task::Context& cx) noexcept {
   if (!coop_poll_proceed(cx)) return false;
   if (s_->pidfd.is_open()) follow_runtime();
   for (;;) {
-    ScheduledIo* io = own_ ? own_->io() : s_->pidfd.io();
+    ScheduledIo* io = parked_io();
     uint32_t snap = io ? io->load() : 0;
     int r = child_try_reap(*s_);
     if (r != 0) {
@@ -38381,9 +38388,7 @@ bool ChildWaitOp::poll(task::Context& cx) noexcept {
     err_ = ECHILD;  // not watched (cannot happen for a spawned Child)
     break;
   }
-  unpark();
-  drop_own();
-  if (s_->chld.sig) signal_cancel_recv(s_->chld, sig_);
+  let_go();
   return true;
 }
 
@@ -38394,17 +38399,15 @@ bool ChildWaitOp::try_poll() noexcept {
   }
   LockGuard<Mutex> g(s_->mu);
   if (s_->reaped) return true;
-  // Where poll would stay parked (follow_runtime moves nothing: this thread has no
-  // runtime with an I/O driver, or the registration is already on it), a reactor that
-  // shut down completes the wait with that error, as poll reports it.
-  HandleInner* h = tls.handle;
-  const bool stays = h == nullptr || h->driver.io() == nullptr || !s_->pidfd.is_open() ||
-                     s_->pidfd.registered_on(h) || (own_ && own_->registered_on(h));
+  // Where poll would stay parked (it follows the runtime only for an open pidfd, and
+  // moves_to says when), a reactor that shut down completes the wait with that error, as
+  // poll reports it.
+  const bool stays = !s_->pidfd.is_open() || !moves_to(tls.handle);
   if (!coop_try([&] {
         int r = child_try_reap(*s_);
         if (r < 0) err_ = -r;
         if (r != 0) return true;
-        ScheduledIo* io = own_ ? own_->io() : s_->pidfd.io();
+        ScheduledIo* io = parked_io();
         if (stays && io && (io->load() & ScheduledIo::kShutdown)) {
           err_ = -1;
           return true;
@@ -38413,10 +38416,7 @@ bool ChildWaitOp::try_poll() noexcept {
       })) {
     return false;
   }
-  // As poll's exit: let go of whatever an earlier poll of this op registered.
-  unpark();
-  drop_own();
-  if (s_->chld.sig) signal_cancel_recv(s_->chld, sig_);
+  let_go();  // as poll's exit: whatever an earlier poll of this op registered
   return true;
 }
 
@@ -43351,7 +43351,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_98e21af447d7efeb_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_ec824dc9589c8967_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

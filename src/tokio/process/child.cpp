@@ -39,9 +39,7 @@ ChildWaitOp::~ChildWaitOp() {
   if (!s_) return;
   {
     LockGuard<Mutex> g(s_->mu);
-    unpark();
-    drop_own();
-    if (s_->chld.sig) signal_cancel_recv(s_->chld, sig_);
+    let_go();
   }
   child_state_release(s_);  // the last owner when the Child is gone: reaper, then free
 }
@@ -59,6 +57,23 @@ void ChildWaitOp::drop_own() noexcept {
   own_.reset();  // deregisters and closes the dup
 }
 
+// (s_->mu held.) Out of every wait this op joined: the reactor entry, its dup, SIGCHLD.
+void ChildWaitOp::let_go() noexcept {
+  unpark();
+  drop_own();
+  if (s_->chld.sig) signal_cancel_recv(s_->chld, sig_);
+}
+
+// (s_->mu held.) The reactor entry a wait parks on: its own dup's, else the Child's.
+ScheduledIo* ChildWaitOp::parked_io() const noexcept { return own_ ? own_->io() : s_->pidfd.io(); }
+
+// (s_->mu held.) Whether follow_runtime moves the wait to h: h has an I/O driver and the
+// wait is registered neither there (the Child's pidfd) nor with a dup of its own.
+bool ChildWaitOp::moves_to(HandleInner* h) const noexcept {
+  return h && h->driver.io() != nullptr && !s_->pidfd.registered_on(h) &&
+         !(own_ && own_->registered_on(h));
+}
+
 // Tokio's wait completes on whichever runtime awaits it (its SIGCHLD listener is fed by
 // every runtime's driver); a pidfd registered with the spawning runtime would wait for a
 // runtime nobody drives, or fail once it is gone. So the registration moves to the
@@ -66,15 +81,14 @@ void ChildWaitOp::drop_own() noexcept {
 // it stays, and this wait registers a dup of the pidfd on its own runtime instead.
 void ChildWaitOp::follow_runtime() noexcept {
   HandleInner* h = tls.handle;
-  if (!h || h->driver.io() == nullptr) return;
-  if (s_->pidfd.registered_on(h)) {
-    if (own_) {
+  if (!moves_to(h)) {
+    // Back on the runtime of the Child's registration: a dup of our own is not needed.
+    if (own_ && h && h->driver.io() != nullptr && s_->pidfd.registered_on(h)) {
       unpark();
       drop_own();
     }
     return;
   }
-  if (own_ && own_->registered_on(h)) return;
   unpark();
   drop_own();
   // On failure (an epoll_ctl error, a dup refused, std::bad_alloc; the no-runtime error
@@ -103,7 +117,7 @@ bool ChildWaitOp::poll(task::Context& cx) noexcept {
   if (!coop_poll_proceed(cx)) return false;
   if (s_->pidfd.is_open()) follow_runtime();
   for (;;) {
-    ScheduledIo* io = own_ ? own_->io() : s_->pidfd.io();
+    ScheduledIo* io = parked_io();
     uint32_t snap = io ? io->load() : 0;
     int r = child_try_reap(*s_);
     if (r != 0) {
@@ -133,9 +147,7 @@ bool ChildWaitOp::poll(task::Context& cx) noexcept {
     err_ = ECHILD;  // not watched (cannot happen for a spawned Child)
     break;
   }
-  unpark();
-  drop_own();
-  if (s_->chld.sig) signal_cancel_recv(s_->chld, sig_);
+  let_go();
   return true;
 }
 
@@ -146,17 +158,15 @@ bool ChildWaitOp::try_poll() noexcept {
   }
   LockGuard<Mutex> g(s_->mu);
   if (s_->reaped) return true;
-  // Where poll would stay parked (follow_runtime moves nothing: this thread has no
-  // runtime with an I/O driver, or the registration is already on it), a reactor that
-  // shut down completes the wait with that error, as poll reports it.
-  HandleInner* h = tls.handle;
-  const bool stays = h == nullptr || h->driver.io() == nullptr || !s_->pidfd.is_open() ||
-                     s_->pidfd.registered_on(h) || (own_ && own_->registered_on(h));
+  // Where poll would stay parked (it follows the runtime only for an open pidfd, and
+  // moves_to says when), a reactor that shut down completes the wait with that error, as
+  // poll reports it.
+  const bool stays = !s_->pidfd.is_open() || !moves_to(tls.handle);
   if (!coop_try([&] {
         int r = child_try_reap(*s_);
         if (r < 0) err_ = -r;
         if (r != 0) return true;
-        ScheduledIo* io = own_ ? own_->io() : s_->pidfd.io();
+        ScheduledIo* io = parked_io();
         if (stays && io && (io->load() & ScheduledIo::kShutdown)) {
           err_ = -1;
           return true;
@@ -165,10 +175,7 @@ bool ChildWaitOp::try_poll() noexcept {
       })) {
     return false;
   }
-  // As poll's exit: let go of whatever an earlier poll of this op registered.
-  unpark();
-  drop_own();
-  if (s_->chld.sig) signal_cancel_recv(s_->chld, sig_);
+  let_go();  // as poll's exit: whatever an earlier poll of this op registered
   return true;
 }
 

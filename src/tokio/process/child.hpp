@@ -46,6 +46,7 @@ namespace tokio::detail {
 struct ChildState;    // process/detail/child_state.hpp
 struct ChildFactory;  // process/command.cpp
 class PollSocket;     // net/detail/socket.hpp
+struct HandleInner;   // runtime/detail/handle_inner.hpp
 
 class TOKIO_MUST_AWAIT ChildWaitOp : public Leaf<ChildWaitOp> {
  public:
@@ -63,8 +64,11 @@ class TOKIO_MUST_AWAIT ChildWaitOp : public Leaf<ChildWaitOp> {
 
  private:
   void follow_runtime() noexcept;
+  bool moves_to(HandleInner* h) const noexcept;
+  ScheduledIo* parked_io() const noexcept;
   void unpark() noexcept;
   void drop_own() noexcept;
+  void let_go() noexcept;
 
   ChildState* s_;
   IoWaiter io_{io::Ready::kReadable | io::Ready::kReadClosed};  // pidfd mode

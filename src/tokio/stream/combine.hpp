@@ -62,13 +62,9 @@ class Merge : public PollStream<Merge<A, B>, item_t<A>> {
   bool poll_next(Cx& cx, std::optional<item_t<A>>& out) {
     // Alternates the side polled first at each poll; a question that finds nothing (a
     // select's first pass, followed by its registering poll) leaves the turn as it was.
-    const bool a_first = a_first_;
-    if constexpr (std::is_same_v<Cx, task::Context>) a_first_ = !a_first;
-    const bool ready = a_first ? poll_pair(cx, out, a_, a_done_, b_, b_done_)
-                               : poll_pair(cx, out, b_, b_done_, a_, a_done_);
-    if constexpr (!std::is_same_v<Cx, task::Context>) {
-      if (ready) a_first_ = !a_first;
-    }
+    const bool ready = a_first_ ? poll_pair(cx, out, a_, a_done_, b_, b_done_)
+                                : poll_pair(cx, out, b_, b_done_, a_, a_done_);
+    if (std::is_same_v<Cx, task::Context> || ready) a_first_ = !a_first_;
     return ready;
   }
 

@@ -86,10 +86,7 @@ concept PollContext = std::same_as<Cx, task::Context> || std::same_as<Cx, TryCon
 // coop_poll_proceed for a composition's own items (stream::iter): asked, it takes a unit
 // only when there is budget, as coop_try.
 inline bool coop_poll_proceed(TryContext&) noexcept {
-  int32_t& b = tls.budget;
-  if (b == 0) return false;
-  if (b > 0) --b;
-  return true;
+  return coop_try([] { return true; });
 }
 
 // Polls a leaf, giving back the budget unit its resource took when it is not ready (Tokio's

@@ -42,8 +42,8 @@ class BlockingPool {
   // Throws std::system_error when no thread can be started.
   void spawn_mandatory(void (*fn)(void*), void* arg);
 
-  // Stops accepting work (but mandatory tasks) and cancels queued tasks (but what is
-  // mandatory), waiting for nothing. Idempotent. A runtime's shutdown calls it first, so that threads its workers
+  // Stops accepting work and cancels queued tasks, mandatory ones excepted, waiting for
+  // nothing. Idempotent. A runtime's shutdown calls it first, so that threads its workers
   // or finished jobs leave free do not start queued closures while it stops the rest.
   void begin_shutdown();
   // begin_shutdown, then waits up to `timeout` (nullopt: forever) for running jobs.
@@ -84,8 +84,8 @@ class BlockingPool {
   // before it looks at shutdown_, so shutdown() leaves them that many queued jobs.
   std::size_t num_starting_ = 0;
   std::size_t num_mandatory_ = 0;
-  bool shutdown_ = false;            // begin_shutdown ran: new non-mandatory tasks are cancelled
-  bool stopped_ = false;             // shutdown() is waiting for the threads: every new task is
+  bool shutdown_ = false;  // begin_shutdown ran: new non-mandatory tasks are cancelled
+  bool stopped_ = false;   // shutdown() is waiting for the threads: all new tasks cancelled
   std::vector<pthread_t> running_;   // threads still alive
   std::vector<pthread_t> finished_;  // exited threads waiting to be joined
 };

@@ -1,6 +1,7 @@
 #pragma once
 // detail::SourceStream<Src, Policy>: the skeleton of the wrapper streams (ReceiverStream,
-// BroadcastStream, WatchStream, IntervalStream, listener and lines streams).
+// BroadcastStream, IntervalStream, SignalStream, the listener, lines and read_dir streams;
+// WatchStream, whose first item needs no receive, is written apart).
 //
 // The wrapper owns its source (a receiver, an interval, a listener...) and keeps the
 // source's receive operation in flight between polls, so a destroyed next() leaves it
@@ -9,8 +10,6 @@
 //   bool map(Result&&, optional<Item>&)   turns its result into an item (true: done, with
 //                                         an item or, left empty, the end of the stream;
 //                                         false: nothing to yield, receive again)
-//   bool ready(Src&, optional<Item>&)     optional: an item available without receiving
-//                                         (WatchStream's first value)
 // Moving the wrapper cancels the receive in flight first (every source's receive is
 // cancel-safe, so no item is lost).
 
@@ -64,9 +63,6 @@ class SourceStream : public stream::PollStream<SourceStream<Src, Policy>, typena
   template <class Cx>
     requires ChildPolls<Op, Cx>
   bool poll_next(Cx& cx, std::optional<Item>& out) {
-    if constexpr (requires(Policy & p, Src & s, std::optional<Item> & o) { p.ready(s, o); }) {
-      if (pol_.ready(src_, out)) return true;
-    }
     for (;;) {
       if (!op_.live()) op_.start([&] { return pol_.op(src_); });
       if (!poll_child(op_, cx)) return false;
