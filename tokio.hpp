@@ -13938,9 +13938,9 @@ class OnceCell {
 //   sem               bounded: a BatchSemaphore of `bound` permits, one per buffered
 //                     message or reserved slot (a send acquires, a recv releases);
 //                     unbounded: a counter of messages in flight (UnboundedSem)
-//   tx_count          live Senders (and OwnedPermits); the last one pushes the close
-//                     marker, after which recv drains the queue and yields "closed"
-//   refs              every handle (senders, weak senders, receiver) for deallocation
+//   counts            live Senders (and OwnedPermits), weak senders and every handle
+//                     (channel_counts.hpp); the last Sender pushes the close marker,
+//                     after which recv drains the queue and yields "closed"
 //   notify_rx_closed  wakes Sender::closed() waiters when the receiver closes
 // "Idle" = no permit outstanding (bounded) / no message in flight (unbounded). After the
 // receiver closes, recv keeps returning buffered values and reports the end once the
@@ -14068,6 +14068,144 @@ class AtomicWaker {
 
 }  // namespace tokio::detail
 /* end file src/tokio/core/detail/atomic_waker.hpp */
+/* begin file src/tokio/sync/detail/channel_counts.hpp */
+// The handle counts of a channel's shared state, and the weak sender built on them
+// (internal; mpsc, broadcast and watch).
+//
+//   tx       live Senders (for mpsc, OwnedPermits too). The last one to go closes the
+//            channel, once: a Sender is only made from a live one (a copy) or by a weak
+//            sender's upgrade, which succeeds only while tx is above 0 (a compare-exchange
+//            from n > 0 to n + 1), so a closed channel never reopens.
+//   tx_weak  WeakSenders: only counted (weak_count()); they keep the state alive, not the
+//            channel open.
+//   refs     every handle of any kind (senders, weak senders, receivers); the last one
+//            frees the state.
+//
+// The owner frees itself (its release(): `if (counts.unref()) delete this;`) and closes
+// the channel its own way when tx_drop() says the last Sender went.
+
+/* #include <atomic> (already above) */
+/* #include <cstddef> (already above) */
+/* #include <optional> (already above) */
+/* #include <utility> (already above) */
+
+namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
+
+struct ChannelCounts {
+  // `handles`: the references the channel is made with (its first Sender and receiver).
+  explicit ChannelCounts(std::size_t handles) noexcept : refs(handles) {}
+
+  std::atomic<std::size_t> tx{1};
+  std::atomic<std::size_t> tx_weak{0};
+  std::atomic<std::size_t> refs;
+
+  // Relaxed: the caller holds a reference already (as for a shared_ptr copy).
+  void ref() noexcept { refs.fetch_add(1, std::memory_order_relaxed); }
+  // Drops a reference; true when it was the last (the caller frees the state). acq_rel:
+  // the last decrement acquires every other handle's release decrement, so the free
+  // comes after all their uses.
+  [[nodiscard]] bool unref() noexcept { return refs.fetch_sub(1, std::memory_order_acq_rel) == 1; }
+
+  // A copy of a live Sender (its reference included). Relaxed: the copied Sender keeps tx
+  // above 0 meanwhile, so this cannot race with the close.
+  void tx_clone() noexcept {
+    tx.fetch_add(1, std::memory_order_relaxed);
+    ref();
+  }
+  // A Sender gone (its reference is the caller's to drop, after closing): true when it
+  // was the last. acq_rel: the last decrement acquires every other Sender's, so whatever
+  // they sent comes before the close the caller publishes.
+  [[nodiscard]] bool tx_drop() noexcept { return tx.fetch_sub(1, std::memory_order_acq_rel) == 1; }
+  // Weak -> strong, only while some Sender lives; takes a reference too. Acquire on
+  // success pairs with tx_drop's acq_rel: a count seen above 0 was not yet the one that
+  // closed the channel.
+  bool tx_upgrade() noexcept {
+    std::size_t n = tx.load(std::memory_order_relaxed);
+    while (n != 0) {
+      if (tx.compare_exchange_weak(n, n + 1, std::memory_order_acq_rel,
+                                   std::memory_order_relaxed)) {
+        ref();
+        return true;
+      }
+    }
+    return false;
+  }
+
+  std::size_t strong_count() const noexcept { return tx.load(std::memory_order_acquire); }
+  std::size_t weak_count() const noexcept { return tx_weak.load(std::memory_order_acquire); }
+};
+
+// The handle part of a channel's Sender (mpsc, broadcast, watch): it holds one sender
+// reference; a copy clones it, a move leaves the source empty, and the destructor hands it
+// to Shared::tx_drop(), which closes the channel if it was the last Sender and then drops
+// the reference. Shared: the state (a `counts` member and tx_drop()).
+template <class Shared>
+class SenderHandle {
+ public:
+  SenderHandle() noexcept = default;
+  explicit SenderHandle(Shared* s) noexcept : s_(s) {}  // adopts a sender reference
+  SenderHandle(const SenderHandle& o) noexcept : s_(o.s_) {
+    if (s_) s_->counts.tx_clone();
+  }
+  SenderHandle(SenderHandle&& o) noexcept : s_(std::exchange(o.s_, nullptr)) {}
+  SenderHandle& operator=(SenderHandle o) noexcept {
+    std::swap(s_, o.s_);
+    return *this;
+  }
+  ~SenderHandle() { reset(); }
+
+ protected:
+  // Drops the reference now (the handle is empty after).
+  void reset() noexcept {
+    if (Shared* s = std::exchange(s_, nullptr)) s->tx_drop();
+  }
+  Shared* s_ = nullptr;
+};
+
+// A sender that does not count as one (mpsc and broadcast WeakSender): the channel closes
+// when the last Sender goes, even while weak ones exist; upgrade() gives a Sender while
+// the channel is still open. Shared: the state (a `counts` member and release(), which
+// drops a reference); Strong: the Sender type, made from a Shared* whose sender
+// reference it adopts. Empty when default-made or moved from (upgrade() gives nullopt,
+// the counts 0).
+template <class Shared, class Strong>
+class WeakSenderOf {
+ public:
+  WeakSenderOf() noexcept = default;
+  explicit WeakSenderOf(Shared* s) noexcept : s_(s) {
+    if (!s_) return;
+    s_->counts.tx_weak.fetch_add(1, std::memory_order_relaxed);
+    s_->counts.ref();
+  }
+  WeakSenderOf(const WeakSenderOf& o) noexcept : WeakSenderOf(o.s_) {}
+  WeakSenderOf(WeakSenderOf&& o) noexcept : s_(std::exchange(o.s_, nullptr)) {}
+  WeakSenderOf& operator=(WeakSenderOf o) noexcept {
+    std::swap(s_, o.s_);
+    return *this;
+  }
+  ~WeakSenderOf() {
+    Shared* s = std::exchange(s_, nullptr);
+    if (!s) return;
+    s->counts.tx_weak.fetch_sub(1, std::memory_order_relaxed);
+    s->release();
+  }
+  // Rust's clone(): the same as a copy.
+  WeakSenderOf clone() const noexcept { return *this; }
+
+  // A Sender, or nullopt when every Sender is gone (the channel is closed for good).
+  std::optional<Strong> upgrade() const noexcept {
+    if (s_ && s_->counts.tx_upgrade()) return Strong(s_);
+    return std::nullopt;
+  }
+  std::size_t strong_count() const noexcept { return s_ ? s_->counts.strong_count() : 0; }
+  std::size_t weak_count() const noexcept { return s_ ? s_->counts.weak_count() : 0; }
+
+ private:
+  Shared* s_ = nullptr;
+};
+
+}  // namespace tokio::detail
+/* end file src/tokio/sync/detail/channel_counts.hpp */
 /* begin file src/tokio/sync/detail/mpsc_list.hpp */
 // MpscList<T> (internal): the lock-free, unbounded, multi-producer single-consumer queue
 // under both mpsc channels: a linked list of fixed-size blocks, as in Tokio.
@@ -14368,42 +14506,23 @@ struct Chan {
   char pad1_[kCacheLine];
   Sem sem;
   char pad2_[kCacheLine];
-  std::atomic<std::size_t> tx_count{1};
-  std::atomic<std::size_t> tx_weak_count{0};
-  std::atomic<std::size_t> refs{2};
+  ChannelCounts counts{2};  // the first Sender and the receiver
   sync::Notify notify_rx_closed;
   std::size_t bound;
   bool rx_closed = false;  // receiver only
 
   static Chan* create(std::size_t bound) { return new Chan(bound); }
-  void ref() noexcept { refs.fetch_add(1, std::memory_order_relaxed); }
   void release() noexcept {
-    if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+    if (counts.unref()) delete this;
   }
 
   // --- senders ---------------------------------------------------------------------------
-  void tx_clone() noexcept {
-    tx_count.fetch_add(1, std::memory_order_relaxed);
-    ref();
-  }
   void tx_drop() noexcept {
-    if (tx_count.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+    if (counts.tx_drop()) {
       list.close();  // publishes with a seq_cst RMW, like a push
       rx_waker.wake();
     }
     release();
-  }
-  // Weak -> strong: only while some strong sender lives.
-  bool tx_upgrade() noexcept {
-    std::size_t n = tx_count.load(std::memory_order_relaxed);
-    while (n != 0) {
-      if (tx_count.compare_exchange_weak(n, n + 1, std::memory_order_acq_rel,
-                                         std::memory_order_relaxed)) {
-        ref();
-        return true;
-      }
-    }
-    return false;
   }
   template <class U>
   void push(U&& v) {
@@ -14641,16 +14760,14 @@ class BasicReceiver {
     if (c_) c_->close_rx();
   }
   // True once close() was called or every sender is gone.
-  bool is_closed() const noexcept {
-    return !c_ || c_->rx_closed || c_->tx_count.load(std::memory_order_acquire) == 0;
-  }
+  bool is_closed() const noexcept { return !c_ || c_->rx_closed || c_->counts.strong_count() == 0; }
   // True when no message is ready to be received right now.
   bool is_empty() const noexcept { return !c_ || !c_->list.has_ready(); }
   // Messages buffered (approximate while senders are active).
   std::size_t len() const noexcept {
     if (!c_) return 0;
     std::size_t n = c_->list.tail_position() - c_->list.index();
-    if (n > 0 && c_->tx_count.load(std::memory_order_acquire) == 0) --n;  // the close marker
+    if (n > 0 && c_->counts.strong_count() == 0) --n;  // the close marker
     return n;
   }
   // Free slots (bounded only).
@@ -14658,12 +14775,8 @@ class BasicReceiver {
     return c_ ? c_->sem.available_permits() : 0;
   }
   std::size_t max_capacity() const noexcept requires Bounded { return c_ ? c_->bound : 0; }
-  std::size_t sender_strong_count() const noexcept {
-    return c_ ? c_->tx_count.load(std::memory_order_acquire) : 0;
-  }
-  std::size_t sender_weak_count() const noexcept {
-    return c_ ? c_->tx_weak_count.load(std::memory_order_acquire) : 0;
-  }
+  std::size_t sender_strong_count() const noexcept { return c_ ? c_->counts.strong_count() : 0; }
+  std::size_t sender_weak_count() const noexcept { return c_ ? c_->counts.weak_count() : 0; }
 
  private:
   Chan* checked() const {
@@ -14695,32 +14808,16 @@ using UnboundedReceiver = BasicReceiver<T, false>;
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
 template <class T, bool Bounded>
-class MpscSenderBase {
+class MpscSenderBase : public SenderHandle<tokio::detail::Chan<T, Bounded>> {
  public:
-  using Chan = detail::Chan<T, Bounded>;
+  using Chan = tokio::detail::Chan<T, Bounded>;
 
-  MpscSenderBase() noexcept = default;
-  explicit MpscSenderBase(Chan* c) noexcept : c_(c) {}  // adopts a strong reference
-  MpscSenderBase(const MpscSenderBase& o) noexcept : c_(o.c_) {
-    if (c_) c_->tx_clone();
-  }
-  MpscSenderBase(MpscSenderBase&& o) noexcept : c_(std::exchange(o.c_, nullptr)) {}
-  MpscSenderBase& operator=(const MpscSenderBase& o) noexcept {
-    if (this != &o) {
-      reset();
-      c_ = o.c_;
-      if (c_) c_->tx_clone();
-    }
-    return *this;
-  }
-  MpscSenderBase& operator=(MpscSenderBase&& o) noexcept {
-    if (this != &o) {
-      reset();
-      c_ = std::exchange(o.c_, nullptr);
-    }
-    return *this;
-  }
-  ~MpscSenderBase() { reset(); }
+ private:
+  using Handle = SenderHandle<Chan>;
+
+ public:
+  // MpscSenderBase(Chan*) adopts a strong reference; copies clone it (channel_counts.hpp).
+  using Handle::Handle;
 
   // Completes once the receiver is dropped or closed. Cancel-safe.
   class TOKIO_MUST_AWAIT Closed : public Leaf<Closed> {
@@ -14742,72 +14839,28 @@ class MpscSenderBase {
   };
   Closed closed() const { return Closed(checked()); }
   // True once the receiver was dropped or closed.
-  bool is_closed() const noexcept { return !c_ || c_->is_closed_for_tx(); }
-  bool same_channel(const MpscSenderBase& o) const noexcept { return c_ == o.c_; }
-  std::size_t strong_count() const noexcept {
-    return c_ ? c_->tx_count.load(std::memory_order_acquire) : 0;
-  }
-  std::size_t weak_count() const noexcept {
-    return c_ ? c_->tx_weak_count.load(std::memory_order_acquire) : 0;
-  }
-  bool valid() const noexcept { return c_ != nullptr; }
+  bool is_closed() const noexcept { return !s_ || s_->is_closed_for_tx(); }
+  bool same_channel(const MpscSenderBase& o) const noexcept { return s_ == o.s_; }
+  std::size_t strong_count() const noexcept { return s_ ? s_->counts.strong_count() : 0; }
+  std::size_t weak_count() const noexcept { return s_ ? s_->counts.weak_count() : 0; }
+  bool valid() const noexcept { return s_ != nullptr; }
 
-  Chan* chan() const noexcept { return c_; }
-  Chan* release_chan() noexcept { return std::exchange(c_, nullptr); }
+  Chan* chan() const noexcept { return s_; }
+  Chan* release_chan() noexcept { return std::exchange(s_, nullptr); }
 
  protected:
   Chan* checked() const {
-    if (!c_) throw_misuse("mpsc: use of an empty (moved-from) Sender");
-    return c_;
+    if (!s_) throw_misuse("mpsc: use of an empty (moved-from) Sender");
+    return s_;
   }
-  void reset() noexcept {
-    if (Chan* c = std::exchange(c_, nullptr)) c->tx_drop();
-  }
-  Chan* c_ = nullptr;
+  using Handle::reset;
+  using Handle::s_;
 };
 
 // A sender that does not keep the channel open: upgrade() gives a real sender while one
-// still exists.
+// still exists (channel_counts.hpp).
 template <class T, bool Bounded, class Strong>
-class MpscWeakSender {
- public:
-  using Chan = detail::Chan<T, Bounded>;
-
-  MpscWeakSender() noexcept = default;
-  explicit MpscWeakSender(Chan* c) noexcept : c_(c) {
-    if (c_) {
-      c_->tx_weak_count.fetch_add(1, std::memory_order_relaxed);
-      c_->ref();
-    }
-  }
-  MpscWeakSender(const MpscWeakSender& o) noexcept : MpscWeakSender(o.c_) {}
-  MpscWeakSender(MpscWeakSender&& o) noexcept : c_(std::exchange(o.c_, nullptr)) {}
-  MpscWeakSender& operator=(MpscWeakSender o) noexcept {
-    std::swap(c_, o.c_);
-    return *this;
-  }
-  ~MpscWeakSender() {
-    if (Chan* c = std::exchange(c_, nullptr)) {
-      c->tx_weak_count.fetch_sub(1, std::memory_order_relaxed);
-      c->release();
-    }
-  }
-
-  // A new strong sender, or nullopt when every strong sender is gone.
-  std::optional<Strong> upgrade() const noexcept {
-    if (c_ && c_->tx_upgrade()) return Strong(c_);
-    return std::nullopt;
-  }
-  std::size_t strong_count() const noexcept {
-    return c_ ? c_->tx_count.load(std::memory_order_acquire) : 0;
-  }
-  std::size_t weak_count() const noexcept {
-    return c_ ? c_->tx_weak_count.load(std::memory_order_acquire) : 0;
-  }
-
- private:
-  Chan* c_ = nullptr;
-};
+using MpscWeakSender = WeakSenderOf<Chan<T, Bounded>, Strong>;
 
 }  // namespace tokio::detail
 /* end file src/tokio/sync/detail/mpsc_sender_base.hpp */
@@ -14827,7 +14880,7 @@ class [[nodiscard]] Permit {
 
  public:
   // Move-only; dropping an unused permit gives the slot back.
-  explicit Permit(Chan* c) noexcept : c_(c) { c->tx_clone(); }
+  explicit Permit(Chan* c) noexcept : c_(c) { c->counts.tx_clone(); }
 
   // Sends into the reserved slot (never waits, never fails). Consumes the permit.
   void send(T value) {
@@ -14854,7 +14907,7 @@ class [[nodiscard]] PermitIterator {
   using Chan = detail::Chan<T, true>;
 
  public:
-  PermitIterator(Chan* c, std::size_t n) noexcept : c_(c), n_(n) { c->tx_clone(); }
+  PermitIterator(Chan* c, std::size_t n) noexcept : c_(c), n_(n) { c->counts.tx_clone(); }
   PermitIterator(PermitIterator&& o) noexcept
       : c_(std::exchange(o.c_, nullptr)), n_(std::exchange(o.n_, 0)) {}
   PermitIterator& operator=(PermitIterator&&) = delete;
@@ -15125,8 +15178,10 @@ class Sender : public detail::MpscSenderBase<T, true> {
   }
 
   // Free slots right now, and the channel's capacity.
-  std::size_t capacity() const noexcept { return this->c_ ? this->c_->sem.available_permits() : 0; }
-  std::size_t max_capacity() const noexcept { return this->c_ ? this->c_->bound : 0; }
+  std::size_t capacity() const noexcept {
+    return this->chan() ? this->chan()->sem.available_permits() : 0;
+  }
+  std::size_t max_capacity() const noexcept { return this->chan() ? this->chan()->bound : 0; }
 
   detail::MpscWeakSender<T, true, Sender> downgrade() const {
     return detail::MpscWeakSender<T, true, Sender>(this->checked());
@@ -15339,14 +15394,14 @@ struct BroadcastShared {
     std::atomic<bool> queued{false};  // written under tail_lock; false = node released
   };
 
-  // `receivers` (0 or 1) is the receiver made with the channel: it holds one of `refs`, as
+  // `receivers` (0 or 1) is the receiver made with the channel: it holds a reference (counts.refs), as
   // the first Sender does.
   BroadcastShared(std::size_t capacity, std::size_t receivers)
       : buffer(new Slot[capacity]),
         cap(capacity),
         mask(capacity - 1),
         rx_cnt(receivers),
-        refs(1 + receivers) {
+        counts(1 + receivers) {
     for (std::size_t i = 0; i < capacity; ++i) buffer[i].pos = static_cast<uint64_t>(i) - capacity;
   }
   // A channel of `capacity` slots (rounded up to a power of two) with one Sender and
@@ -15375,17 +15430,21 @@ struct BroadcastShared {
   bool closed = false;    // guarded by tail_lock
   WaitList waiters;       // guarded by tail_lock: receivers waiting for a value
   WaitList tx_waiters;    // guarded by tail_lock: Sender::closed() waiting for rx_cnt == 0
-  // Senders (strong) and WeakSenders: num_tx reaching 0 closes the channel, and a
-  // WeakSender upgrades only while it is above 0 (a CAS from n > 0 to n + 1), so a closed
-  // channel never reopens. num_weak is only counted (weak_count()); every handle of
-  // either kind also holds one of `refs`.
-  std::atomic<std::size_t> num_tx{1};
-  std::atomic<std::size_t> num_weak{0};
-  std::atomic<std::size_t> refs;
+  // Senders (the last one closes the channel), WeakSenders, and every handle of any kind
+  // (channel_counts.hpp).
+  ChannelCounts counts;
 
-  void ref() noexcept { refs.fetch_add(1, std::memory_order_relaxed); }
   void release() noexcept {
-    if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+    if (counts.unref()) delete this;
+  }
+  // A Sender gone (SenderHandle): the last one closes the channel.
+  void tx_drop() noexcept {
+    if (counts.tx_drop()) {
+      tail_lock.lock();
+      closed = true;
+      notify_rx_and_unlock();
+    }
+    release();
   }
 
   // With tail_lock held (taken by the caller): wakes every waiting receiver, in batches
@@ -15487,44 +15546,29 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::sync::broadcast {
 template <class T>
 class Receiver;
 template <class T>
-class WeakSender;
+class Sender;
+// A sender that does not count as one: the channel closes when the last Sender goes, even
+// while WeakSenders exist. upgrade() gives a Sender while the channel is still open.
+template <class T>
+using WeakSender = detail::WeakSenderOf<detail::BroadcastShared<T>, Sender<T>>;
 
 template <class T>
-class Sender {
+class Sender : public detail::SenderHandle<detail::BroadcastShared<T>> {
   using Shared = detail::BroadcastShared<T>;
+  using Handle = detail::SenderHandle<Shared>;
+  using Handle::s_;
 
  public:
   // An empty sender (as a moved-from one is): `tx = {}` drops a sender. Every operation
-  // on an empty one throws std::logic_error naming it; copies stay empty.
-  Sender() noexcept = default;
-  explicit Sender(Shared* s) noexcept : s_(s) {}  // adopts a sender reference
-  Sender(const Sender& o) noexcept : s_(o.s_) {
-    if (!s_) return;
-    s_->num_tx.fetch_add(1, std::memory_order_relaxed);
-    s_->ref();
-  }
-  Sender(Sender&& o) noexcept : s_(std::exchange(o.s_, nullptr)) {}
-  Sender& operator=(Sender o) noexcept {
-    std::swap(s_, o.s_);
-    return *this;
-  }
+  // on an empty one throws std::logic_error naming it; copies stay empty. Sender(Shared*)
+  // adopts a sender reference.
+  using Handle::Handle;
   // Rust's clone(): the same as a copy (another handle on the same channel).
   Sender clone() const noexcept { return *this; }
   // Tokio's Sender::new(capacity): a channel with this sender and no receiver yet (send
   // fails until subscribe() makes one). Capacity as for channel(); throws
   // std::invalid_argument when it is 0 or too large.
   static Sender new_(std::size_t capacity) { return Sender(Shared::create(capacity, 0)); }
-  ~Sender() {
-    Shared* s = std::exchange(s_, nullptr);
-    if (!s) return;
-    if (s->num_tx.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-      s->tail_lock.lock();
-      s->closed = true;
-      s->notify_rx_and_unlock();
-    }
-    s->release();
-  }
-
   // Sends to every current receiver; returns how many there are. Fails (handing the
   // value back) when there is none. Never waits; may overwrite the oldest value.
   Result<std::size_t, SendError<T>> send(T value) const {
@@ -15584,8 +15628,8 @@ class Sender {
   bool is_empty() const { return len() == 0; }
 
   // Senders and WeakSenders of this channel.
-  std::size_t strong_count() const { return checked()->num_tx.load(std::memory_order_acquire); }
-  std::size_t weak_count() const { return checked()->num_weak.load(std::memory_order_acquire); }
+  std::size_t strong_count() const { return checked()->counts.strong_count(); }
+  std::size_t weak_count() const { return checked()->counts.weak_count(); }
   // A handle that does not keep the channel open (WeakSender::upgrade gives a Sender back
   // while another Sender still exists).
   WeakSender<T> downgrade() const { return WeakSender<T>(checked()); }
@@ -15616,59 +15660,6 @@ class Sender {
     if (!s_) detail::throw_misuse("broadcast: use of an empty (moved-from) Sender");
     return s_;
   }
-  Shared* s_ = nullptr;
-};
-
-// A sender that does not count as one: the channel closes when the last Sender goes, even
-// while WeakSenders exist. upgrade() gives a Sender while the channel is still open.
-template <class T>
-class WeakSender {
-  using Shared = detail::BroadcastShared<T>;
-
- public:
-  WeakSender() noexcept = default;  // empty: upgrade() gives nullopt
-  explicit WeakSender(Shared* s) noexcept : s_(s) {
-    s_->num_weak.fetch_add(1, std::memory_order_relaxed);
-    s_->ref();
-  }
-  WeakSender(const WeakSender& o) noexcept : s_(nullptr) {
-    if (o.s_) *this = WeakSender(o.s_);
-  }
-  WeakSender(WeakSender&& o) noexcept : s_(std::exchange(o.s_, nullptr)) {}
-  WeakSender& operator=(WeakSender o) noexcept {
-    std::swap(s_, o.s_);
-    return *this;
-  }
-  WeakSender clone() const noexcept { return *this; }
-  ~WeakSender() {
-    Shared* s = std::exchange(s_, nullptr);
-    if (!s) return;
-    s->num_weak.fetch_sub(1, std::memory_order_relaxed);
-    s->release();
-  }
-
-  // A Sender, or nullopt when every Sender is gone (the channel is closed for good).
-  std::optional<Sender<T>> upgrade() const {
-    if (!s_) return std::nullopt;
-    std::size_t n = s_->num_tx.load(std::memory_order_relaxed);
-    do {
-      if (n == 0) return std::nullopt;
-      // acquire pairs with ~Sender's acq_rel decrement: a count seen above 0 was not yet
-      // the one that closed the channel.
-    } while (!s_->num_tx.compare_exchange_weak(n, n + 1, std::memory_order_acquire,
-                                               std::memory_order_relaxed));
-    s_->ref();
-    return Sender<T>(s_);
-  }
-  std::size_t strong_count() const noexcept {
-    return s_ ? s_->num_tx.load(std::memory_order_acquire) : 0;
-  }
-  std::size_t weak_count() const noexcept {
-    return s_ ? s_->num_weak.load(std::memory_order_acquire) : 0;
-  }
-
- private:
-  Shared* s_ = nullptr;
 };
 
 template <class T>
@@ -15789,7 +15780,7 @@ class Receiver {
       throw std::length_error("tokio::sync::broadcast: too many receivers");
     }
     ++s->rx_cnt;
-    s->ref();
+    s->counts.ref();
     return Receiver(s, s->tail_pos);
   }
 
@@ -15867,9 +15858,9 @@ std::pair<Sender<T>, Receiver<T>> channel(std::size_t capacity) {
 // The version moves (+1) with the value, under the value's write lock, so a reader holding
 // the read lock sees the version of the value it reads.
 //
-// Counts: `tx_count` Senders and `rx_count` Receivers; every handle of either kind also
-// holds one of `refs` (the last one frees the channel). tx_count reaching 0 sets CLOSED,
-// once: no Sender can be made again after that (copies come from a live Sender).
+// Counts: `counts` (channel_counts.hpp) of Senders and of every handle of either kind (the
+// last one frees the channel), and `rx_count` Receivers. The Sender count reaching 0 sets
+// CLOSED, once: no Sender can be made again after that (copies come from a live Sender).
 
 /* #include <atomic> (already above) */
 /* #include <cstddef> (already above) */
@@ -15893,9 +15884,8 @@ struct WatchShared {
   RawRwLock lock;
   T value;
   std::atomic<uint64_t> state{0};
-  std::atomic<std::size_t> tx_count{1};
+  ChannelCounts counts{2};  // the first Sender and Receiver (channel_counts.hpp)
   std::atomic<std::size_t> rx_count{1};
-  std::atomic<std::size_t> refs{2};
   // Receivers wait on one of several Notify (chosen at random) so that a thousand waiting
   // receivers do not all contend on one waiter-list lock (Tokio's BigNotify).
   sync::Notify notify_rx[kNotifyShards];
@@ -15909,24 +15899,17 @@ struct WatchShared {
   void notify_all_rx() noexcept {
     for (auto& n : notify_rx) n.notify_waiters();
   }
-  void ref() noexcept { refs.fetch_add(1, std::memory_order_relaxed); }
   void release() noexcept {
-    if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+    if (counts.unref()) delete this;
   }
 
-  // A copy of a live Sender. Relaxed: the copied Sender keeps tx_count above 0 meanwhile,
-  // so this cannot race with the close (as for a shared_ptr copy).
-  void tx_clone() noexcept {
-    tx_count.fetch_add(1, std::memory_order_relaxed);
-    ref();
-  }
-  // A Sender dropped; the last one closes the channel. acq_rel: the last decrement
-  // acquires every other Sender's release decrement, so each value they sent (its
-  // state.fetch_add) comes before CLOSED in the state word's order, and a receiver that
-  // sees CLOSED (acquire) has seen every version first (changed() reports the last value
-  // before the error). The fetch_or releases the value the last send stored.
+  // A Sender dropped; the last one closes the channel. The last decrement (acq_rel)
+  // acquires every other Sender's, so each value they sent (its state.fetch_add) comes
+  // before CLOSED in the state word's order, and a receiver that sees CLOSED (acquire) has
+  // seen every version first (changed() reports the last value before the error). The
+  // fetch_or releases the value the last send stored.
   void tx_drop() noexcept {
-    if (tx_count.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+    if (counts.tx_drop()) {
       state.fetch_or(CLOSED, std::memory_order_release);
       notify_all_rx();
     }
@@ -15972,7 +15955,7 @@ class Receiver {
   Receiver(const Receiver& o) noexcept : s_(o.s_), version_(o.seen()) {
     if (!s_) return;
     s_->rx_count.fetch_add(1, std::memory_order_relaxed);
-    s_->ref();
+    s_->counts.ref();
   }
   Receiver(Receiver&& o) noexcept : s_(std::exchange(o.s_, nullptr)), version_(o.version_) {}
   Receiver& operator=(Receiver o) noexcept {
@@ -16118,30 +16101,20 @@ class Receiver {
 };
 
 template <class T>
-class Sender {
+class Sender : public detail::SenderHandle<detail::WatchShared<T>> {
   using Shared = detail::WatchShared<T>;
+  using Handle = detail::SenderHandle<Shared>;
+  using Handle::s_;
 
  public:
   // Copying a Sender clones it (Tokio 1.37's Clone); dropping the last one closes the
   // channel (changed() and has_changed() then fail). An empty sender (as a moved-from one
   // is): `tx = {}` drops a sender. Every operation on an empty one throws std::logic_error
   // naming it, except is_closed / receiver_count / sender_count (true / 0 / 0); copies of
-  // an empty one stay empty.
-  Sender() noexcept = default;
-  explicit Sender(Shared* s) noexcept : s_(s) {}  // adopts a sender reference
-  Sender(const Sender& o) noexcept : s_(o.s_) {
-    if (s_) s_->tx_clone();
-  }
-  Sender(Sender&& o) noexcept : s_(std::exchange(o.s_, nullptr)) {}
-  Sender& operator=(Sender o) noexcept {
-    std::swap(s_, o.s_);
-    return *this;
-  }
+  // an empty one stay empty. Sender(Shared*) adopts a sender reference.
+  using Handle::Handle;
   // Rust's clone(): the same as a copy (another sender on the same channel).
   Sender clone() const noexcept { return *this; }
-  ~Sender() {
-    if (Shared* s = std::exchange(s_, nullptr)) s->tx_drop();
-  }
 
   // Replaces the value and notifies the receivers; fails (value handed back, nothing
   // stored) when there is no receiver.
@@ -16207,14 +16180,12 @@ class Sender {
     return s_ ? s_->rx_count.load(std::memory_order_acquire) : 0;
   }
   // Senders of this channel, this one included.
-  std::size_t sender_count() const noexcept {
-    return s_ ? s_->tx_count.load(std::memory_order_acquire) : 0;
-  }
+  std::size_t sender_count() const noexcept { return s_ ? s_->counts.strong_count() : 0; }
   bool same_channel(const Sender& o) const noexcept { return s_ == o.s_; }
   // A new receiver; the current value counts as seen by it.
   Receiver<T> subscribe() const {
     checked()->rx_count.fetch_add(1, std::memory_order_acq_rel);
-    s_->ref();
+    s_->counts.ref();
     return Receiver<T>(s_, s_->version());
   }
 
@@ -16245,7 +16216,6 @@ class Sender {
     if (!s_) detail::throw_misuse("watch: use of an empty (moved-from) Sender");
     return s_;
   }
-  Shared* s_ = nullptr;
 };
 
 template <class T>
@@ -25178,8 +25148,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_ec824dc9589c8967_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_ec824dc9589c8967_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_f641775d77f45d07_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_f641775d77f45d07_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -43351,7 +43321,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_ec824dc9589c8967_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_f641775d77f45d07_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

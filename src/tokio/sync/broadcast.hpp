@@ -36,6 +36,7 @@
 
 #include "tokio/core/result.hpp"
 #include "tokio/sync/detail/blocking.hpp"
+#include "tokio/sync/detail/channel_counts.hpp"
 #include "tokio/sync/error.hpp"
 #include "tokio/sync/detail/raw_rwlock.hpp"
 #include "tokio/sync/detail/wait_list.hpp"
@@ -58,14 +59,14 @@ struct BroadcastShared {
     std::atomic<bool> queued{false};  // written under tail_lock; false = node released
   };
 
-  // `receivers` (0 or 1) is the receiver made with the channel: it holds one of `refs`, as
+  // `receivers` (0 or 1) is the receiver made with the channel: it holds a reference (counts.refs), as
   // the first Sender does.
   BroadcastShared(std::size_t capacity, std::size_t receivers)
       : buffer(new Slot[capacity]),
         cap(capacity),
         mask(capacity - 1),
         rx_cnt(receivers),
-        refs(1 + receivers) {
+        counts(1 + receivers) {
     for (std::size_t i = 0; i < capacity; ++i) buffer[i].pos = static_cast<uint64_t>(i) - capacity;
   }
   // A channel of `capacity` slots (rounded up to a power of two) with one Sender and
@@ -94,17 +95,21 @@ struct BroadcastShared {
   bool closed = false;    // guarded by tail_lock
   WaitList waiters;       // guarded by tail_lock: receivers waiting for a value
   WaitList tx_waiters;    // guarded by tail_lock: Sender::closed() waiting for rx_cnt == 0
-  // Senders (strong) and WeakSenders: num_tx reaching 0 closes the channel, and a
-  // WeakSender upgrades only while it is above 0 (a CAS from n > 0 to n + 1), so a closed
-  // channel never reopens. num_weak is only counted (weak_count()); every handle of
-  // either kind also holds one of `refs`.
-  std::atomic<std::size_t> num_tx{1};
-  std::atomic<std::size_t> num_weak{0};
-  std::atomic<std::size_t> refs;
+  // Senders (the last one closes the channel), WeakSenders, and every handle of any kind
+  // (channel_counts.hpp).
+  ChannelCounts counts;
 
-  void ref() noexcept { refs.fetch_add(1, std::memory_order_relaxed); }
   void release() noexcept {
-    if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+    if (counts.unref()) delete this;
+  }
+  // A Sender gone (SenderHandle): the last one closes the channel.
+  void tx_drop() noexcept {
+    if (counts.tx_drop()) {
+      tail_lock.lock();
+      closed = true;
+      notify_rx_and_unlock();
+    }
+    release();
   }
 
   // With tail_lock held (taken by the caller): wakes every waiting receiver, in batches
@@ -206,44 +211,29 @@ namespace tokio::sync::broadcast {
 template <class T>
 class Receiver;
 template <class T>
-class WeakSender;
+class Sender;
+// A sender that does not count as one: the channel closes when the last Sender goes, even
+// while WeakSenders exist. upgrade() gives a Sender while the channel is still open.
+template <class T>
+using WeakSender = detail::WeakSenderOf<detail::BroadcastShared<T>, Sender<T>>;
 
 template <class T>
-class Sender {
+class Sender : public detail::SenderHandle<detail::BroadcastShared<T>> {
   using Shared = detail::BroadcastShared<T>;
+  using Handle = detail::SenderHandle<Shared>;
+  using Handle::s_;
 
  public:
   // An empty sender (as a moved-from one is): `tx = {}` drops a sender. Every operation
-  // on an empty one throws std::logic_error naming it; copies stay empty.
-  Sender() noexcept = default;
-  explicit Sender(Shared* s) noexcept : s_(s) {}  // adopts a sender reference
-  Sender(const Sender& o) noexcept : s_(o.s_) {
-    if (!s_) return;
-    s_->num_tx.fetch_add(1, std::memory_order_relaxed);
-    s_->ref();
-  }
-  Sender(Sender&& o) noexcept : s_(std::exchange(o.s_, nullptr)) {}
-  Sender& operator=(Sender o) noexcept {
-    std::swap(s_, o.s_);
-    return *this;
-  }
+  // on an empty one throws std::logic_error naming it; copies stay empty. Sender(Shared*)
+  // adopts a sender reference.
+  using Handle::Handle;
   // Rust's clone(): the same as a copy (another handle on the same channel).
   Sender clone() const noexcept { return *this; }
   // Tokio's Sender::new(capacity): a channel with this sender and no receiver yet (send
   // fails until subscribe() makes one). Capacity as for channel(); throws
   // std::invalid_argument when it is 0 or too large.
   static Sender new_(std::size_t capacity) { return Sender(Shared::create(capacity, 0)); }
-  ~Sender() {
-    Shared* s = std::exchange(s_, nullptr);
-    if (!s) return;
-    if (s->num_tx.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-      s->tail_lock.lock();
-      s->closed = true;
-      s->notify_rx_and_unlock();
-    }
-    s->release();
-  }
-
   // Sends to every current receiver; returns how many there are. Fails (handing the
   // value back) when there is none. Never waits; may overwrite the oldest value.
   Result<std::size_t, SendError<T>> send(T value) const {
@@ -303,8 +293,8 @@ class Sender {
   bool is_empty() const { return len() == 0; }
 
   // Senders and WeakSenders of this channel.
-  std::size_t strong_count() const { return checked()->num_tx.load(std::memory_order_acquire); }
-  std::size_t weak_count() const { return checked()->num_weak.load(std::memory_order_acquire); }
+  std::size_t strong_count() const { return checked()->counts.strong_count(); }
+  std::size_t weak_count() const { return checked()->counts.weak_count(); }
   // A handle that does not keep the channel open (WeakSender::upgrade gives a Sender back
   // while another Sender still exists).
   WeakSender<T> downgrade() const { return WeakSender<T>(checked()); }
@@ -335,59 +325,6 @@ class Sender {
     if (!s_) detail::throw_misuse("broadcast: use of an empty (moved-from) Sender");
     return s_;
   }
-  Shared* s_ = nullptr;
-};
-
-// A sender that does not count as one: the channel closes when the last Sender goes, even
-// while WeakSenders exist. upgrade() gives a Sender while the channel is still open.
-template <class T>
-class WeakSender {
-  using Shared = detail::BroadcastShared<T>;
-
- public:
-  WeakSender() noexcept = default;  // empty: upgrade() gives nullopt
-  explicit WeakSender(Shared* s) noexcept : s_(s) {
-    s_->num_weak.fetch_add(1, std::memory_order_relaxed);
-    s_->ref();
-  }
-  WeakSender(const WeakSender& o) noexcept : s_(nullptr) {
-    if (o.s_) *this = WeakSender(o.s_);
-  }
-  WeakSender(WeakSender&& o) noexcept : s_(std::exchange(o.s_, nullptr)) {}
-  WeakSender& operator=(WeakSender o) noexcept {
-    std::swap(s_, o.s_);
-    return *this;
-  }
-  WeakSender clone() const noexcept { return *this; }
-  ~WeakSender() {
-    Shared* s = std::exchange(s_, nullptr);
-    if (!s) return;
-    s->num_weak.fetch_sub(1, std::memory_order_relaxed);
-    s->release();
-  }
-
-  // A Sender, or nullopt when every Sender is gone (the channel is closed for good).
-  std::optional<Sender<T>> upgrade() const {
-    if (!s_) return std::nullopt;
-    std::size_t n = s_->num_tx.load(std::memory_order_relaxed);
-    do {
-      if (n == 0) return std::nullopt;
-      // acquire pairs with ~Sender's acq_rel decrement: a count seen above 0 was not yet
-      // the one that closed the channel.
-    } while (!s_->num_tx.compare_exchange_weak(n, n + 1, std::memory_order_acquire,
-                                               std::memory_order_relaxed));
-    s_->ref();
-    return Sender<T>(s_);
-  }
-  std::size_t strong_count() const noexcept {
-    return s_ ? s_->num_tx.load(std::memory_order_acquire) : 0;
-  }
-  std::size_t weak_count() const noexcept {
-    return s_ ? s_->num_weak.load(std::memory_order_acquire) : 0;
-  }
-
- private:
-  Shared* s_ = nullptr;
 };
 
 template <class T>
@@ -508,7 +445,7 @@ class Receiver {
       throw std::length_error("tokio::sync::broadcast: too many receivers");
     }
     ++s->rx_cnt;
-    s->ref();
+    s->counts.ref();
     return Receiver(s, s->tail_pos);
   }
 

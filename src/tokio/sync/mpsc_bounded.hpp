@@ -57,7 +57,7 @@ class [[nodiscard]] Permit {
 
  public:
   // Move-only; dropping an unused permit gives the slot back.
-  explicit Permit(Chan* c) noexcept : c_(c) { c->tx_clone(); }
+  explicit Permit(Chan* c) noexcept : c_(c) { c->counts.tx_clone(); }
 
   // Sends into the reserved slot (never waits, never fails). Consumes the permit.
   void send(T value) {
@@ -84,7 +84,7 @@ class [[nodiscard]] PermitIterator {
   using Chan = detail::Chan<T, true>;
 
  public:
-  PermitIterator(Chan* c, std::size_t n) noexcept : c_(c), n_(n) { c->tx_clone(); }
+  PermitIterator(Chan* c, std::size_t n) noexcept : c_(c), n_(n) { c->counts.tx_clone(); }
   PermitIterator(PermitIterator&& o) noexcept
       : c_(std::exchange(o.c_, nullptr)), n_(std::exchange(o.n_, 0)) {}
   PermitIterator& operator=(PermitIterator&&) = delete;
@@ -355,8 +355,10 @@ class Sender : public detail::MpscSenderBase<T, true> {
   }
 
   // Free slots right now, and the channel's capacity.
-  std::size_t capacity() const noexcept { return this->c_ ? this->c_->sem.available_permits() : 0; }
-  std::size_t max_capacity() const noexcept { return this->c_ ? this->c_->bound : 0; }
+  std::size_t capacity() const noexcept {
+    return this->chan() ? this->chan()->sem.available_permits() : 0;
+  }
+  std::size_t max_capacity() const noexcept { return this->chan() ? this->chan()->bound : 0; }
 
   detail::MpscWeakSender<T, true, Sender> downgrade() const {
     return detail::MpscWeakSender<T, true, Sender>(this->checked());

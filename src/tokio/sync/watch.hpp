@@ -26,9 +26,9 @@
 // The version moves (+1) with the value, under the value's write lock, so a reader holding
 // the read lock sees the version of the value it reads.
 //
-// Counts: `tx_count` Senders and `rx_count` Receivers; every handle of either kind also
-// holds one of `refs` (the last one frees the channel). tx_count reaching 0 sets CLOSED,
-// once: no Sender can be made again after that (copies come from a live Sender).
+// Counts: `counts` (channel_counts.hpp) of Senders and of every handle of either kind (the
+// last one frees the channel), and `rx_count` Receivers. The Sender count reaching 0 sets
+// CLOSED, once: no Sender can be made again after that (copies come from a live Sender).
 
 #include <atomic>
 #include <cstddef>
@@ -41,6 +41,7 @@
 #include "tokio/core/result.hpp"
 #include "tokio/sync/error.hpp"
 #include "tokio/sync/notify.hpp"
+#include "tokio/sync/detail/channel_counts.hpp"
 #include "tokio/sync/detail/raw_rwlock.hpp"
 #include "tokio/core/detail/poll.hpp"
 #include "tokio/core/task.hpp"
@@ -58,9 +59,8 @@ struct WatchShared {
   RawRwLock lock;
   T value;
   std::atomic<uint64_t> state{0};
-  std::atomic<std::size_t> tx_count{1};
+  ChannelCounts counts{2};  // the first Sender and Receiver (channel_counts.hpp)
   std::atomic<std::size_t> rx_count{1};
-  std::atomic<std::size_t> refs{2};
   // Receivers wait on one of several Notify (chosen at random) so that a thousand waiting
   // receivers do not all contend on one waiter-list lock (Tokio's BigNotify).
   sync::Notify notify_rx[kNotifyShards];
@@ -74,24 +74,17 @@ struct WatchShared {
   void notify_all_rx() noexcept {
     for (auto& n : notify_rx) n.notify_waiters();
   }
-  void ref() noexcept { refs.fetch_add(1, std::memory_order_relaxed); }
   void release() noexcept {
-    if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+    if (counts.unref()) delete this;
   }
 
-  // A copy of a live Sender. Relaxed: the copied Sender keeps tx_count above 0 meanwhile,
-  // so this cannot race with the close (as for a shared_ptr copy).
-  void tx_clone() noexcept {
-    tx_count.fetch_add(1, std::memory_order_relaxed);
-    ref();
-  }
-  // A Sender dropped; the last one closes the channel. acq_rel: the last decrement
-  // acquires every other Sender's release decrement, so each value they sent (its
-  // state.fetch_add) comes before CLOSED in the state word's order, and a receiver that
-  // sees CLOSED (acquire) has seen every version first (changed() reports the last value
-  // before the error). The fetch_or releases the value the last send stored.
+  // A Sender dropped; the last one closes the channel. The last decrement (acq_rel)
+  // acquires every other Sender's, so each value they sent (its state.fetch_add) comes
+  // before CLOSED in the state word's order, and a receiver that sees CLOSED (acquire) has
+  // seen every version first (changed() reports the last value before the error). The
+  // fetch_or releases the value the last send stored.
   void tx_drop() noexcept {
-    if (tx_count.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+    if (counts.tx_drop()) {
       state.fetch_or(CLOSED, std::memory_order_release);
       notify_all_rx();
     }
@@ -137,7 +130,7 @@ class Receiver {
   Receiver(const Receiver& o) noexcept : s_(o.s_), version_(o.seen()) {
     if (!s_) return;
     s_->rx_count.fetch_add(1, std::memory_order_relaxed);
-    s_->ref();
+    s_->counts.ref();
   }
   Receiver(Receiver&& o) noexcept : s_(std::exchange(o.s_, nullptr)), version_(o.version_) {}
   Receiver& operator=(Receiver o) noexcept {
@@ -283,30 +276,20 @@ class Receiver {
 };
 
 template <class T>
-class Sender {
+class Sender : public detail::SenderHandle<detail::WatchShared<T>> {
   using Shared = detail::WatchShared<T>;
+  using Handle = detail::SenderHandle<Shared>;
+  using Handle::s_;
 
  public:
   // Copying a Sender clones it (Tokio 1.37's Clone); dropping the last one closes the
   // channel (changed() and has_changed() then fail). An empty sender (as a moved-from one
   // is): `tx = {}` drops a sender. Every operation on an empty one throws std::logic_error
   // naming it, except is_closed / receiver_count / sender_count (true / 0 / 0); copies of
-  // an empty one stay empty.
-  Sender() noexcept = default;
-  explicit Sender(Shared* s) noexcept : s_(s) {}  // adopts a sender reference
-  Sender(const Sender& o) noexcept : s_(o.s_) {
-    if (s_) s_->tx_clone();
-  }
-  Sender(Sender&& o) noexcept : s_(std::exchange(o.s_, nullptr)) {}
-  Sender& operator=(Sender o) noexcept {
-    std::swap(s_, o.s_);
-    return *this;
-  }
+  // an empty one stay empty. Sender(Shared*) adopts a sender reference.
+  using Handle::Handle;
   // Rust's clone(): the same as a copy (another sender on the same channel).
   Sender clone() const noexcept { return *this; }
-  ~Sender() {
-    if (Shared* s = std::exchange(s_, nullptr)) s->tx_drop();
-  }
 
   // Replaces the value and notifies the receivers; fails (value handed back, nothing
   // stored) when there is no receiver.
@@ -372,14 +355,12 @@ class Sender {
     return s_ ? s_->rx_count.load(std::memory_order_acquire) : 0;
   }
   // Senders of this channel, this one included.
-  std::size_t sender_count() const noexcept {
-    return s_ ? s_->tx_count.load(std::memory_order_acquire) : 0;
-  }
+  std::size_t sender_count() const noexcept { return s_ ? s_->counts.strong_count() : 0; }
   bool same_channel(const Sender& o) const noexcept { return s_ == o.s_; }
   // A new receiver; the current value counts as seen by it.
   Receiver<T> subscribe() const {
     checked()->rx_count.fetch_add(1, std::memory_order_acq_rel);
-    s_->ref();
+    s_->counts.ref();
     return Receiver<T>(s_, s_->version());
   }
 
@@ -410,7 +391,6 @@ class Sender {
     if (!s_) detail::throw_misuse("watch: use of an empty (moved-from) Sender");
     return s_;
   }
-  Shared* s_ = nullptr;
 };
 
 template <class T>

@@ -7,9 +7,9 @@
 //   sem               bounded: a BatchSemaphore of `bound` permits, one per buffered
 //                     message or reserved slot (a send acquires, a recv releases);
 //                     unbounded: a counter of messages in flight (UnboundedSem)
-//   tx_count          live Senders (and OwnedPermits); the last one pushes the close
-//                     marker, after which recv drains the queue and yields "closed"
-//   refs              every handle (senders, weak senders, receiver) for deallocation
+//   counts            live Senders (and OwnedPermits), weak senders and every handle
+//                     (channel_counts.hpp); the last Sender pushes the close marker,
+//                     after which recv drains the queue and yields "closed"
 //   notify_rx_closed  wakes Sender::closed() waiters when the receiver closes
 // "Idle" = no permit outstanding (bounded) / no message in flight (unbounded). After the
 // receiver closes, recv keeps returning buffered values and reports the end once the
@@ -28,6 +28,7 @@
 #include "tokio/core/config.hpp"
 #include "tokio/core/result.hpp"
 #include "tokio/core/detail/atomic_waker.hpp"
+#include "tokio/sync/detail/channel_counts.hpp"
 #include "tokio/sync/detail/batch_semaphore.hpp"
 #include "tokio/sync/error.hpp"
 #include "tokio/sync/detail/mpsc_list.hpp"
@@ -88,42 +89,23 @@ struct Chan {
   char pad1_[kCacheLine];
   Sem sem;
   char pad2_[kCacheLine];
-  std::atomic<std::size_t> tx_count{1};
-  std::atomic<std::size_t> tx_weak_count{0};
-  std::atomic<std::size_t> refs{2};
+  ChannelCounts counts{2};  // the first Sender and the receiver
   sync::Notify notify_rx_closed;
   std::size_t bound;
   bool rx_closed = false;  // receiver only
 
   static Chan* create(std::size_t bound) { return new Chan(bound); }
-  void ref() noexcept { refs.fetch_add(1, std::memory_order_relaxed); }
   void release() noexcept {
-    if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+    if (counts.unref()) delete this;
   }
 
   // --- senders ---------------------------------------------------------------------------
-  void tx_clone() noexcept {
-    tx_count.fetch_add(1, std::memory_order_relaxed);
-    ref();
-  }
   void tx_drop() noexcept {
-    if (tx_count.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+    if (counts.tx_drop()) {
       list.close();  // publishes with a seq_cst RMW, like a push
       rx_waker.wake();
     }
     release();
-  }
-  // Weak -> strong: only while some strong sender lives.
-  bool tx_upgrade() noexcept {
-    std::size_t n = tx_count.load(std::memory_order_relaxed);
-    while (n != 0) {
-      if (tx_count.compare_exchange_weak(n, n + 1, std::memory_order_acq_rel,
-                                         std::memory_order_relaxed)) {
-        ref();
-        return true;
-      }
-    }
-    return false;
   }
   template <class U>
   void push(U&& v) {

@@ -1,0 +1,137 @@
+#pragma once
+// The handle counts of a channel's shared state, and the weak sender built on them
+// (internal; mpsc, broadcast and watch).
+//
+//   tx       live Senders (for mpsc, OwnedPermits too). The last one to go closes the
+//            channel, once: a Sender is only made from a live one (a copy) or by a weak
+//            sender's upgrade, which succeeds only while tx is above 0 (a compare-exchange
+//            from n > 0 to n + 1), so a closed channel never reopens.
+//   tx_weak  WeakSenders: only counted (weak_count()); they keep the state alive, not the
+//            channel open.
+//   refs     every handle of any kind (senders, weak senders, receivers); the last one
+//            frees the state.
+//
+// The owner frees itself (its release(): `if (counts.unref()) delete this;`) and closes
+// the channel its own way when tx_drop() says the last Sender went.
+
+#include <atomic>
+#include <cstddef>
+#include <optional>
+#include <utility>
+
+namespace tokio::detail {
+
+struct ChannelCounts {
+  // `handles`: the references the channel is made with (its first Sender and receiver).
+  explicit ChannelCounts(std::size_t handles) noexcept : refs(handles) {}
+
+  std::atomic<std::size_t> tx{1};
+  std::atomic<std::size_t> tx_weak{0};
+  std::atomic<std::size_t> refs;
+
+  // Relaxed: the caller holds a reference already (as for a shared_ptr copy).
+  void ref() noexcept { refs.fetch_add(1, std::memory_order_relaxed); }
+  // Drops a reference; true when it was the last (the caller frees the state). acq_rel:
+  // the last decrement acquires every other handle's release decrement, so the free
+  // comes after all their uses.
+  [[nodiscard]] bool unref() noexcept { return refs.fetch_sub(1, std::memory_order_acq_rel) == 1; }
+
+  // A copy of a live Sender (its reference included). Relaxed: the copied Sender keeps tx
+  // above 0 meanwhile, so this cannot race with the close.
+  void tx_clone() noexcept {
+    tx.fetch_add(1, std::memory_order_relaxed);
+    ref();
+  }
+  // A Sender gone (its reference is the caller's to drop, after closing): true when it
+  // was the last. acq_rel: the last decrement acquires every other Sender's, so whatever
+  // they sent comes before the close the caller publishes.
+  [[nodiscard]] bool tx_drop() noexcept { return tx.fetch_sub(1, std::memory_order_acq_rel) == 1; }
+  // Weak -> strong, only while some Sender lives; takes a reference too. Acquire on
+  // success pairs with tx_drop's acq_rel: a count seen above 0 was not yet the one that
+  // closed the channel.
+  bool tx_upgrade() noexcept {
+    std::size_t n = tx.load(std::memory_order_relaxed);
+    while (n != 0) {
+      if (tx.compare_exchange_weak(n, n + 1, std::memory_order_acq_rel,
+                                   std::memory_order_relaxed)) {
+        ref();
+        return true;
+      }
+    }
+    return false;
+  }
+
+  std::size_t strong_count() const noexcept { return tx.load(std::memory_order_acquire); }
+  std::size_t weak_count() const noexcept { return tx_weak.load(std::memory_order_acquire); }
+};
+
+// The handle part of a channel's Sender (mpsc, broadcast, watch): it holds one sender
+// reference; a copy clones it, a move leaves the source empty, and the destructor hands it
+// to Shared::tx_drop(), which closes the channel if it was the last Sender and then drops
+// the reference. Shared: the state (a `counts` member and tx_drop()).
+template <class Shared>
+class SenderHandle {
+ public:
+  SenderHandle() noexcept = default;
+  explicit SenderHandle(Shared* s) noexcept : s_(s) {}  // adopts a sender reference
+  SenderHandle(const SenderHandle& o) noexcept : s_(o.s_) {
+    if (s_) s_->counts.tx_clone();
+  }
+  SenderHandle(SenderHandle&& o) noexcept : s_(std::exchange(o.s_, nullptr)) {}
+  SenderHandle& operator=(SenderHandle o) noexcept {
+    std::swap(s_, o.s_);
+    return *this;
+  }
+  ~SenderHandle() { reset(); }
+
+ protected:
+  // Drops the reference now (the handle is empty after).
+  void reset() noexcept {
+    if (Shared* s = std::exchange(s_, nullptr)) s->tx_drop();
+  }
+  Shared* s_ = nullptr;
+};
+
+// A sender that does not count as one (mpsc and broadcast WeakSender): the channel closes
+// when the last Sender goes, even while weak ones exist; upgrade() gives a Sender while
+// the channel is still open. Shared: the state (a `counts` member and release(), which
+// drops a reference); Strong: the Sender type, made from a Shared* whose sender
+// reference it adopts. Empty when default-made or moved from (upgrade() gives nullopt,
+// the counts 0).
+template <class Shared, class Strong>
+class WeakSenderOf {
+ public:
+  WeakSenderOf() noexcept = default;
+  explicit WeakSenderOf(Shared* s) noexcept : s_(s) {
+    if (!s_) return;
+    s_->counts.tx_weak.fetch_add(1, std::memory_order_relaxed);
+    s_->counts.ref();
+  }
+  WeakSenderOf(const WeakSenderOf& o) noexcept : WeakSenderOf(o.s_) {}
+  WeakSenderOf(WeakSenderOf&& o) noexcept : s_(std::exchange(o.s_, nullptr)) {}
+  WeakSenderOf& operator=(WeakSenderOf o) noexcept {
+    std::swap(s_, o.s_);
+    return *this;
+  }
+  ~WeakSenderOf() {
+    Shared* s = std::exchange(s_, nullptr);
+    if (!s) return;
+    s->counts.tx_weak.fetch_sub(1, std::memory_order_relaxed);
+    s->release();
+  }
+  // Rust's clone(): the same as a copy.
+  WeakSenderOf clone() const noexcept { return *this; }
+
+  // A Sender, or nullopt when every Sender is gone (the channel is closed for good).
+  std::optional<Strong> upgrade() const noexcept {
+    if (s_ && s_->counts.tx_upgrade()) return Strong(s_);
+    return std::nullopt;
+  }
+  std::size_t strong_count() const noexcept { return s_ ? s_->counts.strong_count() : 0; }
+  std::size_t weak_count() const noexcept { return s_ ? s_->counts.weak_count() : 0; }
+
+ private:
+  Shared* s_ = nullptr;
+};
+
+}  // namespace tokio::detail
