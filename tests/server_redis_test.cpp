@@ -117,9 +117,10 @@ TEST_CASE("mini_redis: keys expire on the timer (PX / EX / EXPIRE), not only whe
   nt::Watchdog wd("mini_redis expiry", std::chrono::seconds(60));
   Redis r;
   CHECK(r.cli("dbsize") == "0\n");
-  // 50 keys with 600 ms to live, one without.
+  // 50 keys with 2 s to live, one without. (The times leave room for a loaded machine:
+  // with 600 ms, CI once took longer than that to run the two redis-cli calls below.)
   std::string cmds;
-  for (int i = 0; i < 50; ++i) cmds += "SET t" + std::to_string(i) + " v PX 600\\r\\n";
+  for (int i = 0; i < 50; ++i) cmds += "SET t" + std::to_string(i) + " v PX 2000\\r\\n";
   cmds += "SET keep v\\r\\n";
   std::string out = r.raw(cmds);
   CHECK(out.size() == 51 * 5);  // 51 x "+OK\r\n"
@@ -128,9 +129,9 @@ TEST_CASE("mini_redis: keys expire on the timer (PX / EX / EXPIRE), not only whe
   // EXPIRE reschedules; SET without EX clears the time to live.
   CHECK(r.cli("set a 1 px 100000") == "OK\n");
   CHECK(r.cli("expire a 1") == "1\n");
-  CHECK(r.cli("set b 1 px 200") == "OK\n");
+  CHECK(r.cli("set b 1 px 1500") == "OK\n");
   CHECK(r.cli("set b 2") == "OK\n");
-  std::this_thread::sleep_for(std::chrono::milliseconds(1300));
+  std::this_thread::sleep_for(std::chrono::milliseconds(2800));
   // DBSIZE counts stored keys without checking their time: only the timer removed them.
   CHECK(r.cli("dbsize") == "2\n");  // keep, b
   CHECK(r.cli("get t7") == "\n");
