@@ -25148,8 +25148,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_f641775d77f45d07_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_f641775d77f45d07_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_8ce2cd047c7abd83_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_8ce2cd047c7abd83_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -25291,7 +25291,12 @@ std::string debug_quoted(std::string_view text);
 // otherwise it waits in the queue. Idle threads exit after `keep_alive`.
 // Shutdown cancels queued spawn_blocking tasks that have not started (their JoinHandles
 // report cancellation), lets running ones finish, and waits for the threads (bounded by
-// shutdown_timeout). Pool threads hold a reference on the runtime's shared state, so a
+// shutdown_timeout). It comes in two steps around the runtime cancelling its tasks:
+// begin_shutdown sets the unstarted tasks aside (held_: no thread starts them) and holds
+// new ones there too, and shutdown cancels them, by which time the tasks awaiting them are
+// gone. Cancelled at once, they would wake their awaiting tasks with the cancellation (an
+// fs call failing with ECANCELED), which workers not yet stopped would poll: a task that
+// retries on error spun until its worker stopped. Pool threads hold a reference on the runtime's shared state, so a
 // thread that outlives shutdown_timeout never touches freed memory.
 
 TOKIO_SYSTEM_HEADERS_BEGIN
@@ -25497,20 +25502,21 @@ class BlockingPool {
   ~BlockingPool();
 
   // Queues a spawn_blocking task (its header holds TaskState::INITIAL). Once shutdown
-  // begins the task is cancelled right away, unless `mandatory` (stdio writes: taken until
-  // shutdown() waits for the threads, and run). A queued task is cancelled by shutdown
-  // unless mandatory.
+  // begins the task is held, not started, and cancelled by shutdown(), unless `mandatory`
+  // (stdio writes: taken until shutdown() waits for the threads, and run); once shutdown()
+  // runs it is cancelled right away.
   void spawn_task(TaskHeader* t, bool mandatory = false);
   // Runs fn(arg) on a pool thread even during shutdown (workers and core hand-offs).
   // Throws std::system_error when no thread can be started.
   void spawn_mandatory(void (*fn)(void*), void* arg);
 
-  // Stops accepting work and cancels queued tasks, mandatory ones excepted, waiting for
-  // nothing. Idempotent. A runtime's shutdown calls it first, so that threads its workers
-  // or finished jobs leave free do not start queued closures while it stops the rest.
+  // Stops starting work: queued tasks, mandatory ones excepted, and those submitted from
+  // now on are held (never started) until shutdown(). Waits for nothing. Idempotent. A
+  // runtime's shutdown calls it first, so that threads its workers or finished jobs leave
+  // free do not start queued closures while it cancels its tasks.
   void begin_shutdown();
-  // begin_shutdown, then waits up to `timeout` (nullopt: forever) for running jobs.
-  // Idempotent.
+  // begin_shutdown, then cancels the held tasks, then waits up to `timeout` (nullopt:
+  // forever) for running jobs. Idempotent.
   void shutdown(std::optional<std::chrono::nanoseconds> timeout);
 
   std::size_t num_threads() const;
@@ -25540,6 +25546,7 @@ class BlockingPool {
   Condvar cv_;       // idle threads wait here
   Condvar exit_cv_;  // shutdown waits here for threads to exit
   std::deque<Job> queue_;
+  std::deque<Job> held_;  // from begin_shutdown: tasks never to start; shutdown cancels them
   std::size_t num_threads_ = 0;
   std::size_t num_idle_ = 0;
   std::size_t num_notified_ = 0;  // idle threads already promised a job
@@ -25547,7 +25554,7 @@ class BlockingPool {
   // before it looks at shutdown_, so shutdown() leaves them that many queued jobs.
   std::size_t num_starting_ = 0;
   std::size_t num_mandatory_ = 0;
-  bool shutdown_ = false;  // begin_shutdown ran: new non-mandatory tasks are cancelled
+  bool shutdown_ = false;  // begin_shutdown ran: new non-mandatory tasks are held
   bool stopped_ = false;   // shutdown() is waiting for the threads: all new tasks cancelled
   std::vector<pthread_t> running_;   // threads still alive
   std::vector<pthread_t> finished_;  // exited threads waiting to be joined
@@ -29435,14 +29442,19 @@ BlockingPool::~BlockingPool() {
 void BlockingPool::spawn_task(TaskHeader* t, bool mandatory) {
   std::unique_lock<Mutex> lk(mu_);
   // From begin_shutdown on, only mandatory tasks (stdio writes whose bytes a write already
-  // accepted) are still taken, until shutdown() starts waiting for the threads.
-  if (stopped_ || (shutdown_ && !mandatory)) {
+  // accepted) are still run, until shutdown() starts waiting for the threads; the others
+  // are held for shutdown() to cancel (see the header).
+  if (stopped_) {
     lk.unlock();
     task_reject(t);
     return;
   }
   // In flight from now until it ran or was cancelled (holds a paused clock's auto-advance).
   owner_->driver.blocking_in_flight.fetch_add(1, std::memory_order_acq_rel);
+  if (shutdown_ && !mandatory) {
+    held_.push_back(Job{t, nullptr, nullptr, false});
+    return;
+  }
   Action a = submit(Job{t, nullptr, nullptr, mandatory});
   lk.unlock();
   try {
@@ -29582,8 +29594,7 @@ void BlockingPool::run_thread() {
 }
 
 void BlockingPool::begin_shutdown() {
-  std::deque<Job> cancelled;
-  std::unique_lock<Mutex> lk(mu_);
+  std::lock_guard<Mutex> lk(mu_);
   if (!shutdown_) {
     shutdown_ = true;
     // Queued spawn_blocking tasks that have not started are cancelled, as Tokio's idle
@@ -29602,16 +29613,11 @@ void BlockingPool::begin_shutdown() {
         --spare;
         keep.push_back(j);
       } else {
-        cancelled.push_back(j);
+        held_.push_back(j);
       }
     }
     queue_.swap(keep);
     cv_.notify_all();
-  }
-  lk.unlock();
-  for (Job& j : cancelled) {
-    task_reject(j.task);
-    owner_->driver.blocking_in_flight.fetch_sub(1, std::memory_order_acq_rel);
   }
 }
 
@@ -29619,6 +29625,14 @@ void BlockingPool::shutdown(std::optional<std::chrono::nanoseconds> timeout) {
   begin_shutdown();
   std::unique_lock<Mutex> lk(mu_);
   stopped_ = true;
+  std::deque<Job> cancelled;
+  cancelled.swap(held_);
+  lk.unlock();
+  for (Job& j : cancelled) {
+    task_reject(j.task);
+    owner_->driver.blocking_in_flight.fetch_sub(1, std::memory_order_acq_rel);
+  }
+  lk.lock();
   pthread_t self = pthread_self();
   auto only_self_left = [&] {
     return num_threads_ == 0 ||
@@ -43321,7 +43335,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_f641775d77f45d07_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_8ce2cd047c7abd83_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

@@ -461,6 +461,51 @@ TEST_CASE("fs shutdown: runtime dropped with operations in flight; accepted writ
   }
 }
 
+// Reads `p` until an error, then counts it: at a runtime's drop such a task must be
+// cancelled at its await, never resumed with a failed call.
+tokio::Task<> read_until_error(std::string p, std::shared_ptr<std::atomic<int>> errors,
+                               std::shared_ptr<std::atomic<int>> reads) {
+  for (;;) {
+    auto r = co_await tokio::fs::read(p);
+    if (!r) {
+      errors->fetch_add(1);
+      co_return;
+    }
+    reads->fetch_add(1);
+  }
+}
+
+TEST_CASE("fs shutdown: tasks waiting in fs calls are cancelled at the drop, not failed") {
+  // The blocking pool used to cancel its queued jobs before the workers stopped: the fs
+  // calls behind them failed with ECANCELED, and the workers polled their tasks, which
+  // saw the error (a task retrying on error spun until its worker stopped). Files of 4 KiB
+  // and of 2 MiB (which the io_uring engine reads on the blocking pool too).
+  for (Engine e : {Engine::Uring, Engine::Blocking}) {
+    for (int flavour : {0, 1}) {
+      CAPTURE(std::string(fst::name(e)));
+      CAPTURE(flavour);
+      nt::Watchdog wd("fs shutdown errors", 60s);
+      fst::TempDir dir;
+      fst::put(dir / "small", std::string(4096, 's'));
+      fst::put(dir / "big", std::string(2u << 20, 'b'));
+      for (int round = 0; round < 5; ++round) {
+        auto errors = std::make_shared<std::atomic<int>>(0);
+        auto reads = std::make_shared<std::atomic<int>>(0);
+        {
+          auto rt = fst::runtime(e, flavour);
+          for (int k = 0; k < 8; ++k) {
+            rt.spawn(read_until_error(dir / (k % 2 ? "big" : "small"), errors, reads));
+          }
+          rt.block_on([](std::shared_ptr<std::atomic<int>> n) -> tokio::Task<> {
+            while (n->load() < 16) co_await tokio::time::sleep(1ms);
+          }(reads));
+        }
+        CHECK(errors->load() == 0);
+      }
+    }
+  }
+}
+
 TEST_CASE("fs capacity: 400 open Files and 2,000 reads in flight on tiny rings") {
   tokio::detail::fs_set_uring_entries(8);  // 8 submission entries per ring
   struct Reset {

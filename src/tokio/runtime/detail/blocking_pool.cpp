@@ -29,14 +29,19 @@ BlockingPool::~BlockingPool() {
 void BlockingPool::spawn_task(TaskHeader* t, bool mandatory) {
   std::unique_lock<Mutex> lk(mu_);
   // From begin_shutdown on, only mandatory tasks (stdio writes whose bytes a write already
-  // accepted) are still taken, until shutdown() starts waiting for the threads.
-  if (stopped_ || (shutdown_ && !mandatory)) {
+  // accepted) are still run, until shutdown() starts waiting for the threads; the others
+  // are held for shutdown() to cancel (see the header).
+  if (stopped_) {
     lk.unlock();
     task_reject(t);
     return;
   }
   // In flight from now until it ran or was cancelled (holds a paused clock's auto-advance).
   owner_->driver.blocking_in_flight.fetch_add(1, std::memory_order_acq_rel);
+  if (shutdown_ && !mandatory) {
+    held_.push_back(Job{t, nullptr, nullptr, false});
+    return;
+  }
   Action a = submit(Job{t, nullptr, nullptr, mandatory});
   lk.unlock();
   try {
@@ -176,8 +181,7 @@ void BlockingPool::run_thread() {
 }
 
 void BlockingPool::begin_shutdown() {
-  std::deque<Job> cancelled;
-  std::unique_lock<Mutex> lk(mu_);
+  std::lock_guard<Mutex> lk(mu_);
   if (!shutdown_) {
     shutdown_ = true;
     // Queued spawn_blocking tasks that have not started are cancelled, as Tokio's idle
@@ -196,16 +200,11 @@ void BlockingPool::begin_shutdown() {
         --spare;
         keep.push_back(j);
       } else {
-        cancelled.push_back(j);
+        held_.push_back(j);
       }
     }
     queue_.swap(keep);
     cv_.notify_all();
-  }
-  lk.unlock();
-  for (Job& j : cancelled) {
-    task_reject(j.task);
-    owner_->driver.blocking_in_flight.fetch_sub(1, std::memory_order_acq_rel);
   }
 }
 
@@ -213,6 +212,14 @@ void BlockingPool::shutdown(std::optional<std::chrono::nanoseconds> timeout) {
   begin_shutdown();
   std::unique_lock<Mutex> lk(mu_);
   stopped_ = true;
+  std::deque<Job> cancelled;
+  cancelled.swap(held_);
+  lk.unlock();
+  for (Job& j : cancelled) {
+    task_reject(j.task);
+    owner_->driver.blocking_in_flight.fetch_sub(1, std::memory_order_acq_rel);
+  }
+  lk.lock();
   pthread_t self = pthread_self();
   auto only_self_left = [&] {
     return num_threads_ == 0 ||
