@@ -25148,8 +25148,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_8ce2cd047c7abd83_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_8ce2cd047c7abd83_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_34807c98add52902_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_34807c98add52902_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -43078,6 +43078,11 @@ const std::error_category& codec_category() noexcept {
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::codec {
 
+namespace length_delimited_impl {
+// How far ahead of the bytes received decode() reserves room for a frame (see Data).
+constexpr std::size_t kReserveAhead = std::size_t{1} << 20;
+}  // namespace length_delimited_impl
+
 bool LengthDelimitedCodec::Builder::is_big_endian_host() noexcept {
   return std::endian::native == std::endian::big;
 }
@@ -43182,7 +43187,14 @@ Result<std::optional<BytesMut>, std::error_code> LengthDelimitedCodec::decode(By
       }
       case State::Data: {
         if (buf.len() < n_) {
-          buf.reserve(n_ - buf.len());
+          // Room for the rest of the frame, but at most kReserveAhead at a time: the
+          // header alone (4 bytes, from anyone) must not make the connection allocate the
+          // whole announced length (8 MiB by default, or more than memory holds with a
+          // raised max_frame_length, where reserve would throw). The buffer grows by
+          // doubling as the bytes come.
+          const std::size_t rest = n_ - buf.len();
+          const std::size_t ahead = length_delimited_impl::kReserveAhead;
+          buf.reserve(rest < ahead ? rest : ahead);
           return std::optional<BytesMut>();
         }
         BytesMut frame = buf.split_to(n_);
@@ -43335,7 +43347,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_8ce2cd047c7abd83_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_34807c98add52902_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

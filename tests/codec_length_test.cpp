@@ -404,6 +404,42 @@ TEST_CASE(
   }());
 }
 
+TEST_CASE(
+    "LengthDelimitedCodec: a header announcing a huge frame reserves a bounded amount, not the "
+    "announced length") {
+  // max_frame_length raised as far as it goes: a header announcing 2^40 bytes used to make
+  // decode() reserve them all (std::bad_alloc; ASan: allocation-size-too-big), and with
+  // the default limit every 4-byte header made the connection allocate 8 MiB at once.
+  auto c =
+      LengthDelimitedCodec::builder().length_field_length(8).max_frame_length(SIZE_MAX).new_codec();
+  BytesMut buf(std::string_view("\0\0\1\0\0\0\0\0abc", 11));  // 2^40, then 3 bytes
+  auto r = c.decode(buf);
+  REQUIRE(r.has_value());
+  CHECK_FALSE(r->has_value());  // waiting for the rest
+  CHECK(buf.capacity() <= (std::size_t{1} << 21));
+  auto d = LengthDelimitedCodec::new_();                  // default: 4-byte field, 8 MiB at most
+  BytesMut small(std::string_view("\0\x7f\xff\xff", 4));  // 8 MiB - 1
+  auto r2 = d.decode(small);
+  REQUIRE(r2.has_value());
+  CHECK_FALSE(r2->has_value());
+  CHECK(small.capacity() <= (std::size_t{1} << 21));
+  // A frame of 3 MiB still arrives whole, the buffer growing as its bytes come.
+  auto e = LengthDelimitedCodec::new_();
+  const std::size_t n = 3u << 20;
+  BytesMut big(std::string_view("\0\x30\0\0", 4));
+  std::optional<BytesMut> frame;
+  for (std::size_t sent = 0; sent < n; sent += 4096) {
+    auto step = e.decode(big);
+    REQUIRE(step.has_value());
+    REQUIRE_FALSE(step->has_value());
+    big.extend_from_slice(std::string(4096, 'x'));
+  }
+  auto last = e.decode(big);
+  REQUIRE(last.has_value());
+  REQUIRE(last->has_value());
+  CHECK((*last)->len() == n);
+}
+
 TEST_CASE("LengthDelimitedCodec::Builder: new_write, new_read and new_framed over a duplex pipe") {
   auto rt = tokio::runtime::Builder::new_current_thread().build();
   rt.block_on([]() -> Task<> {

@@ -6,6 +6,11 @@
 
 namespace tokio::codec {
 
+namespace length_delimited_impl {
+// How far ahead of the bytes received decode() reserves room for a frame (see Data).
+constexpr std::size_t kReserveAhead = std::size_t{1} << 20;
+}  // namespace length_delimited_impl
+
 bool LengthDelimitedCodec::Builder::is_big_endian_host() noexcept {
   return std::endian::native == std::endian::big;
 }
@@ -110,7 +115,14 @@ Result<std::optional<BytesMut>, std::error_code> LengthDelimitedCodec::decode(By
       }
       case State::Data: {
         if (buf.len() < n_) {
-          buf.reserve(n_ - buf.len());
+          // Room for the rest of the frame, but at most kReserveAhead at a time: the
+          // header alone (4 bytes, from anyone) must not make the connection allocate the
+          // whole announced length (8 MiB by default, or more than memory holds with a
+          // raised max_frame_length, where reserve would throw). The buffer grows by
+          // doubling as the bytes come.
+          const std::size_t rest = n_ - buf.len();
+          const std::size_t ahead = length_delimited_impl::kReserveAhead;
+          buf.reserve(rest < ahead ? rest : ahead);
           return std::optional<BytesMut>();
         }
         BytesMut frame = buf.split_to(n_);
