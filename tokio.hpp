@@ -25148,8 +25148,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_34807c98add52902_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_34807c98add52902_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_1e937b8f430dc1a2_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_1e937b8f430dc1a2_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -30984,7 +30984,15 @@ bool coop_poll_proceed_slow(task::Context& cx) noexcept {
   // Counted on the runtime of this thread (a LocalSet's tasks count on the runtime that
   // drives the set); relaxed: a statistic read by RuntimeMetrics.
   if (HandleInner* h = tls.handle) h->budget_forced_yields.fetch_add(1, std::memory_order_relaxed);
-  cx.wake_by_ref();
+  // Deferred like yield_now's wake, as Tokio's coop does since tokio#7185 (context::defer).
+  // An immediate wake re-queued the task as its poll ended, and that push notified another
+  // worker while a task this poll had woken still sat in our LIFO slot, which no other
+  // worker can steal: when the notified worker's wake-up preempted this thread (a loaded
+  // machine), it took the re-queued task and ran it again and again while the LIFO task
+  // waited for this thread to get its CPU back (the chat example's readers lost messages
+  // to a sender's burst; helper-74 traced it). Without a defer list (a block_on outside a
+  // worker) defer_wake wakes at once, as before.
+  defer_wake(cx);
   return false;
 }
 
@@ -43347,7 +43355,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_34807c98add52902_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_1e937b8f430dc1a2_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

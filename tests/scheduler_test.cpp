@@ -150,6 +150,50 @@ TEST_CASE("the coop budget is given back by a resource that is not ready") {
   }
 }
 
+// A task out of budget is re-queued through the worker's defer list (as Tokio's coop does
+// since tokio#7185), not woken at once. The immediate wake put it back in the queue as its
+// poll ended, ahead of a task that poll had woken into the LIFO slot (which then went to
+// the queue's back, the budget being spent), so the busy task ran a whole second poll
+// first; and its queue push notified an idle worker, whose wake-up on a loaded machine
+// could preempt this one and keep the woken task waiting for its CPU (the chat example's
+// readers lost messages to a sender's burst; helper-74 traced it). On one worker: the task
+// it woke now runs right after each forced yield.
+TEST_CASE("a task woken by a task that ran out of coop budget runs before that task's next poll") {
+  auto rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).build();
+  auto max_lag = rt.block_on(rt.spawn([]() -> Task<long> {
+    auto [tx, rx] = tokio::sync::mpsc::unbounded_channel<int>();
+    auto sent = std::make_shared<std::atomic<long>>(0);
+    auto reader = tokio::spawn(
+        [](tokio::sync::mpsc::UnboundedReceiver<int> rx,
+           std::shared_ptr<std::atomic<long>> sent) -> Task<long> {
+          long received = 0, lag = 0;
+          while (co_await rx.recv()) {
+            lag = std::max(lag, sent->load() - received);
+            ++received;
+          }
+          co_return lag;
+        },
+        std::move(rx), sent);
+    co_await tokio::task::yield_now();  // the reader waits in recv()
+    auto sender = tokio::spawn(
+        [](tokio::sync::mpsc::UnboundedSender<int> tx,
+           std::shared_ptr<std::atomic<long>> sent) -> Task<> {
+          for (int i = 0; i < 2000; ++i) {
+            sent->fetch_add(1);
+            (void)tx.send(i);
+            co_await tokio::task::consume_budget();  // a forced yield every 128 sends
+          }
+        },
+        std::move(tx), sent);
+    co_await sender;
+    co_return co_await reader;
+  }()));
+  // The reader runs after every forced yield: it never sees more than one poll's worth
+  // (128) unread; with the immediate wake the sender ran two polls first (256).
+  CHECK(max_lag > 0);
+  CHECK(max_lag <= 130);
+}
+
 TEST_CASE("forced yields are counted per runtime") {
   auto busy = test::current_thread();
   auto idle = test::current_thread();

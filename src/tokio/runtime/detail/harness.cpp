@@ -488,7 +488,15 @@ bool coop_poll_proceed_slow(task::Context& cx) noexcept {
   // Counted on the runtime of this thread (a LocalSet's tasks count on the runtime that
   // drives the set); relaxed: a statistic read by RuntimeMetrics.
   if (HandleInner* h = tls.handle) h->budget_forced_yields.fetch_add(1, std::memory_order_relaxed);
-  cx.wake_by_ref();
+  // Deferred like yield_now's wake, as Tokio's coop does since tokio#7185 (context::defer).
+  // An immediate wake re-queued the task as its poll ended, and that push notified another
+  // worker while a task this poll had woken still sat in our LIFO slot, which no other
+  // worker can steal: when the notified worker's wake-up preempted this thread (a loaded
+  // machine), it took the re-queued task and ran it again and again while the LIFO task
+  // waited for this thread to get its CPU back (the chat example's readers lost messages
+  // to a sender's burst; helper-74 traced it). Without a defer list (a block_on outside a
+  // worker) defer_wake wakes at once, as before.
+  defer_wake(cx);
   return false;
 }
 
