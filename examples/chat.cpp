@@ -20,9 +20,14 @@
 // Messages to a client go out in batches: the one received and every one already waiting
 // (try_recv) are encoded, then flushed in one write, so a burst from many clients costs each
 // reader one system call per batch instead of one per line, and a client that reads
-// promptly keeps up with it. A client too slow to read only delays itself: it falls
-// behind in the broadcast ring (capacity 1024) and is told how many messages it missed;
-// one whose batch is not written out within --write-timeout (10 s) is disconnected.
+// promptly keeps up with it. A client's task broadcasts the lines it has already read
+// without waiting for anything, so a burst of them (more than the ring holds) would
+// overwrite messages the other tasks had no turn to take yet: once the ring is half full
+// of messages some receiver still wants, the sending task yields after each line, and the
+// receiving tasks run. A client too slow to read only delays itself (and makes senders
+// yield): it falls behind in the broadcast ring (capacity 1024) and is told how many
+// messages it missed; one whose batch is not written out within --write-timeout (10 s) is
+// disconnected.
 #define TOKIO_IMPLEMENTATION
 #include <algorithm>
 #include <atomic>
@@ -49,6 +54,7 @@ struct Message {
 
 constexpr std::size_t kMaxLine = 4096;
 constexpr std::size_t kMaxBatch = 256;  // messages encoded per write at most
+constexpr std::size_t kRing = 1024;     // the broadcast channel's capacity
 
 // The end of a connection whose client may still be sending (the rest of an overlong
 // line): a staged close (linger.hpp), for 1 s and 1 MiB at most, so the client reads the
@@ -134,6 +140,8 @@ Task<> client(net::TcpStream stream, broadcast::Sender<Message> tx, uint64_t id,
         continue;
       }
       say(name + ": " + text);
+      // Let the receivers take their turn once the ring is half full (see the top).
+      if (tx.len() >= kRing / 2) co_await tokio::task::yield_now();
     } else {
       auto got = std::get<1>(std::move(ev));
       if (!got && got.error().is_closed()) break;  // every sender gone: shutting down
@@ -153,7 +161,7 @@ Task<int> amain(std::string addr, std::chrono::milliseconds write_timeout) {
   }
   std::printf("listening on %s\n", listener->local_addr()->to_string().c_str());
   std::fflush(stdout);
-  broadcast::Sender<Message> tx = broadcast::channel<Message>(1024).first;
+  broadcast::Sender<Message> tx = broadcast::channel<Message>(kRing).first;
   sw::TcpListenerStream incoming(std::move(*listener));
   uint64_t next_id = 1;
   for (;;) {
