@@ -131,44 +131,49 @@ TEST_CASE("chat: a client that never reads is disconnected after --write-timeout
 // broadcast faster than any receiving task gets a turn unless the sender yields, and a
 // prompt reader lost what went past the ring (helper-73: "! you missed 476 messages" for a
 // 1,500-line burst, every run; the sender now yields once the ring is half full). The
-// reader's task was also stranded in a preempted worker's LIFO slot while the sender ran on
-// the other worker (the coop wake, fixed in the runtime): that part shows on a loaded
-// machine only (scheduler_test has the deterministic case). A reader that reads all the
-// time gets every line, in order, in three rounds.
-TEST_CASE("chat: one client's burst of 3,000 lines reaches prompt readers whole") {
-  constexpr int kLines = 3000;
-  for (int round = 0; round < 3; ++round) {
+// clients are the helper's repro as a Python script (python3 is there wherever the
+// amalgamation is built): both connected at once, the reader reading on a thread, the
+// burst 0.4 s later, when the server's workers are parked. The loss showed on a loaded
+// machine (a CI run beside it: 476 of 1,500 lost every run before either fix, 9 of 3,000
+// with the runtime's fix alone); on an idle one neither old version lost lines here, so
+// this guards the property rather than reproducing that history. The runtime's part (the
+// coop wake) has a deterministic test in scheduler_test.
+TEST_CASE("chat: one client's burst of 3,000 lines reaches a prompt reader whole") {
+  nt::Watchdog wd("chat big burst", std::chrono::seconds(90));
+  srv::TempDir dir;
+  const std::string script = dir.path + "/burst.py";
+  FILE* f = std::fopen(script.c_str(), "w");
+  REQUIRE(f != nullptr);
+  std::fputs(
+      "import socket, sys, threading, time\n"
+      "port, n = int(sys.argv[1]), int(sys.argv[2])\n"
+      "def conn():\n"
+      "    s = socket.create_connection((\"127.0.0.1\", port)); s.settimeout(0.2); return s\n"
+      "def read_for(s, secs):\n"
+      "    buf = b\"\"; end = time.time() + secs; last = b\"msg %d\\n\" % (n - 1)\n"
+      "    while time.time() < end and not buf.endswith(last):\n"
+      "        try:\n"
+      "            d = s.recv(65536)\n"
+      "            if not d: break\n"
+      "            buf += d\n"
+      "        except socket.timeout: pass\n"
+      "    return buf\n"
+      "r = conn(); b = conn(); time.sleep(0.3); r.recv(65536); b.recv(65536)\n"
+      "got = {}\n"
+      "t = threading.Thread(target=lambda: got.__setitem__(0, read_for(r, 15))); t.start()\n"
+      "time.sleep(0.1)\n"
+      "b.sendall(b\"\".join(b\"msg %d\\n\" % i for i in range(n)))\n"
+      "t.join()\n"
+      "lines = got[0].split(b\"\\n\")\n"
+      "print(sum(1 for l in lines if b\": msg \" in l), sum(1 for l in lines if "
+      "l.startswith(b\"!\")))\n",
+      f);
+  std::fclose(f);
+  for (int round = 0; round < 2; ++round) {
     CAPTURE(round);
-    nt::Watchdog wd("chat big burst", std::chrono::seconds(60));
     srv::Server server("exec " + nt::example("chat") + " 127.0.0.1:0");
-    // A reader and a sender connect at once; the server's workers then go idle (parked),
-    // so the burst finds one worker, which runs the sender's task and holds the woken
-    // reader's task in its LIFO slot.
-    int r = nt::blocking_client(server.port);
-    int b = nt::blocking_client(server.port);
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
-    std::string seen_r, seen_b;
-    REQUIRE(recv_until(r, "* guest2 joined\n", seen_r));
-    REQUIRE(recv_until(b, "welcome, you are guest2\n", seen_b));
-    const std::string last = "guest2: msg " + std::to_string(kLines - 1) + "\n";
-    bool got_all = false;
-    std::thread reader([&] { got_all = recv_until(r, last, seen_r); });
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    std::string all;
-    for (int k = 0; k < kLines; ++k) all += "msg " + std::to_string(k) + "\n";
-    REQUIRE(::send(b, all.data(), all.size(), MSG_NOSIGNAL) == ssize_t(all.size()));
-    reader.join();
-    CHECK(got_all);
-    CHECK(seen_r.find("! you missed") == std::string::npos);
-    int expect = 0;
-    for (std::size_t pos = 0; (pos = seen_r.find("guest2: msg ", pos)) != std::string::npos;) {
-      pos += 12;
-      if (std::stoi(seen_r.substr(pos)) != expect) break;
-      ++expect;
-    }
-    CHECK(expect == kLines);
-    ::close(r);
-    ::close(b);
+    // Lines received, then notices ("! you missed N messages").
+    CHECK(nt::sh("python3 " + script + " " + server.port + " 3000", 40) == "3000 0\n");
   }
 }
 
