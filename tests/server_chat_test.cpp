@@ -132,8 +132,9 @@ TEST_CASE("chat: a client that never reads is disconnected after --write-timeout
 // prompt reader lost what went past the ring (helper-73: "! you missed 476 messages" for a
 // 1,500-line burst, every run; the sender now yields once the ring is half full). The
 // clients are the helper's repro as a Python script (python3 is there wherever the
-// amalgamation is built): both connected at once, the reader reading on a thread, the
-// burst 0.4 s later, when the server's workers are parked. The loss showed on a loaded
+// amalgamation is built): both connected at once, each waiting for its welcome (sent once
+// its task has subscribed), the reader reading on a thread, the burst 0.4 s later, when
+// the server's workers are parked. The loss showed on a loaded
 // machine (a CI run beside it: 476 of 1,500 lost every run before either fix, 9 of 3,000
 // with the runtime's fix alone); on an idle one neither old version lost lines here, so
 // this guards the property rather than reproducing that history. The runtime's part (the
@@ -158,7 +159,12 @@ TEST_CASE("chat: one client's burst of 3,000 lines reaches a prompt reader whole
       "            buf += d\n"
       "        except socket.timeout: pass\n"
       "    return buf\n"
-      "r = conn(); b = conn(); time.sleep(0.3); r.recv(65536); b.recv(65536)\n"
+      "def welcome(s):\n"
+      "    buf = b\"\"; end = time.time() + 20\n"
+      "    while time.time() < end and b\"welcome\" not in buf:\n"
+      "        try: buf += s.recv(65536)\n"
+      "        except socket.timeout: pass\n"
+      "r = conn(); b = conn(); welcome(r); welcome(b); time.sleep(0.3)\n"
       "got = {}\n"
       "t = threading.Thread(target=lambda: got.__setitem__(0, read_for(r, 15))); t.start()\n"
       "time.sleep(0.1)\n"
