@@ -14131,6 +14131,14 @@ struct ChannelCounts {
     return false;
   }
 
+  // A WeakSender made (its reference included) / gone (its reference is the caller's to
+  // drop). Relaxed: the count is only reported (weak_count()).
+  void weak_clone() noexcept {
+    tx_weak.fetch_add(1, std::memory_order_relaxed);
+    ref();
+  }
+  void weak_drop() noexcept { tx_weak.fetch_sub(1, std::memory_order_relaxed); }
+
   std::size_t strong_count() const noexcept { return tx.load(std::memory_order_acquire); }
   std::size_t weak_count() const noexcept { return tx_weak.load(std::memory_order_acquire); }
 };
@@ -14173,9 +14181,7 @@ class WeakSenderOf {
  public:
   WeakSenderOf() noexcept = default;
   explicit WeakSenderOf(Shared* s) noexcept : s_(s) {
-    if (!s_) return;
-    s_->counts.tx_weak.fetch_add(1, std::memory_order_relaxed);
-    s_->counts.ref();
+    if (s_) s_->counts.weak_clone();
   }
   WeakSenderOf(const WeakSenderOf& o) noexcept : WeakSenderOf(o.s_) {}
   WeakSenderOf(WeakSenderOf&& o) noexcept : s_(std::exchange(o.s_, nullptr)) {}
@@ -14184,10 +14190,10 @@ class WeakSenderOf {
     return *this;
   }
   ~WeakSenderOf() {
-    Shared* s = std::exchange(s_, nullptr);
-    if (!s) return;
-    s->counts.tx_weak.fetch_sub(1, std::memory_order_relaxed);
-    s->release();
+    if (Shared* s = std::exchange(s_, nullptr)) {
+      s->counts.weak_drop();
+      s->release();
+    }
   }
   // Rust's clone(): the same as a copy.
   WeakSenderOf clone() const noexcept { return *this; }
@@ -25148,8 +25154,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_1e937b8f430dc1a2_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_1e937b8f430dc1a2_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_9940d62960907b20_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_9940d62960907b20_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -25296,8 +25302,9 @@ std::string debug_quoted(std::string_view text);
 // new ones there too, and shutdown cancels them, by which time the tasks awaiting them are
 // gone. Cancelled at once, they would wake their awaiting tasks with the cancellation (an
 // fs call failing with ECANCELED), which workers not yet stopped would poll: a task that
-// retries on error spun until its worker stopped. Pool threads hold a reference on the runtime's shared state, so a
-// thread that outlives shutdown_timeout never touches freed memory.
+// retries on error spun until its worker stopped. Pool threads hold a reference on the
+// runtime's shared state, so a thread that outlives shutdown_timeout never touches freed
+// memory.
 
 TOKIO_SYSTEM_HEADERS_BEGIN
 #include <pthread.h>
@@ -29597,8 +29604,9 @@ void BlockingPool::begin_shutdown() {
   std::lock_guard<Mutex> lk(mu_);
   if (!shutdown_) {
     shutdown_ = true;
-    // Queued spawn_blocking tasks that have not started are cancelled, as Tokio's idle
-    // threads cancel what they find queued once shut down; mandatory jobs (worker loops,
+    // Queued spawn_blocking tasks that have not started are set aside (held_), to be
+    // cancelled by shutdown() once the runtime's tasks are gone, as Tokio's idle threads
+    // cancel what they find queued once shut down; mandatory jobs (worker loops,
     // fs writes) still run so they can observe shutdown, and so do mandatory tasks (stdio
     // writes: bytes a write accepted reach the fd). So do, as in Tokio, the jobs a thread
     // was started for and has not reached yet: it runs the queue before it looks at the
@@ -43080,6 +43088,7 @@ const std::error_category& codec_category() noexcept {
 /* begin file src/tokio/codec/length_delimited.cpp */
 #if TOKIO_HAS_CODEC
 
+/* #include <algorithm> (already above) */
 /* #include <bit> (already above) */
 /* #include <limits> (already above) */
 /* #include <stdexcept> (already above) */
@@ -43200,9 +43209,7 @@ Result<std::optional<BytesMut>, std::error_code> LengthDelimitedCodec::decode(By
           // whole announced length (8 MiB by default, or more than memory holds with a
           // raised max_frame_length, where reserve would throw). The buffer grows by
           // doubling as the bytes come.
-          const std::size_t rest = n_ - buf.len();
-          const std::size_t ahead = length_delimited_impl::kReserveAhead;
-          buf.reserve(rest < ahead ? rest : ahead);
+          buf.reserve(std::min(n_ - buf.len(), length_delimited_impl::kReserveAhead));
           return std::optional<BytesMut>();
         }
         BytesMut frame = buf.split_to(n_);
@@ -43355,7 +43362,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_1e937b8f430dc1a2_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_9940d62960907b20_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

@@ -1,5 +1,6 @@
 #include "tokio/codec/length_delimited.hpp"
 
+#include <algorithm>
 #include <bit>
 #include <limits>
 #include <stdexcept>
@@ -120,9 +121,7 @@ Result<std::optional<BytesMut>, std::error_code> LengthDelimitedCodec::decode(By
           // whole announced length (8 MiB by default, or more than memory holds with a
           // raised max_frame_length, where reserve would throw). The buffer grows by
           // doubling as the bytes come.
-          const std::size_t rest = n_ - buf.len();
-          const std::size_t ahead = length_delimited_impl::kReserveAhead;
-          buf.reserve(rest < ahead ? rest : ahead);
+          buf.reserve(std::min(n_ - buf.len(), length_delimited_impl::kReserveAhead));
           return std::optional<BytesMut>();
         }
         BytesMut frame = buf.split_to(n_);

@@ -184,8 +184,9 @@ void BlockingPool::begin_shutdown() {
   std::lock_guard<Mutex> lk(mu_);
   if (!shutdown_) {
     shutdown_ = true;
-    // Queued spawn_blocking tasks that have not started are cancelled, as Tokio's idle
-    // threads cancel what they find queued once shut down; mandatory jobs (worker loops,
+    // Queued spawn_blocking tasks that have not started are set aside (held_), to be
+    // cancelled by shutdown() once the runtime's tasks are gone, as Tokio's idle threads
+    // cancel what they find queued once shut down; mandatory jobs (worker loops,
     // fs writes) still run so they can observe shutdown, and so do mandatory tasks (stdio
     // writes: bytes a write accepted reach the fd). So do, as in Tokio, the jobs a thread
     // was started for and has not reached yet: it runs the queue before it looks at the

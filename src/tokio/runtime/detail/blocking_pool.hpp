@@ -13,8 +13,9 @@
 // new ones there too, and shutdown cancels them, by which time the tasks awaiting them are
 // gone. Cancelled at once, they would wake their awaiting tasks with the cancellation (an
 // fs call failing with ECANCELED), which workers not yet stopped would poll: a task that
-// retries on error spun until its worker stopped. Pool threads hold a reference on the runtime's shared state, so a
-// thread that outlives shutdown_timeout never touches freed memory.
+// retries on error spun until its worker stopped. Pool threads hold a reference on the
+// runtime's shared state, so a thread that outlives shutdown_timeout never touches freed
+// memory.
 
 #include <pthread.h>
 

@@ -61,6 +61,14 @@ struct ChannelCounts {
     return false;
   }
 
+  // A WeakSender made (its reference included) / gone (its reference is the caller's to
+  // drop). Relaxed: the count is only reported (weak_count()).
+  void weak_clone() noexcept {
+    tx_weak.fetch_add(1, std::memory_order_relaxed);
+    ref();
+  }
+  void weak_drop() noexcept { tx_weak.fetch_sub(1, std::memory_order_relaxed); }
+
   std::size_t strong_count() const noexcept { return tx.load(std::memory_order_acquire); }
   std::size_t weak_count() const noexcept { return tx_weak.load(std::memory_order_acquire); }
 };
@@ -103,9 +111,7 @@ class WeakSenderOf {
  public:
   WeakSenderOf() noexcept = default;
   explicit WeakSenderOf(Shared* s) noexcept : s_(s) {
-    if (!s_) return;
-    s_->counts.tx_weak.fetch_add(1, std::memory_order_relaxed);
-    s_->counts.ref();
+    if (s_) s_->counts.weak_clone();
   }
   WeakSenderOf(const WeakSenderOf& o) noexcept : WeakSenderOf(o.s_) {}
   WeakSenderOf(WeakSenderOf&& o) noexcept : s_(std::exchange(o.s_, nullptr)) {}
@@ -114,10 +120,10 @@ class WeakSenderOf {
     return *this;
   }
   ~WeakSenderOf() {
-    Shared* s = std::exchange(s_, nullptr);
-    if (!s) return;
-    s->counts.tx_weak.fetch_sub(1, std::memory_order_relaxed);
-    s->release();
+    if (Shared* s = std::exchange(s_, nullptr)) {
+      s->counts.weak_drop();
+      s->release();
+    }
   }
   // Rust's clone(): the same as a copy.
   WeakSenderOf clone() const noexcept { return *this; }
