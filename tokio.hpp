@@ -10980,10 +10980,12 @@ BufStream(S&&) -> BufStream<std::remove_cvref_t<S>>;
 //   auto r = co_await io::copy_bidirectional(client, server);// Result<pair<a_to_b, b_to_a>>
 //
 // copy reads into an 8 KiB buffer and writes it out until the reader reports end of
-// stream, then flushes the writer. As in Tokio it overlaps the two sides: while a write
-// is pending it tops the buffer up with further reads, and while a read is pending it
-// flushes what was written (so a BufWriter in front of a peer that answers only after
-// seeing the data cannot deadlock the copy).
+// stream, then flushes the writer; from a reader with a buffer of its own (an
+// AsyncBufRead) it writes from that buffer instead, one copy less per byte. As in Tokio it
+// overlaps the two sides: while a write is pending it tops the buffer up with further reads
+// (the 8 KiB buffer only), and while a read is pending it flushes what was written (so a
+// BufWriter in front of a peer that answers only after seeing the data cannot deadlock the
+// copy).
 //
 // copy_bidirectional runs both directions concurrently inside the calling task. When one
 // side reaches end of stream, the other side's write half is shut down (a TCP FIN: the
@@ -11110,27 +11112,57 @@ struct Copy {
   }
 };
 
-template <class R, class W>
+// copy_buf, and copy from a reader with a buffer of its own (an AsyncBufRead: BufReader,
+// SliceReader, take/chain of those...): writes straight from the reader's buffer, so each
+// byte is copied once less than through copy's buffer. For copy (ForCopy) it keeps copy's
+// promises: a growable writer reserves what the reader's size hint announces, and while
+// the reader has nothing, what was written so far is flushed (see the top of this file).
+template <class R, class W, bool ForCopy>
 struct CopyBuf {
   R* r;
   W* w;
   std::span<const std::byte> pending_bytes{};  // the reader's buffered bytes being written
   uint64_t amt = 0;
+  bool started = false;
+  bool eof = false;
+  bool need_flush = false;  // ForCopy: written since the last flush
   ChildOp<fill_buf_op_t<R>> fill{};
   ChildOp<write_op_t<W>> write{};
   ChildOp<flush_op_t<W>> flush{};
 
   Poll<io::Result<uint64_t>> poll(task::Context& cx) {
-    for (;;) {
-      if (!write.live() && !flush.live()) {
-        auto a = fill.poll_with(cx, [&] { return r->fill_buf(); });
-        if (!a) return pending;
-        if (!*a) return unexpected(a->error());
-        pending_bytes = **a;
+    if constexpr (ForCopy && io::HasSizeHint<R> &&
+                  requires(W & ww, std::size_t n) { ww.reserve(n); }) {
+      if (!started) {
+        uint64_t lower = r->size_hint().lower;
+        if (lower != UINT64_MAX) {
+          w->reserve(static_cast<std::size_t>(std::min(lower, CopyBuffer<R, W>::kMaxReserve)));
+        }
       }
-      // End of stream: flush the writer.
-      if (pending_bytes.empty()) {
-        return map_ok(flush.poll_with(cx, [&] { return w->flush(); }), [&] { return amt; });
+    }
+    started = true;
+    for (;;) {
+      if (!write.live()) {
+        if (!eof) {
+          auto a = fill.poll_with(cx, [&] { return r->fill_buf(); });
+          if (!a) {
+            if constexpr (ForCopy) {
+              if (need_flush) {
+                auto f = flush.poll_with(cx, [&] { return w->flush(); });
+                if (f && !*f) return unexpected(f->error());
+                need_flush = !f;
+              }
+            }
+            return pending;
+          }
+          if constexpr (ForCopy) flush.reset();  // retried when the reader next waits
+          if (!*a) return unexpected(a->error());
+          pending_bytes = **a;
+          eof = pending_bytes.empty();
+        }
+        // End of stream: flush the writer.
+        if (eof)
+          return map_ok(flush.poll_with(cx, [&] { return w->flush(); }), [&] { return amt; });
       }
       auto n = write.poll_with(cx, [&] { return w->write(pending_bytes); });
       if (!n) return pending;
@@ -11138,6 +11170,7 @@ struct CopyBuf {
       if (**n == 0) return unexpected(make_error_code(io::Errc::write_zero));
       r->consume(checked_count(**n, pending_bytes.size()));
       amt += **n;
+      need_flush = true;
     }
   }
 };
@@ -11191,10 +11224,16 @@ template <AsyncRead R, AsyncWrite W>
 detail::AdaptorOp<detail::Copy<R, W>> copy(R& r, W& w) {
   return {{&r, &w, detail::CopyBuffer<R, W>(kDefaultBufSize)}};
 }
+// The same from a reader with a buffer of its own: its bytes are written from that buffer
+// (as copy_buf, with copy's flush while the reader waits), not copied through another.
+template <AsyncBufRead R, AsyncWrite W>
+detail::AdaptorOp<detail::CopyBuf<R, W, true>> copy(R& r, W& w) {
+  return {{&r, &w}};
+}
 
 // Like copy, but writes straight from r's own buffer (no second buffer).
 template <AsyncBufRead R, AsyncWrite W>
-detail::AdaptorOp<detail::CopyBuf<R, W>> copy_buf(R& r, W& w) {
+detail::AdaptorOp<detail::CopyBuf<R, W, false>> copy_buf(R& r, W& w) {
   return {{&r, &w}};
 }
 
@@ -25154,8 +25193,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_9940d62960907b20_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_9940d62960907b20_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_bb30316ae3128450_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_bb30316ae3128450_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -43362,7 +43401,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_9940d62960907b20_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_bb30316ae3128450_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

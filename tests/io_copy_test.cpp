@@ -175,6 +175,70 @@ TEST_CASE("io::copy_buf writes straight from the reader's buffer") {
   }());
 }
 
+// From a reader with a buffer of its own (an AsyncBufRead), io::copy writes from that
+// buffer: no bytes pass through a buffer of copy's, the errors are copy's, and bytes not
+// yet written when a copy is cancelled stay in the reader.
+TEST_CASE("io::copy from an AsyncBufRead writes from its buffer; errors; cancel keeps bytes") {
+  auto rt = test::current_thread();
+  rt.block_on([]() -> Task<> {
+    // Tiny reads behind a 64-byte BufReader, a writer taking 13 bytes at a time with
+    // pending polls: every write is at most what the BufReader lent.
+    MockReader r(50);
+    std::string data;
+    for (int i = 0; i < 2000; ++i) data += std::to_string(i) + ",";
+    r.data(data).pending_between();
+    io::BufReader br(std::move(r), 64);
+    MockWriter w(13, 2);
+    auto n = co_await io::copy(br, w);
+    REQUIRE(n);
+    CHECK(*n == data.size());
+    CHECK(w.text() == data);
+    CHECK(w.flushes >= 1);
+
+    MockReader r2;
+    r2.data("abc").error(std::errc::connection_reset);
+    io::BufReader br2(std::move(r2));
+    MockWriter w2;
+    CHECK((co_await io::copy(br2, w2)).error() == std::errc::connection_reset);
+    CHECK(w2.text() == "abc");
+
+    io::SliceReader s3(std::string_view("x"));
+    MockWriter w3;
+    w3.zero_writes = true;
+    CHECK((co_await io::copy(s3, w3)).error() == io::Errc::write_zero);
+
+    io::SliceReader s4(std::string_view("x"));
+    MockWriter w4;
+    w4.fail_flush = true;
+    CHECK((co_await io::copy(s4, w4)).error() == std::errc::io_error);
+
+    io::SliceReader s5{std::string_view(data)};
+    MockWriter w5(10);
+    w5.fail_after = 30;
+    w5.fail_with = std::errc::broken_pipe;
+    CHECK((co_await io::copy(s5, w5)).error() == std::errc::broken_pipe);
+    CHECK(w5.out.size() == 30);
+
+    // Cancelled while its write waits: what was not written is still in the reader.
+    io::SliceReader s6{std::string_view("0123456789")};
+    MockWriter stuck;
+    stuck.block_forever = true;
+    auto c = co_await tokio::select_biased(io::copy(s6, stuck), tokio::task::yield_now());
+    CHECK(c.index() == 1);
+    std::array<std::byte, 10> got{};
+    CHECK(*co_await io::read_exact(s6, got) == 10);
+    CHECK(iotest::str(got) == "0123456789");
+    // Everything the slice lends goes out in one write (through an 8 KiB buffer of its
+    // own, copy would take two for these 8.9 KB).
+    REQUIRE(data.size() > io::kDefaultBufSize);
+    io::SliceReader s7{std::string_view(data)};
+    MockWriter w7;
+    CHECK(*co_await io::copy(s7, w7) == data.size());
+    CHECK(w7.text() == data);
+    CHECK(w7.writes == 1);
+  }());
+}
+
 namespace {
 // A client -> proxy -> server chain over duplex pipes.
 struct ProxyRig {
