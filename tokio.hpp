@@ -19725,7 +19725,9 @@ class PathArg {
 //   m->file_type()      -> fs::FileType: is_dir(), is_file(), is_symlink(), and it converts
 //                          to std::filesystem::file_type (compare with it, switch on it)
 //   m->permissions()    -> std::filesystem::perms       (the 07777 mode bits)
-//   m->modified()       -> io::Result<std::chrono::system_clock::time_point>
+//   m->modified()       -> io::Result<std::chrono::system_clock::time_point>; a time
+//                          system_clock cannot hold (before 1677 or after 2262: it counts
+//                          nanoseconds in 64 bits) is std::errc::value_too_large
 //   m->created()        -> birth time; std::errc::not_supported where the file system
 //                          does not record it
 //
@@ -19995,8 +19997,10 @@ class DirBuilder {
 detail::FsAwait<void> remove_file(PathArg path);
 // Removes an empty directory.
 detail::FsAwait<void> remove_dir(PathArg path);
-// Removes a directory and everything in it; never follows a symlink (a symlink given as
-// `path` is itself removed).
+// Removes a directory and everything in it; follows no symlink inside it (a symlink given
+// as `path` is itself removed). As with Rust's: `path` with a trailing slash names what a
+// symlink points to, so `link/` removes the contents of the link's target (and then fails
+// with ENOTDIR on the link itself).
 detail::FsAwait<void> remove_dir_all(PathArg path);
 detail::FsAwait<void> rename(PathArg from, PathArg to);
 
@@ -20416,6 +20420,8 @@ class File : public io::Ext<File> {
     return {f_, detail::FileCmd::SetPermissions, static_cast<uint64_t>(perms) & 07777};
   }
   // A second File on the same open file description (dup: shared position and flags).
+  // Under io_uring both then read and write on the blocking pool, as a File made by
+  // from_std does (FileOp::shared_pos: io_uring does not serialize a shared position).
   detail::FileCmdOp<File> try_clone() noexcept { return {f_, detail::FileCmd::TryClone}; }
   // Waits for the operation in flight, then hands over the file descriptor (the caller
   // closes it); this File is empty afterwards. Pending write errors are dropped: flush
@@ -25193,8 +25199,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_bb30316ae3128450_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_bb30316ae3128450_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_54fa2b9cde6e8366_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_54fa2b9cde6e8366_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -28891,6 +28897,18 @@ class FileOp final : public FsOp {
   // File's first write): an io_uring write that comes back short goes on at an explicit
   // offset (see FileOp::uring_step_done).
   bool track_pos = false;
+  // A regular file opened for append (set with track_pos): io_uring leaves the position
+  // behind after a write that came back short, so it is put at the end again (the end is
+  // where write(2) leaves an appending description; FileOp::uring_step_done).
+  bool append_pos = false;
+  // The File's open file description may be shared (own_offset false: adopted with
+  // from_std, dup'd by try_clone, or its fd handed out) and it has a position (not a pipe
+  // or socket): its reads and writes at the file position run read(2)/write(2) on the
+  // blocking pool. io_uring moves the position of a shared description without the lock
+  // read(2) and write(2) take, so two Files writing at once through one description
+  // would each write at the same position and overwrite each other (bytes lost while every
+  // call succeeds). Set by FileInner::start.
+  bool shared_pos = false;
   int64_t wpos = -1;  // io_uring Write with track_pos: the position it started at
   // A Write needs its start position only to go on after a short step, but must take it
   // before the first step (one lseek). The File knows it without asking when the offset
@@ -28943,6 +28961,9 @@ struct FileInner {
   bool settle(task::Context& cx, bool keep_read);
   // Moves the file position back over unread read-ahead and drops it. 0 or an errno.
   int discard_read_ahead() noexcept;
+  // Sets pipe_like, op->track_pos and op->append_pos from the fd (fstat and fcntl, once
+  // per File: at its first write, or its first read when its description may be shared).
+  void classify() noexcept;
 };
 
 }  // namespace tokio::detail
@@ -41877,6 +41898,8 @@ unsigned FileOp::uring_plan(const UringCaps& caps) noexcept {
     case Kind::Fsync:
     case Kind::Fdatasync: return caps.supports(uring::kOpFsync) ? 1 : 0;
     case Kind::Truncate: return caps.supports(uring::kOpFtruncate) ? 1 : 0;  // Linux 6.9
+    case Kind::Read:
+    case Kind::Write: return shared_pos ? 0 : 1;  // see FileOp::shared_pos
     case Kind::Chmod:  // no io_uring opcode: the blocking pool, as fs::set_permissions
     case Kind::None: return 0;
     default: return 1;
@@ -41948,6 +41971,11 @@ StepOutcome FileOp::uring_step_done() noexcept {
       // it where one write of `done` bytes would have.
       if (wpos >= 0 && done > static_cast<std::size_t>(r > 0 ? r : 0)) {
         (void)::lseek(fd, static_cast<off_t>(wpos) + static_cast<off_t>(done), SEEK_SET);
+      }
+      // An appending write that came back short left the position where it was: the end
+      // is where write(2) would have left it.
+      if (append_pos && done > static_cast<std::size_t>(r > 0 ? r : 0)) {
+        (void)::lseek(fd, 0, SEEK_END);
       }
       // Either way the position is now start + done (moved by the kernel, or put there).
       pos = own_offset && wpos >= 0 ? wpos + static_cast<int64_t>(done) : -1;
@@ -42024,6 +42052,13 @@ void FileInner::start(FileOp::Kind kind) {
   // and the blocking engine's write does not record it.
   if (offset_shared) op->own_offset = false;
   if (kind != FileOp::Kind::Write || !op->own_offset) op->pos = -1;
+  // A File whose description nobody else holds (opened here) never needs the type: no
+  // system call is added to its reads.
+  op->shared_pos = false;
+  if (!op->own_offset && (kind == FileOp::Kind::Read || kind == FileOp::Kind::Write)) {
+    if (pipe_like < 0) classify();
+    op->shared_pos = pipe_like == 0;
+  }
   op->fd = fd;
   // A write accepted by write() must reach the file: never cancelled, runs through a
   // runtime shutdown (Tokio: spawn_mandatory_blocking).
@@ -42045,6 +42080,16 @@ bool FileInner::settle(task::Context& cx, bool keep_read) {
     last_write_err = error(op->result);
   }
   return true;
+}
+
+void FileInner::classify() noexcept {
+  struct stat st;
+  bool known = ::fstat(fd, &st) == 0;
+  pipe_like = static_cast<int8_t>(known && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)));
+  int fl = ::fcntl(fd, F_GETFL);
+  bool positioned = known && (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode)) && fl >= 0;
+  op->track_pos = positioned && !(fl & O_APPEND);
+  op->append_pos = positioned && (fl & O_APPEND);
 }
 
 int FileInner::discard_read_ahead() noexcept {
@@ -42149,14 +42194,7 @@ bool fs_file_poll_write(FileInner* f, task::Context& cx, std::span<const std::by
     std::memcpy(f->op->buf, src.data(), n);
     f->op->len = n;
     f->op->done = 0;
-    if (f->pipe_like < 0) {
-      struct stat st;
-      bool known = ::fstat(f->fd, &st) == 0;
-      f->pipe_like = static_cast<int8_t>(known && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)));
-      int fl = ::fcntl(f->fd, F_GETFL);
-      f->op->track_pos =
-          known && (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode)) && fl >= 0 && !(fl & O_APPEND);
-    }
+    if (f->pipe_like < 0) f->classify();
     f->op->async_write = f->pipe_like > 0;
     f->start(FileOp::Kind::Write);
     out = n;  // accepted: written behind the caller's back
@@ -42625,6 +42663,7 @@ bool uses_io_uring() {
 /* #include <sys/stat.h> (already above) */
 
 /* #include <cerrno> (already above) */
+/* #include <limits> (already above) */
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::fs {
 
@@ -42633,9 +42672,17 @@ namespace fs_metadata_impl {
 io::Result<std::chrono::system_clock::time_point> to_time(bool present, int64_t sec,
                                                           uint32_t nsec) {
   if (!present) return tokio::unexpected(std::make_error_code(std::errc::not_supported));
+  // system_clock counts nanoseconds in 64 bits: years 1677 to 2262. A file time outside
+  // them (a file system may store any 64-bit second count) is an error, not a wrapped
+  // time: sec * 10^9 would overflow.
+  using Ticks = std::chrono::system_clock::duration;
+  constexpr int64_t kTicksPerSecond = Ticks::period::den / Ticks::period::num;
+  constexpr int64_t kMaxSec = std::numeric_limits<Ticks::rep>::max() / kTicksPerSecond - 1;
+  if (sec > kMaxSec || sec < -kMaxSec) {
+    return tokio::unexpected(std::make_error_code(std::errc::value_too_large));
+  }
   auto d = std::chrono::seconds(sec) + std::chrono::nanoseconds(nsec);
-  return std::chrono::system_clock::time_point(
-      std::chrono::duration_cast<std::chrono::system_clock::duration>(d));
+  return std::chrono::system_clock::time_point(std::chrono::duration_cast<Ticks>(d));
 }
 
 }  // namespace fs_metadata_impl
@@ -43401,7 +43448,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_bb30316ae3128450_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_54fa2b9cde6e8366_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

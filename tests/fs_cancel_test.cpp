@@ -425,40 +425,28 @@ TEST_CASE("fs cancel: an abandoned fs::read of a FIFO leaves nothing in the kern
 }
 
 TEST_CASE("fs cancel: tasks aborted at every point of every kind of operation") {
-  for (Engine e : {Engine::Uring, Engine::Blocking}) {
-    for (int flavour : {0, 1}) {
-      CAPTURE(std::string(fst::name(e)));
-      CAPTURE(flavour);
-      nt::Watchdog wd("fs abort storm", 60s);
-      fst::TempDir dir;
-      auto rt = fst::runtime(e, flavour);
-      rt.block_on(abort_storm(dir.path(), test::scaled(60)));
-    }
-  }
+  fst::each_engine("fs abort storm", [](Engine e, int flavour, fst::TempDir& dir) {
+    auto rt = fst::runtime(e, flavour);
+    rt.block_on(abort_storm(dir.path(), test::scaled(60)));
+  });
 }
 
 TEST_CASE("fs shutdown: runtime dropped with operations in flight; accepted writes land") {
-  for (Engine e : {Engine::Uring, Engine::Blocking}) {
-    for (int flavour : {0, 1}) {
-      CAPTURE(std::string(fst::name(e)));
-      CAPTURE(flavour);
-      nt::Watchdog wd("fs shutdown", 60s);
-      fst::TempDir dir;
-      auto accepted = std::make_shared<std::atomic<std::size_t>>(0);
-      std::optional<tokio::sync::oneshot::Sender<int>> keep;
-      {
-        auto rt = fst::runtime(e, flavour);
-        auto [tx, rx] = tokio::sync::oneshot::channel<int>();
-        keep.emplace(std::move(tx));
-        rt.spawn(write_and_hang(dir / "written", accepted, std::move(rx)));
-        for (int t = 0; t < 32; ++t) rt.spawn(busy_loop(dir.path(), t));
-        rt.block_on(wait_accepted(accepted));  // (a current-thread runtime runs in block_on)
-        REQUIRE(accepted->load() != 0);
-      }  // dropped: tasks cancelled, kernel operations cancelled or finished, no hang
-      // The write accepted by File::write reached the file (Tokio's mandatory write).
-      CHECK(fst::get(dir / "written").size() == accepted->load());
-    }
-  }
+  fst::each_engine("fs shutdown", [](Engine e, int flavour, fst::TempDir& dir) {
+    auto accepted = std::make_shared<std::atomic<std::size_t>>(0);
+    std::optional<tokio::sync::oneshot::Sender<int>> keep;
+    {
+      auto rt = fst::runtime(e, flavour);
+      auto [tx, rx] = tokio::sync::oneshot::channel<int>();
+      keep.emplace(std::move(tx));
+      rt.spawn(write_and_hang(dir / "written", accepted, std::move(rx)));
+      for (int t = 0; t < 32; ++t) rt.spawn(busy_loop(dir.path(), t));
+      rt.block_on(wait_accepted(accepted));  // (a current-thread runtime runs in block_on)
+      REQUIRE(accepted->load() != 0);
+    }  // dropped: tasks cancelled, kernel operations cancelled or finished, no hang
+    // The write accepted by File::write reached the file (Tokio's mandatory write).
+    CHECK(fst::get(dir / "written").size() == accepted->load());
+  });
 }
 
 // Reads `p` until an error, then counts it: at a runtime's drop such a task must be
@@ -480,30 +468,24 @@ TEST_CASE("fs shutdown: tasks waiting in fs calls are cancelled at the drop, not
   // calls behind them failed with ECANCELED, and the workers polled their tasks, which
   // saw the error (a task retrying on error spun until its worker stopped). Files of 4 KiB
   // and of 2 MiB (which the io_uring engine reads on the blocking pool too).
-  for (Engine e : {Engine::Uring, Engine::Blocking}) {
-    for (int flavour : {0, 1}) {
-      CAPTURE(std::string(fst::name(e)));
-      CAPTURE(flavour);
-      nt::Watchdog wd("fs shutdown errors", 60s);
-      fst::TempDir dir;
-      fst::put(dir / "small", std::string(4096, 's'));
-      fst::put(dir / "big", std::string(2u << 20, 'b'));
-      for (int round = 0; round < 5; ++round) {
-        auto errors = std::make_shared<std::atomic<int>>(0);
-        auto reads = std::make_shared<std::atomic<int>>(0);
-        {
-          auto rt = fst::runtime(e, flavour);
-          for (int k = 0; k < 8; ++k) {
-            rt.spawn(read_until_error(dir / (k % 2 ? "big" : "small"), errors, reads));
-          }
-          rt.block_on([](std::shared_ptr<std::atomic<int>> n) -> tokio::Task<> {
-            while (n->load() < 16) co_await tokio::time::sleep(1ms);
-          }(reads));
+  fst::each_engine("fs shutdown errors", [](Engine e, int flavour, fst::TempDir& dir) {
+    fst::put(dir / "small", std::string(4096, 's'));
+    fst::put(dir / "big", std::string(2u << 20, 'b'));
+    for (int round = 0; round < 5; ++round) {
+      auto errors = std::make_shared<std::atomic<int>>(0);
+      auto reads = std::make_shared<std::atomic<int>>(0);
+      {
+        auto rt = fst::runtime(e, flavour);
+        for (int k = 0; k < 8; ++k) {
+          rt.spawn(read_until_error(dir / (k % 2 ? "big" : "small"), errors, reads));
         }
-        CHECK(errors->load() == 0);
+        rt.block_on([](std::shared_ptr<std::atomic<int>> n) -> tokio::Task<> {
+          while (n->load() < 16) co_await tokio::time::sleep(1ms);
+        }(reads));
       }
+      CHECK(errors->load() == 0);
     }
-  }
+  });
 }
 
 TEST_CASE("fs capacity: 400 open Files and 2,000 reads in flight on tiny rings") {
@@ -517,17 +499,11 @@ TEST_CASE("fs capacity: 400 open Files and 2,000 reads in flight on tiny rings")
     rl.rlim_cur = 2048;
     ::setrlimit(RLIMIT_NOFILE, &rl);
   }
-  for (Engine e : {Engine::Uring, Engine::Blocking}) {
-    for (int flavour : {0, 1}) {
-      CAPTURE(std::string(fst::name(e)));
-      CAPTURE(flavour);
-      nt::Watchdog wd("fs capacity", 60s);
-      fst::TempDir dir;
-      auto rt = fst::runtime(e, flavour);
-      fst::check_engine(rt, e);
-      rt.block_on(beyond_ring(dir.path()));
-    }
-  }
+  fst::each_engine("fs capacity", [](Engine e, int flavour, fst::TempDir& dir) {
+    auto rt = fst::runtime(e, flavour);
+    fst::check_engine(rt, e);
+    rt.block_on(beyond_ring(dir.path()));
+  });
 }
 
 namespace {

@@ -272,6 +272,28 @@ Task<> metadata_and_permissions(std::string dir) {
   auto created = m->created();  // ext4/tmpfs record it; other file systems may not
   if (!created) CHECK(created.error() == std::errc::not_supported);
 
+  // Times system_clock cannot hold (its nanoseconds end in 2262) are an error, not a
+  // wrapped value; the year 2200 still converts. (ext4 stores seconds up to 2446.)
+  for (int64_t sec : {int64_t{7'258'118'400}, int64_t{9'223'372'037}, int64_t{15'000'000'000}}) {
+    CAPTURE(sec);
+    struct timespec times[2] = {{sec, 0}, {sec, 5}};
+    REQUIRE(::utimensat(AT_FDCWD, f.c_str(), times, 0) == 0);
+    struct stat st;
+    REQUIRE(::stat(f.c_str(), &st) == 0);
+    if (st.st_mtim.tv_sec != sec) continue;  // this file system clamps it
+    auto tm = co_await fs::metadata(f);
+    REQUIRE(tm.has_value());
+    auto t = tm->modified();
+    if (sec < 9'223'372'036) {
+      REQUIRE(t.has_value());
+      CHECK(t->time_since_epoch() == std::chrono::seconds(sec) + std::chrono::nanoseconds(5));
+    } else {
+      REQUIRE_FALSE(t.has_value());
+      CHECK(t.error() == std::errc::value_too_large);
+      CHECK(tm->accessed().error() == std::errc::value_too_large);
+    }
+  }
+
   auto d = co_await fs::metadata(dir);
   REQUIRE(d.has_value());
   CHECK(d->is_dir());

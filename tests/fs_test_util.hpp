@@ -161,17 +161,39 @@ class AsNobody {
   bool switched_ = false;
 };
 
-// Runs `scenario(dir)` in a fresh temporary directory on each engine, on a runtime of the
-// given flavour, under a 60 s watchdog named `what`.
-inline void run_both(const char* what, tokio::Task<> (*scenario)(std::string), int flavour = 1) {
+// Calls body(engine, flavour, dir) for each engine and each runtime flavour in `flavours`
+// (0 current-thread, 1 multi-thread), each time in a fresh temporary directory under a
+// watchdog named `what`, with the engine and flavour in every failure report.
+struct Flavours {
+  bool current = true;
+  bool multi = true;
+};
+inline constexpr Flavours kMultiOnly{false, true};
+template <class Body>
+void each_engine(const char* what, Body body, Flavours flavours = {},
+                 std::chrono::seconds limit = std::chrono::seconds(60)) {
   for (Engine e : {Engine::Uring, Engine::Blocking}) {
-    CAPTURE(std::string(name(e)));
-    nt::Watchdog wd(what, std::chrono::seconds(60));
-    TempDir dir;
-    auto rt = runtime(e, flavour);
-    check_engine(rt, e);
-    rt.block_on(scenario(dir.path()));
+    for (int flavour : {0, 1}) {
+      if (!(flavour == 0 ? flavours.current : flavours.multi)) continue;
+      CAPTURE(std::string(name(e)));
+      CAPTURE(flavour);
+      nt::Watchdog wd(what, limit);
+      TempDir dir;
+      body(e, flavour, dir);
+    }
   }
+}
+
+// Runs `scenario(dir)` on each engine, on a runtime of the given flavour (each_engine).
+inline void run_both(const char* what, tokio::Task<> (*scenario)(std::string), int flavour = 1) {
+  each_engine(
+      what,
+      [&](Engine e, int f, TempDir& dir) {
+        auto rt = runtime(e, f);
+        check_engine(rt, e);
+        rt.block_on(scenario(dir.path()));
+      },
+      Flavours{flavour == 0, flavour != 0});
 }
 
 }  // namespace fst

@@ -80,6 +80,8 @@ unsigned FileOp::uring_plan(const UringCaps& caps) noexcept {
     case Kind::Fsync:
     case Kind::Fdatasync: return caps.supports(uring::kOpFsync) ? 1 : 0;
     case Kind::Truncate: return caps.supports(uring::kOpFtruncate) ? 1 : 0;  // Linux 6.9
+    case Kind::Read:
+    case Kind::Write: return shared_pos ? 0 : 1;  // see FileOp::shared_pos
     case Kind::Chmod:  // no io_uring opcode: the blocking pool, as fs::set_permissions
     case Kind::None: return 0;
     default: return 1;
@@ -151,6 +153,11 @@ StepOutcome FileOp::uring_step_done() noexcept {
       // it where one write of `done` bytes would have.
       if (wpos >= 0 && done > static_cast<std::size_t>(r > 0 ? r : 0)) {
         (void)::lseek(fd, static_cast<off_t>(wpos) + static_cast<off_t>(done), SEEK_SET);
+      }
+      // An appending write that came back short left the position where it was: the end
+      // is where write(2) would have left it.
+      if (append_pos && done > static_cast<std::size_t>(r > 0 ? r : 0)) {
+        (void)::lseek(fd, 0, SEEK_END);
       }
       // Either way the position is now start + done (moved by the kernel, or put there).
       pos = own_offset && wpos >= 0 ? wpos + static_cast<int64_t>(done) : -1;
@@ -227,6 +234,13 @@ void FileInner::start(FileOp::Kind kind) {
   // and the blocking engine's write does not record it.
   if (offset_shared) op->own_offset = false;
   if (kind != FileOp::Kind::Write || !op->own_offset) op->pos = -1;
+  // A File whose description nobody else holds (opened here) never needs the type: no
+  // system call is added to its reads.
+  op->shared_pos = false;
+  if (!op->own_offset && (kind == FileOp::Kind::Read || kind == FileOp::Kind::Write)) {
+    if (pipe_like < 0) classify();
+    op->shared_pos = pipe_like == 0;
+  }
   op->fd = fd;
   // A write accepted by write() must reach the file: never cancelled, runs through a
   // runtime shutdown (Tokio: spawn_mandatory_blocking).
@@ -248,6 +262,16 @@ bool FileInner::settle(task::Context& cx, bool keep_read) {
     last_write_err = error(op->result);
   }
   return true;
+}
+
+void FileInner::classify() noexcept {
+  struct stat st;
+  bool known = ::fstat(fd, &st) == 0;
+  pipe_like = static_cast<int8_t>(known && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)));
+  int fl = ::fcntl(fd, F_GETFL);
+  bool positioned = known && (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode)) && fl >= 0;
+  op->track_pos = positioned && !(fl & O_APPEND);
+  op->append_pos = positioned && (fl & O_APPEND);
 }
 
 int FileInner::discard_read_ahead() noexcept {
@@ -352,14 +376,7 @@ bool fs_file_poll_write(FileInner* f, task::Context& cx, std::span<const std::by
     std::memcpy(f->op->buf, src.data(), n);
     f->op->len = n;
     f->op->done = 0;
-    if (f->pipe_like < 0) {
-      struct stat st;
-      bool known = ::fstat(f->fd, &st) == 0;
-      f->pipe_like = static_cast<int8_t>(known && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)));
-      int fl = ::fcntl(f->fd, F_GETFL);
-      f->op->track_pos =
-          known && (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode)) && fl >= 0 && !(fl & O_APPEND);
-    }
+    if (f->pipe_like < 0) f->classify();
     f->op->async_write = f->pipe_like > 0;
     f->start(FileOp::Kind::Write);
     out = n;  // accepted: written behind the caller's back

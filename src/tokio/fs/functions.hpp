@@ -82,8 +82,10 @@ class DirBuilder {
 detail::FsAwait<void> remove_file(PathArg path);
 // Removes an empty directory.
 detail::FsAwait<void> remove_dir(PathArg path);
-// Removes a directory and everything in it; never follows a symlink (a symlink given as
-// `path` is itself removed).
+// Removes a directory and everything in it; follows no symlink inside it (a symlink given
+// as `path` is itself removed). As with Rust's: `path` with a trailing slash names what a
+// symlink points to, so `link/` removes the contents of the link's target (and then fails
+// with ENOTDIR on the link itself).
 detail::FsAwait<void> remove_dir_all(PathArg path);
 detail::FsAwait<void> rename(PathArg from, PathArg to);
 

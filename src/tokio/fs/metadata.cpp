@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <limits>
 
 namespace tokio::fs {
 
@@ -12,9 +13,17 @@ namespace fs_metadata_impl {
 io::Result<std::chrono::system_clock::time_point> to_time(bool present, int64_t sec,
                                                           uint32_t nsec) {
   if (!present) return tokio::unexpected(std::make_error_code(std::errc::not_supported));
+  // system_clock counts nanoseconds in 64 bits: years 1677 to 2262. A file time outside
+  // them (a file system may store any 64-bit second count) is an error, not a wrapped
+  // time: sec * 10^9 would overflow.
+  using Ticks = std::chrono::system_clock::duration;
+  constexpr int64_t kTicksPerSecond = Ticks::period::den / Ticks::period::num;
+  constexpr int64_t kMaxSec = std::numeric_limits<Ticks::rep>::max() / kTicksPerSecond - 1;
+  if (sec > kMaxSec || sec < -kMaxSec) {
+    return tokio::unexpected(std::make_error_code(std::errc::value_too_large));
+  }
   auto d = std::chrono::seconds(sec) + std::chrono::nanoseconds(nsec);
-  return std::chrono::system_clock::time_point(
-      std::chrono::duration_cast<std::chrono::system_clock::duration>(d));
+  return std::chrono::system_clock::time_point(std::chrono::duration_cast<Ticks>(d));
 }
 
 }  // namespace fs_metadata_impl

@@ -8,7 +8,9 @@
 //   m->file_type()      -> fs::FileType: is_dir(), is_file(), is_symlink(), and it converts
 //                          to std::filesystem::file_type (compare with it, switch on it)
 //   m->permissions()    -> std::filesystem::perms       (the 07777 mode bits)
-//   m->modified()       -> io::Result<std::chrono::system_clock::time_point>
+//   m->modified()       -> io::Result<std::chrono::system_clock::time_point>; a time
+//                          system_clock cannot hold (before 1677 or after 2262: it counts
+//                          nanoseconds in 64 bits) is std::errc::value_too_large
 //   m->created()        -> birth time; std::errc::not_supported where the file system
 //                          does not record it
 //

@@ -45,6 +45,18 @@ class FileOp final : public FsOp {
   // File's first write): an io_uring write that comes back short goes on at an explicit
   // offset (see FileOp::uring_step_done).
   bool track_pos = false;
+  // A regular file opened for append (set with track_pos): io_uring leaves the position
+  // behind after a write that came back short, so it is put at the end again (the end is
+  // where write(2) leaves an appending description; FileOp::uring_step_done).
+  bool append_pos = false;
+  // The File's open file description may be shared (own_offset false: adopted with
+  // from_std, dup'd by try_clone, or its fd handed out) and it has a position (not a pipe
+  // or socket): its reads and writes at the file position run read(2)/write(2) on the
+  // blocking pool. io_uring moves the position of a shared description without the lock
+  // read(2) and write(2) take, so two Files writing at once through one description
+  // would each write at the same position and overwrite each other (bytes lost while every
+  // call succeeds). Set by FileInner::start.
+  bool shared_pos = false;
   int64_t wpos = -1;  // io_uring Write with track_pos: the position it started at
   // A Write needs its start position only to go on after a short step, but must take it
   // before the first step (one lseek). The File knows it without asking when the offset
@@ -97,6 +109,9 @@ struct FileInner {
   bool settle(task::Context& cx, bool keep_read);
   // Moves the file position back over unread read-ahead and drops it. 0 or an errno.
   int discard_read_ahead() noexcept;
+  // Sets pipe_like, op->track_pos and op->append_pos from the fd (fstat and fcntl, once
+  // per File: at its first write, or its first read when its description may be shared).
+  void classify() noexcept;
 };
 
 }  // namespace tokio::detail
