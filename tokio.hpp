@@ -21956,7 +21956,7 @@ auto collect() {
 // chunks_timeout.
 //
 //   timeout(s, d)             items as Result<T, time::Elapsed>: when no item arrives within
-//                             d of the previous one (or of the first poll), one Elapsed
+//                             d of the previous one (or of the timeout's creation), one Elapsed
 //                             error is yielded and the stream goes on waiting (the next
 //                             Elapsed comes d after the next item); the inner stream is
 //                             never cancelled.
@@ -22000,12 +22000,15 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::stream {
 template <Stream S>
 class Timeout : public PollStream<Timeout<S>, Result<item_t<S>, time::Elapsed>> {
  public:
+  // The first deadline counts from here, as tokio-stream's (a stream built and first
+  // polled later is already that much closer to it); its timer is made at the first poll,
+  // because construction may happen off the runtime.
   template <class U>
-  Timeout(U&& s, time::Duration d) : in_(std::forward<U>(s)), d_(d) {}
+  Timeout(U&& s, time::Duration d)
+      : in_(std::forward<U>(s)), d_(d), first_(time::Instant::now().saturating_add(d)) {}
 
   bool poll_next(task::Context& cx, std::optional<Result<item_t<S>, time::Elapsed>>& out) {
-    // The deadline is armed on the first poll (construction may happen off the runtime).
-    if (!deadline_) deadline_.emplace(time::Instant::now().saturating_add(d_));
+    if (!deadline_) deadline_.emplace(first_);
     std::optional<item_t<S>> v;
     if (in_.poll(cx, v)) {
       if (v) {
@@ -22027,6 +22030,7 @@ class Timeout : public PollStream<Timeout<S>, Result<item_t<S>, time::Elapsed>> 
  private:
   tokio::detail::Upstream<S> in_;
   time::Duration d_;
+  time::Instant first_;
   std::optional<time::Sleep> deadline_;
   bool armed_ = true;
 };
@@ -23244,7 +23248,7 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 [[noreturn]] void throw_buf_short(const char* call, std::size_t need, std::size_t have);
 [[noreturn]] void throw_buf_width(const char* call, std::size_t nbytes);
 
-// Reads an unsigned integer of `nbytes` bytes (1..8) at p, big- or little-endian.
+// Reads an unsigned integer of `nbytes` bytes (0..8) at p, big- or little-endian.
 inline uint64_t load_uint(const std::byte* p, std::size_t nbytes, bool big_endian) noexcept {
   uint64_t v = 0;
   for (std::size_t i = 0; i < nbytes; ++i) {
@@ -23280,7 +23284,8 @@ class BufGet {
   float get_f32_le() { return std::bit_cast<float>(get_u32_le()); }
   double get_f64() { return std::bit_cast<double>(get_u64()); }
   double get_f64_le() { return std::bit_cast<double>(get_u64_le()); }
-  // An integer of `nbytes` bytes (1..8; else std::out_of_range); get_int sign-extends.
+  // An integer of `nbytes` bytes (0..8, 0 reading nothing and giving 0; else
+  // std::out_of_range); get_int sign-extends.
   uint64_t get_uint(std::size_t nbytes) {
     return take("get_uint", width("get_uint", nbytes), true);
   }
@@ -23314,10 +23319,11 @@ class BufGet {
     if (self().len() < n) throw_buf_short(call, n, self().len());
   }
   static std::size_t width(const char* call, std::size_t nbytes) {
-    if (nbytes == 0 || nbytes > 8) throw_buf_width(call, nbytes);
+    if (nbytes > 8) throw_buf_width(call, nbytes);
     return nbytes;
   }
   static int64_t extend(uint64_t v, std::size_t nbytes) noexcept {
+    if (nbytes == 0) return 0;  // (a shift by 64 would be undefined)
     const unsigned shift = static_cast<unsigned>(64 - 8 * nbytes);
     return static_cast<int64_t>(v << shift) >> shift;
   }
@@ -23619,7 +23625,8 @@ class BytesMut : public detail::BufGet<BytesMut> {
     reserve(1);
     ptr_[len_++] = std::byte{v};
   }
-  // An unsigned integer in its low `nbytes` bytes (1..8), big- or little-endian.
+  // An unsigned integer in its low `nbytes` bytes (0..8; 0 writes nothing), big- or
+  // little-endian.
   void put_uint(uint64_t v, std::size_t nbytes) { put_int_bytes(v, nbytes, true); }
   void put_uint_le(uint64_t v, std::size_t nbytes) { put_int_bytes(v, nbytes, false); }
   void put_u16(uint16_t v) { put_int_bytes(v, 2, true); }
@@ -23665,11 +23672,13 @@ class BytesMut : public detail::BufGet<BytesMut> {
     cap_ -= at;
     return head;
   }
-  // Returns the bytes from `at` on (and the spare capacity); this keeps the first `at`.
+  // Returns the bytes from `at` on (and the spare capacity); this keeps the first `at`
+  // bytes of the window. As bytes' split_off, `at` may reach into the spare capacity (up
+  // to capacity()): this keeps its bytes and room up to `at`, the result is empty.
   BytesMut split_off(std::size_t at) {
-    if (at > len_) detail::throw_bytes_range("BytesMut::split_off");
-    BytesMut tail = share(ptr_ + at, len_ - at, cap_ - at);
-    len_ = at;
+    if (at > cap_) detail::throw_bytes_range("BytesMut::split_off");
+    BytesMut tail = share(ptr_ + at, len_ > at ? len_ - at : 0, cap_ - at);
+    if (len_ > at) len_ = at;
     cap_ = at;
     return tail;
   }
@@ -23753,7 +23762,7 @@ class BytesMut : public detail::BufGet<BytesMut> {
     return b;
   }
   void put_int_bytes(uint64_t v, std::size_t nbytes, bool big_endian) {
-    if (nbytes == 0 || nbytes > 8) detail::throw_bytes_range("BytesMut::put_uint width");
+    if (nbytes > 8) detail::throw_bytes_range("BytesMut::put_uint width");
     reserve(nbytes);
     for (std::size_t i = 0; i < nbytes; ++i) {
       std::size_t shift = 8 * (big_endian ? nbytes - 1 - i : i);
@@ -23992,7 +24001,9 @@ concept Encoder = requires(E& e, Item&& item, BytesMut& dst) {
 // (or, for poll_flush, to the framed object): destroying one mid-flush leaves the
 // unwritten bytes in the buffer for the next flush.
 
+/* #include <algorithm> (already above) */
 /* #include <cstddef> (already above) */
+/* #include <cstdint> (already above) */
 /* #include <optional> (already above) */
 /* #include <system_error> (already above) */
 /* #include <type_traits> (already above) */
@@ -24021,7 +24032,10 @@ struct FramedReadState {
       : buf(codec::BytesMut::with_capacity(capacity)),
         min_read(capacity / 4 > 0 ? capacity / 4 : 1) {}
   codec::BytesMut buf;
-  std::size_t min_read;   // spare room guaranteed before each read
+  std::size_t min_read;  // spare room guaranteed before each read
+  // The most one read asks for (ReaderStream: its capacity is the largest chunk, as
+  // tokio-util's; the buffer's spare room may be larger, blocks are at least 64 bytes).
+  std::size_t max_read = SIZE_MAX;
   bool readable = false;  // the buffer may hold a frame: decode before reading
   bool eof = false;       // the reader returned 0
   bool done = false;      // nothing more will be yielded
@@ -24080,7 +24094,10 @@ bool framed_poll_next(R& io, D& codec, FramedReadState& st, ChildOp<read_op_t<R>
     }
     if (!op.live()) {
       st.buf.reserve(st.min_read);
-      op.start([&] { return io.read(st.buf.spare_capacity_mut()); });
+      op.start([&] {
+        auto spare = st.buf.spare_capacity_mut();
+        return io.read(spare.first(std::min(spare.size(), st.max_read)));
+      });
     }
     if (!poll_child(op, cx)) return false;
     io::Result<std::size_t> n = op.take();
@@ -24413,6 +24430,8 @@ class FramedRead : public stream::PollStream<FramedRead<R, D>, io::Result<decode
     return std::forward<R>(io_);
   }
   D& decoder() noexcept { return codec_; }
+  // Caps each read at `n` bytes (codec::ReaderStream's chunk size).
+  void set_max_read(std::size_t n) noexcept { st_.max_read = n; }
   D& decoder_mut() noexcept { return codec_; }
   const BytesMut& read_buffer() const noexcept { return st_.buf; }
   BytesMut& read_buffer_mut() noexcept {
@@ -25046,6 +25065,7 @@ auto LengthDelimitedCodec::Builder::new_framed(T&& io) const {
 /* #include <cstring> (already above) */
 /* #include <optional> (already above) */
 /* #include <span> (already above) */
+/* #include <stdexcept> (already above) */
 /* #include <system_error> (already above) */
 /* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
@@ -25072,8 +25092,11 @@ inline constexpr std::size_t kReaderStreamCapacity = 4096;
 template <class R>
 class ReaderStream : public stream::PollStream<ReaderStream<R>, io::Result<Bytes>> {
  public:
+  // Each chunk is at most `capacity` bytes (> 0, else std::invalid_argument).
   explicit ReaderStream(R&& reader, std::size_t capacity = kReaderStreamCapacity)
-      : in_(std::forward<R>(reader), BytesCodec(), capacity) {}
+      : in_(std::forward<R>(reader), BytesCodec(), checked(capacity)) {
+    in_.set_max_read(capacity);
+  }
   static ReaderStream with_capacity(R&& reader, std::size_t capacity) {
     return ReaderStream(std::forward<R>(reader), capacity);
   }
@@ -25093,6 +25116,12 @@ class ReaderStream : public stream::PollStream<ReaderStream<R>, io::Result<Bytes
   }
 
  private:
+  static std::size_t checked(std::size_t capacity) {
+    if (capacity == 0) {
+      throw std::invalid_argument("codec::ReaderStream: the capacity (chunk size) must be > 0");
+    }
+    return capacity;
+  }
   FramedRead<R, BytesCodec> in_;
 };
 
@@ -25199,8 +25228,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_54fa2b9cde6e8366_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_54fa2b9cde6e8366_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_0de4c2ee5438c77a_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_0de4c2ee5438c77a_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -43067,7 +43096,7 @@ void throw_buf_short(const char* call, std::size_t need, std::size_t have) {
 
 void throw_buf_width(const char* call, std::size_t nbytes) {
   throw std::out_of_range("tokio::codec: " + std::string(call) + "(" + std::to_string(nbytes) +
-                          "): an integer is 1 to 8 bytes wide");
+                          "): an integer is at most 8 bytes wide");
 }
 
 }  // namespace tokio::detail
@@ -43266,7 +43295,9 @@ Result<std::optional<BytesMut>, std::error_code> LengthDelimitedCodec::decode(By
       case State::Head: {
         const std::size_t head = head_len();
         if (buf.len() < head) {
-          buf.reserve(head - buf.len());
+          // At most kReserveAhead too: num_skip may be set past any memory (then the
+          // header never completes, as in tokio-util, and no reserve throws).
+          buf.reserve(std::min(head - buf.len(), length_delimited_impl::kReserveAhead));
           return std::optional<BytesMut>();
         }
         const uint64_t field = field_at(buf.data());
@@ -43448,7 +43479,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_54fa2b9cde6e8366_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_0de4c2ee5438c77a_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

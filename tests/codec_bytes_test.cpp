@@ -123,6 +123,24 @@ TEST_CASE("BytesMut matches a std::string model under random operations") {
   CHECK_THROWS_AS(BytesMut("abc").advance(4), std::out_of_range);
   CHECK_THROWS_AS((void)BytesMut("abc")[3], std::out_of_range);
   CHECK_THROWS_AS(BytesMut().put_uint(1, 9), std::out_of_range);
+
+  // split_off may reach into the spare capacity, as bytes' does: this keeps its bytes and
+  // the room up to `at`, the result gets the rest of the room and no bytes.
+  BytesMut roomy = BytesMut::with_capacity(64);
+  roomy.put("abc");
+  REQUIRE(roomy.capacity() >= 64);
+  const std::size_t cap = roomy.capacity();
+  BytesMut rest = roomy.split_off(10);
+  CHECK(roomy.as_string_view() == "abc");
+  CHECK(roomy.capacity() == 10);
+  CHECK(rest.is_empty());
+  CHECK(rest.capacity() == cap - 10);
+  rest.put("xyz");  // its own room: the kept bytes are untouched
+  roomy.put("1234567");
+  CHECK(roomy.as_string_view() == "abc1234567");
+  CHECK(rest.as_string_view() == "xyz");
+  BytesMut exact = BytesMut::with_capacity(8);
+  CHECK_THROWS_AS(exact.split_off(exact.capacity() + 1), std::out_of_range);
 }
 
 TEST_CASE("BytesMut: appending its own bytes, as std::string::append(s) allows") {
@@ -464,8 +482,12 @@ TEST_CASE("BytesMut / Bytes: byte order is the wire's, short reads throw and con
   CHECK(buf.remaining() == 3);
   CHECK_THROWS_AS((void)buf.copy_to_bytes(4), std::out_of_range);
   CHECK_THROWS_AS((void)buf.get_uint(9), std::out_of_range);
-  CHECK_THROWS_AS((void)buf.get_int(0), std::out_of_range);
   CHECK_THROWS_AS(buf.put_int(1, 9), std::out_of_range);
+  // Width 0, as in bytes: nothing read or written, the value 0.
+  CHECK(buf.get_uint(0) == 0);
+  CHECK(buf.get_int_le(0) == 0);
+  buf.put_uint(0xFF, 0);
+  buf.put_int_le(-1, 0);
   CHECK(buf.remaining() == 3);
   Bytes empty;
   CHECK_THROWS_AS((void)empty.get_u8(), std::out_of_range);

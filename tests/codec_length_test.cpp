@@ -438,6 +438,14 @@ TEST_CASE(
   REQUIRE(last.has_value());
   REQUIRE(last->has_value());
   CHECK((*last)->len() == n);
+  // A num_skip past any memory: the header never completes (tokio-util: Ok(None)); no
+  // reserve of it (it threw std::length_error out of decode).
+  auto huge = LengthDelimitedCodec::builder().num_skip(SIZE_MAX).length_field_length(2).new_codec();
+  BytesMut some(std::string_view("\0\3abc", 5));
+  auto h = huge.decode(some);
+  REQUIRE(h.has_value());
+  CHECK_FALSE(h->has_value());
+  CHECK(some.capacity() <= (std::size_t{1} << 21));
 }
 
 TEST_CASE("LengthDelimitedCodec::Builder: new_write, new_read and new_framed over a duplex pipe") {

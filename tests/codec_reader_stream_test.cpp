@@ -42,18 +42,24 @@ TEST_CASE("ReaderStream: the chunks add up to the input; an error is one item, t
     test::Rng rng(7);
     for (int round = 0; round < 50; ++round) {
       std::string text = rs_text(rng, rng.below(200));
-      MockReader m(1 + rng.below(9));
+      // Odd rounds: reads as large as asked, so the capacity alone bounds the chunks
+      // (tokio-util's: at most `capacity` bytes each, below the buffer's 64-byte blocks too).
+      MockReader m(round % 2 ? SIZE_MAX : 1 + rng.below(9));
       m.data(text).pending_between();
-      std::size_t cap = 1 + rng.below(16);
+      std::size_t cap = 1 + rng.below(round % 2 ? 100 : 16);
       auto chunks = codec::ReaderStream<MockReader>::with_capacity(std::move(m), cap);
       std::string got;
       while (auto c = co_await chunks.next()) {
         REQUIRE(c->has_value());
         CHECK((*c)->len() > 0);  // the end is the end of the stream, not an empty chunk
+        CHECK((*c)->len() <= cap);
         got += std::string_view(**c);
       }
       CHECK(got == text);
     }
+    MockReader none;
+    CHECK_THROWS_AS(codec::ReaderStream<MockReader>::with_capacity(std::move(none), 0),
+                    std::invalid_argument);
     MockReader failing;
     failing.data("abc").error(std::errc::connection_reset).data("never read");
     codec::ReaderStream chunks(std::move(failing));

@@ -60,13 +60,23 @@ TEST_CASE(
     // 1 at 5; silence -> elapsed at 25; 2 at 35; 3 at 40; elapsed at 60 (only one per silence); 4 at 140.
     std::vector<std::string> want{"1@5", "elapsed@25", "2@35", "3@40", "elapsed@60", "4@140"};
     CHECK(log == want);
-    // The first deadline counts from the first poll.
+    // The first deadline counts from the timeout's creation (tokio-stream's), not from its
+    // first poll: built, then first polled 5 ms later, it elapses 2 ms after that poll.
     auto p = st::timeout(st::pending<int>(), std::chrono::milliseconds(7));
     Instant t1 = Instant::now();
+    co_await ttime::sleep(std::chrono::milliseconds(5));
     auto e = co_await p.next();
     REQUIRE(e.has_value());
     CHECK(!e->has_value());
     CHECK(ms_since(t1) == 7);
+    // Polled first after its deadline: Elapsed at once.
+    auto late = st::timeout(st::pending<int>(), std::chrono::milliseconds(3));
+    Instant t2 = Instant::now();
+    co_await ttime::sleep(std::chrono::milliseconds(10));
+    auto e2 = co_await late.next();
+    REQUIRE(e2.has_value());
+    CHECK(!e2->has_value());
+    CHECK(ms_since(t2) == 10);
     // After that Elapsed, nothing more until an item arrives: pending for good here.
     auto again = co_await ttime::timeout(std::chrono::milliseconds(500), p.next());
     CHECK(!again.has_value());

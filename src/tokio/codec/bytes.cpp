@@ -33,7 +33,7 @@ void throw_buf_short(const char* call, std::size_t need, std::size_t have) {
 
 void throw_buf_width(const char* call, std::size_t nbytes) {
   throw std::out_of_range("tokio::codec: " + std::string(call) + "(" + std::to_string(nbytes) +
-                          "): an integer is 1 to 8 bytes wide");
+                          "): an integer is at most 8 bytes wide");
 }
 
 }  // namespace tokio::detail

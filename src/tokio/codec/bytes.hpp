@@ -322,7 +322,8 @@ class BytesMut : public detail::BufGet<BytesMut> {
     reserve(1);
     ptr_[len_++] = std::byte{v};
   }
-  // An unsigned integer in its low `nbytes` bytes (1..8), big- or little-endian.
+  // An unsigned integer in its low `nbytes` bytes (0..8; 0 writes nothing), big- or
+  // little-endian.
   void put_uint(uint64_t v, std::size_t nbytes) { put_int_bytes(v, nbytes, true); }
   void put_uint_le(uint64_t v, std::size_t nbytes) { put_int_bytes(v, nbytes, false); }
   void put_u16(uint16_t v) { put_int_bytes(v, 2, true); }
@@ -368,11 +369,13 @@ class BytesMut : public detail::BufGet<BytesMut> {
     cap_ -= at;
     return head;
   }
-  // Returns the bytes from `at` on (and the spare capacity); this keeps the first `at`.
+  // Returns the bytes from `at` on (and the spare capacity); this keeps the first `at`
+  // bytes of the window. As bytes' split_off, `at` may reach into the spare capacity (up
+  // to capacity()): this keeps its bytes and room up to `at`, the result is empty.
   BytesMut split_off(std::size_t at) {
-    if (at > len_) detail::throw_bytes_range("BytesMut::split_off");
-    BytesMut tail = share(ptr_ + at, len_ - at, cap_ - at);
-    len_ = at;
+    if (at > cap_) detail::throw_bytes_range("BytesMut::split_off");
+    BytesMut tail = share(ptr_ + at, len_ > at ? len_ - at : 0, cap_ - at);
+    if (len_ > at) len_ = at;
     cap_ = at;
     return tail;
   }
@@ -456,7 +459,7 @@ class BytesMut : public detail::BufGet<BytesMut> {
     return b;
   }
   void put_int_bytes(uint64_t v, std::size_t nbytes, bool big_endian) {
-    if (nbytes == 0 || nbytes > 8) detail::throw_bytes_range("BytesMut::put_uint width");
+    if (nbytes > 8) detail::throw_bytes_range("BytesMut::put_uint width");
     reserve(nbytes);
     for (std::size_t i = 0; i < nbytes; ++i) {
       std::size_t shift = 8 * (big_endian ? nbytes - 1 - i : i);

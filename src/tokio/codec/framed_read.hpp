@@ -98,6 +98,8 @@ class FramedRead : public stream::PollStream<FramedRead<R, D>, io::Result<decode
     return std::forward<R>(io_);
   }
   D& decoder() noexcept { return codec_; }
+  // Caps each read at `n` bytes (codec::ReaderStream's chunk size).
+  void set_max_read(std::size_t n) noexcept { st_.max_read = n; }
   D& decoder_mut() noexcept { return codec_; }
   const BytesMut& read_buffer() const noexcept { return st_.buf; }
   BytesMut& read_buffer_mut() noexcept {

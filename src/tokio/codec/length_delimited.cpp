@@ -92,7 +92,9 @@ Result<std::optional<BytesMut>, std::error_code> LengthDelimitedCodec::decode(By
       case State::Head: {
         const std::size_t head = head_len();
         if (buf.len() < head) {
-          buf.reserve(head - buf.len());
+          // At most kReserveAhead too: num_skip may be set past any memory (then the
+          // header never completes, as in tokio-util, and no reserve throws).
+          buf.reserve(std::min(head - buf.len(), length_delimited_impl::kReserveAhead));
           return std::optional<BytesMut>();
         }
         const uint64_t field = field_at(buf.data());

@@ -29,6 +29,7 @@
 #include <cstring>
 #include <optional>
 #include <span>
+#include <stdexcept>
 #include <system_error>
 #include <type_traits>
 #include <utility>
@@ -52,8 +53,11 @@ inline constexpr std::size_t kReaderStreamCapacity = 4096;
 template <class R>
 class ReaderStream : public stream::PollStream<ReaderStream<R>, io::Result<Bytes>> {
  public:
+  // Each chunk is at most `capacity` bytes (> 0, else std::invalid_argument).
   explicit ReaderStream(R&& reader, std::size_t capacity = kReaderStreamCapacity)
-      : in_(std::forward<R>(reader), BytesCodec(), capacity) {}
+      : in_(std::forward<R>(reader), BytesCodec(), checked(capacity)) {
+    in_.set_max_read(capacity);
+  }
   static ReaderStream with_capacity(R&& reader, std::size_t capacity) {
     return ReaderStream(std::forward<R>(reader), capacity);
   }
@@ -73,6 +77,12 @@ class ReaderStream : public stream::PollStream<ReaderStream<R>, io::Result<Bytes
   }
 
  private:
+  static std::size_t checked(std::size_t capacity) {
+    if (capacity == 0) {
+      throw std::invalid_argument("codec::ReaderStream: the capacity (chunk size) must be > 0");
+    }
+    return capacity;
+  }
   FramedRead<R, BytesCodec> in_;
 };
 

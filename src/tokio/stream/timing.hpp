@@ -3,7 +3,7 @@
 // chunks_timeout.
 //
 //   timeout(s, d)             items as Result<T, time::Elapsed>: when no item arrives within
-//                             d of the previous one (or of the first poll), one Elapsed
+//                             d of the previous one (or of the timeout's creation), one Elapsed
 //                             error is yielded and the stream goes on waiting (the next
 //                             Elapsed comes d after the next item); the inner stream is
 //                             never cancelled.
@@ -44,12 +44,15 @@ namespace tokio::stream {
 template <Stream S>
 class Timeout : public PollStream<Timeout<S>, Result<item_t<S>, time::Elapsed>> {
  public:
+  // The first deadline counts from here, as tokio-stream's (a stream built and first
+  // polled later is already that much closer to it); its timer is made at the first poll,
+  // because construction may happen off the runtime.
   template <class U>
-  Timeout(U&& s, time::Duration d) : in_(std::forward<U>(s)), d_(d) {}
+  Timeout(U&& s, time::Duration d)
+      : in_(std::forward<U>(s)), d_(d), first_(time::Instant::now().saturating_add(d)) {}
 
   bool poll_next(task::Context& cx, std::optional<Result<item_t<S>, time::Elapsed>>& out) {
-    // The deadline is armed on the first poll (construction may happen off the runtime).
-    if (!deadline_) deadline_.emplace(time::Instant::now().saturating_add(d_));
+    if (!deadline_) deadline_.emplace(first_);
     std::optional<item_t<S>> v;
     if (in_.poll(cx, v)) {
       if (v) {
@@ -71,6 +74,7 @@ class Timeout : public PollStream<Timeout<S>, Result<item_t<S>, time::Elapsed>> 
  private:
   tokio::detail::Upstream<S> in_;
   time::Duration d_;
+  time::Instant first_;
   std::optional<time::Sleep> deadline_;
   bool armed_ = true;
 };

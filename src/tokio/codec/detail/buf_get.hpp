@@ -23,7 +23,7 @@ namespace tokio::detail {
 [[noreturn]] void throw_buf_short(const char* call, std::size_t need, std::size_t have);
 [[noreturn]] void throw_buf_width(const char* call, std::size_t nbytes);
 
-// Reads an unsigned integer of `nbytes` bytes (1..8) at p, big- or little-endian.
+// Reads an unsigned integer of `nbytes` bytes (0..8) at p, big- or little-endian.
 inline uint64_t load_uint(const std::byte* p, std::size_t nbytes, bool big_endian) noexcept {
   uint64_t v = 0;
   for (std::size_t i = 0; i < nbytes; ++i) {
@@ -59,7 +59,8 @@ class BufGet {
   float get_f32_le() { return std::bit_cast<float>(get_u32_le()); }
   double get_f64() { return std::bit_cast<double>(get_u64()); }
   double get_f64_le() { return std::bit_cast<double>(get_u64_le()); }
-  // An integer of `nbytes` bytes (1..8; else std::out_of_range); get_int sign-extends.
+  // An integer of `nbytes` bytes (0..8, 0 reading nothing and giving 0; else
+  // std::out_of_range); get_int sign-extends.
   uint64_t get_uint(std::size_t nbytes) {
     return take("get_uint", width("get_uint", nbytes), true);
   }
@@ -93,10 +94,11 @@ class BufGet {
     if (self().len() < n) throw_buf_short(call, n, self().len());
   }
   static std::size_t width(const char* call, std::size_t nbytes) {
-    if (nbytes == 0 || nbytes > 8) throw_buf_width(call, nbytes);
+    if (nbytes > 8) throw_buf_width(call, nbytes);
     return nbytes;
   }
   static int64_t extend(uint64_t v, std::size_t nbytes) noexcept {
+    if (nbytes == 0) return 0;  // (a shift by 64 would be undefined)
     const unsigned shift = static_cast<unsigned>(64 - 8 * nbytes);
     return static_cast<int64_t>(v << shift) >> shift;
   }

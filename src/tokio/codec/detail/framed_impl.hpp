@@ -27,7 +27,9 @@
 // (or, for poll_flush, to the framed object): destroying one mid-flush leaves the
 // unwritten bytes in the buffer for the next flush.
 
+#include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <system_error>
 #include <type_traits>
@@ -53,7 +55,10 @@ struct FramedReadState {
       : buf(codec::BytesMut::with_capacity(capacity)),
         min_read(capacity / 4 > 0 ? capacity / 4 : 1) {}
   codec::BytesMut buf;
-  std::size_t min_read;   // spare room guaranteed before each read
+  std::size_t min_read;  // spare room guaranteed before each read
+  // The most one read asks for (ReaderStream: its capacity is the largest chunk, as
+  // tokio-util's; the buffer's spare room may be larger, blocks are at least 64 bytes).
+  std::size_t max_read = SIZE_MAX;
   bool readable = false;  // the buffer may hold a frame: decode before reading
   bool eof = false;       // the reader returned 0
   bool done = false;      // nothing more will be yielded
@@ -112,7 +117,10 @@ bool framed_poll_next(R& io, D& codec, FramedReadState& st, ChildOp<read_op_t<R>
     }
     if (!op.live()) {
       st.buf.reserve(st.min_read);
-      op.start([&] { return io.read(st.buf.spare_capacity_mut()); });
+      op.start([&] {
+        auto spare = st.buf.spare_capacity_mut();
+        return io.read(spare.first(std::min(spare.size(), st.max_read)));
+      });
     }
     if (!poll_child(op, cx)) return false;
     io::Result<std::size_t> n = op.take();
