@@ -25228,8 +25228,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_0de4c2ee5438c77a_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_0de4c2ee5438c77a_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_b652f244ccd71cc6_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_b652f244ccd71cc6_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -25347,9 +25347,10 @@ class Condvar {
 // How reports show text that came from the user (a path, a task name): in double quotes,
 // with what would garble a one-line message escaped, as Rust's Debug output of a string
 // does: a quote or backslash gets a backslash, a NUL, tab, newline or carriage return its
-// short escape (\0 \t \n \r), any other control byte and DEL \u{XX}. Bytes of 0x80 and
-// above pass unchanged (UTF-8 stays readable). So a name holding a newline cannot forge a
-// second report line.
+// short escape (\0 \t \n \r), any other control byte and DEL \u{XX}. Well-formed UTF-8
+// passes unchanged (readable); any other byte of 0x80 and above is shown as \xNN, as
+// Rust's Debug output of a Unix path shows it, so the report stays valid UTF-8. So a name
+// holding a newline cannot forge a second report line.
 
 /* #include <string> (already above) */
 /* #include <string_view> (already above) */
@@ -29406,13 +29407,62 @@ void frame_free_slow(Slab* s, FreeBlock* b) noexcept {
 /* begin file src/tokio/core/detail/quote.cpp */
 // Quoting for reports: see quote.hpp.
 
+/* #include <cstddef> (already above) */
+
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
+
+namespace quote_impl {
+
+// The length of the well-formed UTF-8 sequence starting at text[i] (a byte >= 0x80), or 0
+// when it does not start one (a stray continuation byte, an overlong form, a surrogate, a
+// code point past U+10FFFF, a truncated sequence).
+std::size_t utf8_sequence(std::string_view text, std::size_t i) noexcept {
+  auto at = [&](std::size_t k) { return static_cast<unsigned char>(text[i + k]); };
+  const unsigned char c = at(0);
+  std::size_t n;
+  unsigned char lo = 0x80, hi = 0xBF;  // the second byte's range
+  if (c >= 0xC2 && c <= 0xDF) {
+    n = 2;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    n = 3;
+    if (c == 0xE0) lo = 0xA0;  // overlong
+    if (c == 0xED) hi = 0x9F;  // surrogates
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    n = 4;
+    if (c == 0xF0) lo = 0x90;  // overlong
+    if (c == 0xF4) hi = 0x8F;  // past U+10FFFF
+  } else {
+    return 0;
+  }
+  if (text.size() - i < n) return 0;
+  if (at(1) < lo || at(1) > hi) return 0;
+  for (std::size_t k = 2; k < n; ++k) {
+    if (at(k) < 0x80 || at(k) > 0xBF) return 0;
+  }
+  return n;
+}
+
+}  // namespace quote_impl
 
 void append_debug_quoted(std::string& out, std::string_view text) {
   static constexpr char kHex[] = "0123456789abcdef";
   out += '"';
-  for (char ch : text) {
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char ch = text[i];
     auto c = static_cast<unsigned char>(ch);
+    if (c >= 0x80) {
+      // Well-formed UTF-8 passes as it is; any other byte is shown as \xNN (as Rust's
+      // Debug output of a Unix path does), so the message stays valid UTF-8.
+      if (std::size_t n = quote_impl::utf8_sequence(text, i)) {
+        out.append(text.substr(i, n));
+        i += n - 1;
+      } else {
+        out += "\\x";
+        out += kHex[c >> 4];
+        out += kHex[c & 15];
+      }
+      continue;
+    }
     switch (c) {
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;
@@ -43479,7 +43529,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_0de4c2ee5438c77a_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_b652f244ccd71cc6_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

@@ -474,6 +474,17 @@ Task<> nul_paths(std::string dir) {
   const std::string msg = ro.error().message();
   CHECK(msg.find(dir + "/a\\nb\\\"c\\\\d\\te\\u{01}f\\u{7f}\xc3\xa9\"") != std::string::npos);
   CHECK(msg.find('\n') == std::string::npos);
+  // Bytes that are not well-formed UTF-8 (a lone 0xff, a truncated sequence, an overlong
+  // form, a surrogate) are shown as \xNN, so the message stays valid UTF-8; the 4-byte
+  // emoji passes.
+  const std::string not_utf8 = dir +
+                               "/\xff\xe2\x82"
+                               "z\xc0\xaf\xed\xa0\x80\xf0\x9f\x98\x80";
+  auto rb = co_await fs::read(not_utf8);
+  REQUIRE_FALSE(rb.has_value());
+  const std::string bmsg = rb.error().message();
+  CHECK(bmsg.find(dir + "/\\xff\\xe2\\x82z\\xc0\\xaf\\xed\\xa0\\x80\xf0\x9f\x98\x80\"") !=
+        std::string::npos);
 }
 
 Task<> dir_builder(std::string dir) {

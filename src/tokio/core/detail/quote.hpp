@@ -2,9 +2,10 @@
 // How reports show text that came from the user (a path, a task name): in double quotes,
 // with what would garble a one-line message escaped, as Rust's Debug output of a string
 // does: a quote or backslash gets a backslash, a NUL, tab, newline or carriage return its
-// short escape (\0 \t \n \r), any other control byte and DEL \u{XX}. Bytes of 0x80 and
-// above pass unchanged (UTF-8 stays readable). So a name holding a newline cannot forge a
-// second report line.
+// short escape (\0 \t \n \r), any other control byte and DEL \u{XX}. Well-formed UTF-8
+// passes unchanged (readable); any other byte of 0x80 and above is shown as \xNN, as
+// Rust's Debug output of a Unix path shows it, so the report stays valid UTF-8. So a name
+// holding a newline cannot forge a second report line.
 
 #include <string>
 #include <string_view>
