@@ -63,7 +63,8 @@ TEST_CASE(
     // The first deadline counts from the timeout's creation (tokio-stream's), not from its
     // first poll: built, first polled `wait` ms later, it elapses at max(d, wait).
     std::optional<decltype(st::timeout(st::pending<int>(), std::chrono::milliseconds(1)))> p;
-    for (auto [d, wait] : {std::pair{7, 5}, std::pair{3, 10}}) {
+    for (auto dw : {std::pair{7, 5}, std::pair{3, 10}}) {
+      const int d = dw.first, wait = dw.second;  // (clang 14: no structured binding in CAPTURE)
       CAPTURE(d);
       p.emplace(st::timeout(st::pending<int>(), std::chrono::milliseconds(d)));
       Instant t1 = Instant::now();
