@@ -28,27 +28,31 @@
 // reads (bulk strings up to 64 MiB, arrays up to 1M elements, a whole command up to
 // 512 MiB, inline lines up to 64 KiB). Empty arrays ("*0", "*-1") are ignored, as Redis does.
 //
-// Pub/sub: a channel is a broadcast channel of kChannelCapacity messages, made by its
-// first subscriber and dropped when its last subscriber leaves (UNSUBSCRIBE, or the end of
-// the connection); PUBLISH to a channel nobody listens to keeps nothing. A subscribed
-// connection waits on its commands and on a StreamMap of BroadcastStreams (one per channel)
-// at once, moving each message into its write buffer as soon as it comes while writing that
-// buffer out: a channel's ring holds a message only until every subscriber has taken it,
-// and what a slow subscriber costs is its own unsent output. That is bounded as
-// redis-server bounds it with its default "client-output-buffer-limit pubsub 32mb 8mb 60":
-// a subscriber whose unsent output passes 32 MiB, or stays above 8 MiB for 60 s, is
-// disconnected. So is one that falls kChannelCapacity messages behind on a channel
-// (broadcast Lagged: messages were lost to it), which only happens when its task does not
-// get to run for a while: a publisher whose PUBLISH leaves the ring half full waits for
-// the subscribers' tasks to take their messages (up to a second) before its next command.
+// Pub/sub, as redis-server does it: PUBLISH appends the message to each subscriber's own
+// output, and only a subscriber's output has a bound. Each subscribed connection has an
+// Inbox (an unbounded mpsc channel of (channel, message) and a count of its bytes); a
+// channel is the set of inboxes subscribed to it, made by its first subscriber and
+// dropped with its last (UNSUBSCRIBE, or the end of the connection), so a channel costs a
+// map entry and a subscription a set entry, and SUBSCRIBE / UNSUBSCRIBE of N channels
+// take N hash lookups. The connection waits on its commands and on its inbox at once,
+// moving each message into its write buffer as soon as it comes while writing that
+// buffer out. What a slow subscriber costs is its own output (inbox plus unsent bytes),
+// bounded as redis-server bounds it with its default "client-output-buffer-limit pubsub
+// 32mb 8mb 60": a subscriber whose output passes 32 MiB, or stays above 8 MiB for 60 s, is
+// disconnected. No message is lost to a subscriber that stays connected, however many
+// publishers send at once. (This replaced a broadcast ring per channel: under fan-in from
+// hundreds of publishers the ring overflowed before the subscribers' tasks ran, and a
+// lagged subscriber had lost messages; each channel also held its ring, about 14 KB.)
 #define TOKIO_IMPLEMENTATION
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cctype>
 #include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <list>
 #include <map>
 #include <memory>
 #include <optional>
@@ -57,6 +61,7 @@
 #include <string_view>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "tokio.hpp"
@@ -68,7 +73,7 @@ using tokio::time::Instant;
 namespace codec = tokio::codec;
 namespace io = tokio::io;
 namespace net = tokio::net;
-namespace broadcast = tokio::sync::broadcast;
+namespace mpsc = tokio::sync::mpsc;
 namespace sw = tokio::stream::wrappers;
 
 // --- the database ------------------------------------------------------------------------
@@ -123,8 +128,31 @@ struct StringHash {
   }
 };
 
-// Slots in a pub/sub channel's ring (see the top of the file).
-constexpr std::size_t kChannelCapacity = 256;
+// A subscriber's output limits (see the top of the file).
+constexpr std::size_t kPubsubHardLimit = 32 << 20;
+constexpr std::size_t kPubsubSoftLimit = 8 << 20;
+constexpr std::chrono::seconds kPubsubSoftTime{60};
+
+// A subscribed connection's inbox (see the top of the file). PUBLISH adds to `bytes` what
+// it queues (the message's RESP size), the connection's task takes it off as it moves the
+// messages into its write buffer; both relaxed: it is a count for the limit, ordering
+// nothing (the messages travel through the channel).
+struct Inbox {
+  struct Message {
+    codec::Bytes channel;
+    codec::Bytes payload;
+  };
+  explicit Inbox(mpsc::UnboundedSender<Message> t) : tx(std::move(t)) {}
+  // What a queued message counts for: its bytes and its RESP framing.
+  static std::size_t size_of(std::size_t channel, std::size_t payload) {
+    return channel + payload + 48;
+  }
+  mpsc::UnboundedSender<Message> tx;
+  std::atomic<std::size_t> bytes{0};
+  // Set by a PUBLISH that found the inbox past the hard limit (it queued an empty message
+  // to wake the task, which then ends the connection).
+  std::atomic<bool> over_limit{false};
+};
 
 class Db {
  public:
@@ -260,41 +288,43 @@ class Db {
     }
   }
 
-  // SUBSCRIBE: a receiver of the channel `name`, made with the channel by its first
-  // subscriber. (Receivers are made only here, under ps_mu_, so release() sees them all.)
-  broadcast::Receiver<codec::Bytes> subscribe(std::string_view name) {
+  // SUBSCRIBE: `inbox` gets the messages of the channel `name` (made by its first
+  // subscriber).
+  void subscribe(std::string_view name, const std::shared_ptr<Inbox>& inbox) {
     std::lock_guard<std::mutex> g(ps_mu_);
     auto it = channels_.find(name);
-    if (it == channels_.end()) {
-      it = channels_
-               .emplace(std::string(name), broadcast::channel<codec::Bytes>(kChannelCapacity).first)
-               .first;
-    }
-    return it->second.subscribe();
+    if (it == channels_.end()) it = channels_.emplace(std::string(name), Subscribers()).first;
+    it->second.insert(inbox);
   }
-  // A subscriber of `name` dropped its receiver: the channel goes with the last one.
-  void release(std::string_view name) {
+  // UNSUBSCRIBE (or the end of the connection): the channel goes with its last subscriber.
+  // Once this returns no PUBLISH queues for `inbox` on `name` any more.
+  void unsubscribe(std::string_view name, const std::shared_ptr<Inbox>& inbox) {
     std::lock_guard<std::mutex> g(ps_mu_);
     auto it = channels_.find(name);
-    if (it != channels_.end() && it->second.receiver_count() == 0) channels_.erase(it);
+    if (it == channels_.end()) return;
+    it->second.erase(inbox);
+    if (it->second.empty()) channels_.erase(it);
   }
-  // PUBLISH: how many subscribers got it.
-  int64_t publish(std::string_view name, codec::Bytes msg) {
+  // PUBLISH: how many subscribers it was queued for. One past its output limit is not
+  // counted; its connection ends.
+  int64_t publish(std::string_view name, const codec::Bytes& msg) {
     std::lock_guard<std::mutex> g(ps_mu_);
     auto it = channels_.find(name);
     if (it == channels_.end()) return 0;
-    auto r = it->second.send(std::move(msg));
-    if (!r) {
-      channels_.erase(it);  // its last subscriber is leaving
-      return 0;
+    const codec::Bytes channel(name);  // shared by every subscriber's copy (no copy of bytes)
+    const std::size_t size = Inbox::size_of(name.size(), msg.len());
+    int64_t n = 0;
+    for (const auto& inbox : it->second) {
+      if (inbox->bytes.load(std::memory_order_relaxed) + size > kPubsubHardLimit) {
+        if (!inbox->over_limit.exchange(true, std::memory_order_relaxed)) {
+          (void)inbox->tx.send(Inbox::Message{});
+        }
+        continue;
+      }
+      inbox->bytes.fetch_add(size, std::memory_order_relaxed);
+      if (inbox->tx.send(Inbox::Message{channel, msg})) ++n;
     }
-    return static_cast<int64_t>(*r);
-  }
-  // Messages of the channel some subscriber has not taken yet.
-  std::size_t queued(std::string_view name) {
-    std::lock_guard<std::mutex> g(ps_mu_);
-    auto it = channels_.find(name);
-    return it == channels_.end() ? 0 : it->second.len();
+    return n;
   }
 
  private:
@@ -337,8 +367,8 @@ class Db {
   std::multimap<int64_t, std::string> exps_;
   tokio::sync::Notify wake_;
   std::mutex ps_mu_;
-  std::unordered_map<std::string, broadcast::Sender<codec::Bytes>, StringHash, std::equal_to<>>
-      channels_;
+  using Subscribers = std::unordered_set<std::shared_ptr<Inbox>>;
+  std::unordered_map<std::string, Subscribers, StringHash, std::equal_to<>> channels_;
 };
 
 // --- connections -------------------------------------------------------------------------
@@ -477,39 +507,54 @@ Reply execute(Db& db, const Command& c) {
 
 // --- subscribed mode ---------------------------------------------------------------------
 
-// A subscriber's output limits (see the top of the file).
-constexpr std::size_t kPubsubHardLimit = 32 << 20;
-constexpr std::size_t kPubsubSoftLimit = 8 << 20;
-constexpr std::chrono::seconds kPubsubSoftTime{60};
 // Pipelined commands a subscriber's connection answers from its read buffer before its
 // messages are taken again (see subscribed()).
 constexpr int kCommandsPerTake = 256;
 
-// A subscribed connection's channels. Dropping one (UNSUBSCRIBE, or the end of the
-// connection) drops its receiver, then tells the Db, which drops the channel with its last
-// subscriber.
+// A subscribed connection's channels, in the order subscribed (UNSUBSCRIBE without a
+// channel answers in that order), and its inbox. Dropping a channel (UNSUBSCRIBE, or the
+// end of the connection) takes the inbox out of the channel's subscribers.
 class Subscriptions {
  public:
-  using Map = tokio::stream::StreamMap<std::string, sw::BroadcastStream<codec::Bytes>>;
-  explicit Subscriptions(Db& db) : db_(db) {}
+  explicit Subscriptions(Db& db) : db_(db) {
+    auto [tx, rx] = mpsc::unbounded_channel<Inbox::Message>();
+    inbox_ = std::make_shared<Inbox>(std::move(tx));
+    messages.emplace(std::move(rx));
+  }
   Subscriptions(const Subscriptions&) = delete;
   Subscriptions& operator=(const Subscriptions&) = delete;
   ~Subscriptions() { clear(); }
   void clear() {
-    for (auto& ch : map.keys()) remove(ch);
+    for (const auto& ch : order_) db_.unsubscribe(ch, inbox_);
+    index_.clear();
+    order_.clear();
   }
   void add(const std::string& ch) {
-    if (!map.contains_key(ch)) map.insert(ch, sw::BroadcastStream(db_.subscribe(ch)));
+    if (index_.find(ch) != index_.end()) return;
+    order_.push_back(ch);
+    index_.emplace(ch, std::prev(order_.end()));
+    db_.subscribe(ch, inbox_);
   }
-  void remove(const std::string& ch) {
-    if (map.remove(ch)) db_.release(ch);
+  void remove(std::string_view ch) {
+    auto it = index_.find(ch);
+    if (it == index_.end()) return;
+    db_.unsubscribe(ch, inbox_);
+    order_.erase(it->second);
+    index_.erase(it);
   }
-  int64_t count() const { return static_cast<int64_t>(map.len()); }
+  std::vector<std::string> names() const { return {order_.begin(), order_.end()}; }
+  int64_t count() const { return static_cast<int64_t>(order_.size()); }
+  bool empty() const { return order_.empty(); }
+  Inbox& inbox() { return *inbox_; }
 
-  Map map;
+  std::optional<sw::UnboundedReceiverStream<Inbox::Message>> messages;
 
  private:
   Db& db_;
+  std::shared_ptr<Inbox> inbox_;
+  std::list<std::string> order_;
+  std::unordered_map<std::string, std::list<std::string>::iterator, StringHash, std::equal_to<>>
+      index_;
 };
 
 // Replies and messages of a subscribed connection go straight into the write buffer (no
@@ -537,23 +582,37 @@ Task<bool> subscribed(Conn& conn, Db& db, Command first) {
   // The wait: for a command, while messages go into the write buffer and it is written out.
   enum class Ev { command, more, end };
   std::optional<io::Result<Command>> item;
-  std::optional<tokio::stream::item_t<Subscriptions::Map>> msg;
+  std::optional<Inbox::Message> msg;
   io::Result<void> flushed;
+  // A message from the inbox into the write buffer (an empty one only woke the task).
+  auto take = [&](Inbox::Message&& m) {
+    if (m.channel.is_empty()) return;
+    subs.inbox().bytes.fetch_sub(Inbox::size_of(m.channel.len(), m.payload.len()),
+                                 std::memory_order_relaxed);
+    put(conn, Reply::message(std::move(m.channel), std::move(m.payload)));
+  };
+  // Everything queued so far (before an UNSUBSCRIBE's acknowledgement: redis-server has
+  // written what was published before it into the output already).
+  auto drain = [&] {
+    auto& rx = subs.messages->get_mut();
+    while (auto m = rx.try_recv()) take(std::move(*m));
+  };
   tokio::time::Sleep soft_deadline = tokio::time::sleep(kPubsubSoftTime);
   bool over_soft = false;  // soft_deadline runs
   // Messages are taken and the output written before commands are looked at: a client
-  // that keeps sending commands still gets its messages (and drains the channels' rings).
+  // that keeps sending commands still gets its messages.
   auto wait = [&](tokio::task::Context& cx) -> std::optional<Ev> {
     int taken = 0;
-    for (; taken < 64 && subs.map.poll_next(cx, msg) && msg; ++taken) {
-      if (!msg->second) return Ev::end;  // lagged: messages were lost to this subscriber
-      put(conn, Reply::message(codec::Bytes(msg->first), std::move(*msg->second)));
+    for (; taken < 64 && subs.messages->poll_next(cx, msg) && msg; ++taken) {
+      take(std::move(*msg));
       msg.reset();
     }
+    if (subs.inbox().over_limit.load(std::memory_order_relaxed)) return Ev::end;
     if (!conn.write_buffer().is_empty() && conn.poll_flush(cx, flushed) && !flushed) {
       return Ev::end;
     }
-    const std::size_t unsent = conn.write_buffer().len();
+    const std::size_t unsent =
+        conn.write_buffer().len() + subs.inbox().bytes.load(std::memory_order_relaxed);
     if (unsent > kPubsubHardLimit) return Ev::end;
     if (unsent <= kPubsubSoftLimit) {
       over_soft = false;
@@ -584,9 +643,10 @@ Task<bool> subscribed(Conn& conn, Db& db, Command first) {
       } else if (iequals(name, "UNSUBSCRIBE")) {
         std::vector<std::string> chans;
         for (std::size_t i = 1; i < c.argc; ++i) chans.emplace_back(c.arg(i));
-        if (chans.empty()) chans = subs.map.keys();
+        if (chans.empty()) chans = subs.names();
         for (auto& ch : chans) {
           subs.remove(ch);
+          drain();  // what was published to it before now goes out before the answer
           put(conn, Reply::sub_ack("unsubscribe", codec::Bytes(ch), subs.count()));
         }
       } else if (iequals(name, "PING")) {
@@ -599,7 +659,10 @@ Task<bool> subscribed(Conn& conn, Db& db, Command first) {
       } else {
         put(conn, refused(c));
       }
-      if (subs.map.is_empty()) co_return true;
+      if (subs.empty()) {
+        drain();
+        co_return true;
+      }
     }
     // More commands already buffered first; then wait for a command or a message. Every
     // kCommandsPerTake commands the wait runs anyway (it takes the next buffered command
@@ -696,16 +759,6 @@ Task<> serve(net::TcpStream stream, std::shared_ptr<Db> db) {
       continue;
     }
     if (!co_await conn.feed(execute(*db, c))) co_return;
-    if (iequals(name, "PUBLISH") && c.argc == 3) {
-      // Pipelined PUBLISHes are executed without a pause: once the channel's ring is half
-      // full, wait for its subscribers' tasks to take their messages (up to a second in
-      // all: a 1 ms sleep may take 2 ms).
-      const Instant until = Instant::now() + std::chrono::seconds(1);
-      for (int i = 0; db->queued(c.arg(1)) > kChannelCapacity / 2 && Instant::now() < until; ++i) {
-        if (i < 50) co_await tokio::task::yield_now();
-        else co_await tokio::time::sleep(std::chrono::milliseconds(1));
-      }
-    }
   }
 }
 
