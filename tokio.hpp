@@ -1442,9 +1442,12 @@ struct DeferList;
 
 struct ThreadContext {
   // --- the poll in progress on this thread
-  Wakeable* waker = nullptr;           // waker target of the task being polled
-  PollSlot* slot = nullptr;            // slot the next leaf registers in
-  TaskHeader* task = nullptr;          // the spawned task being polled (null for block_on roots)
+  Wakeable* waker = nullptr;   // waker target of the task being polled
+  PollSlot* slot = nullptr;    // slot the next leaf registers in
+  TaskHeader* task = nullptr;  // the spawned task being polled (null for block_on roots)
+  // The spawn_blocking task whose closure runs on this thread (task::id() there; kept
+  // apart from `task`, which says a poll is in progress).
+  TaskHeader* blocking_task = nullptr;
   int32_t budget = -1;                 // coop budget left in this poll; -1 = unconstrained
   TaskLocalBinding* locals = nullptr;  // task-local values visible to this poll
   bool yield_requested = false;        // the task being polled yielded (see defer_wake)
@@ -5211,6 +5214,12 @@ struct BlockingCell {
   static void run(TaskHeader* t) noexcept {
     if (!task_begin_run(t)) return;
     BlockingCell* c = of(t);
+    // task::id() in the closure is this task's, as in Tokio.
+    struct IdScope {
+      TaskHeader* saved;
+      explicit IdScope(TaskHeader* t) noexcept : saved(std::exchange(tls.blocking_task, t)) {}
+      ~IdScope() { tls.blocking_task = saved; }
+    } id_scope(t);
     try {
       if constexpr (std::is_void_v<R>) {
         detail::invoke(c->fn);
@@ -5402,14 +5411,18 @@ inline ConsumeBudget consume_budget() noexcept { return ConsumeBudget(); }
 // True while the current task still has coop budget left.
 inline bool has_budget_remaining() noexcept { return detail::tls.budget != 0; }
 
-// The id of the task being polled; throws outside a spawned task.
-inline Id id() {
-  if (detail::TaskHeader* t = detail::tls.task) return Id{t->id()};
-  detail::throw_misuse("task::id() called outside a spawned task");
-}
+// The id of the task being polled, or of the spawn_blocking task whose closure runs on
+// this thread; throws outside a spawned task.
 inline std::optional<Id> try_id() noexcept {
   if (detail::TaskHeader* t = detail::tls.task) return Id{t->id()};
+  if (detail::TaskHeader* t = detail::tls.blocking_task) return Id{t->id()};
   return std::nullopt;
+}
+inline Id id() {
+  if (auto i = try_id()) return *i;
+  detail::throw_misuse(
+      "task::id() called outside a spawned task (a block_on root or a plain thread has no "
+      "id: use task::try_id() there)");
 }
 
 }  // namespace task
@@ -25228,8 +25241,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_b652f244ccd71cc6_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_b652f244ccd71cc6_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_1b1931a9df997f0d_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_1b1931a9df997f0d_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -43529,7 +43542,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_b652f244ccd71cc6_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_1b1931a9df997f0d_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

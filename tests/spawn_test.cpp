@@ -276,6 +276,16 @@ TEST_CASE("task ids are unique and task::id() names the running task") {
     }
     CHECK(seen.size() == 100);
     CHECK_FALSE(tokio::task::try_id().has_value());  // block_on's root is not a task
+    CHECK_THROWS_AS(tokio::task::id(), std::logic_error);
+    // A spawn_blocking closure runs as a task with an id, as in Tokio (it had none).
+    auto b = tokio::task::spawn_blocking([] {
+      return std::pair{tokio::task::try_id().value_or(tokio::task::Id{0}).value,
+                       tokio::task::id().value};
+    });
+    auto [tried, named] = co_await b;
+    CHECK(tried == b.id().value);
+    CHECK(named == b.id().value);
+    CHECK_FALSE(tokio::task::try_id().has_value());
   }());
 }
 

@@ -26,9 +26,12 @@ struct DeferList;
 
 struct ThreadContext {
   // --- the poll in progress on this thread
-  Wakeable* waker = nullptr;           // waker target of the task being polled
-  PollSlot* slot = nullptr;            // slot the next leaf registers in
-  TaskHeader* task = nullptr;          // the spawned task being polled (null for block_on roots)
+  Wakeable* waker = nullptr;   // waker target of the task being polled
+  PollSlot* slot = nullptr;    // slot the next leaf registers in
+  TaskHeader* task = nullptr;  // the spawned task being polled (null for block_on roots)
+  // The spawn_blocking task whose closure runs on this thread (task::id() there; kept
+  // apart from `task`, which says a poll is in progress).
+  TaskHeader* blocking_task = nullptr;
   int32_t budget = -1;                 // coop budget left in this poll; -1 = unconstrained
   TaskLocalBinding* locals = nullptr;  // task-local values visible to this poll
   bool yield_requested = false;        // the task being polled yielded (see defer_wake)

@@ -57,6 +57,12 @@ struct BlockingCell {
   static void run(TaskHeader* t) noexcept {
     if (!task_begin_run(t)) return;
     BlockingCell* c = of(t);
+    // task::id() in the closure is this task's, as in Tokio.
+    struct IdScope {
+      TaskHeader* saved;
+      explicit IdScope(TaskHeader* t) noexcept : saved(std::exchange(tls.blocking_task, t)) {}
+      ~IdScope() { tls.blocking_task = saved; }
+    } id_scope(t);
     try {
       if constexpr (std::is_void_v<R>) {
         detail::invoke(c->fn);
