@@ -219,14 +219,25 @@ class Db {
     return v;
   }
 
-  // EXPIRE: false when there is no such key. A deadline already past deletes it.
-  bool expire(std::string_view key, int64_t when) {
+  // EXPIRE's options (redis 7): set only when the key has no deadline (NX), has one (XX),
+  // or the new one is later (GT) or earlier (LT) than it; no deadline counts as infinite.
+  struct ExpireIf {
+    bool nx = false, xx = false, gt = false, lt = false;
+  };
+  // EXPIRE: false when there is no such key or the option's condition does not hold. A
+  // deadline already past deletes it.
+  bool expire(std::string_view key, int64_t when, ExpireIf cond) {
     Shard& s = shard(key);
     std::lock_guard<std::mutex> g(s.mu);
     auto it = s.map.find(key);
     const int64_t now = now_ms();
     if (it == s.map.end() || due(it->second, now)) return false;
-    if (it->second.expires) forget_expiry(*it->second.expires, key);
+    const std::optional<int64_t> old = it->second.expires;
+    if ((cond.nx && old) || (cond.xx && !old) || (cond.gt && !(old && when > *old)) ||
+        (cond.lt && old && when >= *old)) {
+      return false;
+    }
+    if (old) forget_expiry(*old, key);
     if (when <= now) {
       s.map.erase(it);
       return true;
@@ -481,12 +492,27 @@ Reply execute(Db& db, const Command& c) {
     return v ? Reply::integer(*v) : Reply::error(error);
   }
   if (iequals(name, "EXPIRE")) {
-    if (c.argc != 3) return wrong_args(c);
+    // The options first, as redis-server reads them (its messages, word for word).
+    Db::ExpireIf cond;
+    for (std::size_t i = 3; i < c.argc; ++i) {
+      std::string_view o = c.arg(i);
+      if (iequals(o, "NX")) cond.nx = true;
+      else if (iequals(o, "XX")) cond.xx = true;
+      else if (iequals(o, "GT")) cond.gt = true;
+      else if (iequals(o, "LT")) cond.lt = true;
+      else return Reply::error_owned("ERR Unsupported option " + std::string(o));
+    }
+    if (cond.nx && (cond.xx || cond.gt || cond.lt)) {
+      return Reply::error("ERR NX and XX, GT or LT options at the same time are not compatible");
+    }
+    if (cond.gt && cond.lt) {
+      return Reply::error("ERR GT and LT options at the same time are not compatible");
+    }
     auto secs = parse_int(c.arg(2));
     if (!secs) return Reply::error("ERR value is not an integer or out of range");
     auto when = deadline_ms(*secs, true);
     if (!when) return Reply::error("ERR invalid expire time in 'expire' command");
-    return Reply::integer(db.expire(c.arg(1), *when) ? 1 : 0);
+    return Reply::integer(db.expire(c.arg(1), *when, cond) ? 1 : 0);
   }
   if (iequals(name, "TTL")) {
     if (c.argc != 2) return wrong_args(c);
@@ -749,12 +775,23 @@ Task<> serve(net::TcpStream stream, std::shared_ptr<Db> db) {
         if (!co_await conn.feed(std::move(*e))) co_return;
         continue;
       }
-      if (c.argc == 3 && iequals(c.arg(1), "GET") && iequals(c.arg(2), "appendonly")) {
+      const std::string_view sub = c.arg(1);
+      if (c.argc == 3 && iequals(sub, "GET") && iequals(c.arg(2), "appendonly")) {
         conn.write_buffer_mut().put("*2\r\n$10\r\nappendonly\r\n$2\r\nno\r\n");
-      } else if (c.argc == 3 && iequals(c.arg(1), "GET") && iequals(c.arg(2), "save")) {
+      } else if (c.argc == 3 && iequals(sub, "GET") && iequals(c.arg(2), "save")) {
         conn.write_buffer_mut().put("*2\r\n$4\r\nsave\r\n$0\r\n\r\n");
+      } else if (iequals(sub, "GET")) {
+        conn.write_buffer_mut().put("*0\r\n");  // no such parameter (redis's answer too)
       } else {
-        conn.write_buffer_mut().put("*0\r\n");
+        // A subcommand redis-server has but mini_redis does not apply says so, never a
+        // silent success; an unknown one gets redis-server's words.
+        const bool known = iequals(sub, "SET") || iequals(sub, "RESETSTAT") ||
+                           iequals(sub, "REWRITE") || iequals(sub, "HELP");
+        Reply e =
+            known ? Reply::error_owned("ERR mini_redis does not support CONFIG " + std::string(sub))
+                  : Reply::error_owned("ERR unknown subcommand '" + std::string(sub) +
+                                       "'. Try CONFIG HELP.");
+        if (!co_await conn.feed(std::move(e))) co_return;
       }
       continue;
     }

@@ -317,9 +317,12 @@ class RespCodec {
   // longer than their source, so each argument is written over its own bytes, in place
   // (the write position never passes the read one). False: unbalanced quotes.
   static bool split_inline(char* p, std::size_t end, Command& cmd) {
+    // White space between arguments and after a closing quote is isspace()'s; an unquoted
+    // argument ends only at a space, tab, CR or LF (sdssplitargs: "a\vb" is one argument).
     auto space = [](char c) {
       return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f' || c == '\n';
     };
+    auto word_end = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
     auto hex = [](char c) -> int {
       if (c >= '0' && c <= '9') return c - '0';
       if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -334,7 +337,7 @@ class RespCodec {
       enum { Plain, Double, Single } mode = Plain;
       for (bool done = false; !done;) {
         if (mode == Plain) {
-          if (i == end || space(p[i])) break;
+          if (i == end || word_end(p[i])) break;
           if (p[i] == '"') mode = Double;
           else if (p[i] == '\'') mode = Single;
           else p[w++] = p[i];

@@ -115,13 +115,15 @@ Step ref_int(std::string_view d, std::size_t at, int64_t& value, std::size_t& ne
 }
 
 // redis-server's inline splitting (sdssplitargs), from its description: white space
-// separates arguments; a double quote opens a quoted part with the escapes \xHH (two hex
+// (isspace) separates arguments, but an unquoted argument ends only at a space, tab, CR or
+// LF (so \v and \f inside one are its bytes); a double quote opens a quoted part with the escapes \xHH (two hex
 // digits), \n \r \t \b \a, and backslash + any other character for that character; a single
 // quote opens one where only \' is an escape; a closing quote ends the argument and must
 // be followed by white space or the end of the line; the line ending inside quotes is an
 // error.
 bool ref_split_inline(std::string_view line, Args& out) {
   const std::string_view ws = " \t\r\n\v\f";
+  const std::string_view word_end = " \t\r\n";
   std::size_t i = 0;
   while (true) {
     while (i < line.size() && ws.find(line[i]) != std::string_view::npos) ++i;
@@ -130,7 +132,7 @@ bool ref_split_inline(std::string_view line, Args& out) {
     char quote = 0;
     while (true) {
       if (quote == 0) {
-        if (i >= line.size() || ws.find(line[i]) != std::string_view::npos) break;
+        if (i >= line.size() || word_end.find(line[i]) != std::string_view::npos) break;
         if (line[i] == '"' || line[i] == '\'') quote = line[i];
         else arg.push_back(line[i]);
         ++i;

@@ -313,6 +313,11 @@ TEST_CASE("mini_redis: inline commands with quotes, as redis-server splits them"
   CHECK(ask("SET k \"a\"b\r\nGET k\r\n") ==
         "-ERR Protocol error: unbalanced quotes in request\r\n");
   CHECK(ask("SET k \"abc\r\nGET k\r\n") == "-ERR Protocol error: unbalanced quotes in request\r\n");
+  // \v and \f separate arguments only where isspace() is asked (before an argument, after a
+  // closing quote); inside an unquoted argument they are bytes of it.
+  CHECK(ask("SET k a\vb\r\nGET k\r\n") == "+OK\r\n$3\r\na\vb\r\n");
+  CHECK(ask("SET k a\fb\r\nGET k\r\n") == "+OK\r\n$3\r\na\fb\r\n");
+  CHECK(ask("\fSET k \"x y\"\f\r\nGET k\r\n") == "+OK\r\n$3\r\nx y\r\n");
   CHECK(r.cli("ping") == "PONG\n");
 }
 
@@ -588,6 +593,32 @@ TEST_CASE(
       "*3\r\n$11\r\nunsubscribe\r\n$1\r\nc\r\n:0\r\n" +
       wrong("dbsize") + wrong("ping") + wrong("config|get") + wrong("config") + "$3\r\nend\r\n";
   CHECK(c.until("$3\r\nend\r\n") == want);
+}
+
+// EXPIRE's options (redis 7) and CONFIG's subcommands: every answer below is redis-server
+// 7.0's to the same bytes (checked against it). A CONFIG subcommand mini_redis does not
+// apply is an error, never a silent success (it answered "*0" to CONFIG SET).
+TEST_CASE("mini_redis: EXPIRE NX / XX / GT / LT; CONFIG subcommands it does not apply are errors") {
+  nt::Watchdog wd("mini_redis expire options", std::chrono::seconds(60));
+  Redis r;
+  RedisConn c(r.server.port);
+  c.send(
+      "SET k v\r\nEXPIRE k 100 XX\r\nEXPIRE k 100 GT\r\nEXPIRE k 100 NX\r\nTTL k\r\n"
+      "EXPIRE k 50 GT\r\nEXPIRE k 200 gt\r\nTTL k\r\nEXPIRE k 300 LT\r\nEXPIRE k 10 xx lt\r\n"
+      "TTL k\r\nEXPIRE k 100 NX\r\nEXPIRE k 10 FOO\r\nEXPIRE k 10 NX XX\r\n"
+      "EXPIRE k 10 GT LT\r\nEXPIRE k abc FOO\r\nEXPIRE k abc NX\r\nSET n v\r\n"
+      "EXPIRE n 10 LT\r\nTTL n\r\nCONFIG FOO\r\nCONFIG get nosuch\r\nCONFIG SET maxmemory 0\r\n"
+      "ECHO end\r\n");
+  CHECK(c.until("$3\r\nend\r\n") ==
+        "+OK\r\n:0\r\n:0\r\n:1\r\n:100\r\n:0\r\n:1\r\n:200\r\n:0\r\n:1\r\n:10\r\n:0\r\n"
+        "-ERR Unsupported option FOO\r\n"
+        "-ERR NX and XX, GT or LT options at the same time are not compatible\r\n"
+        "-ERR GT and LT options at the same time are not compatible\r\n"
+        "-ERR Unsupported option FOO\r\n"
+        "-ERR value is not an integer or out of range\r\n"
+        "+OK\r\n:1\r\n:10\r\n"
+        "-ERR unknown subcommand 'FOO'. Try CONFIG HELP.\r\n*0\r\n"
+        "-ERR mini_redis does not support CONFIG SET\r\n$3\r\nend\r\n");
 }
 
 TEST_CASE(
