@@ -309,6 +309,12 @@ class HttpCodec {
             slash == std::string_view::npos ? std::string_view("/") : req.target.substr(slash);
       }
     }
+    // The origin form or the asterisk form (RFC 9112 3.2): a path from the root, and no
+    // fragment (a client never sends '#': a target holding one is malformed).
+    if ((req.target != "*" && req.target[0] != '/') ||
+        req.target.find('#') != std::string_view::npos) {
+      return 400;
+    }
     if (version.size() != 8 || version.substr(0, 5) != "HTTP/" || version[5] < '0' ||
         version[5] > '9' || version[6] != '.' || version[7] < '0' || version[7] > '9') {
       return 400;

@@ -9,9 +9,11 @@
 //                            hyper hello-world server: content-length and date headers)
 //   GET/HEAD /health        "ok"
 //   POST     /echo          the request body back
-//   GET/HEAD /static/PATH   the file PATH under --root (404 when missing; ".." refused)
+//   GET/HEAD /static/PATH   the file PATH under --root (404 when missing; ".." refused, and
+//                           a symlink that leads out of the root)
 //   OPTIONS  * or a route     200 with an Allow header and no body
-// Anything else is 404; a known path with another method is 405 (with an Allow header).
+// Anything else is 404; a known path with another method is 405 (with an Allow header), a
+// method HTTP does not define 501.
 //
 // Protocol: requests are parsed by HttpCodec (http_codec.hpp) inside a codec::Framed; keep-alive is
 // the default for HTTP/1.1 (and opt-in for 1.0 with "Connection: keep-alive"); pipelined
@@ -42,7 +44,9 @@
 // together with its header in one writev (io::write_all_vectored).
 #define TOKIO_IMPLEMENTATION
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <array>
@@ -95,13 +99,43 @@ struct FileResult {
   std::string data;
 };
 
+// Opens `rel` under `root` without leaving it: openat2's RESOLVE_BENEATH (Linux 5.6)
+// follows a symlink under the root only while it stays there, so a link to /etc/passwd
+// placed under the root is refused (EXDEV), not served. Where openat2 is missing, no
+// symlink is followed at all (every component is checked with O_NOFOLLOW, one openat at a
+// time). O_NONBLOCK: a FIFO (or a device) under the root opens at once instead of waiting
+// for a writer, and is refused by the caller like anything that is not a regular file.
+int open_beneath(const std::string& root, const std::string& rel) {
+  const int dir = ::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) return -1;
+  struct open_how how {};
+  how.flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK;
+  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+  int fd = static_cast<int>(::syscall(SYS_openat2, dir, rel.c_str(), &how, sizeof how));
+  if (fd < 0 && errno == ENOSYS) {
+    int at = dir;
+    std::size_t i = 0;
+    for (;;) {
+      const std::size_t e = rel.find('/', i);
+      const bool last = e == std::string::npos;
+      const std::string seg = rel.substr(i, last ? std::string::npos : e - i);
+      const int flags =
+          O_CLOEXEC | O_NOFOLLOW | (last ? O_RDONLY | O_NONBLOCK : O_PATH | O_DIRECTORY);
+      fd = ::openat(at, seg.c_str(), flags);
+      if (at != dir) ::close(at);
+      if (fd < 0 || last) break;
+      at = fd;
+      i = e + 1;
+    }
+  }
+  ::close(dir);
+  return fd;
+}
+
 // Runs on the blocking pool.
-FileResult read_file(std::string path) {
+FileResult read_file(std::string root, std::string rel) {
   FileResult r;
-  // O_NONBLOCK: a FIFO (or a device) under the root opens at once instead of waiting for a
-  // writer, and is refused below like anything that is not a regular file (regular files
-  // ignore the flag).
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  int fd = open_beneath(root, rel);
   if (fd < 0) {
     r.status = 404;
     return r;
@@ -180,13 +214,23 @@ Task<Response> static_file(const Ctx& ctx, const Request& req, std::string_view 
     i = e + 1;
   }
   if (bad) co_return Response::text(404, "not found\n");
-  FileResult f = co_await tokio::task::spawn_blocking(read_file, ctx.root + "/" + rel);
+  FileResult f = co_await tokio::task::spawn_blocking(read_file, ctx.root, rel);
   if (f.status != 200)
     co_return Response::text(f.status, f.status == 404 ? "not found\n" : "error\n");
   Response r;
   r.content_type = content_type_of(rel);
   r.body = codec::Bytes(f.data);
   co_return r;
+}
+
+// The methods of RFC 9110 and PATCH: any other is 501, these 405 where a route does not
+// take them.
+bool known_method(std::string_view m) {
+  for (std::string_view k :
+       {"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"}) {
+    if (m == k) return true;
+  }
+  return false;
 }
 
 // Every other route answers at once (no coroutine frame per request).
@@ -293,7 +337,9 @@ Task<> serve(net::TcpStream stream, Ctx* ctx, Limits limits) {
     }
     std::string_view path = req.target.substr(0, req.target.find('?'));
     Response resp;
-    if (is_static(*ctx, path)) {  // (not `?:` around a co_await: g++ 12 mishandles it)
+    if (!known_method(req.method)) {
+      resp = Response::text(501, "not implemented\n");  // RFC 9110 9.1: unknown method
+    } else if (is_static(*ctx, path)) {  // (not `?:` around a co_await: g++ 12 mishandles it)
       resp = co_await static_file(*ctx, req, path);
     } else {
       resp = route(req, path);

@@ -198,7 +198,8 @@ void fuzz_generated(FuzzedDataProvider& in, const Limits& limits,
     s.method = in.ConsumeBool() ? std::string(in.PickValueInArray(kMethods)) : token(in, 8);
     s.target = "/" + in.ConsumeRandomLengthString(30);
     for (auto& ch : s.target) {
-      if (static_cast<unsigned char>(ch) <= 0x20 || ch == 0x7f) ch = '-';
+      // (no control byte, space or '#': each makes the request malformed)
+      if (static_cast<unsigned char>(ch) <= 0x20 || ch == 0x7f || ch == '#') ch = '-';
     }
     s.minor = in.ConsumeBool() ? 1 : 0;
     const char* eol = in.ConsumeBool() ? "\r\n" : "\n";

@@ -91,6 +91,17 @@ TEST_CASE("http_server: routes, HEAD, OPTIONS, keep-alive, echo, 404/405 with cu
   CHECK(status_line(raw(h.server.port, "GET * HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")) ==
         "HTTP/1.1 400 Bad Request");
   CHECK(h.status("-X OPTIONS", "/nope") == "404");
+  // A method HTTP does not define is 501 (RFC 9110 9.1), a defined one a route does not
+  // take 405; a target that is not a path from the root, or holds a fragment, is 400.
+  CHECK(h.status("-X FOO", "/") == "501");
+  CHECK(h.status("-X PATCH", "/") == "405");
+  for (const char* target : {"health", "/health#top"}) {
+    CAPTURE(target);
+    CHECK(
+        status_line(raw(h.server.port, std::string("GET ") + target +
+                                           " HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")) ==
+        "HTTP/1.1 400 Bad Request");
+  }
 }
 
 TEST_CASE("http_server: large and chunked bodies, static files, 100-continue, HTTP/1.0") {
@@ -109,6 +120,15 @@ TEST_CASE("http_server: large and chunked bodies, static files, 100-continue, HT
   CHECK(h.status("--path-as-is", "/static/../../../etc/passwd") == "404");
   CHECK(h.status("--path-as-is", "/static/%2e%2e/%2e%2e/etc/passwd") == "404");
   CHECK(h.status("", "/static/%zz") == "400");
+  // Symlinks: one that stays under the root is followed, one that leads out is not (it
+  // served any file of the host its target named).
+  REQUIRE(::mkdir((h.root.path + "/sub").c_str(), 0755) == 0);
+  REQUIRE(::symlink("../index.html", (h.root.path + "/sub/inside.html").c_str()) == 0);
+  REQUIRE(::symlink("/etc/hostname", (h.root.path + "/out.txt").c_str()) == 0);
+  REQUIRE(::symlink("/etc", (h.root.path + "/etcdir").c_str()) == 0);
+  CHECK(h.curl("", "/static/sub/inside.html") == "<h1>hi</h1>\n");
+  CHECK(h.status("", "/static/out.txt") == "404");
+  CHECK(h.status("", "/static/etcdir/hostname") == "404");
   // A FIFO under the root is not a file to serve: 404 at once (its open used to wait for a
   // writer on a blocking-pool thread, past --timeout, holding the connection).
   REQUIRE(::mkfifo((h.root.path + "/fifo").c_str(), 0600) == 0);
