@@ -183,6 +183,7 @@ int main(int argc, char** argv) {
       write_timeout = std::chrono::milliseconds(
           parse_number("chat", "--write-timeout", argv[++i], 1, 86400000));
     } else {
+      not_a_flag("chat", "[ADDR] [--write-timeout MS]", a);
       addr = a;
     }
   }

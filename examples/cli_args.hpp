@@ -21,3 +21,18 @@ inline unsigned long long parse_number(const char* program, const char* flag,
                min, max, text.c_str());
   std::exit(2);
 }
+
+// A word that is not one of the program's flags: --help / -h prints the usage on stdout
+// (exit 0); another word starting with '-' is a usage error naming it (exit 2), not an
+// address to bind.
+inline void not_a_flag(const char* program, const char* usage, const std::string& word) {
+  if (word == "--help" || word == "-h") {
+    std::printf("usage: %s %s\n", program, usage);
+    std::exit(0);
+  }
+  if (!word.empty() && word[0] == '-') {
+    std::fprintf(stderr, "%s: unknown option %s (or it needs a value)\nusage: %s %s\n", program,
+                 word.c_str(), program, usage);
+    std::exit(2);
+  }
+}

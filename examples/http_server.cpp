@@ -428,7 +428,11 @@ int main(int argc, char** argv) {
           parse_number("http_server", "--timeout", value(), 1, 24ull * 3600 * 1000));
     else if (a == "--max-body")
       limits.max_body = parse_number("http_server", "--max-body", value(), 0, 1ull << 40);
-    else addr = a;
+    else {
+      not_a_flag("http_server",
+                 "[ADDR] [--workers N] [--root DIR] [--timeout MS] [--max-body BYTES]", a);
+      addr = a;
+    }
   }
   auto rt = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(workers ? workers : 1)

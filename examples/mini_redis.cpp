@@ -831,6 +831,7 @@ int main(int argc, char** argv) {
     if (a == "--workers" && i + 1 < argc) {
       workers = parse_number("mini_redis", "--workers", argv[++i], 0, 1024);
     } else {
+      not_a_flag("mini_redis", "[ADDR] [--workers N]", a);
       addr = a;
     }
   }

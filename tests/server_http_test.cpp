@@ -536,7 +536,7 @@ TEST_CASE(
   CHECK(h.curl("", "/") == "Hello, World!");
 }
 
-TEST_CASE("http_server and mini_redis: bad command-line numbers are usage errors (exit 2)") {
+TEST_CASE("http_server and mini_redis: bad command-line numbers and options are usage errors") {
   nt::Watchdog wd("bad args", std::chrono::seconds(30));
   const std::string http = nt::example("http_server");
   const std::string redis = nt::example("mini_redis");
@@ -549,5 +549,16 @@ TEST_CASE("http_server and mini_redis: bad command-line numbers are usage errors
     std::string out = nt::sh(cmd + " 2>&1; echo \"status=$?\"", 20);
     CHECK(out.find("takes a whole number") != std::string::npos);
     CHECK(out.find("status=2") != std::string::npos);
+  }
+  // --help prints the usage (exit 0); an unknown option is a usage error, not an address
+  // to bind (both were taken as the address: a bind error).
+  for (const std::string& exe : {http, redis}) {
+    CAPTURE(exe);
+    std::string help = nt::sh(exe + " --help 2>&1; echo \"status=$?\"", 20);
+    CHECK(help.rfind("usage: ", 0) == 0);
+    CHECK(help.find("status=0") != std::string::npos);
+    std::string bad = nt::sh(exe + " 127.0.0.1:0 --bogus 2>&1; echo \"status=$?\"", 20);
+    CHECK(bad.find("unknown option --bogus") != std::string::npos);
+    CHECK(bad.find("status=2") != std::string::npos);
   }
 }
