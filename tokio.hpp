@@ -14803,6 +14803,17 @@ class BasicReceiver {
     return c_->try_recv();
   }
 
+  // Tokio's poll_recv, for task::poll_fn and hand-written streams: true with `out` holding
+  // the next message (std::nullopt once the channel has ended), or false with the polling
+  // task's waker registered for the next one. Throws std::logic_error while a recv or
+  // recv_many of another task is pending on this receiver.
+  bool poll_recv(task::Context& cx, std::optional<T>& out) {
+    Chan* c = checked();
+    detail::ScopedExclusiveUse<true> claim(c->rx_use);
+    if (!claim) detail::throw_second_recv();
+    return c->poll_recv(cx, out);
+  }
+
   // For plain threads; throw std::logic_error on a runtime thread.
   std::optional<T> blocking_recv() {
     Recv r = recv();
@@ -25241,8 +25252,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_1b1931a9df997f0d_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_1b1931a9df997f0d_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_8148871ff2936af9_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_8148871ff2936af9_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -43542,7 +43553,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_1b1931a9df997f0d_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_8148871ff2936af9_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

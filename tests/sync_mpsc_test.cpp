@@ -34,6 +34,57 @@ TEST_CASE("mpsc: send then recv in order, None once every sender is gone") {
   }());
 }
 
+// poll_recv (Tokio's), inside task::poll_fn: a message, a wait woken by a send from
+// another worker, then the end; a pending recv of another task makes it a clear error.
+TEST_CASE("mpsc: poll_recv in poll_fn receives, waits, sees the end; a second receiver throws") {
+  auto rt = test::either_flavour_all(true);
+  rt.block_on([]() -> Task<> {
+    auto ch = mpsc::unbounded_channel<int>();  // (clang 14: no lambda capture of a binding)
+    auto& tx = ch.first;
+    auto& rx = ch.second;
+    (void)tx.send(1);
+    auto next = [&rx]() {
+      return tokio::task::poll_fn(
+          [&rx](tokio::task::Context& cx) -> std::optional<std::optional<int>> {
+            std::optional<int> out;
+            if (!rx.poll_recv(cx, out)) return std::nullopt;
+            return out;
+          });
+    };
+    CHECK(co_await next() == std::optional<int>(1));
+    auto late = tokio::spawn(
+        [](mpsc::UnboundedSender<int> tx) -> Task<> {
+          co_await tokio::task::yield_now();
+          (void)tx.send(2);
+        },
+        tx);
+    CHECK(co_await next() == std::optional<int>(2));
+    co_await late;
+    { auto drop = std::move(tx); }
+    CHECK(co_await next() == std::nullopt);
+
+    auto ch2 = mpsc::channel<int>(1);
+    auto& tx2 = ch2.first;
+    auto& rx2 = ch2.second;
+    auto waiting =
+        tokio::spawn([](mpsc::Receiver<int>& rx) -> Task<> { (void)co_await rx.recv(); }(rx2));
+    co_await tokio::time::sleep(std::chrono::milliseconds(20));
+    bool threw = false;
+    (void)co_await tokio::task::poll_fn([&](tokio::task::Context& cx) -> std::optional<int> {
+      std::optional<int> out;
+      try {
+        (void)rx2.poll_recv(cx, out);
+      } catch (const std::logic_error&) {
+        threw = true;
+      }
+      return 0;
+    });
+    CHECK(threw);
+    (void)tx2.try_send(5);
+    co_await waiting;
+  }());
+}
+
 TEST_CASE("mpsc: capacity 0 is a clear error") {
   CHECK_THROWS_AS((void)mpsc::channel<int>(0), std::invalid_argument);
   CHECK_THROWS_AS((void)mpsc::channel<int>(SIZE_MAX), std::invalid_argument);

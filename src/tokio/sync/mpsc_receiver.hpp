@@ -99,6 +99,17 @@ class BasicReceiver {
     return c_->try_recv();
   }
 
+  // Tokio's poll_recv, for task::poll_fn and hand-written streams: true with `out` holding
+  // the next message (std::nullopt once the channel has ended), or false with the polling
+  // task's waker registered for the next one. Throws std::logic_error while a recv or
+  // recv_many of another task is pending on this receiver.
+  bool poll_recv(task::Context& cx, std::optional<T>& out) {
+    Chan* c = checked();
+    detail::ScopedExclusiveUse<true> claim(c->rx_use);
+    if (!claim) detail::throw_second_recv();
+    return c->poll_recv(cx, out);
+  }
+
   // For plain threads; throw std::logic_error on a runtime thread.
   std::optional<T> blocking_recv() {
     Recv r = recv();
