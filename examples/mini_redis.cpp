@@ -141,6 +141,7 @@ struct Inbox {
   struct Message {
     codec::Bytes channel;
     codec::Bytes payload;
+    bool wake_only = false;  // no message: wakes the task to see over_limit
   };
   explicit Inbox(mpsc::UnboundedSender<Message> t) : tx(std::move(t)) {}
   // What a queued message counts for: its bytes and its RESP framing.
@@ -328,12 +329,12 @@ class Db {
     for (const auto& inbox : it->second) {
       if (inbox->bytes.load(std::memory_order_relaxed) + size > kPubsubHardLimit) {
         if (!inbox->over_limit.exchange(true, std::memory_order_relaxed)) {
-          (void)inbox->tx.send(Inbox::Message{});
+          (void)inbox->tx.send(Inbox::Message{{}, {}, true});
         }
         continue;
       }
       inbox->bytes.fetch_add(size, std::memory_order_relaxed);
-      if (inbox->tx.send(Inbox::Message{channel, msg})) ++n;
+      if (inbox->tx.send(Inbox::Message{channel, msg, false})) ++n;
     }
     return n;
   }
@@ -610,9 +611,9 @@ Task<bool> subscribed(Conn& conn, Db& db, Command first) {
   std::optional<io::Result<Command>> item;
   std::optional<Inbox::Message> msg;
   io::Result<void> flushed;
-  // A message from the inbox into the write buffer (an empty one only woke the task).
+  // A message from the inbox into the write buffer (a wake_only one carries none).
   auto take = [&](Inbox::Message&& m) {
-    if (m.channel.is_empty()) return;
+    if (m.wake_only) return;
     subs.inbox().bytes.fetch_sub(Inbox::size_of(m.channel.len(), m.payload.len()),
                                  std::memory_order_relaxed);
     put(conn, Reply::message(std::move(m.channel), std::move(m.payload)));

@@ -527,6 +527,13 @@ TEST_CASE("mini_redis: 300 publishers at once reach every subscriber with every 
     sub->send("PING\r\n");
     CHECK(sub->until("$0\r\n\r\n").ends_with("$4\r\npong\r\n$0\r\n\r\n"));
   }
+  // The empty channel name is a channel like any other (redis-server's too).
+  RedisConn empty(r.server.port);
+  empty.send(resp_cmd({"SUBSCRIBE", ""}));
+  CHECK(empty.until(":1\r\n") == "*3\r\n$9\r\nsubscribe\r\n$0\r\n\r\n:1\r\n");
+  pubs[0]->send(resp_cmd({"PUBLISH", "", "x"}));
+  CHECK(pubs[0]->until("\r\n") == ":1\r\n");
+  CHECK(empty.until("$1\r\nx\r\n") == "*3\r\n$7\r\nmessage\r\n$0\r\n\r\n$1\r\nx\r\n");
 }
 
 TEST_CASE(
