@@ -8819,10 +8819,11 @@ class TOKIO_MUST_AWAIT CompositeLeaf : public Leaf<Derived> {
 
 }  // namespace tokio::detail
 /* end file src/tokio/io/detail/child_op.hpp */
-/* begin file src/tokio/io/detail/utf8.hpp */
+/* begin file src/tokio/core/detail/utf8.hpp */
 // detail::utf8_valid: the UTF-8 check read_to_string and read_line apply to what they read
 // (Rust's str rules: no overlong forms, no surrogates, nothing above U+10FFFF, no
-// truncated sequence at the end), and the error they fail with.
+// truncated sequence at the end), and the error they fail with. In core so report quoting
+// (quote.cpp) uses the same rules.
 
 /* #include <cstddef> (already above) */
 /* #include <system_error> (already above) */
@@ -8838,7 +8839,7 @@ bool utf8_valid(const unsigned char* p, std::size_t n) noexcept;
 std::error_code invalid_utf8() noexcept;
 
 }  // namespace tokio::detail
-/* end file src/tokio/io/detail/utf8.hpp */
+/* end file src/tokio/core/detail/utf8.hpp */
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::io {
 
@@ -11021,6 +11022,21 @@ BufStream(S&&) -> BufStream<std::remove_cvref_t<S>>;
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
+// The most a copy reserves in its writer ahead of the data (a hint of more still reserves
+// this much, and the writer grows as the data comes).
+inline constexpr uint64_t kCopyMaxReserve = uint64_t{64} << 20;
+
+// At a copy's first poll: a writer that can grow (VecWriter) gets room for what the reader
+// says is coming, at once (Rust's Vec::reserve from a size hint): no regrowth, copy or free
+// per doubling.
+template <class R, class W>
+void reserve_size_hint(R& r, W& w) {
+  if constexpr (io::HasSizeHint<R> && requires(W & ww, std::size_t n) { ww.reserve(n); }) {
+    uint64_t lower = r.size_hint().lower;
+    if (lower != UINT64_MAX) w.reserve(static_cast<std::size_t>(std::min(lower, kCopyMaxReserve)));
+  }
+}
+
 // The state of one copy direction: buffer, cursor and the in-flight inner operations.
 // The buffer is allocated at the first poll (the owning leaf may be copied before that).
 template <class R, class W>
@@ -11032,12 +11048,7 @@ class CopyBuffer {
   // Copies until the reader ends, then flushes the writer.
   Poll<io::Result<void>> poll_copy(task::Context& cx, R& r, W& w) {
     if (!buf_) {
-      // A writer that can grow (VecWriter) gets room for what the reader says is coming, at
-      // once (Rust's Vec::reserve from a size hint): no regrowth, copy or free per doubling.
-      if constexpr (io::HasSizeHint<R> && requires(W & ww, std::size_t n) { ww.reserve(n); }) {
-        uint64_t lower = r.size_hint().lower;
-        if (lower != UINT64_MAX) w.reserve(static_cast<std::size_t>(std::min(lower, kMaxReserve)));
-      }
+      reserve_size_hint(r, w);
       buf_ = std::make_unique_for_overwrite<std::byte[]>(size_);
     }
     for (;;) {
@@ -11082,10 +11093,6 @@ class CopyBuffer {
   }
 
   uint64_t amount() const noexcept { return amt_; }
-
-  // The most a copy reserves in its writer ahead of the data (a hint of more still reserves
-  // this much, and the writer grows as the data comes).
-  static constexpr uint64_t kMaxReserve = uint64_t{64} << 20;
 
  private:
   // One read into the free end of the buffer (from its start when `restart`); accounts
@@ -11136,7 +11143,7 @@ struct CopyBuf {
   W* w;
   std::span<const std::byte> pending_bytes{};  // the reader's buffered bytes being written
   uint64_t amt = 0;
-  bool started = false;
+  bool started = false;  // ForCopy: the size hint was reserved
   bool eof = false;
   bool need_flush = false;  // ForCopy: written since the last flush
   ChildOp<fill_buf_op_t<R>> fill{};
@@ -11144,15 +11151,7 @@ struct CopyBuf {
   ChildOp<flush_op_t<W>> flush{};
 
   Poll<io::Result<uint64_t>> poll(task::Context& cx) {
-    if constexpr (ForCopy && io::HasSizeHint<R> &&
-                  requires(W & ww, std::size_t n) { ww.reserve(n); }) {
-      if (!started) {
-        uint64_t lower = r->size_hint().lower;
-        if (lower != UINT64_MAX) {
-          w->reserve(static_cast<std::size_t>(std::min(lower, CopyBuffer<R, W>::kMaxReserve)));
-        }
-      }
-    }
+    if (ForCopy && !started) reserve_size_hint(*r, *w);
     started = true;
     for (;;) {
       if (!write.live()) {
@@ -11168,7 +11167,7 @@ struct CopyBuf {
             }
             return pending;
           }
-          if constexpr (ForCopy) flush.reset();  // retried when the reader next waits
+          flush.reset();  // (ForCopy's) retried when the reader next waits
           if (!*a) return unexpected(a->error());
           pending_bytes = **a;
           eof = pending_bytes.empty();
@@ -25252,8 +25251,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_8148871ff2936af9_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_8148871ff2936af9_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_20f57ea2a795902f_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_20f57ea2a795902f_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -29433,40 +29432,8 @@ void frame_free_slow(Slab* s, FreeBlock* b) noexcept {
 
 /* #include <cstddef> (already above) */
 
+
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-
-namespace quote_impl {
-
-// The length of the well-formed UTF-8 sequence starting at text[i] (a byte >= 0x80), or 0
-// when it does not start one (a stray continuation byte, an overlong form, a surrogate, a
-// code point past U+10FFFF, a truncated sequence).
-std::size_t utf8_sequence(std::string_view text, std::size_t i) noexcept {
-  auto at = [&](std::size_t k) { return static_cast<unsigned char>(text[i + k]); };
-  const unsigned char c = at(0);
-  std::size_t n;
-  unsigned char lo = 0x80, hi = 0xBF;  // the second byte's range
-  if (c >= 0xC2 && c <= 0xDF) {
-    n = 2;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    n = 3;
-    if (c == 0xE0) lo = 0xA0;  // overlong
-    if (c == 0xED) hi = 0x9F;  // surrogates
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    n = 4;
-    if (c == 0xF0) lo = 0x90;  // overlong
-    if (c == 0xF4) hi = 0x8F;  // past U+10FFFF
-  } else {
-    return 0;
-  }
-  if (text.size() - i < n) return 0;
-  if (at(1) < lo || at(1) > hi) return 0;
-  for (std::size_t k = 2; k < n; ++k) {
-    if (at(k) < 0x80 || at(k) > 0xBF) return 0;
-  }
-  return n;
-}
-
-}  // namespace quote_impl
 
 void append_debug_quoted(std::string& out, std::string_view text) {
   static constexpr char kHex[] = "0123456789abcdef";
@@ -29477,7 +29444,11 @@ void append_debug_quoted(std::string& out, std::string_view text) {
     if (c >= 0x80) {
       // Well-formed UTF-8 passes as it is; any other byte is shown as \xNN (as Rust's
       // Debug output of a Unix path does), so the message stays valid UTF-8.
-      if (std::size_t n = quote_impl::utf8_sequence(text, i)) {
+      // The length the lead byte announces; utf8_valid judges the rest (a continuation or
+      // otherwise invalid lead byte, a truncated or malformed sequence fail it).
+      const std::size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+      if (n <= text.size() - i &&
+          utf8_valid(reinterpret_cast<const unsigned char*>(text.data()) + i, n)) {
         out.append(text.substr(i, n));
         i += n - 1;
       } else {
@@ -29583,6 +29554,100 @@ NamingScope::~NamingScope() {
 
 }  // namespace tokio::detail
 /* end file src/tokio/core/detail/task_name.cpp */
+/* begin file src/tokio/core/detail/utf8.cpp */
+// UTF-8 validation (see utf8.hpp).
+
+/* #include <cerrno> (already above) */
+/* #include <cstdint> (already above) */
+/* #include <cstring> (already above) */
+/* #include <string> (already above) */
+
+namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
+
+namespace utf8_impl {
+
+class Utf8Category final : public std::error_category {
+ public:
+  const char* name() const noexcept override { return "tokio.io"; }
+  std::string message(int ev) const override {
+    if (ev == EILSEQ) return "stream did not contain valid UTF-8";
+    return std::generic_category().message(ev);
+  }
+  std::error_condition default_error_condition(int ev) const noexcept override {
+    return {ev, std::generic_category()};
+  }
+};
+
+constexpr uint64_t kHighBits = 0x8080808080808080ULL;
+
+inline uint64_t load8(const unsigned char* p) noexcept {
+  uint64_t w;
+  std::memcpy(&w, p, 8);
+  return w;
+}
+
+// True when p[i, n) (under 8 bytes) is all ASCII, given that p[0, i) was checked already
+// (ASCII or whole valid sequences): first one word ending at n, which re-reads up to 7
+// checked bytes (a multi-byte sequence among them fails it), then byte by byte. Lines of
+// text end this way: without it, their last 1-7 bytes cost a loop iteration each. (With
+// the 16-byte steps: 87 -> 37 instructions per 30-byte line in io lines, callgrind.)
+inline bool ascii_rest(const unsigned char* p, std::size_t i, std::size_t n) noexcept {
+  if (n >= 8 && (load8(p + n - 8) & kHighBits) == 0) return true;
+  unsigned acc = 0;
+  for (; i < n; ++i) acc |= p[i];
+  return (acc & 0x80) == 0;
+}
+
+}  // namespace utf8_impl
+
+bool utf8_valid(const unsigned char* p, std::size_t n) noexcept {
+  using utf8_impl::kHighBits;
+  using utf8_impl::load8;
+  std::size_t i = 0;
+  while (i < n) {
+    // ASCII fast path: 16, then 8 bytes at a time while none has the high bit, then the
+    // rest (under 8 bytes) in one go.
+    while (i + 16 <= n && ((load8(p + i) | load8(p + i + 8)) & kHighBits) == 0) i += 16;
+    while (i + 8 <= n && (load8(p + i) & kHighBits) == 0) i += 8;
+    if (i + 8 > n && utf8_impl::ascii_rest(p, i, n)) return true;
+    // Here p[i, n) holds a byte with the high bit set, so i < n.
+    unsigned char c = p[i];
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    std::size_t len;
+    unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
+    if (c >= 0xC2 && c <= 0xDF) {
+      len = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      len = 3;
+      if (c == 0xE0) lo = 0xA0;       // overlong
+      else if (c == 0xED) hi = 0x9F;  // surrogates U+D800..DFFF
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      len = 4;
+      if (c == 0xF0) lo = 0x90;       // overlong
+      else if (c == 0xF4) hi = 0x8F;  // above U+10FFFF
+    } else {
+      return false;  // continuation byte, C0/C1 (overlong), F5..FF
+    }
+    if (n - i < len) return false;
+    if (p[i + 1] < lo || p[i + 1] > hi) return false;
+    for (std::size_t k = 2; k < len; ++k) {
+      if ((p[i + k] & 0xC0) != 0x80) return false;
+    }
+    i += len;
+  }
+  return true;
+}
+
+std::error_code invalid_utf8() noexcept {
+  static const utf8_impl::Utf8Category cat;
+  return {EILSEQ, cat};
+}
+
+}  // namespace tokio::detail
+/* end file src/tokio/core/detail/utf8.cpp */
 /* begin file src/tokio/runtime/detail/blocking_pool.cpp */
 
 /* #include <algorithm> (already above) */
@@ -34839,100 +34904,6 @@ void ScheduledIo::wake(uint32_t ready) noexcept {
 
 }  // namespace tokio::detail
 /* end file src/tokio/io/detail/scheduled_io.cpp */
-/* begin file src/tokio/io/detail/utf8.cpp */
-// UTF-8 validation (see utf8.hpp).
-
-/* #include <cerrno> (already above) */
-/* #include <cstdint> (already above) */
-/* #include <cstring> (already above) */
-/* #include <string> (already above) */
-
-namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-
-namespace utf8_impl {
-
-class Utf8Category final : public std::error_category {
- public:
-  const char* name() const noexcept override { return "tokio.io"; }
-  std::string message(int ev) const override {
-    if (ev == EILSEQ) return "stream did not contain valid UTF-8";
-    return std::generic_category().message(ev);
-  }
-  std::error_condition default_error_condition(int ev) const noexcept override {
-    return {ev, std::generic_category()};
-  }
-};
-
-constexpr uint64_t kHighBits = 0x8080808080808080ULL;
-
-inline uint64_t load8(const unsigned char* p) noexcept {
-  uint64_t w;
-  std::memcpy(&w, p, 8);
-  return w;
-}
-
-// True when p[i, n) (under 8 bytes) is all ASCII, given that p[0, i) was checked already
-// (ASCII or whole valid sequences): first one word ending at n, which re-reads up to 7
-// checked bytes (a multi-byte sequence among them fails it), then byte by byte. Lines of
-// text end this way: without it, their last 1-7 bytes cost a loop iteration each. (With
-// the 16-byte steps: 87 -> 37 instructions per 30-byte line in io lines, callgrind.)
-inline bool ascii_rest(const unsigned char* p, std::size_t i, std::size_t n) noexcept {
-  if (n >= 8 && (load8(p + n - 8) & kHighBits) == 0) return true;
-  unsigned acc = 0;
-  for (; i < n; ++i) acc |= p[i];
-  return (acc & 0x80) == 0;
-}
-
-}  // namespace utf8_impl
-
-bool utf8_valid(const unsigned char* p, std::size_t n) noexcept {
-  using utf8_impl::kHighBits;
-  using utf8_impl::load8;
-  std::size_t i = 0;
-  while (i < n) {
-    // ASCII fast path: 16, then 8 bytes at a time while none has the high bit, then the
-    // rest (under 8 bytes) in one go.
-    while (i + 16 <= n && ((load8(p + i) | load8(p + i + 8)) & kHighBits) == 0) i += 16;
-    while (i + 8 <= n && (load8(p + i) & kHighBits) == 0) i += 8;
-    if (i + 8 > n && utf8_impl::ascii_rest(p, i, n)) return true;
-    // Here p[i, n) holds a byte with the high bit set, so i < n.
-    unsigned char c = p[i];
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    std::size_t len;
-    unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
-    if (c >= 0xC2 && c <= 0xDF) {
-      len = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      len = 3;
-      if (c == 0xE0) lo = 0xA0;       // overlong
-      else if (c == 0xED) hi = 0x9F;  // surrogates U+D800..DFFF
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      len = 4;
-      if (c == 0xF0) lo = 0x90;       // overlong
-      else if (c == 0xF4) hi = 0x8F;  // above U+10FFFF
-    } else {
-      return false;  // continuation byte, C0/C1 (overlong), F5..FF
-    }
-    if (n - i < len) return false;
-    if (p[i + 1] < lo || p[i + 1] > hi) return false;
-    for (std::size_t k = 2; k < len; ++k) {
-      if ((p[i + k] & 0xC0) != 0x80) return false;
-    }
-    i += len;
-  }
-  return true;
-}
-
-std::error_code invalid_utf8() noexcept {
-  static const utf8_impl::Utf8Category cat;
-  return {EILSEQ, cat};
-}
-
-}  // namespace tokio::detail
-/* end file src/tokio/io/detail/utf8.cpp */
 /* begin file src/tokio/io/duplex.cpp */
 // io::duplex: see duplex.hpp.
 
@@ -42069,16 +42040,16 @@ StepOutcome FileOp::uring_step_done() noexcept {
         if (done < len) return StepOutcome::Continue;  // short: the rest at start + done
         result = static_cast<int64_t>(done);
       }
-      // Bytes written before this step mean an earlier step came back short, and the
-      // continuations wrote at explicit offsets, which leave the file position alone: put
-      // it where one write of `done` bytes would have.
-      if (wpos >= 0 && done > static_cast<std::size_t>(r > 0 ? r : 0)) {
-        (void)::lseek(fd, static_cast<off_t>(wpos) + static_cast<off_t>(done), SEEK_SET);
-      }
-      // An appending write that came back short left the position where it was: the end
-      // is where write(2) would have left it.
-      if (append_pos && done > static_cast<std::size_t>(r > 0 ? r : 0)) {
-        (void)::lseek(fd, 0, SEEK_END);
+      // Bytes written before this step mean an earlier step came back short, and io_uring
+      // left the file position behind: put it where one write of `done` bytes would have.
+      // The continuations wrote at explicit offsets from the start (track_pos); an
+      // appending write's position is the end, as write(2) leaves it.
+      if (done > static_cast<std::size_t>(r > 0 ? r : 0)) {
+        if (wpos >= 0) {
+          (void)::lseek(fd, static_cast<off_t>(wpos) + static_cast<off_t>(done), SEEK_SET);
+        } else if (append_pos) {
+          (void)::lseek(fd, 0, SEEK_END);
+        }
       }
       // Either way the position is now start + done (moved by the kernel, or put there).
       pos = own_offset && wpos >= 0 ? wpos + static_cast<int64_t>(done) : -1;
@@ -43553,7 +43524,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_8148871ff2936af9_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_20f57ea2a795902f_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-#include "tokio/io/detail/utf8.hpp"
+#include "tokio/core/detail/utf8.hpp"
 
 namespace tokio::detail::lines_codec_impl {
 

@@ -148,16 +148,16 @@ StepOutcome FileOp::uring_step_done() noexcept {
         if (done < len) return StepOutcome::Continue;  // short: the rest at start + done
         result = static_cast<int64_t>(done);
       }
-      // Bytes written before this step mean an earlier step came back short, and the
-      // continuations wrote at explicit offsets, which leave the file position alone: put
-      // it where one write of `done` bytes would have.
-      if (wpos >= 0 && done > static_cast<std::size_t>(r > 0 ? r : 0)) {
-        (void)::lseek(fd, static_cast<off_t>(wpos) + static_cast<off_t>(done), SEEK_SET);
-      }
-      // An appending write that came back short left the position where it was: the end
-      // is where write(2) would have left it.
-      if (append_pos && done > static_cast<std::size_t>(r > 0 ? r : 0)) {
-        (void)::lseek(fd, 0, SEEK_END);
+      // Bytes written before this step mean an earlier step came back short, and io_uring
+      // left the file position behind: put it where one write of `done` bytes would have.
+      // The continuations wrote at explicit offsets from the start (track_pos); an
+      // appending write's position is the end, as write(2) leaves it.
+      if (done > static_cast<std::size_t>(r > 0 ? r : 0)) {
+        if (wpos >= 0) {
+          (void)::lseek(fd, static_cast<off_t>(wpos) + static_cast<off_t>(done), SEEK_SET);
+        } else if (append_pos) {
+          (void)::lseek(fd, 0, SEEK_END);
+        }
       }
       // Either way the position is now start + done (moved by the kernel, or put there).
       pos = own_offset && wpos >= 0 ? wpos + static_cast<int64_t>(done) : -1;

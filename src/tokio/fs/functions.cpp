@@ -10,7 +10,7 @@
 #include "tokio/fs/detail/path_error.hpp"
 #include "tokio/fs/detail/path_ops.hpp"
 #include "tokio/fs/read_dir.hpp"
-#include "tokio/io/detail/utf8.hpp"
+#include "tokio/core/detail/utf8.hpp"
 #include "tokio/io/error.hpp"
 
 namespace tokio::detail {

@@ -34,7 +34,7 @@
 #include "tokio/io/async_io.hpp"
 #include "tokio/io/detail/child_op.hpp"
 #include "tokio/io/read_ext.hpp"
-#include "tokio/io/detail/utf8.hpp"
+#include "tokio/core/detail/utf8.hpp"
 
 namespace tokio::detail {
 

@@ -40,6 +40,21 @@
 
 namespace tokio::detail {
 
+// The most a copy reserves in its writer ahead of the data (a hint of more still reserves
+// this much, and the writer grows as the data comes).
+inline constexpr uint64_t kCopyMaxReserve = uint64_t{64} << 20;
+
+// At a copy's first poll: a writer that can grow (VecWriter) gets room for what the reader
+// says is coming, at once (Rust's Vec::reserve from a size hint): no regrowth, copy or free
+// per doubling.
+template <class R, class W>
+void reserve_size_hint(R& r, W& w) {
+  if constexpr (io::HasSizeHint<R> && requires(W & ww, std::size_t n) { ww.reserve(n); }) {
+    uint64_t lower = r.size_hint().lower;
+    if (lower != UINT64_MAX) w.reserve(static_cast<std::size_t>(std::min(lower, kCopyMaxReserve)));
+  }
+}
+
 // The state of one copy direction: buffer, cursor and the in-flight inner operations.
 // The buffer is allocated at the first poll (the owning leaf may be copied before that).
 template <class R, class W>
@@ -51,12 +66,7 @@ class CopyBuffer {
   // Copies until the reader ends, then flushes the writer.
   Poll<io::Result<void>> poll_copy(task::Context& cx, R& r, W& w) {
     if (!buf_) {
-      // A writer that can grow (VecWriter) gets room for what the reader says is coming, at
-      // once (Rust's Vec::reserve from a size hint): no regrowth, copy or free per doubling.
-      if constexpr (io::HasSizeHint<R> && requires(W & ww, std::size_t n) { ww.reserve(n); }) {
-        uint64_t lower = r.size_hint().lower;
-        if (lower != UINT64_MAX) w.reserve(static_cast<std::size_t>(std::min(lower, kMaxReserve)));
-      }
+      reserve_size_hint(r, w);
       buf_ = std::make_unique_for_overwrite<std::byte[]>(size_);
     }
     for (;;) {
@@ -101,10 +111,6 @@ class CopyBuffer {
   }
 
   uint64_t amount() const noexcept { return amt_; }
-
-  // The most a copy reserves in its writer ahead of the data (a hint of more still reserves
-  // this much, and the writer grows as the data comes).
-  static constexpr uint64_t kMaxReserve = uint64_t{64} << 20;
 
  private:
   // One read into the free end of the buffer (from its start when `restart`); accounts
@@ -155,7 +161,7 @@ struct CopyBuf {
   W* w;
   std::span<const std::byte> pending_bytes{};  // the reader's buffered bytes being written
   uint64_t amt = 0;
-  bool started = false;
+  bool started = false;  // ForCopy: the size hint was reserved
   bool eof = false;
   bool need_flush = false;  // ForCopy: written since the last flush
   ChildOp<fill_buf_op_t<R>> fill{};
@@ -163,15 +169,7 @@ struct CopyBuf {
   ChildOp<flush_op_t<W>> flush{};
 
   Poll<io::Result<uint64_t>> poll(task::Context& cx) {
-    if constexpr (ForCopy && io::HasSizeHint<R> &&
-                  requires(W & ww, std::size_t n) { ww.reserve(n); }) {
-      if (!started) {
-        uint64_t lower = r->size_hint().lower;
-        if (lower != UINT64_MAX) {
-          w->reserve(static_cast<std::size_t>(std::min(lower, CopyBuffer<R, W>::kMaxReserve)));
-        }
-      }
-    }
+    if (ForCopy && !started) reserve_size_hint(*r, *w);
     started = true;
     for (;;) {
       if (!write.live()) {
@@ -187,7 +185,7 @@ struct CopyBuf {
             }
             return pending;
           }
-          if constexpr (ForCopy) flush.reset();  // retried when the reader next waits
+          flush.reset();  // (ForCopy's) retried when the reader next waits
           if (!*a) return unexpected(a->error());
           pending_bytes = **a;
           eof = pending_bytes.empty();

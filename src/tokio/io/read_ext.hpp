@@ -32,7 +32,7 @@
 #include "tokio/io/async_io.hpp"
 #include "tokio/io/detail/child_op.hpp"
 #include "tokio/io/error.hpp"
-#include "tokio/io/detail/utf8.hpp"
+#include "tokio/core/detail/utf8.hpp"
 
 namespace tokio::io {
 

@@ -1,5 +1,5 @@
 // UTF-8 validation (see utf8.hpp).
-#include "tokio/io/detail/utf8.hpp"
+#include "tokio/core/detail/utf8.hpp"
 
 #include <cerrno>
 #include <cstdint>

@@ -1,7 +1,8 @@
 #pragma once
 // detail::utf8_valid: the UTF-8 check read_to_string and read_line apply to what they read
 // (Rust's str rules: no overlong forms, no surrogates, nothing above U+10FFFF, no
-// truncated sequence at the end), and the error they fail with.
+// truncated sequence at the end), and the error they fail with. In core so report quoting
+// (quote.cpp) uses the same rules.
 
 #include <cstddef>
 #include <system_error>
