@@ -150,8 +150,8 @@ struct Inbox {
   }
   mpsc::UnboundedSender<Message> tx;
   std::atomic<std::size_t> bytes{0};
-  // Set by a PUBLISH that found the inbox past the hard limit (it queued an empty message
-  // to wake the task, which then ends the connection).
+  // Set by a PUBLISH that found the inbox past the hard limit (it queued a wake_only
+  // message to wake the task, which then ends the connection).
   std::atomic<bool> over_limit{false};
 };
 
@@ -543,11 +543,7 @@ constexpr int kCommandsPerTake = 256;
 // end of the connection) takes the inbox out of the channel's subscribers.
 class Subscriptions {
  public:
-  explicit Subscriptions(Db& db) : db_(db) {
-    auto [tx, rx] = mpsc::unbounded_channel<Inbox::Message>();
-    inbox_ = std::make_shared<Inbox>(std::move(tx));
-    messages.emplace(std::move(rx));
-  }
+  explicit Subscriptions(Db& db) : Subscriptions(db, mpsc::unbounded_channel<Inbox::Message>()) {}
   Subscriptions(const Subscriptions&) = delete;
   Subscriptions& operator=(const Subscriptions&) = delete;
   ~Subscriptions() { clear(); }
@@ -574,9 +570,15 @@ class Subscriptions {
   bool empty() const { return order_.empty(); }
   Inbox& inbox() { return *inbox_; }
 
-  std::optional<sw::UnboundedReceiverStream<Inbox::Message>> messages;
+  sw::UnboundedReceiverStream<Inbox::Message> messages;
 
  private:
+  Subscriptions(Db& db, std::pair<mpsc::UnboundedSender<Inbox::Message>,
+                                  mpsc::UnboundedReceiver<Inbox::Message>>&& ch)
+      : messages(std::move(ch.second)),
+        db_(db),
+        inbox_(std::make_shared<Inbox>(std::move(ch.first))) {}
+
   Db& db_;
   std::shared_ptr<Inbox> inbox_;
   std::list<std::string> order_;
@@ -621,7 +623,7 @@ Task<bool> subscribed(Conn& conn, Db& db, Command first) {
   // Everything queued so far (before an UNSUBSCRIBE's acknowledgement: redis-server has
   // written what was published before it into the output already).
   auto drain = [&] {
-    auto& rx = subs.messages->get_mut();
+    auto& rx = subs.messages.get_mut();
     while (auto m = rx.try_recv()) take(std::move(*m));
   };
   tokio::time::Sleep soft_deadline = tokio::time::sleep(kPubsubSoftTime);
@@ -630,7 +632,7 @@ Task<bool> subscribed(Conn& conn, Db& db, Command first) {
   // that keeps sending commands still gets its messages.
   auto wait = [&](tokio::task::Context& cx) -> std::optional<Ev> {
     int taken = 0;
-    for (; taken < 64 && subs.messages->poll_next(cx, msg) && msg; ++taken) {
+    for (; taken < 64 && subs.messages.poll_next(cx, msg) && msg; ++taken) {
       take(std::move(*msg));
       msg.reset();
     }
@@ -686,10 +688,7 @@ Task<bool> subscribed(Conn& conn, Db& db, Command first) {
       } else {
         put(conn, refused(c));
       }
-      if (subs.empty()) {
-        drain();
-        co_return true;
-      }
+      if (subs.empty()) co_return true;  // (UNSUBSCRIBE drained the inbox)
     }
     // More commands already buffered first; then wait for a command or a message. Every
     // kCommandsPerTake commands the wait runs anyway (it takes the next buffered command
