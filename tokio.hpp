@@ -20443,8 +20443,9 @@ class File : public io::Ext<File> {
     return {f_, detail::FileCmd::SetPermissions, static_cast<uint64_t>(perms) & 07777};
   }
   // A second File on the same open file description (dup: shared position and flags).
-  // Under io_uring both then read and write on the blocking pool, as a File made by
-  // from_std does (FileOp::shared_pos: io_uring does not serialize a shared position).
+  // Under io_uring both then read and write on the blocking pool when the file has a
+  // position (a regular file or block device), as a File made by from_std does
+  // (FileOp::shared_pos: io_uring does not serialize a shared position).
   detail::FileCmdOp<File> try_clone() noexcept { return {f_, detail::FileCmd::TryClone}; }
   // Waits for the operation in flight, then hands over the file descriptor (the caller
   // closes it); this File is empty afterwards. Pending write errors are dropped: flush
@@ -25251,8 +25252,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_20f57ea2a795902f_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_20f57ea2a795902f_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_e085f2bf694bcd9c_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_e085f2bf694bcd9c_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -28955,8 +28956,8 @@ class FileOp final : public FsOp {
   // where write(2) leaves an appending description; FileOp::uring_step_done).
   bool append_pos = false;
   // The File's open file description may be shared (own_offset false: adopted with
-  // from_std, dup'd by try_clone, or its fd handed out) and it has a position (not a pipe
-  // or socket): its reads and writes at the file position run read(2)/write(2) on the
+  // from_std, dup'd by try_clone, or its fd handed out) and it has a position (a regular
+  // file or block device: track_pos or append_pos): its reads and writes at the file position run read(2)/write(2) on the
   // blocking pool. io_uring moves the position of a shared description without the lock
   // read(2) and write(2) take, so two Files writing at once through one description
   // would each write at the same position and overwrite each other (bytes lost while every
@@ -42131,7 +42132,9 @@ void FileInner::start(FileOp::Kind kind) {
   op->shared_pos = false;
   if (!op->own_offset && (kind == FileOp::Kind::Read || kind == FileOp::Kind::Write)) {
     if (pipe_like < 0) classify();
-    op->shared_pos = pipe_like == 0;
+    // Only a position can race: a terminal or other character device has none, and its
+    // reads stay cancellable on io_uring.
+    op->shared_pos = op->track_pos || op->append_pos;
   }
   op->fd = fd;
   // A write accepted by write() must reach the file: never cancelled, runs through a
@@ -43524,7 +43527,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_20f57ea2a795902f_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_e085f2bf694bcd9c_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

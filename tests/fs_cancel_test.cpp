@@ -6,11 +6,13 @@
 #include "test_util.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <termios.h>
 
 #include <atomic>
 #include <string>
@@ -421,6 +423,52 @@ TEST_CASE("fs cancel: an abandoned fs::read of a FIFO leaves nothing in the kern
       co_return 0;
     }(fifo));
     CHECK(open_errno == ENXIO);
+  }
+}
+
+// A File adopted with from_std on a terminal: its description may be shared, but a
+// terminal has no position that could race, so its reads stay on io_uring, where a read
+// given up by a timeout is cancelled in the kernel. (It went to the blocking pool: the
+// abandoned read(2) held a thread past the runtime's drop and took the bytes that came
+// next, out of reach of every reader.)
+TEST_CASE(
+    "fs::File from_std on a pty: a read given up is cancelled, later bytes stay for the next "
+    "reader") {
+  if (!fst::uring_available()) return;
+  for (int flavour : {0, 1}) {
+    CAPTURE(flavour);
+    nt::Watchdog wd("fs pty read", std::chrono::seconds(30));
+    int master = ::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    REQUIRE(master >= 0);
+    REQUIRE(::grantpt(master) == 0);
+    REQUIRE(::unlockpt(master) == 0);
+    int pty = ::open(::ptsname(master), O_RDWR | O_NOCTTY | O_CLOEXEC);
+    REQUIRE(pty >= 0);
+    struct termios raw;
+    REQUIRE(::tcgetattr(pty, &raw) == 0);
+    ::cfmakeraw(&raw);
+    REQUIRE(::tcsetattr(pty, TCSANOW, &raw) == 0);
+    int adopted = ::fcntl(master, F_DUPFD_CLOEXEC, 0);
+    REQUIRE(adopted >= 0);
+    {
+      auto rt = fst::runtime(Engine::Uring, flavour);
+      rt.block_on([](int fd) -> Task<> {
+        auto f = fs::File::from_std(fd);
+        char buf[16];
+        auto t = co_await tokio::time::timeout(30ms, f.read(buf));
+        CHECK_FALSE(t.has_value());
+      }(adopted));
+    }  // the File and its runtime are gone
+    write_fd(pty, "after");
+    struct pollfd p {
+      master, POLLIN, 0
+    };
+    REQUIRE(::poll(&p, 1, 5000) == 1);
+    char got[16];
+    ssize_t n = ::read(master, got, sizeof got);
+    CHECK(std::string(got, static_cast<std::size_t>(std::max<ssize_t>(n, 0))) == "after");
+    ::close(pty);
+    ::close(master);
   }
 }
 

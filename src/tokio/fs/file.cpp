@@ -239,7 +239,9 @@ void FileInner::start(FileOp::Kind kind) {
   op->shared_pos = false;
   if (!op->own_offset && (kind == FileOp::Kind::Read || kind == FileOp::Kind::Write)) {
     if (pipe_like < 0) classify();
-    op->shared_pos = pipe_like == 0;
+    // Only a position can race: a terminal or other character device has none, and its
+    // reads stay cancellable on io_uring.
+    op->shared_pos = op->track_pos || op->append_pos;
   }
   op->fd = fd;
   // A write accepted by write() must reach the file: never cancelled, runs through a

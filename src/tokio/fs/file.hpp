@@ -234,8 +234,9 @@ class File : public io::Ext<File> {
     return {f_, detail::FileCmd::SetPermissions, static_cast<uint64_t>(perms) & 07777};
   }
   // A second File on the same open file description (dup: shared position and flags).
-  // Under io_uring both then read and write on the blocking pool, as a File made by
-  // from_std does (FileOp::shared_pos: io_uring does not serialize a shared position).
+  // Under io_uring both then read and write on the blocking pool when the file has a
+  // position (a regular file or block device), as a File made by from_std does
+  // (FileOp::shared_pos: io_uring does not serialize a shared position).
   detail::FileCmdOp<File> try_clone() noexcept { return {f_, detail::FileCmd::TryClone}; }
   // Waits for the operation in flight, then hands over the file descriptor (the caller
   // closes it); this File is empty afterwards. Pending write errors are dropped: flush

@@ -50,8 +50,8 @@ class FileOp final : public FsOp {
   // where write(2) leaves an appending description; FileOp::uring_step_done).
   bool append_pos = false;
   // The File's open file description may be shared (own_offset false: adopted with
-  // from_std, dup'd by try_clone, or its fd handed out) and it has a position (not a pipe
-  // or socket): its reads and writes at the file position run read(2)/write(2) on the
+  // from_std, dup'd by try_clone, or its fd handed out) and it has a position (a regular
+  // file or block device: track_pos or append_pos): its reads and writes at the file position run read(2)/write(2) on the
   // blocking pool. io_uring moves the position of a shared description without the lock
   // read(2) and write(2) take, so two Files writing at once through one description
   // would each write at the same position and overwrite each other (bytes lost while every
