@@ -25252,8 +25252,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_e085f2bf694bcd9c_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_e085f2bf694bcd9c_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_edcbba7b7ae75b2f_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_edcbba7b7ae75b2f_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -42215,6 +42215,17 @@ bool fs_file_poll_read(FileInner* f, task::Context& cx, std::span<std::byte> dst
       if (kind == FileOp::Kind::Write && op.result < 0) f->last_write_err = f->error(op.result);
       continue;
     }
+    if (dst.empty() && f->rpos == f->rlen) {
+      // A read of nothing still asks the descriptor, as Tokio's (a read(2) of 0 bytes):
+      // a File not open for reading says EBADF instead of a quiet 0. read(2) of 0 bytes
+      // returns at once (it checks the mode and count before it could wait).
+      if (::read(f->fd, nullptr, 0) < 0) {
+        out = tokio::unexpected(f->error(-fs_errno()));
+        return true;
+      }
+      out = std::size_t{0};
+      return true;
+    }
     if (f->rpos < f->rlen || dst.empty()) {
       std::size_t n = std::min(dst.size(), f->rlen - f->rpos);
       if (n) std::memcpy(dst.data(), f->op->buf + f->rpos, n);
@@ -43527,7 +43538,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_e085f2bf694bcd9c_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_edcbba7b7ae75b2f_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

@@ -43,6 +43,11 @@ Task<> write_then_read(std::string dir) {
     REQUIRE((co_await f->write(std::string_view("tail"))).has_value());
     REQUIRE((co_await f->flush()).has_value());
     CHECK(fst::get(path) == data + "tail");
+    // A read of nothing still asks the descriptor (Tokio's read(2) of 0 bytes): EBADF on
+    // a File opened only for writing, not a quiet 0.
+    auto none = co_await f->read(std::span<std::byte>());
+    CHECK((!none && none.error() == std::errc::bad_file_descriptor &&
+           fst::names(none.error(), path)));
   }
   auto f = co_await fs::File::open(path);
   REQUIRE(f.has_value());
@@ -54,6 +59,8 @@ Task<> write_then_read(std::string dir) {
   char buf[8];
   auto eof = co_await f->read(buf);
   CHECK((eof.has_value() && *eof == 0));
+  auto none = co_await f->read(std::span<std::byte>());
+  CHECK((none.has_value() && *none == 0));
   // A read-only file refuses writes (EBADF from the kernel, surfaced by flush or the
   // next write: the write itself is accepted behind the caller's back).
   auto w = co_await f->write(std::string_view("x"));
@@ -441,7 +448,8 @@ TEST_CASE(
   fst::run_both("fs file test", &tokio_spellings);
 }
 
-TEST_CASE("fs::File: write-behind, flush, read back, EOF, write to a read-only file") {
+TEST_CASE(
+    "fs::File: write-behind, flush, read back, EOF, write to a read-only file, read of nothing") {
   fst::run_both("fs file test", &write_then_read);
   fst::run_both("fs file test", &write_then_read, 0);
 }

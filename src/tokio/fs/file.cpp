@@ -322,6 +322,17 @@ bool fs_file_poll_read(FileInner* f, task::Context& cx, std::span<std::byte> dst
       if (kind == FileOp::Kind::Write && op.result < 0) f->last_write_err = f->error(op.result);
       continue;
     }
+    if (dst.empty() && f->rpos == f->rlen) {
+      // A read of nothing still asks the descriptor, as Tokio's (a read(2) of 0 bytes):
+      // a File not open for reading says EBADF instead of a quiet 0. read(2) of 0 bytes
+      // returns at once (it checks the mode and count before it could wait).
+      if (::read(f->fd, nullptr, 0) < 0) {
+        out = tokio::unexpected(f->error(-fs_errno()));
+        return true;
+      }
+      out = std::size_t{0};
+      return true;
+    }
     if (f->rpos < f->rlen || dst.empty()) {
       std::size_t n = std::min(dst.size(), f->rlen - f->rpos);
       if (n) std::memcpy(dst.data(), f->op->buf + f->rpos, n);
