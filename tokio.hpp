@@ -25252,8 +25252,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_edcbba7b7ae75b2f_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_edcbba7b7ae75b2f_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_bc43a693a81d1add_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_bc43a693a81d1add_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -29834,8 +29834,11 @@ void BlockingPool::begin_shutdown() {
   if (!shutdown_) {
     shutdown_ = true;
     // Queued spawn_blocking tasks that have not started are set aside (held_), to be
-    // cancelled by shutdown() once the runtime's tasks are gone, as Tokio's idle threads
-    // cancel what they find queued once shut down; mandatory jobs (worker loops,
+    // cancelled by shutdown() once the runtime's tasks are gone. Tokio documents that a
+    // blocking task not yet started may be cancelled by a shutdown; its idle threads
+    // cancel what they find queued, though one busy at that moment runs what is queued
+    // behind it (at max_blocking_threads, every queued closure: a race there, cancelled
+    // here, whatever the threads are doing). Mandatory jobs (worker loops,
     // fs writes) still run so they can observe shutdown, and so do mandatory tasks (stdio
     // writes: bytes a write accepted reach the fd). So do, as in Tokio, the jobs a thread
     // was started for and has not reached yet: it runs the queue before it looks at the
@@ -29972,7 +29975,13 @@ class CurrentThread final : public HandleInner {
   }
   std::size_t num_workers() const noexcept override { return 1; }
   const WorkerStats& worker_stats(std::size_t) const noexcept override { return stats_view(); }
+  // On the thread that holds the core (a task or block_on's future asking): the queue as
+  // it is now. Elsewhere: as the holder last published it (at each park and when it gives
+  // the core back), since the queue is that thread's alone; Tokio stores the depth at every
+  // push and pop instead.
   std::size_t worker_local_queue_depth(std::size_t) const noexcept override {
+    auto* ctx = static_cast<const CtContext*>(tls.worker);
+    if (ctx && ctx->handle == this && ctx->core) return ctx->core->queue.size();
     return local_depth_.load(std::memory_order_relaxed);
   }
   std::size_t global_queue_depth() const noexcept override { return inject_.len(); }
@@ -30177,6 +30186,23 @@ class CurrentThread final : public HandleInner {
     WorkerStats::bump(core->stats.poll_count);
   }
 
+  // UnhandledException::ShutdownRuntime fired: every task was aborted (owned.abort_all),
+  // which queued the idle ones to be cancelled by their next run. Run them all now, before
+  // block_on throws, so their destructors (sockets, files, guards) run then, as in Tokio,
+  // not when the Runtime object is destroyed. A task woken meanwhile (by a destructor) is
+  // cancelled too: begin_run cancels instead of polling once halted.
+  void cancel_queued_for_halt(CtCore* core, DeferList& deferred) noexcept {
+    for (;;) {
+      wake_deferred(deferred);
+      bool any = false;
+      while (TaskHeader* t = next_task(core)) {
+        run_task(core, t);
+        any = true;
+      }
+      if (!any && deferred.empty()) return;
+    }
+  }
+
   // Refreshes the coarse clock (once) before the next batch: park(0) ends every batch.
   void park(CtCore* core, std::optional<std::chrono::nanoseconds> timeout) {
     if (timeout && timeout->count() == 0 && !driver.has_drivers()) {
@@ -30250,7 +30276,10 @@ class CurrentThread final : public HandleInner {
     // unset (a fresh thread: 0, read as hours) or stale since its last block_on.
     refresh_coarse_clock(busy_start);
     for (;;) {
-      throw_if_halted();
+      if (TOKIO_UNLIKELY(halted.load(std::memory_order_acquire))) {
+        cancel_queued_for_halt(core, defer.list);
+        throw_halted();
+      }
       if (root_woken_.exchange(false, std::memory_order_acquire)) {
         if (poll_root(slot, &root_waker_.wakeable)) break;
       }
@@ -43538,7 +43567,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_edcbba7b7ae75b2f_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_bc43a693a81d1add_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

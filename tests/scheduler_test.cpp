@@ -440,6 +440,21 @@ TEST_CASE("workers park when idle and wake for remote work") {
   CHECK(m.worker_local_queue_depth(0) == 0);
 }
 
+// Read by a task of the runtime, the current-thread local queue depth is the queue as it
+// is then (it used to be the figure published at the thread's last park: 0 here).
+TEST_CASE("metrics: current-thread local queue depth, read from inside, counts what is queued") {
+  auto rt = test::current_thread();
+  auto depths = rt.block_on([]() -> Task<std::pair<std::size_t, std::size_t>> {
+    auto m = tokio::runtime::Handle::current().metrics();
+    for (int i = 0; i < 5; ++i) tokio::spawn([]() -> Task<> { co_return; });
+    std::size_t queued = m.worker_local_queue_depth(0);
+    co_await tokio::task::yield_now();  // the five run
+    co_return std::pair{queued, m.worker_local_queue_depth(0)};
+  }());
+  CHECK(depths.first == 5);
+  CHECK(depths.second == 0);
+}
+
 TEST_CASE("local queue overflow spills to the inject queue without losing tasks") {
   auto rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).build();
   int n = rt.block_on([]() -> Task<int> {

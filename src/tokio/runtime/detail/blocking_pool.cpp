@@ -185,8 +185,11 @@ void BlockingPool::begin_shutdown() {
   if (!shutdown_) {
     shutdown_ = true;
     // Queued spawn_blocking tasks that have not started are set aside (held_), to be
-    // cancelled by shutdown() once the runtime's tasks are gone, as Tokio's idle threads
-    // cancel what they find queued once shut down; mandatory jobs (worker loops,
+    // cancelled by shutdown() once the runtime's tasks are gone. Tokio documents that a
+    // blocking task not yet started may be cancelled by a shutdown; its idle threads
+    // cancel what they find queued, though one busy at that moment runs what is queued
+    // behind it (at max_blocking_threads, every queued closure: a race there, cancelled
+    // here, whatever the threads are doing). Mandatory jobs (worker loops,
     // fs writes) still run so they can observe shutdown, and so do mandatory tasks (stdio
     // writes: bytes a write accepted reach the fd). So do, as in Tokio, the jobs a thread
     // was started for and has not reached yet: it runs the queue before it looks at the

@@ -66,7 +66,13 @@ class CurrentThread final : public HandleInner {
   }
   std::size_t num_workers() const noexcept override { return 1; }
   const WorkerStats& worker_stats(std::size_t) const noexcept override { return stats_view(); }
+  // On the thread that holds the core (a task or block_on's future asking): the queue as
+  // it is now. Elsewhere: as the holder last published it (at each park and when it gives
+  // the core back), since the queue is that thread's alone; Tokio stores the depth at every
+  // push and pop instead.
   std::size_t worker_local_queue_depth(std::size_t) const noexcept override {
+    auto* ctx = static_cast<const CtContext*>(tls.worker);
+    if (ctx && ctx->handle == this && ctx->core) return ctx->core->queue.size();
     return local_depth_.load(std::memory_order_relaxed);
   }
   std::size_t global_queue_depth() const noexcept override { return inject_.len(); }
@@ -271,6 +277,23 @@ class CurrentThread final : public HandleInner {
     WorkerStats::bump(core->stats.poll_count);
   }
 
+  // UnhandledException::ShutdownRuntime fired: every task was aborted (owned.abort_all),
+  // which queued the idle ones to be cancelled by their next run. Run them all now, before
+  // block_on throws, so their destructors (sockets, files, guards) run then, as in Tokio,
+  // not when the Runtime object is destroyed. A task woken meanwhile (by a destructor) is
+  // cancelled too: begin_run cancels instead of polling once halted.
+  void cancel_queued_for_halt(CtCore* core, DeferList& deferred) noexcept {
+    for (;;) {
+      wake_deferred(deferred);
+      bool any = false;
+      while (TaskHeader* t = next_task(core)) {
+        run_task(core, t);
+        any = true;
+      }
+      if (!any && deferred.empty()) return;
+    }
+  }
+
   // Refreshes the coarse clock (once) before the next batch: park(0) ends every batch.
   void park(CtCore* core, std::optional<std::chrono::nanoseconds> timeout) {
     if (timeout && timeout->count() == 0 && !driver.has_drivers()) {
@@ -344,7 +367,10 @@ class CurrentThread final : public HandleInner {
     // unset (a fresh thread: 0, read as hours) or stale since its last block_on.
     refresh_coarse_clock(busy_start);
     for (;;) {
-      throw_if_halted();
+      if (TOKIO_UNLIKELY(halted.load(std::memory_order_acquire))) {
+        cancel_queued_for_halt(core, defer.list);
+        throw_halted();
+      }
       if (root_woken_.exchange(false, std::memory_order_acquire)) {
         if (poll_root(slot, &root_waker_.wakeable)) break;
       }
