@@ -17183,6 +17183,10 @@ io::Result<uint32_t> get_uint(int fd, int level, int name) noexcept;
 // or nullopt / "" to remove the binding; device() is nullopt when unbound.
 io::Result<void> bind_device(int fd, std::optional<std::string_view> interface) noexcept;
 io::Result<std::optional<std::string>> device(int fd);
+// The IP type-of-service byte (TcpSocket's and UdpSocket's set_tos / tos): IP_TOS, or
+// IPV6_TCLASS on an IPv6 socket (its family read with SO_DOMAIN).
+io::Result<void> set_tos(int fd, uint32_t tos) noexcept;
+io::Result<uint32_t> get_tos(int fd) noexcept;
 io::Result<net::SocketAddr> inet_sock_name(int fd) noexcept;
 io::Result<net::SocketAddr> inet_peer_name(int fd) noexcept;
 // SO_ERROR: the pending socket error, cleared by reading it.
@@ -17998,6 +18002,10 @@ class TcpSocket {
  public:
   static io::Result<TcpSocket> new_v4() noexcept;
   static io::Result<TcpSocket> new_v6() noexcept;
+  // Adopts a TCP socket that is not connected yet (Tokio's from_std_stream). The socket
+  // owns `fd` from then on, and closes it if it is refused: not a socket (ENOTSOCK), or
+  // not an IPv4/IPv6 stream socket (EINVAL).
+  static io::Result<TcpSocket> from_std_stream(int fd) noexcept;
   TcpSocket(TcpSocket&&) noexcept = default;
   TcpSocket& operator=(TcpSocket&&) noexcept = default;
 
@@ -18196,6 +18204,9 @@ class UdpSocket : public detail::UserIo<UdpSocket> {
   io::Result<std::optional<std::string>> device() const { return detail::device(sock_.fd()); }
   io::Result<uint32_t> ttl() const noexcept;
   io::Result<void> set_ttl(uint32_t ttl) noexcept;
+  // The IP type-of-service byte (IP_TOS; IPV6_TCLASS on an IPv6 socket).
+  io::Result<void> set_tos(uint32_t tos) noexcept { return detail::set_tos(sock_.fd(), tos); }
+  io::Result<uint32_t> tos() const noexcept { return detail::get_tos(sock_.fd()); }
   io::Result<bool> multicast_loop_v4() const noexcept;
   io::Result<void> set_multicast_loop_v4(bool on) noexcept;
   io::Result<uint32_t> multicast_ttl_v4() const noexcept;
@@ -18497,12 +18508,20 @@ class UnixDatagram : public detail::UserIo<UnixDatagram> {
                             Op(sock_.fd(), buf.data(), buf.size(), 0));
   }
 
+  // Without waiting: would_block when the socket is not ready (as UdpSocket's).
   io::Result<std::size_t> try_send(io::ConstBuffer buf) noexcept;
   io::Result<std::size_t> try_recv(io::MutableBuffer buf) noexcept;
-  // try_recv appending to a growable container (Rust's BufMut), as UdpSocket::try_recv_buf.
+  io::Result<std::size_t> try_send_to(io::ConstBuffer buf, std::string_view path) noexcept;
+  io::Result<std::pair<std::size_t, UnixSocketAddr>> try_recv_from(io::MutableBuffer buf) noexcept;
+  // try_recv / try_recv_from appending to a growable container (Rust's BufMut), as
+  // UdpSocket::try_recv_buf / try_recv_buf_from.
   template <io::ByteContainer C>
   io::Result<std::size_t> try_recv_buf(C& c) {
     return detail::try_read_into_spare(c, [&](std::span<std::byte> s) { return try_recv(s); });
+  }
+  template <io::ByteContainer C>
+  io::Result<std::pair<std::size_t, UnixSocketAddr>> try_recv_buf_from(C& c) {
+    return detail::try_read_into_spare(c, [&](std::span<std::byte> s) { return try_recv_from(s); });
   }
 
   auto readable() noexcept {
@@ -25252,8 +25271,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_bc43a693a81d1add_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_bc43a693a81d1add_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_8aec8ad89cb3aa2e_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_8aec8ad89cb3aa2e_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -36366,6 +36385,22 @@ io::Result<std::optional<std::string>> device(int fd) {
   return std::optional<std::string>(std::string(buf, ::strnlen(buf, len)));
 }
 
+namespace net_socket_impl {
+bool is_v6(int fd) noexcept {
+  auto d = get_opt(fd, SOL_SOCKET, SO_DOMAIN);
+  return d && *d == AF_INET6;
+}
+}  // namespace net_socket_impl
+
+io::Result<void> set_tos(int fd, uint32_t tos) noexcept {
+  if (net_socket_impl::is_v6(fd)) return set_opt(fd, IPPROTO_IPV6, IPV6_TCLASS, int(tos));
+  return set_opt(fd, IPPROTO_IP, IP_TOS, static_cast<int>(tos));
+}
+io::Result<uint32_t> get_tos(int fd) noexcept {
+  if (net_socket_impl::is_v6(fd)) return get_uint(fd, IPPROTO_IPV6, IPV6_TCLASS);
+  return get_uint(fd, IPPROTO_IP, IP_TOS);
+}
+
 io::Result<net::SocketAddr> inet_sock_name(int fd) noexcept {
   sockaddr_storage ss{};
   socklen_t len = sizeof ss;
@@ -36755,10 +36790,49 @@ io::Result<Ipv6Addr> Ipv6Addr::parse(std::string_view s) {
   return Ipv6Addr(o);
 }
 
+// RFC 5952's text form, as Rust's std prints it: lowercase hex words without leading
+// zeros, the longest run of two or more zero words (the first of equal runs) as "::", and
+// a dotted IPv4 tail only for an IPv4-mapped address (::ffff:a.b.c.d). glibc's inet_ntop
+// also prints the deprecated IPv4-compatible form (::7f00:1 as ::127.0.0.1) dotted.
 std::string Ipv6Addr::to_string() const {
-  char buf[INET6_ADDRSTRLEN];
-  ::inet_ntop(AF_INET6, o_.data(), buf, sizeof buf);
-  return buf;
+  uint16_t w[8];
+  for (int i = 0; i < 8; ++i) w[i] = static_cast<uint16_t>(o_[2 * i] << 8 | o_[2 * i + 1]);
+  if (w[0] == 0 && w[1] == 0 && w[2] == 0 && w[3] == 0 && w[4] == 0 && w[5] == 0xFFFF) {
+    return "::ffff:" + Ipv4Addr(o_[12], o_[13], o_[14], o_[15]).to_string();
+  }
+  int best = -1, best_len = 1;  // a run must be longer than one word
+  for (int i = 0; i < 8;) {
+    if (w[i] != 0) {
+      ++i;
+      continue;
+    }
+    int j = i;
+    while (j < 8 && w[j] == 0) ++j;
+    if (j - i > best_len) {
+      best = i;
+      best_len = j - i;
+    }
+    i = j;
+  }
+  std::string out;
+  out.reserve(INET6_ADDRSTRLEN);
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (int i = 0; i < 8; ++i) {
+    if (i == best) {
+      out += "::";
+      i += best_len - 1;
+      continue;
+    }
+    if (!out.empty() && out.back() != ':') out += ':';
+    bool started = false;
+    for (int shift = 12; shift >= 0; shift -= 4) {
+      unsigned d = (w[i] >> shift) & 0xF;
+      if (d == 0 && !started && shift != 0) continue;
+      started = true;
+      out += kHex[d];
+    }
+  }
+  return out;
 }
 
 io::Result<IpAddr> IpAddr::parse(std::string_view s) {
@@ -36996,6 +37070,19 @@ io::Result<TcpSocket> TcpSocket::new_v6() noexcept {
   return TcpSocket(std::move(*fd), AF_INET6);
 }
 
+io::Result<TcpSocket> TcpSocket::from_std_stream(int fd) noexcept {
+  detail::OwnedFd owned(fd);
+  auto domain = detail::get_opt(fd, SOL_SOCKET, SO_DOMAIN);
+  if (!domain) return tokio::unexpected(domain.error());
+  auto type = detail::get_opt(fd, SOL_SOCKET, SO_TYPE);
+  if (!type) return tokio::unexpected(type.error());
+  if ((*domain != AF_INET && *domain != AF_INET6) || *type != SOCK_STREAM) {
+    return tokio::unexpected(std::make_error_code(std::errc::invalid_argument));
+  }
+  if (auto r = detail::set_nonblocking(fd); !r) return tokio::unexpected(r.error());
+  return TcpSocket(std::move(owned), *domain);
+}
+
 io::Result<void> TcpSocket::set_reuseaddr(bool on) noexcept {
   return detail::set_opt(fd_.get(), SOL_SOCKET, SO_REUSEADDR, on);
 }
@@ -37034,15 +37121,9 @@ io::Result<uint32_t> TcpSocket::recv_buffer_size() const noexcept {
 }
 
 io::Result<void> TcpSocket::set_tos(uint32_t tos) noexcept {
-  if (family_ == AF_INET6) return detail::set_opt(fd_.get(), IPPROTO_IPV6, IPV6_TCLASS, int(tos));
-  return detail::set_opt(fd_.get(), IPPROTO_IP, IP_TOS, static_cast<int>(tos));
+  return detail::set_tos(fd_.get(), tos);
 }
-io::Result<uint32_t> TcpSocket::tos() const noexcept {
-  if (family_ == AF_INET6) {
-    return detail::get_uint(fd_.get(), IPPROTO_IPV6, IPV6_TCLASS);
-  }
-  return detail::get_uint(fd_.get(), IPPROTO_IP, IP_TOS);
-}
+io::Result<uint32_t> TcpSocket::tos() const noexcept { return detail::get_tos(fd_.get()); }
 io::Result<void> TcpSocket::bind_device(std::optional<std::string_view> interface) noexcept {
   return detail::bind_device(fd_.get(), interface);
 }
@@ -37494,6 +37575,22 @@ io::Result<std::size_t> UnixDatagram::try_send(io::ConstBuffer buf) noexcept {
 io::Result<std::size_t> UnixDatagram::try_recv(io::MutableBuffer buf) noexcept {
   detail::RecvOp op{{}, sock_.fd(), buf.data(), buf.size(), 0, false};
   return detail::finish_size(detail::try_io_once(sock_.io(), io::Interest::READABLE.mask(), op));
+}
+
+io::Result<std::size_t> UnixDatagram::try_send_to(io::ConstBuffer buf,
+                                                  std::string_view path) noexcept {
+  auto a = UnixSocketAddr::from_pathname(path);
+  if (!a) return tokio::unexpected(a.error());
+  detail::SendToOp op{{}, sock_.fd(), buf.data(), buf.size(), {}, 0};
+  std::memcpy(&op.ss, a->raw(), a->raw_len());
+  op.len = a->raw_len();
+  return detail::finish_size(detail::try_io_once(sock_.io(), io::Interest::WRITABLE.mask(), op));
+}
+
+io::Result<std::pair<std::size_t, UnixSocketAddr>> UnixDatagram::try_recv_from(
+    io::MutableBuffer buf) noexcept {
+  detail::RecvFromOp<detail_unix::AddrConv> op(sock_.fd(), buf.data(), buf.size(), 0);
+  return op.finish(detail::try_io_once(sock_.io(), io::Interest::READABLE.mask(), op));
 }
 
 }  // namespace tokio::net
@@ -43567,7 +43664,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_bc43a693a81d1add_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_8aec8ad89cb3aa2e_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

@@ -42,6 +42,20 @@ TEST_CASE("net addr: IPv4 and IPv6 parse and format") {
   CHECK(mapped->is_ipv4_mapped());
   CHECK(mapped->to_ipv4_mapped() == Ipv4Addr(10, 0, 0, 1));
   CHECK(Ipv6Addr(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1) == *v6);
+  // RFC 5952 as Rust's std prints it: a dotted tail only for an IPv4-mapped address (glibc's
+  // inet_ntop, used before, printed ::7f00:1 as ::127.0.0.1); "::" for the first longest
+  // run of two or more zero words, never for a single one.
+  CHECK(mapped->to_string() == "::ffff:10.0.0.1");
+  CHECK(Ipv6Addr(0, 0, 0, 0, 0, 0, 2, 3).to_string() == "::2:3");
+  CHECK(Ipv6Addr(0, 0, 0, 0, 0, 0, 0x7f00, 1).to_string() == "::7f00:1");
+  CHECK(Ipv6Addr(0, 0, 0, 0, 0, 0, 0xffff, 0).to_string() == "::ffff:0");
+  CHECK(Ipv6Addr(0, 0, 0, 0, 0, 0xffff, 0, 0).to_string() == "::ffff:0.0.0.0");
+  CHECK(Ipv6Addr(1, 0, 2, 3, 4, 5, 6, 7).to_string() == "1:0:2:3:4:5:6:7");
+  CHECK(Ipv6Addr(1, 0, 0, 2, 0, 0, 3, 4).to_string() == "1::2:0:0:3:4");
+  CHECK(Ipv6Addr(1, 0, 0, 2, 0, 0, 0, 4).to_string() == "1:0:0:2::4");
+  CHECK(Ipv6Addr(0xabcd, 0, 0, 0, 0, 0, 0, 0).to_string() == "abcd::");
+  CHECK(Ipv6Addr(0xfe80, 0, 0, 0, 0x0a0b, 0xc, 0xd00, 0xf).to_string() == "fe80::a0b:c:d00:f");
+  CHECK(SocketAddr::parse("[::2:3]:80")->to_string() == "[::2:3]:80");
   CHECK_FALSE(Ipv6Addr::parse("1::2::3").has_value());
   CHECK_FALSE(Ipv6Addr::parse("12345::").has_value());
   CHECK(IpAddr::parse("::1")->is_ipv6());

@@ -1,5 +1,6 @@
 // TCP: echo on both runtimes, connect over several addresses, EOF / reset / half-close in
 // every state, SIGPIPE never raised, vectored I/O, peek, try_ forms, halves, options.
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
@@ -522,7 +523,8 @@ TEST_CASE("tcp: socket options, addresses, raw fd round trips, TcpSocket") {
   }());
 }
 
-TEST_CASE("tcp: TcpSocket set_tos / bind_device; TcpStream try_io / async_io") {
+TEST_CASE(
+    "tcp: TcpSocket set_tos / bind_device / from_std_stream; UdpSocket set_tos; TcpStream try_io") {
   auto sock = tokio::net::TcpSocket::new_v4();
   REQUIRE(sock.has_value());
   REQUIRE(sock->set_tos(0x10).has_value());
@@ -538,10 +540,41 @@ TEST_CASE("tcp: TcpSocket set_tos / bind_device; TcpStream try_io / async_io") {
   REQUIRE(six.has_value());
   REQUIRE(six->set_tos(0x20).has_value());
   CHECK(six->tos().value() == 0x20);
+  // TcpSocket::from_std_stream adopts an unconnected TCP socket, and refuses other fds.
+  {
+    int fd = ::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    REQUIRE(fd >= 0);
+    auto adopted = tokio::net::TcpSocket::from_std_stream(fd);
+    REQUIRE(adopted.has_value());
+    CHECK((::fcntl(adopted->as_raw_fd(), F_GETFL) & O_NONBLOCK) != 0);
+    CHECK(adopted->bind("[::1]:0").has_value());  // its family is known: IPv6
+    int dgram = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    CHECK(tokio::net::TcpSocket::from_std_stream(dgram).error() == std::errc::invalid_argument);
+    CHECK(::fcntl(dgram, F_GETFD) < 0);  // closed
+    int p[2];
+    REQUIRE(::pipe2(p, O_CLOEXEC) == 0);
+    ::close(p[1]);
+    CHECK(tokio::net::TcpSocket::from_std_stream(p[0]).error() == std::errc::not_a_socket);
+    CHECK(::fcntl(p[0], F_GETFD) < 0);
+  }
 
   nt::Watchdog wd("tcp try_io");
   auto rt = nt::io_runtime(0);
   rt.block_on([]() -> Task<> {
+    // UdpSocket has them too (IPV6_TCLASS on an IPv6 socket, as TcpSocket).
+    for (int family : {AF_INET, AF_INET6}) {
+      int fd = ::socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+      REQUIRE(fd >= 0);
+      auto udp = tokio::net::UdpSocket::from_std(fd);
+      REQUIRE(udp.has_value());
+      REQUIRE(udp->set_tos(0x28).has_value());
+      CHECK(udp->tos().value() == 0x28);
+      int v = 0;
+      socklen_t len = sizeof v;
+      REQUIRE(::getsockopt(udp->as_raw_fd(), family == AF_INET ? IPPROTO_IP : IPPROTO_IPV6,
+                           family == AF_INET ? IP_TOS : IPV6_TCLASS, &v, &len) == 0);
+      CHECK(v == 0x28);
+    }
     auto pair = co_await nt::tcp_pair();
     auto& c = pair.client;
     auto& s = pair.server;

@@ -133,7 +133,7 @@ TEST_CASE("unix: stream pair, owned halves across tasks, cancel-safe read") {
   }
 }
 
-TEST_CASE("unix: datagrams — bind, pair, send_to / recv_from, connect, unbound") {
+TEST_CASE("unix: datagrams — bind, pair, send_to / recv_from, try_ forms, connect, unbound") {
   nt::Watchdog wd("unix dgram");
   auto rt = nt::io_multi(2);
   TempDir tmp;
@@ -156,6 +156,30 @@ TEST_CASE("unix: datagrams — bind, pair, send_to / recv_from, connect, unbound
     CHECK((co_await a->send("connected")).value() == 9);
     CHECK(std::string(buf, (co_await b->recv(buf)).value()) == "connected");
     CHECK(a->peer_addr().value().as_pathname() == pb);
+
+    // The try_ forms (Tokio's try_send_to / try_recv_from / try_recv_buf_from).
+    auto c = UnixDatagram::unbound();
+    REQUIRE(c.has_value());
+    std::byte tb[8];
+    CHECK(tokio::io::is_would_block(b->try_recv_from(tb).error()));
+    CHECK(c->try_send_to("try", pb).value() == 3);
+    CHECK(c->try_send_to("x", std::string(300, 'p')).error() ==
+          tokio::net::AddrErrc::path_too_long);
+    CHECK(c->try_send_to("x", pa + ".none").error() == std::errc::no_such_file_or_directory);
+    REQUIRE((co_await b->readable()).has_value());
+    auto tf = b->try_recv_from(tb);
+    REQUIRE(tf.has_value());
+    CHECK(tf->first == 3);
+    CHECK(tf->second.is_unnamed());
+    CHECK(c->try_send_to("grow", pb).value() == 4);
+    REQUIRE((co_await b->readable()).has_value());
+    std::vector<char> grown{'>'};
+    auto tg = b->try_recv_buf_from(grown);
+    REQUIRE(tg.has_value());
+    CHECK(tg->first == 4);
+    CHECK(std::string(grown.begin(), grown.end()) == ">grow");
+    CHECK(tokio::io::is_would_block(b->try_recv_buf_from(grown).error()));
+    CHECK(grown.size() == 5);
 
     auto u = UnixDatagram::unbound();
     REQUIRE(u.has_value());

@@ -51,10 +51,49 @@ io::Result<Ipv6Addr> Ipv6Addr::parse(std::string_view s) {
   return Ipv6Addr(o);
 }
 
+// RFC 5952's text form, as Rust's std prints it: lowercase hex words without leading
+// zeros, the longest run of two or more zero words (the first of equal runs) as "::", and
+// a dotted IPv4 tail only for an IPv4-mapped address (::ffff:a.b.c.d). glibc's inet_ntop
+// also prints the deprecated IPv4-compatible form (::7f00:1 as ::127.0.0.1) dotted.
 std::string Ipv6Addr::to_string() const {
-  char buf[INET6_ADDRSTRLEN];
-  ::inet_ntop(AF_INET6, o_.data(), buf, sizeof buf);
-  return buf;
+  uint16_t w[8];
+  for (int i = 0; i < 8; ++i) w[i] = static_cast<uint16_t>(o_[2 * i] << 8 | o_[2 * i + 1]);
+  if (w[0] == 0 && w[1] == 0 && w[2] == 0 && w[3] == 0 && w[4] == 0 && w[5] == 0xFFFF) {
+    return "::ffff:" + Ipv4Addr(o_[12], o_[13], o_[14], o_[15]).to_string();
+  }
+  int best = -1, best_len = 1;  // a run must be longer than one word
+  for (int i = 0; i < 8;) {
+    if (w[i] != 0) {
+      ++i;
+      continue;
+    }
+    int j = i;
+    while (j < 8 && w[j] == 0) ++j;
+    if (j - i > best_len) {
+      best = i;
+      best_len = j - i;
+    }
+    i = j;
+  }
+  std::string out;
+  out.reserve(INET6_ADDRSTRLEN);
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (int i = 0; i < 8; ++i) {
+    if (i == best) {
+      out += "::";
+      i += best_len - 1;
+      continue;
+    }
+    if (!out.empty() && out.back() != ':') out += ':';
+    bool started = false;
+    for (int shift = 12; shift >= 0; shift -= 4) {
+      unsigned d = (w[i] >> shift) & 0xF;
+      if (d == 0 && !started && shift != 0) continue;
+      started = true;
+      out += kHex[d];
+    }
+  }
+  return out;
 }
 
 io::Result<IpAddr> IpAddr::parse(std::string_view s) {

@@ -39,6 +39,19 @@ io::Result<TcpSocket> TcpSocket::new_v6() noexcept {
   return TcpSocket(std::move(*fd), AF_INET6);
 }
 
+io::Result<TcpSocket> TcpSocket::from_std_stream(int fd) noexcept {
+  detail::OwnedFd owned(fd);
+  auto domain = detail::get_opt(fd, SOL_SOCKET, SO_DOMAIN);
+  if (!domain) return tokio::unexpected(domain.error());
+  auto type = detail::get_opt(fd, SOL_SOCKET, SO_TYPE);
+  if (!type) return tokio::unexpected(type.error());
+  if ((*domain != AF_INET && *domain != AF_INET6) || *type != SOCK_STREAM) {
+    return tokio::unexpected(std::make_error_code(std::errc::invalid_argument));
+  }
+  if (auto r = detail::set_nonblocking(fd); !r) return tokio::unexpected(r.error());
+  return TcpSocket(std::move(owned), *domain);
+}
+
 io::Result<void> TcpSocket::set_reuseaddr(bool on) noexcept {
   return detail::set_opt(fd_.get(), SOL_SOCKET, SO_REUSEADDR, on);
 }
@@ -77,15 +90,9 @@ io::Result<uint32_t> TcpSocket::recv_buffer_size() const noexcept {
 }
 
 io::Result<void> TcpSocket::set_tos(uint32_t tos) noexcept {
-  if (family_ == AF_INET6) return detail::set_opt(fd_.get(), IPPROTO_IPV6, IPV6_TCLASS, int(tos));
-  return detail::set_opt(fd_.get(), IPPROTO_IP, IP_TOS, static_cast<int>(tos));
+  return detail::set_tos(fd_.get(), tos);
 }
-io::Result<uint32_t> TcpSocket::tos() const noexcept {
-  if (family_ == AF_INET6) {
-    return detail::get_uint(fd_.get(), IPPROTO_IPV6, IPV6_TCLASS);
-  }
-  return detail::get_uint(fd_.get(), IPPROTO_IP, IP_TOS);
-}
+io::Result<uint32_t> TcpSocket::tos() const noexcept { return detail::get_tos(fd_.get()); }
 io::Result<void> TcpSocket::bind_device(std::optional<std::string_view> interface) noexcept {
   return detail::bind_device(fd_.get(), interface);
 }

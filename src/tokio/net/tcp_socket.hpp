@@ -32,6 +32,10 @@ class TcpSocket {
  public:
   static io::Result<TcpSocket> new_v4() noexcept;
   static io::Result<TcpSocket> new_v6() noexcept;
+  // Adopts a TCP socket that is not connected yet (Tokio's from_std_stream). The socket
+  // owns `fd` from then on, and closes it if it is refused: not a socket (ENOTSOCK), or
+  // not an IPv4/IPv6 stream socket (EINVAL).
+  static io::Result<TcpSocket> from_std_stream(int fd) noexcept;
   TcpSocket(TcpSocket&&) noexcept = default;
   TcpSocket& operator=(TcpSocket&&) noexcept = default;
 

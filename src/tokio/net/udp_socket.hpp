@@ -136,6 +136,9 @@ class UdpSocket : public detail::UserIo<UdpSocket> {
   io::Result<std::optional<std::string>> device() const { return detail::device(sock_.fd()); }
   io::Result<uint32_t> ttl() const noexcept;
   io::Result<void> set_ttl(uint32_t ttl) noexcept;
+  // The IP type-of-service byte (IP_TOS; IPV6_TCLASS on an IPv6 socket).
+  io::Result<void> set_tos(uint32_t tos) noexcept { return detail::set_tos(sock_.fd(), tos); }
+  io::Result<uint32_t> tos() const noexcept { return detail::get_tos(sock_.fd()); }
   io::Result<bool> multicast_loop_v4() const noexcept;
   io::Result<void> set_multicast_loop_v4(bool on) noexcept;
   io::Result<uint32_t> multicast_ttl_v4() const noexcept;

@@ -62,4 +62,20 @@ io::Result<std::size_t> UnixDatagram::try_recv(io::MutableBuffer buf) noexcept {
   return detail::finish_size(detail::try_io_once(sock_.io(), io::Interest::READABLE.mask(), op));
 }
 
+io::Result<std::size_t> UnixDatagram::try_send_to(io::ConstBuffer buf,
+                                                  std::string_view path) noexcept {
+  auto a = UnixSocketAddr::from_pathname(path);
+  if (!a) return tokio::unexpected(a.error());
+  detail::SendToOp op{{}, sock_.fd(), buf.data(), buf.size(), {}, 0};
+  std::memcpy(&op.ss, a->raw(), a->raw_len());
+  op.len = a->raw_len();
+  return detail::finish_size(detail::try_io_once(sock_.io(), io::Interest::WRITABLE.mask(), op));
+}
+
+io::Result<std::pair<std::size_t, UnixSocketAddr>> UnixDatagram::try_recv_from(
+    io::MutableBuffer buf) noexcept {
+  detail::RecvFromOp<detail_unix::AddrConv> op(sock_.fd(), buf.data(), buf.size(), 0);
+  return op.finish(detail::try_io_once(sock_.io(), io::Interest::READABLE.mask(), op));
+}
+
 }  // namespace tokio::net

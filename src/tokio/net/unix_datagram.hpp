@@ -86,12 +86,20 @@ class UnixDatagram : public detail::UserIo<UnixDatagram> {
                             Op(sock_.fd(), buf.data(), buf.size(), 0));
   }
 
+  // Without waiting: would_block when the socket is not ready (as UdpSocket's).
   io::Result<std::size_t> try_send(io::ConstBuffer buf) noexcept;
   io::Result<std::size_t> try_recv(io::MutableBuffer buf) noexcept;
-  // try_recv appending to a growable container (Rust's BufMut), as UdpSocket::try_recv_buf.
+  io::Result<std::size_t> try_send_to(io::ConstBuffer buf, std::string_view path) noexcept;
+  io::Result<std::pair<std::size_t, UnixSocketAddr>> try_recv_from(io::MutableBuffer buf) noexcept;
+  // try_recv / try_recv_from appending to a growable container (Rust's BufMut), as
+  // UdpSocket::try_recv_buf / try_recv_buf_from.
   template <io::ByteContainer C>
   io::Result<std::size_t> try_recv_buf(C& c) {
     return detail::try_read_into_spare(c, [&](std::span<std::byte> s) { return try_recv(s); });
+  }
+  template <io::ByteContainer C>
+  io::Result<std::pair<std::size_t, UnixSocketAddr>> try_recv_buf_from(C& c) {
+    return detail::try_read_into_spare(c, [&](std::span<std::byte> s) { return try_recv_from(s); });
   }
 
   auto readable() noexcept {

@@ -80,6 +80,22 @@ io::Result<std::optional<std::string>> device(int fd) {
   return std::optional<std::string>(std::string(buf, ::strnlen(buf, len)));
 }
 
+namespace net_socket_impl {
+bool is_v6(int fd) noexcept {
+  auto d = get_opt(fd, SOL_SOCKET, SO_DOMAIN);
+  return d && *d == AF_INET6;
+}
+}  // namespace net_socket_impl
+
+io::Result<void> set_tos(int fd, uint32_t tos) noexcept {
+  if (net_socket_impl::is_v6(fd)) return set_opt(fd, IPPROTO_IPV6, IPV6_TCLASS, int(tos));
+  return set_opt(fd, IPPROTO_IP, IP_TOS, static_cast<int>(tos));
+}
+io::Result<uint32_t> get_tos(int fd) noexcept {
+  if (net_socket_impl::is_v6(fd)) return get_uint(fd, IPPROTO_IPV6, IPV6_TCLASS);
+  return get_uint(fd, IPPROTO_IP, IP_TOS);
+}
+
 io::Result<net::SocketAddr> inet_sock_name(int fd) noexcept {
   sockaddr_storage ss{};
   socklen_t len = sizeof ss;

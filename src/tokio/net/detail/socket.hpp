@@ -82,6 +82,10 @@ io::Result<uint32_t> get_uint(int fd, int level, int name) noexcept;
 // or nullopt / "" to remove the binding; device() is nullopt when unbound.
 io::Result<void> bind_device(int fd, std::optional<std::string_view> interface) noexcept;
 io::Result<std::optional<std::string>> device(int fd);
+// The IP type-of-service byte (TcpSocket's and UdpSocket's set_tos / tos): IP_TOS, or
+// IPV6_TCLASS on an IPv6 socket (its family read with SO_DOMAIN).
+io::Result<void> set_tos(int fd, uint32_t tos) noexcept;
+io::Result<uint32_t> get_tos(int fd) noexcept;
 io::Result<net::SocketAddr> inet_sock_name(int fd) noexcept;
 io::Result<net::SocketAddr> inet_peer_name(int fd) noexcept;
 // SO_ERROR: the pending socket error, cleared by reading it.
