@@ -19073,8 +19073,10 @@ bool signal_try_recv(SignalListener& l, SignalRecvNode& n) noexcept;
 void signal_cancel_recv(SignalListener& l, SignalRecvNode& n) noexcept;
 
 // --- for waiters that are not tasks (the process reaper thread) ----------------------------
-// Installs the handler for `sig` if needed (sig must be allowed).
-io::Result<void> signal_install(int sig);
+// Installs the handler for `sig` if needed (sig must be allowed). reclaim: also when it
+// was installed but another disposition has replaced it since (process spawns reclaim
+// SIGCHLD from SIG_IGN, which would have the kernel reap their children).
+io::Result<void> signal_install(int sig, bool reclaim = false);
 // Reads the eventfd and broadcasts every pending delivery.
 void signal_dispatch() noexcept;
 uint64_t signal_version(int sig) noexcept;
@@ -25271,8 +25273,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_8aec8ad89cb3aa2e_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_8aec8ad89cb3aa2e_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_c9ebc056f4fd4943_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_c9ebc056f4fd4943_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -26298,6 +26300,82 @@ HandleInner* make_multi_thread(Config cfg);
 
 }  // namespace tokio::detail
 /* end file src/tokio/runtime/detail/handle_inner.hpp */
+/* begin file src/tokio/runtime/detail/sigpipe.hpp */
+// SIGPIPE around writes to pipes, FIFOs and terminals (sockets pass MSG_NOSIGNAL instead).
+//
+// A write to a pipe whose reader is gone raises SIGPIPE at the writing thread, and the
+// default action kills the process. Rust's runtime ignores SIGPIPE process-wide, so Tokio's
+// writes just fail with EPIPE; a library must not change a C++ program's dispositions, so:
+//   - the threads the runtime starts (workers and blocking-pool threads, all started by
+//     spawn_native_thread) block SIGPIPE for their whole life, once, at start. A write
+//     there pays no system call for it, and a user's own write(2) in a task or a
+//     spawn_blocking job on those threads fails with EPIPE, as it does under Tokio. The
+//     children a Command spawns start with an empty mask (process/detail/spawn.cpp).
+//   - on any other thread (the thread of a current-thread runtime, block_on's caller, a
+//     user's thread), a SigpipeGuard blocks SIGPIPE for its scope only: two
+//     rt_sigprocmask calls.
+// After a write failed with EPIPE, the SIGPIPE it raised is pending at this thread; call
+// epipe() and the guard takes it (sigtimedwait with a zero timeout, on that error path
+// only), unless the user had SIGPIPE blocked before the guard: then what is pending is
+// not ours to take. A user who unblocks SIGPIPE on a runtime thread gets the default
+// action back there.
+// Once a tokio::signal listener catches SIGPIPE (signal(SignalKind::pipe()): our handler is
+// installed, for the life of the process, and a SIGPIPE can no longer kill it), all of that
+// stops, so the listeners hear of every broken-pipe write, as Tokio's do (its handler then
+// replaces Rust's SIG_IGN): guards leave the mask alone and take nothing, and runtime
+// threads unblock SIGPIPE at their next wait for work (sigpipe_refresh_thread), which
+// delivers one left pending by a write made there before.
+
+/* #include <climits> (already above) */
+/* #include <cstddef> (already above) */
+/* #include <cstdint> (already above) */
+
+struct iovec;  // <sys/uio.h>, kept out of this header
+
+namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
+
+// Blocks SIGPIPE on the calling thread for the rest of its life and records that SigpipeGuard
+// need not touch the mask there. Called first thing on every thread the runtime starts.
+void block_sigpipe_for_thread() noexcept;
+// Our signal handler now catches SIGPIPE (called once it is installed). Release: pairs with
+// the acquire loads below, which then see the handler in place.
+void sigpipe_now_caught() noexcept;
+// On a thread that blocked SIGPIPE for its life, once it is caught: unblock it. Called
+// where runtime threads wait for work (a worker's park, a blocking thread between jobs).
+void sigpipe_refresh_thread() noexcept;
+
+class SigpipeGuard {
+ public:
+  SigpipeGuard() noexcept;
+  ~SigpipeGuard();
+  SigpipeGuard(const SigpipeGuard&) = delete;
+  SigpipeGuard& operator=(const SigpipeGuard&) = delete;
+  // The guarded write failed with EPIPE: its SIGPIPE is to be taken.
+  void epipe() noexcept { epipe_ = true; }
+
+ private:
+  unsigned long old_[16];  // sigset_t storage (128 bytes), kept out of this header
+  bool restore_ = false;   // this guard blocked SIGPIPE: put the old mask back
+  bool take_ = false;      // a SIGPIPE pending after EPIPE is ours (not blocked by the user)
+  bool epipe_ = false;
+};
+
+// write_all's result when the fd accepted nothing (a write returned 0): a value no -errno
+// can take (-1 is -EPERM, which a sealed memfd or a file under fanotify gives).
+inline constexpr int kWriteZero = INT_MIN;
+
+// Writes all of buf to fd, EINTR retried: 0, -errno, or kWriteZero; `written` counts what
+// went out either way.
+int write_all(int fd, const std::byte* buf, std::size_t len, std::size_t& written) noexcept;
+// The same under a SigpipeGuard: a closed pipe or FIFO gives -EPIPE, never a SIGPIPE.
+int write_all_nosig(int fd, const std::byte* buf, std::size_t len, std::size_t& written) noexcept;
+// One write(2) / writev(2) under a SigpipeGuard, EINTR retried: the bytes written or -errno
+// (-EPIPE for a closed pipe, never a SIGPIPE). cnt is at most IOV_MAX.
+int64_t write_nosig(int fd, const void* p, std::size_t n) noexcept;
+int64_t writev_nosig(int fd, const ::iovec* iov, int cnt) noexcept;
+
+}  // namespace tokio::detail
+/* end file src/tokio/runtime/detail/sigpipe.hpp */
 /* begin file src/tokio/runtime/detail/thread.hpp */
 // Native threads with a name and an optional stack size (std::thread offers neither).
 
@@ -27059,70 +27137,6 @@ class WorkerParker {
 
 }  // namespace tokio::detail
 /* end file src/tokio/runtime/detail/worker_parker.hpp */
-/* begin file src/tokio/runtime/detail/sigpipe.hpp */
-// SIGPIPE around writes to pipes, FIFOs and terminals (sockets pass MSG_NOSIGNAL instead).
-//
-// A write to a pipe whose reader is gone raises SIGPIPE at the writing thread, and the
-// default action kills the process. Rust's runtime ignores SIGPIPE process-wide, so Tokio's
-// writes just fail with EPIPE; a library must not change a C++ program's dispositions, so:
-//   - the threads the runtime starts (workers and blocking-pool threads, all started by
-//     spawn_native_thread) block SIGPIPE for their whole life, once, at start. A write
-//     there pays no system call for it, and a user's own write(2) in a task or a
-//     spawn_blocking job on those threads fails with EPIPE, as it does under Tokio. The
-//     children a Command spawns start with an empty mask (process/detail/spawn.cpp).
-//   - on any other thread (the thread of a current-thread runtime, block_on's caller, a
-//     user's thread), a SigpipeGuard blocks SIGPIPE for its scope only: two
-//     rt_sigprocmask calls.
-// After a write failed with EPIPE, the SIGPIPE it raised is pending at this thread; call
-// epipe() and the guard takes it (sigtimedwait with a zero timeout, on that error path
-// only), unless the user had SIGPIPE blocked before the guard: then what is pending is
-// not ours to take. A user who unblocks SIGPIPE on a runtime thread gets the default
-// action back there.
-
-/* #include <climits> (already above) */
-/* #include <cstddef> (already above) */
-/* #include <cstdint> (already above) */
-
-struct iovec;  // <sys/uio.h>, kept out of this header
-
-namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-
-// Blocks SIGPIPE on the calling thread for the rest of its life and records that SigpipeGuard
-// need not touch the mask there. Called first thing on every thread the runtime starts.
-void block_sigpipe_for_thread() noexcept;
-
-class SigpipeGuard {
- public:
-  SigpipeGuard() noexcept;
-  ~SigpipeGuard();
-  SigpipeGuard(const SigpipeGuard&) = delete;
-  SigpipeGuard& operator=(const SigpipeGuard&) = delete;
-  // The guarded write failed with EPIPE: its SIGPIPE is to be taken.
-  void epipe() noexcept { epipe_ = true; }
-
- private:
-  unsigned long old_[16];  // sigset_t storage (128 bytes), kept out of this header
-  bool restore_ = false;   // this guard blocked SIGPIPE: put the old mask back
-  bool take_ = false;      // a SIGPIPE pending after EPIPE is ours (not blocked by the user)
-  bool epipe_ = false;
-};
-
-// write_all's result when the fd accepted nothing (a write returned 0): a value no -errno
-// can take (-1 is -EPERM, which a sealed memfd or a file under fanotify gives).
-inline constexpr int kWriteZero = INT_MIN;
-
-// Writes all of buf to fd, EINTR retried: 0, -errno, or kWriteZero; `written` counts what
-// went out either way.
-int write_all(int fd, const std::byte* buf, std::size_t len, std::size_t& written) noexcept;
-// The same under a SigpipeGuard: a closed pipe or FIFO gives -EPIPE, never a SIGPIPE.
-int write_all_nosig(int fd, const std::byte* buf, std::size_t len, std::size_t& written) noexcept;
-// One write(2) / writev(2) under a SigpipeGuard, EINTR retried: the bytes written or -errno
-// (-EPIPE for a closed pipe, never a SIGPIPE). cnt is at most IOV_MAX.
-int64_t write_nosig(int fd, const void* p, std::size_t n) noexcept;
-int64_t writev_nosig(int fd, const ::iovec* iov, int cnt) noexcept;
-
-}  // namespace tokio::detail
-/* end file src/tokio/runtime/detail/sigpipe.hpp */
 /* begin file src/tokio/time/detail/clock.hpp */
 // Clock: one runtime's clock, paused or running (the public face is time/clock.hpp).
 
@@ -27697,6 +27711,10 @@ struct ChildState {
 
 // waitpid(pid, WNOHANG) unless reaped: 1 reaped (status stored), 0 still running, -errno.
 int child_try_reap(ChildState& s) noexcept;
+// (s.mu held.) Once the child is reaped and no wait is parked on the pidfd's registration,
+// closes the pidfd: a program keeping finished Children (a job table) holds no descriptor
+// for each. A wait arriving later sees `reaped` first and never looks at the pidfd.
+void child_release_pidfd_if_reaped(ChildState& s) noexcept;
 // Sets up exit notification for a freshly spawned child (pidfd, else SIGCHLD).
 io::Result<void> child_watch(ChildState& s);
 // The Child lets go of `s`: kills the process if kill_on_drop (and not reaped), then
@@ -27758,19 +27776,24 @@ std::error_code error_with_message(int errnum, std::string message);
 // meanwhile; other threads run on), so nothing is copied and the child only makes raw
 // system calls on prepared data:
 //   1. resets every signal with a handler to SIG_DFL (a handler of the parent, say our
-//      signal handler, must never run in the child);
+//      signal handler, must never run in the child), and SIGPIPE to SIG_DFL even when
+//      ignored (as Rust's std does: a program that ignores SIGPIPE, as servers do, must
+//      not hand that to `yes | head`);
 //   2. dup2()s the prepared descriptors onto 0, 1, 2;
 //   3. setpgid (process_group), setgroups/setgid/setuid (gid, uid);
 //   4. chdir (current_dir);
 //   5. clears its signal mask (the parent blocked every signal around vfork, so no
 //      handler can run in the child before step 1);
 //   6. execve.
-// A failing step writes {step, errno} to a close-on-exec pipe and exits; the parent reads
-// that pipe after vfork returns (EOF = execve succeeded), reaps the failed child and
-// returns an error naming the program and the step ("current_dir '/x': No such file or
-// directory"). So a missing program, a file that is not executable or a bad directory is
-// an error of spawn(), never a child exiting with 127. (Under ThreadSanitizer vfork()
-// behaves as fork(); the pipe works the same.)
+// A failing step stores {step, errno} in the parent's memory (which the child shares) and
+// exits; vfork returns in the parent once the child has exec'd or exited, so the parent
+// then reads it (still empty = execve succeeded), reaps the failed child and returns an
+// error naming the program and the step ("current_dir '/x': No such file or directory").
+// So a missing program, a file that is not executable or a bad directory is an error of
+// spawn(), never a child exiting with 127, and a spawn needs no descriptor beyond the
+// child's pipes (a process at its descriptor limit can still spawn, as Rust's
+// posix_spawn-based Command can). Under ThreadSanitizer vfork() behaves as fork() (its own
+// memory, no wait for the exec): the report then goes through a close-on-exec pipe.
 //
 // Every descriptor the library opens is close-on-exec; the child inherits only 0, 1, 2
 // and the descriptors the program itself left inheritable.
@@ -29806,6 +29829,7 @@ void BlockingPool::run_thread() {
       } else {
         job.fn(job.arg);
       }
+      sigpipe_refresh_thread();
       lk.lock();
       if (job.task == nullptr) --num_mandatory_;
     }
@@ -31862,6 +31886,7 @@ bool MultiThread::run_task(WorkerCtx& ctx, TaskHeader* task) {
 
 void MultiThread::park(WorkerCtx& ctx) {
   Core* core = ctx.core;
+  sigpipe_refresh_thread();
   call_thread_hook(config.on_thread_park, "on_thread_park");
   if (transition_to_parked(core)) {
     while (!core->is_shutdown) {
@@ -32402,6 +32427,7 @@ TOKIO_SYSTEM_HEADERS_END
 /* #include <sys/uio.h> (already above) */
 /* #include <unistd.h> (already above) */
 
+/* #include <atomic> (already above) */
 /* #include <cerrno> (already above) */
 /* #include <ctime> (already above) */
 
@@ -32411,6 +32437,8 @@ namespace runtime_sigpipe_impl {
 // True on a thread that blocked SIGPIPE for its life (block_sigpipe_for_thread). Only the
 // thread itself reads or writes it.
 thread_local bool t_blocked_for_life = false;
+// Set once our handler catches SIGPIPE (sigpipe_now_caught); never cleared.
+std::atomic<bool> g_caught{false};
 
 // One write system call, EINTR retried: the bytes written or -errno.
 template <class F>
@@ -32443,11 +32471,32 @@ sigset_t pipe_only() noexcept {
 static_assert(sizeof(sigset_t) <= sizeof(unsigned long) * 16);
 
 void block_sigpipe_for_thread() noexcept {
+  if (runtime_sigpipe_impl::g_caught.load(std::memory_order_acquire)) return;
   sigset_t s = runtime_sigpipe_impl::pipe_only();
   if (pthread_sigmask(SIG_BLOCK, &s, nullptr) == 0) runtime_sigpipe_impl::t_blocked_for_life = true;
 }
 
+void sigpipe_now_caught() noexcept {
+  runtime_sigpipe_impl::g_caught.store(true, std::memory_order_release);
+}
+
+void sigpipe_refresh_thread() noexcept {
+  if (!runtime_sigpipe_impl::t_blocked_for_life ||
+      !runtime_sigpipe_impl::g_caught.load(std::memory_order_acquire)) {
+    return;
+  }
+  sigset_t s = runtime_sigpipe_impl::pipe_only();
+  if (pthread_sigmask(SIG_UNBLOCK, &s, nullptr) == 0)
+    runtime_sigpipe_impl::t_blocked_for_life = false;
+}
+
 SigpipeGuard::SigpipeGuard() noexcept {
+  if (runtime_sigpipe_impl::g_caught.load(std::memory_order_acquire)) {
+    // Caught by our handler: the write's SIGPIPE goes to the listeners, the write gets
+    // EPIPE. A runtime thread still blocking it unblocks now (see sigpipe.hpp).
+    sigpipe_refresh_thread();
+    return;
+  }
   if (runtime_sigpipe_impl::t_blocked_for_life) {
     take_ = true;  // we blocked it: a SIGPIPE pending here came from a write on this thread
     return;
@@ -37827,6 +37876,8 @@ Task<io::Result<void>> ctrl_c() {
 #if TOKIO_HAS_SIGNAL
 #endif // TOKIO_HAS_SIGNAL
 #if TOKIO_HAS_SIGNAL
+#endif // TOKIO_HAS_SIGNAL
+#if TOKIO_HAS_SIGNAL
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
@@ -37953,6 +38004,7 @@ io::Result<void> install_locked(Registry& r, int sig) {
     s.prev.store(&s.prev_replaced, std::memory_order_release);
   }
   s.installed = true;
+  if (sig == SIGPIPE) sigpipe_now_caught();  // runtime/detail/sigpipe.hpp
   return {};
 }
 
@@ -38332,11 +38384,28 @@ void signal_cancel_recv(SignalListener& l, SignalRecvNode& n) noexcept {
   impl::release_own(n);
 }
 
-io::Result<void> signal_install(int sig) {
+io::Result<void> signal_install(int sig, bool reclaim) {
   namespace impl = signal_registry_impl;
   if (impl::refused(sig)) return tokio::unexpected(signal::refused_signal_error(sig));
   impl::Registry& r = impl::registry();
   std::lock_guard<std::mutex> g(r.mu);
+  impl::Slot& slot = r.slots[sig];
+  if (reclaim && slot.installed) {
+    struct sigaction cur {};
+    if (::sigaction(sig, nullptr, &cur) < 0) return io::last_os_error();
+    if ((cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == &impl::handler) return {};
+    // Replaced since we installed: ours goes back in, chaining to what replaced it. That
+    // one is kept in a block of its own (never freed; this happens once per replacement):
+    // prev_seen may be read by a handler still running on another thread.
+    struct sigaction sa {};
+    sa.sa_sigaction = &impl::handler;
+    sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
+    sigemptyset(&sa.sa_mask);
+    auto* replaced = new struct sigaction(cur);
+    slot.prev.store(replaced, std::memory_order_release);
+    if (::sigaction(sig, &sa, nullptr) < 0) return io::last_os_error();
+    return {};
+  }
   return impl::install_locked(r, sig);
 }
 
@@ -38564,6 +38633,7 @@ void ChildWaitOp::let_go() noexcept {
   unpark();
   drop_own();
   if (s_->chld.sig) signal_cancel_recv(s_->chld, sig_);
+  child_release_pidfd_if_reaped(*s_);
 }
 
 // (s_->mu held.) The reactor entry a wait parks on: its own dup's, else the Child's.
@@ -38781,6 +38851,7 @@ io::Result<std::optional<ExitStatus>> Child::try_wait() noexcept {
   int r = detail::child_try_reap(*st_);
   if (r < 0) return io::os_error(-r);
   if (r == 0) return std::optional<ExitStatus>();
+  detail::child_release_pidfd_if_reaped(*st_);
   return std::optional<ExitStatus>(ExitStatus::from_raw(st_->status));
 }
 
@@ -38834,6 +38905,13 @@ struct ChildFactory {
     process::Child child(st);
     auto fail = [&](std::error_code e) -> io::Result<process::Child> {
       st->kill_on_drop = true;
+      // Say that the program did start (an EMFILE here is not the program's doing).
+      if (e.category() == std::generic_category() || e.category() == std::system_category()) {
+        e = error_with_message(e.value(),
+                               "failed to spawn: the child started but could not be watched or "
+                               "connected to, so it was killed: " +
+                                   e.message());
+      }
       return tokio::unexpected(e);
     };
     if (auto w = child_watch(*st); !w) return fail(w.error());
@@ -39057,6 +39135,10 @@ int child_try_reap(ChildState& s) noexcept {
   }
 }
 
+void child_release_pidfd_if_reaped(ChildState& s) noexcept {
+  if (s.reaped && s.pidfd_waits == 0 && s.pidfd.is_open()) s.pidfd = PollSocket();
+}
+
 io::Result<void> child_watch(ChildState& s) {
   if (process_child_state_impl::use_pidfd()) {
     long fd = ::syscall(SYS_pidfd_open, s.pid, 0);  // close-on-exec
@@ -39144,6 +39226,7 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::detail::process_reaper_impl {
 constexpr uint64_t kKick = UINT64_MAX;          // epoll data: the thread's own eventfd
 constexpr uint64_t kSelfPipe = UINT64_MAX - 1;  // epoll data: the signal self-pipe dup
 constexpr int kEveryOrphan = -2;                // reap_locked: pidfd and SIGCHLD mode alike
+constexpr std::size_t kMaxPidfds = 64;          // orphans watched by pidfd at once (see adopt)
 
 struct Orphan {
   int pid;
@@ -39340,6 +39423,14 @@ void reaper_adopt(int pid, int pidfd) noexcept {
   namespace impl = process_reaper_impl;
   impl::Reaper& r = impl::reaper();
   std::lock_guard<std::mutex> g(r.mu);
+  if (pidfd >= 0) {
+    // A descriptor per orphan is the program's to miss: past kMaxPidfds orphans with one
+    // (a burst of dropped Children) the rest are watched through SIGCHLD, which costs no
+    // descriptor (Tokio 1.24 watches every child so).
+    std::size_t held = 0;
+    for (const impl::Orphan& o : r.orphans) held += o.pidfd >= 0;
+    if (held >= impl::kMaxPidfds) ::close(std::exchange(pidfd, -1));
+  }
   try {
     r.orphans.push_back({pid, pidfd});
   } catch (...) {
@@ -39394,6 +39485,10 @@ TOKIO_SYSTEM_HEADERS_END
 /* #include <system_error> (already above) */
 /* #include <vector> (already above) */
 
+#endif // TOKIO_HAS_PROCESS
+#if TOKIO_HAS_PROCESS
+#endif // TOKIO_HAS_PROCESS
+#if TOKIO_HAS_PROCESS
 
 extern char** environ;
 
@@ -39416,6 +39511,7 @@ enum Step : int {
   kStepCwd,
   kStepMask,
   kStepExec,
+  kStepRead,  // (parent side, TSan builds) the error pipe gave a partial report
 };
 
 struct ChildError {
@@ -39444,12 +39540,20 @@ struct ChildArgs {
   unsigned gid;
   bool set_uid;
   unsigned uid;
-  int errfd;  // write end of the close-on-exec error pipe
+  ChildError* report;  // the parent's: where a failing step stores {step, errno}
+  int errfd;           // under TSan (vfork is fork there): the error pipe's write end
 };
 
 [[noreturn]] TOKIO_CHILD_CODE void child_fail(const ChildArgs* a, int step) noexcept {
   ChildError e{step, errno};
+#if defined(TOKIO_TSAN)
   syscall(SYS_write, a->errfd, &e, sizeof e);
+#else
+  // Volatile: stores the compiler must make before the exit (nothing in this process reads
+  // them; the parent does once vfork returns there).
+  *static_cast<volatile int*>(&a->report->step) = e.step;
+  *static_cast<volatile int*>(&a->report->err) = e.err;
+#endif
   syscall(SYS_exit_group, 127);
   __builtin_unreachable();
 }
@@ -39458,13 +39562,14 @@ struct ChildArgs {
 // locks, no glibc wrappers with process-wide state such as setuid's thread broadcast).
 [[noreturn]] TOKIO_CHILD_CODE void child_exec(const ChildArgs* a) noexcept {
   // 1. No handler of the parent may run in the child: reset caught signals to default.
-  // Ignored ones stay ignored, as exec itself would keep them.
+  // Ignored ones stay ignored, as exec itself would keep them, except SIGPIPE (Rust's std
+  // resets it: a program ignoring it must not pass that on to the pipelines it runs).
   KernelSigaction dfl{};
   for (int sig = 1; sig <= 64; ++sig) {
     if (sig == SIGKILL || sig == SIGSTOP) continue;
     KernelSigaction old{};
     if (syscall(SYS_rt_sigaction, sig, nullptr, &old, sizeof(uint64_t)) != 0) continue;
-    if (old.handler == SIG_DFL || old.handler == SIG_IGN) continue;
+    if (old.handler == SIG_DFL || (old.handler == SIG_IGN && sig != SIGPIPE)) continue;
     syscall(SYS_rt_sigaction, sig, &dfl, nullptr, sizeof(uint64_t));
   }
   // 2. stdin, stdout, stderr. (The parent moved every source below 3 that is not already
@@ -39516,18 +39621,19 @@ std::error_code spawn_error(const std::string& program, const std::string& cause
 
 bool has_nul(std::string_view s) noexcept { return s.find('\0') != std::string_view::npos; }
 
-// Finds `prog` (no '/') in PATH: the child's PATH when the Command sets one, else ours.
-// Returns the path, or sets `err` (ENOENT, or EACCES when only non-executable files were
-// found).
+// Finds `prog` (no '/') in PATH as execvp would in the child, as Rust's std does: the
+// child's PATH (the Command's when it sets one; none after env_remove("PATH") or env_clear,
+// which leaves execvp's default, /bin:/usr/bin), relative entries taken from the child's
+// working directory, and anything that exists but is not a regular file (a directory of
+// that name) an EACCES candidate, as execve says of it. Returns the path, or sets `err`
+// (ENOENT, or EACCES when only such candidates were found).
 std::string search_path(const CommandSpec& spec, int& err) {
-  std::string path_var;
+  std::string path_var = "/bin:/usr/bin";
   auto it = spec.env.find("PATH");
-  if (it != spec.env.end() && it->second) {
-    path_var = *it->second;
-  } else if (const char* p = std::getenv("PATH")) {
-    path_var = p;
-  } else {
-    path_var = "/usr/local/bin:/usr/bin:/bin";
+  if (it != spec.env.end()) {
+    if (it->second) path_var = *it->second;
+  } else if (!spec.env_clear) {
+    if (const char* p = std::getenv("PATH")) path_var = p;
   }
   bool saw_eacces = false;
   std::size_t start = 0;
@@ -39536,11 +39642,15 @@ std::string search_path(const CommandSpec& spec, int& err) {
     std::string dir =
         path_var.substr(start, end == std::string::npos ? std::string::npos : end - start);
     if (dir.empty()) dir = ".";
+    // execve gets `cand` after the chdir; a relative one is looked at from there here too.
     std::string cand = dir + "/" + spec.program;
+    std::string seen = dir[0] != '/' && spec.cwd ? *spec.cwd + "/" + cand : cand;
     struct stat st;
-    if (::stat(cand.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
-      if (::access(cand.c_str(), X_OK) == 0) return cand;
+    if (::stat(seen.c_str(), &st) == 0) {
+      if (S_ISREG(st.st_mode) && ::access(seen.c_str(), X_OK) == 0) return cand;
       saw_eacces = true;
+    } else if (errno == EACCES) {
+      saw_eacces = true;  // a directory on the way we may not search: execvp says EACCES
     }
     if (end == std::string::npos) break;
     start = end + 1;
@@ -39693,6 +39803,19 @@ io::Result<Spawned> execute_spawn(SpawnPlan plan) {
     envp.push_back(nullptr);
   }
 
+  // SIGCHLD ignored (SIG_IGN, or a handler with SA_NOCLDWAIT, perhaps inherited from the
+  // program that started us) has the kernel reap our children itself: waitpid then fails
+  // with ECHILD and the exit status is lost. Tokio installs its SIGCHLD handler at every
+  // spawn, which ends that; ours (chaining to what it replaces: nothing for SIG_IGN) does
+  // the same, before the child can exit.
+  struct sigaction chld {};
+  if (::sigaction(SIGCHLD, nullptr, &chld) == 0 &&
+      (chld.sa_handler == SIG_IGN || (chld.sa_flags & SA_NOCLDWAIT))) {
+    (void)signal_install(SIGCHLD, /*reclaim=*/true);
+  }
+
+  impl::ChildError ce{};
+#if defined(TOKIO_TSAN)
   int ep[2];
   if (::pipe2(ep, O_CLOEXEC) < 0) return fail(errno, "creating the error pipe");
   // A parent with 0, 1 or 2 closed (a daemon) gets them back here, and the child's dup3
@@ -39712,6 +39835,7 @@ io::Result<Spawned> execute_spawn(SpawnPlan plan) {
       return fail(e, "creating the error pipe");
     }
   }
+#endif
 
   impl::ChildArgs a{};
   a.path = plan.path.c_str();
@@ -39725,7 +39849,12 @@ io::Result<Spawned> execute_spawn(SpawnPlan plan) {
   a.gid = plan.gid.value_or(0);
   a.set_uid = plan.uid.has_value();
   a.uid = plan.uid.value_or(0);
+  a.report = &ce;
+#if defined(TOKIO_TSAN)
   a.errfd = ep[1];
+#else
+  a.errfd = -1;
+#endif
 
   // Every signal blocked while the child shares our memory: no handler may run in it
   // before it reset them (see spawn.hpp).
@@ -39735,24 +39864,30 @@ io::Result<Spawned> execute_spawn(SpawnPlan plan) {
   pid_t pid = impl::do_vfork(&a);
   int vfork_errno = errno;
   pthread_sigmask(SIG_SETMASK, &old, nullptr);
+#if defined(TOKIO_TSAN)
   ::close(ep[1]);
   if (pid < 0) {
     ::close(ep[0]);
     return fail(vfork_errno, "vfork");
   }
-
-  impl::ChildError ce{};
   ssize_t n;
   do {
     n = ::read(ep[0], &ce, sizeof ce);
   } while (n < 0 && errno == EINTR);
   ::close(ep[0]);
-  if (n != 0) {
+  if (n != 0 && n != sizeof ce) ce = {impl::kStepRead, EIO};
+#else
+  if (pid < 0) return fail(vfork_errno, "vfork");
+  // The child has exec'd or exited by now (vfork waits for that); what it stored is read
+  // through volatile so the compiler cannot reuse the zeros written before the call.
+  ce = {*static_cast<const volatile int*>(&ce.step), *static_cast<const volatile int*>(&ce.err)};
+#endif
+  if (ce.step != 0) {
     // The child failed before or at execve and exited: reap it, report why.
     int st;
     while (::waitpid(pid, &st, 0) < 0 && errno == EINTR) {
     }
-    if (n != sizeof ce) return fail(EIO, "reading the child's error report");
+    if (ce.step == impl::kStepRead) return fail(ce.err, "reading the child's error report");
     switch (ce.step) {
       case impl::kStepStdio: return fail(ce.err, "setting up stdin/stdout/stderr");
       case impl::kStepPgroup:
@@ -43664,7 +43799,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_8aec8ad89cb3aa2e_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_c9ebc056f4fd4943_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <cstdio>
 #include <cstdlib>
 #include <initializer_list>
 #include <string>
@@ -67,6 +68,21 @@ inline ChildOutcome run_self_as_child(const char* case_name, const char* env_var
   REQUIRE(rc == 0);
   REQUIRE(::waitpid(pid, &out.status, 0) == pid);
   return out;
+}
+
+// The pair for a child that counts its own failures: in the child, report_and_exit(n)
+// prints "failures=n" to stderr and exits (0 when n is 0); in the parent,
+// check_child_passes runs the case there and checks both.
+[[noreturn]] inline void report_and_exit(int failures) {
+  std::fprintf(stderr, "failures=%d\n", failures);
+  ::_exit(failures == 0 ? 0 : 1);
+}
+inline void check_child_passes(const char* case_name, const char* env_var) {
+  auto child = run_self_as_child(case_name, env_var);
+  CAPTURE(child.err);
+  CHECK(WIFEXITED(child.status));
+  CHECK(WEXITSTATUS(child.status) == 0);
+  CHECK(child.err.find("failures=0") != std::string::npos);
 }
 
 }  // namespace test

@@ -62,6 +62,7 @@ void ChildWaitOp::let_go() noexcept {
   unpark();
   drop_own();
   if (s_->chld.sig) signal_cancel_recv(s_->chld, sig_);
+  child_release_pidfd_if_reaped(*s_);
 }
 
 // (s_->mu held.) The reactor entry a wait parks on: its own dup's, else the Child's.
@@ -279,6 +280,7 @@ io::Result<std::optional<ExitStatus>> Child::try_wait() noexcept {
   int r = detail::child_try_reap(*st_);
   if (r < 0) return io::os_error(-r);
   if (r == 0) return std::optional<ExitStatus>();
+  detail::child_release_pidfd_if_reaped(*st_);
   return std::optional<ExitStatus>(ExitStatus::from_raw(st_->status));
 }
 

@@ -5,6 +5,7 @@
 #include "tokio/io/detail/io_driver.hpp"
 #include "tokio/process/detail/child_state.hpp"
 #include "tokio/process/detail/spawn.hpp"
+#include "tokio/process/detail/spawn_error.hpp"
 #include "tokio/runtime/detail/entry.hpp"
 
 namespace tokio::detail {
@@ -20,6 +21,13 @@ struct ChildFactory {
     process::Child child(st);
     auto fail = [&](std::error_code e) -> io::Result<process::Child> {
       st->kill_on_drop = true;
+      // Say that the program did start (an EMFILE here is not the program's doing).
+      if (e.category() == std::generic_category() || e.category() == std::system_category()) {
+        e = error_with_message(e.value(),
+                               "failed to spawn: the child started but could not be watched or "
+                               "connected to, so it was killed: " +
+                                   e.message());
+      }
       return tokio::unexpected(e);
     };
     if (auto w = child_watch(*st); !w) return fail(w.error());

@@ -57,6 +57,10 @@ int child_try_reap(ChildState& s) noexcept {
   }
 }
 
+void child_release_pidfd_if_reaped(ChildState& s) noexcept {
+  if (s.reaped && s.pidfd_waits == 0 && s.pidfd.is_open()) s.pidfd = PollSocket();
+}
+
 io::Result<void> child_watch(ChildState& s) {
   if (process_child_state_impl::use_pidfd()) {
     long fd = ::syscall(SYS_pidfd_open, s.pid, 0);  // close-on-exec

@@ -50,6 +50,10 @@ struct ChildState {
 
 // waitpid(pid, WNOHANG) unless reaped: 1 reaped (status stored), 0 still running, -errno.
 int child_try_reap(ChildState& s) noexcept;
+// (s.mu held.) Once the child is reaped and no wait is parked on the pidfd's registration,
+// closes the pidfd: a program keeping finished Children (a job table) holds no descriptor
+// for each. A wait arriving later sees `reaped` first and never looks at the pidfd.
+void child_release_pidfd_if_reaped(ChildState& s) noexcept;
 // Sets up exit notification for a freshly spawned child (pidfd, else SIGCHLD).
 io::Result<void> child_watch(ChildState& s);
 // The Child lets go of `s`: kills the process if kill_on_drop (and not reaped), then

@@ -22,6 +22,7 @@ namespace tokio::detail::process_reaper_impl {
 constexpr uint64_t kKick = UINT64_MAX;          // epoll data: the thread's own eventfd
 constexpr uint64_t kSelfPipe = UINT64_MAX - 1;  // epoll data: the signal self-pipe dup
 constexpr int kEveryOrphan = -2;                // reap_locked: pidfd and SIGCHLD mode alike
+constexpr std::size_t kMaxPidfds = 64;          // orphans watched by pidfd at once (see adopt)
 
 struct Orphan {
   int pid;
@@ -218,6 +219,14 @@ void reaper_adopt(int pid, int pidfd) noexcept {
   namespace impl = process_reaper_impl;
   impl::Reaper& r = impl::reaper();
   std::lock_guard<std::mutex> g(r.mu);
+  if (pidfd >= 0) {
+    // A descriptor per orphan is the program's to miss: past kMaxPidfds orphans with one
+    // (a burst of dropped Children) the rest are watched through SIGCHLD, which costs no
+    // descriptor (Tokio 1.24 watches every child so).
+    std::size_t held = 0;
+    for (const impl::Orphan& o : r.orphans) held += o.pidfd >= 0;
+    if (held >= impl::kMaxPidfds) ::close(std::exchange(pidfd, -1));
+  }
   try {
     r.orphans.push_back({pid, pidfd});
   } catch (...) {

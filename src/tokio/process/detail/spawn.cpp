@@ -16,8 +16,10 @@
 #include <system_error>
 #include <vector>
 
+#include "tokio/core/config.hpp"
 #include "tokio/process/detail/child_state.hpp"
 #include "tokio/process/detail/spawn_error.hpp"
+#include "tokio/signal/detail/registry.hpp"
 
 extern char** environ;
 
@@ -40,6 +42,7 @@ enum Step : int {
   kStepCwd,
   kStepMask,
   kStepExec,
+  kStepRead,  // (parent side, TSan builds) the error pipe gave a partial report
 };
 
 struct ChildError {
@@ -68,12 +71,20 @@ struct ChildArgs {
   unsigned gid;
   bool set_uid;
   unsigned uid;
-  int errfd;  // write end of the close-on-exec error pipe
+  ChildError* report;  // the parent's: where a failing step stores {step, errno}
+  int errfd;           // under TSan (vfork is fork there): the error pipe's write end
 };
 
 [[noreturn]] TOKIO_CHILD_CODE void child_fail(const ChildArgs* a, int step) noexcept {
   ChildError e{step, errno};
+#if defined(TOKIO_TSAN)
   syscall(SYS_write, a->errfd, &e, sizeof e);
+#else
+  // Volatile: stores the compiler must make before the exit (nothing in this process reads
+  // them; the parent does once vfork returns there).
+  *static_cast<volatile int*>(&a->report->step) = e.step;
+  *static_cast<volatile int*>(&a->report->err) = e.err;
+#endif
   syscall(SYS_exit_group, 127);
   __builtin_unreachable();
 }
@@ -82,13 +93,14 @@ struct ChildArgs {
 // locks, no glibc wrappers with process-wide state such as setuid's thread broadcast).
 [[noreturn]] TOKIO_CHILD_CODE void child_exec(const ChildArgs* a) noexcept {
   // 1. No handler of the parent may run in the child: reset caught signals to default.
-  // Ignored ones stay ignored, as exec itself would keep them.
+  // Ignored ones stay ignored, as exec itself would keep them, except SIGPIPE (Rust's std
+  // resets it: a program ignoring it must not pass that on to the pipelines it runs).
   KernelSigaction dfl{};
   for (int sig = 1; sig <= 64; ++sig) {
     if (sig == SIGKILL || sig == SIGSTOP) continue;
     KernelSigaction old{};
     if (syscall(SYS_rt_sigaction, sig, nullptr, &old, sizeof(uint64_t)) != 0) continue;
-    if (old.handler == SIG_DFL || old.handler == SIG_IGN) continue;
+    if (old.handler == SIG_DFL || (old.handler == SIG_IGN && sig != SIGPIPE)) continue;
     syscall(SYS_rt_sigaction, sig, &dfl, nullptr, sizeof(uint64_t));
   }
   // 2. stdin, stdout, stderr. (The parent moved every source below 3 that is not already
@@ -140,18 +152,19 @@ std::error_code spawn_error(const std::string& program, const std::string& cause
 
 bool has_nul(std::string_view s) noexcept { return s.find('\0') != std::string_view::npos; }
 
-// Finds `prog` (no '/') in PATH: the child's PATH when the Command sets one, else ours.
-// Returns the path, or sets `err` (ENOENT, or EACCES when only non-executable files were
-// found).
+// Finds `prog` (no '/') in PATH as execvp would in the child, as Rust's std does: the
+// child's PATH (the Command's when it sets one; none after env_remove("PATH") or env_clear,
+// which leaves execvp's default, /bin:/usr/bin), relative entries taken from the child's
+// working directory, and anything that exists but is not a regular file (a directory of
+// that name) an EACCES candidate, as execve says of it. Returns the path, or sets `err`
+// (ENOENT, or EACCES when only such candidates were found).
 std::string search_path(const CommandSpec& spec, int& err) {
-  std::string path_var;
+  std::string path_var = "/bin:/usr/bin";
   auto it = spec.env.find("PATH");
-  if (it != spec.env.end() && it->second) {
-    path_var = *it->second;
-  } else if (const char* p = std::getenv("PATH")) {
-    path_var = p;
-  } else {
-    path_var = "/usr/local/bin:/usr/bin:/bin";
+  if (it != spec.env.end()) {
+    if (it->second) path_var = *it->second;
+  } else if (!spec.env_clear) {
+    if (const char* p = std::getenv("PATH")) path_var = p;
   }
   bool saw_eacces = false;
   std::size_t start = 0;
@@ -160,11 +173,15 @@ std::string search_path(const CommandSpec& spec, int& err) {
     std::string dir =
         path_var.substr(start, end == std::string::npos ? std::string::npos : end - start);
     if (dir.empty()) dir = ".";
+    // execve gets `cand` after the chdir; a relative one is looked at from there here too.
     std::string cand = dir + "/" + spec.program;
+    std::string seen = dir[0] != '/' && spec.cwd ? *spec.cwd + "/" + cand : cand;
     struct stat st;
-    if (::stat(cand.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
-      if (::access(cand.c_str(), X_OK) == 0) return cand;
+    if (::stat(seen.c_str(), &st) == 0) {
+      if (S_ISREG(st.st_mode) && ::access(seen.c_str(), X_OK) == 0) return cand;
       saw_eacces = true;
+    } else if (errno == EACCES) {
+      saw_eacces = true;  // a directory on the way we may not search: execvp says EACCES
     }
     if (end == std::string::npos) break;
     start = end + 1;
@@ -317,6 +334,19 @@ io::Result<Spawned> execute_spawn(SpawnPlan plan) {
     envp.push_back(nullptr);
   }
 
+  // SIGCHLD ignored (SIG_IGN, or a handler with SA_NOCLDWAIT, perhaps inherited from the
+  // program that started us) has the kernel reap our children itself: waitpid then fails
+  // with ECHILD and the exit status is lost. Tokio installs its SIGCHLD handler at every
+  // spawn, which ends that; ours (chaining to what it replaces: nothing for SIG_IGN) does
+  // the same, before the child can exit.
+  struct sigaction chld {};
+  if (::sigaction(SIGCHLD, nullptr, &chld) == 0 &&
+      (chld.sa_handler == SIG_IGN || (chld.sa_flags & SA_NOCLDWAIT))) {
+    (void)signal_install(SIGCHLD, /*reclaim=*/true);
+  }
+
+  impl::ChildError ce{};
+#if defined(TOKIO_TSAN)
   int ep[2];
   if (::pipe2(ep, O_CLOEXEC) < 0) return fail(errno, "creating the error pipe");
   // A parent with 0, 1 or 2 closed (a daemon) gets them back here, and the child's dup3
@@ -336,6 +366,7 @@ io::Result<Spawned> execute_spawn(SpawnPlan plan) {
       return fail(e, "creating the error pipe");
     }
   }
+#endif
 
   impl::ChildArgs a{};
   a.path = plan.path.c_str();
@@ -349,7 +380,12 @@ io::Result<Spawned> execute_spawn(SpawnPlan plan) {
   a.gid = plan.gid.value_or(0);
   a.set_uid = plan.uid.has_value();
   a.uid = plan.uid.value_or(0);
+  a.report = &ce;
+#if defined(TOKIO_TSAN)
   a.errfd = ep[1];
+#else
+  a.errfd = -1;
+#endif
 
   // Every signal blocked while the child shares our memory: no handler may run in it
   // before it reset them (see spawn.hpp).
@@ -359,24 +395,30 @@ io::Result<Spawned> execute_spawn(SpawnPlan plan) {
   pid_t pid = impl::do_vfork(&a);
   int vfork_errno = errno;
   pthread_sigmask(SIG_SETMASK, &old, nullptr);
+#if defined(TOKIO_TSAN)
   ::close(ep[1]);
   if (pid < 0) {
     ::close(ep[0]);
     return fail(vfork_errno, "vfork");
   }
-
-  impl::ChildError ce{};
   ssize_t n;
   do {
     n = ::read(ep[0], &ce, sizeof ce);
   } while (n < 0 && errno == EINTR);
   ::close(ep[0]);
-  if (n != 0) {
+  if (n != 0 && n != sizeof ce) ce = {impl::kStepRead, EIO};
+#else
+  if (pid < 0) return fail(vfork_errno, "vfork");
+  // The child has exec'd or exited by now (vfork waits for that); what it stored is read
+  // through volatile so the compiler cannot reuse the zeros written before the call.
+  ce = {*static_cast<const volatile int*>(&ce.step), *static_cast<const volatile int*>(&ce.err)};
+#endif
+  if (ce.step != 0) {
     // The child failed before or at execve and exited: reap it, report why.
     int st;
     while (::waitpid(pid, &st, 0) < 0 && errno == EINTR) {
     }
-    if (n != sizeof ce) return fail(EIO, "reading the child's error report");
+    if (ce.step == impl::kStepRead) return fail(ce.err, "reading the child's error report");
     switch (ce.step) {
       case impl::kStepStdio: return fail(ce.err, "setting up stdin/stdout/stderr");
       case impl::kStepPgroup:

@@ -7,19 +7,24 @@
 // meanwhile; other threads run on), so nothing is copied and the child only makes raw
 // system calls on prepared data:
 //   1. resets every signal with a handler to SIG_DFL (a handler of the parent, say our
-//      signal handler, must never run in the child);
+//      signal handler, must never run in the child), and SIGPIPE to SIG_DFL even when
+//      ignored (as Rust's std does: a program that ignores SIGPIPE, as servers do, must
+//      not hand that to `yes | head`);
 //   2. dup2()s the prepared descriptors onto 0, 1, 2;
 //   3. setpgid (process_group), setgroups/setgid/setuid (gid, uid);
 //   4. chdir (current_dir);
 //   5. clears its signal mask (the parent blocked every signal around vfork, so no
 //      handler can run in the child before step 1);
 //   6. execve.
-// A failing step writes {step, errno} to a close-on-exec pipe and exits; the parent reads
-// that pipe after vfork returns (EOF = execve succeeded), reaps the failed child and
-// returns an error naming the program and the step ("current_dir '/x': No such file or
-// directory"). So a missing program, a file that is not executable or a bad directory is
-// an error of spawn(), never a child exiting with 127. (Under ThreadSanitizer vfork()
-// behaves as fork(); the pipe works the same.)
+// A failing step stores {step, errno} in the parent's memory (which the child shares) and
+// exits; vfork returns in the parent once the child has exec'd or exited, so the parent
+// then reads it (still empty = execve succeeded), reaps the failed child and returns an
+// error naming the program and the step ("current_dir '/x': No such file or directory").
+// So a missing program, a file that is not executable or a bad directory is an error of
+// spawn(), never a child exiting with 127, and a spawn needs no descriptor beyond the
+// child's pipes (a process at its descriptor limit can still spawn, as Rust's
+// posix_spawn-based Command can). Under ThreadSanitizer vfork() behaves as fork() (its own
+// memory, no wait for the exec): the report then goes through a close-on-exec pipe.
 //
 // Every descriptor the library opens is close-on-exec; the child inherits only 0, 1, 2
 // and the descriptors the program itself left inheritable.

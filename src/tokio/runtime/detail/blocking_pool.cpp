@@ -5,6 +5,7 @@
 #include <string>
 
 #include "tokio/runtime/detail/handle_inner.hpp"
+#include "tokio/runtime/detail/sigpipe.hpp"
 #include "tokio/runtime/detail/thread.hpp"
 
 namespace tokio::detail {
@@ -138,6 +139,7 @@ void BlockingPool::run_thread() {
       } else {
         job.fn(job.arg);
       }
+      sigpipe_refresh_thread();
       lk.lock();
       if (job.task == nullptr) --num_mandatory_;
     }

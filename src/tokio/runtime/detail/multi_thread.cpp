@@ -30,6 +30,7 @@
 #include "tokio/runtime/detail/inject.hpp"
 #include "tokio/runtime/detail/local_queue.hpp"
 #include "tokio/runtime/detail/park.hpp"
+#include "tokio/runtime/detail/sigpipe.hpp"
 #include "tokio/runtime/detail/worker_parker.hpp"
 
 namespace tokio::detail {
@@ -470,6 +471,7 @@ bool MultiThread::run_task(WorkerCtx& ctx, TaskHeader* task) {
 
 void MultiThread::park(WorkerCtx& ctx) {
   Core* core = ctx.core;
+  sigpipe_refresh_thread();
   call_thread_hook(config.on_thread_park, "on_thread_park");
   if (transition_to_parked(core)) {
     while (!core->is_shutdown) {

@@ -5,6 +5,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <ctime>
 
@@ -14,6 +15,8 @@ namespace runtime_sigpipe_impl {
 // True on a thread that blocked SIGPIPE for its life (block_sigpipe_for_thread). Only the
 // thread itself reads or writes it.
 thread_local bool t_blocked_for_life = false;
+// Set once our handler catches SIGPIPE (sigpipe_now_caught); never cleared.
+std::atomic<bool> g_caught{false};
 
 // One write system call, EINTR retried: the bytes written or -errno.
 template <class F>
@@ -46,11 +49,32 @@ sigset_t pipe_only() noexcept {
 static_assert(sizeof(sigset_t) <= sizeof(unsigned long) * 16);
 
 void block_sigpipe_for_thread() noexcept {
+  if (runtime_sigpipe_impl::g_caught.load(std::memory_order_acquire)) return;
   sigset_t s = runtime_sigpipe_impl::pipe_only();
   if (pthread_sigmask(SIG_BLOCK, &s, nullptr) == 0) runtime_sigpipe_impl::t_blocked_for_life = true;
 }
 
+void sigpipe_now_caught() noexcept {
+  runtime_sigpipe_impl::g_caught.store(true, std::memory_order_release);
+}
+
+void sigpipe_refresh_thread() noexcept {
+  if (!runtime_sigpipe_impl::t_blocked_for_life ||
+      !runtime_sigpipe_impl::g_caught.load(std::memory_order_acquire)) {
+    return;
+  }
+  sigset_t s = runtime_sigpipe_impl::pipe_only();
+  if (pthread_sigmask(SIG_UNBLOCK, &s, nullptr) == 0)
+    runtime_sigpipe_impl::t_blocked_for_life = false;
+}
+
 SigpipeGuard::SigpipeGuard() noexcept {
+  if (runtime_sigpipe_impl::g_caught.load(std::memory_order_acquire)) {
+    // Caught by our handler: the write's SIGPIPE goes to the listeners, the write gets
+    // EPIPE. A runtime thread still blocking it unblocks now (see sigpipe.hpp).
+    sigpipe_refresh_thread();
+    return;
+  }
   if (runtime_sigpipe_impl::t_blocked_for_life) {
     take_ = true;  // we blocked it: a SIGPIPE pending here came from a write on this thread
     return;

@@ -17,6 +17,12 @@
 // only), unless the user had SIGPIPE blocked before the guard: then what is pending is
 // not ours to take. A user who unblocks SIGPIPE on a runtime thread gets the default
 // action back there.
+// Once a tokio::signal listener catches SIGPIPE (signal(SignalKind::pipe()): our handler is
+// installed, for the life of the process, and a SIGPIPE can no longer kill it), all of that
+// stops, so the listeners hear of every broken-pipe write, as Tokio's do (its handler then
+// replaces Rust's SIG_IGN): guards leave the mask alone and take nothing, and runtime
+// threads unblock SIGPIPE at their next wait for work (sigpipe_refresh_thread), which
+// delivers one left pending by a write made there before.
 
 #include <climits>
 #include <cstddef>
@@ -29,6 +35,12 @@ namespace tokio::detail {
 // Blocks SIGPIPE on the calling thread for the rest of its life and records that SigpipeGuard
 // need not touch the mask there. Called first thing on every thread the runtime starts.
 void block_sigpipe_for_thread() noexcept;
+// Our signal handler now catches SIGPIPE (called once it is installed). Release: pairs with
+// the acquire loads below, which then see the handler in place.
+void sigpipe_now_caught() noexcept;
+// On a thread that blocked SIGPIPE for its life, once it is caught: unblock it. Called
+// where runtime threads wait for work (a worker's park, a blocking thread between jobs).
+void sigpipe_refresh_thread() noexcept;
 
 class SigpipeGuard {
  public:

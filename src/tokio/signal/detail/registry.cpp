@@ -17,6 +17,7 @@
 #include "tokio/io/detail/registration.hpp"
 #include "tokio/runtime/detail/entry.hpp"
 #include "tokio/runtime/detail/handle_inner.hpp"
+#include "tokio/runtime/detail/sigpipe.hpp"
 #include "tokio/signal/errors.hpp"
 
 namespace tokio::detail {
@@ -144,6 +145,7 @@ io::Result<void> install_locked(Registry& r, int sig) {
     s.prev.store(&s.prev_replaced, std::memory_order_release);
   }
   s.installed = true;
+  if (sig == SIGPIPE) sigpipe_now_caught();  // runtime/detail/sigpipe.hpp
   return {};
 }
 
@@ -523,11 +525,28 @@ void signal_cancel_recv(SignalListener& l, SignalRecvNode& n) noexcept {
   impl::release_own(n);
 }
 
-io::Result<void> signal_install(int sig) {
+io::Result<void> signal_install(int sig, bool reclaim) {
   namespace impl = signal_registry_impl;
   if (impl::refused(sig)) return tokio::unexpected(signal::refused_signal_error(sig));
   impl::Registry& r = impl::registry();
   std::lock_guard<std::mutex> g(r.mu);
+  impl::Slot& slot = r.slots[sig];
+  if (reclaim && slot.installed) {
+    struct sigaction cur {};
+    if (::sigaction(sig, nullptr, &cur) < 0) return io::last_os_error();
+    if ((cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == &impl::handler) return {};
+    // Replaced since we installed: ours goes back in, chaining to what replaced it. That
+    // one is kept in a block of its own (never freed; this happens once per replacement):
+    // prev_seen may be read by a handler still running on another thread.
+    struct sigaction sa {};
+    sa.sa_sigaction = &impl::handler;
+    sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
+    sigemptyset(&sa.sa_mask);
+    auto* replaced = new struct sigaction(cur);
+    slot.prev.store(replaced, std::memory_order_release);
+    if (::sigaction(sig, &sa, nullptr) < 0) return io::last_os_error();
+    return {};
+  }
   return impl::install_locked(r, sig);
 }
 

@@ -121,8 +121,10 @@ bool signal_try_recv(SignalListener& l, SignalRecvNode& n) noexcept;
 void signal_cancel_recv(SignalListener& l, SignalRecvNode& n) noexcept;
 
 // --- for waiters that are not tasks (the process reaper thread) ----------------------------
-// Installs the handler for `sig` if needed (sig must be allowed).
-io::Result<void> signal_install(int sig);
+// Installs the handler for `sig` if needed (sig must be allowed). reclaim: also when it
+// was installed but another disposition has replaced it since (process spawns reclaim
+// SIGCHLD from SIG_IGN, which would have the kernel reap their children).
+io::Result<void> signal_install(int sig, bool reclaim = false);
 // Reads the eventfd and broadcasts every pending delivery.
 void signal_dispatch() noexcept;
 uint64_t signal_version(int sig) noexcept;
