@@ -9000,8 +9000,13 @@ struct ReadToEnd {
   Poll<io::Result<std::size_t>> poll(task::Context& cx) {
     if (start == SIZE_MAX) start = rd.valid = rd.c->size();
     for (;;) {
+      // Every read is offered at least 32 bytes, as Tokio's (it reserves 32 before each):
+      // growing only once full offered reads of 1 or 2 bytes after each doubling, a
+      // system call each on a socket or pipe.
       auto n = rd.poll_read(cx, [&](C& c) {
-        if (rd.valid == c.capacity()) c.reserve(c.capacity() < 32 ? 32 : c.capacity() * 2);
+        if (c.capacity() - rd.valid < 32) {
+          c.reserve(c.capacity() * 2 > rd.valid + 32 ? c.capacity() * 2 : rd.valid + 32);
+        }
         c.resize(c.capacity());
       });
       if (!n) return pending;
@@ -9037,8 +9042,10 @@ struct ReadIntoBuf {
   }
 };
 
-// One read appended to a container's spare room: at least 64 bytes of it (growing the
-// container when it has less), at most kReadBufWindow bytes per call.
+// One read appended to a container's spare room, at most kReadBufWindow bytes per call. A
+// full container grows first (by 64 bytes, or double), as bytes' Vec<u8> does (chunk_mut);
+// one with spare room is offered just that, so reserve(n) bounds the read to n bytes as in
+// Rust.
 inline constexpr std::size_t kReadBufWindow = 64 * 1024;
 
 // Makes that room: c is resized over it (zero-filled) and its old size returned; the
@@ -9046,7 +9053,7 @@ inline constexpr std::size_t kReadBufWindow = 64 * 1024;
 template <class C>
 std::size_t grow_for_read(C& c) {
   const std::size_t base = c.size();
-  if (c.capacity() - base < 64) c.reserve(base + (base < 64 ? 64 : base));
+  if (c.capacity() == base) c.reserve(base + (base < 64 ? 64 : base));
   const std::size_t spare = c.capacity() - base;
   c.resize(base + (spare < kReadBufWindow ? spare : kReadBufWindow));
   return base;
@@ -9125,8 +9132,9 @@ template <AsyncRead R>
 detail::AdaptorOp<detail::ReadIntoBuf<R>> read_buf(R& r, ReadBuf& b) {
   return {{&r, &b}};
 }
-// One read appended to c's spare capacity (growing it when it has less than 64 bytes
-// spare); returns the bytes appended, 0 at end of stream. Cancel-safe.
+// One read appended to c's spare capacity, at most that much (a full container grows by
+// 64 bytes or double first, as bytes' Vec<u8>); returns the bytes appended, 0 at end of
+// stream. Cancel-safe.
 template <AsyncRead R, ByteContainer C>
 detail::AdaptorOp<detail::ReadIntoContainer<R, C>> read_buf(R& r, C& c) {
   return {{{&r, &c}}};
@@ -17778,7 +17786,7 @@ class StreamBase : public io::Ext<StreamBase>, public UserIo<StreamBase> {
     return finish_size(try_io_once(sock_.io(), io::Interest::READABLE.mask(), op));
   }
   // Appends to a growable container (std::vector<uint8_t>, std::string, codec::BytesMut:
-  // Rust's BufMut), at least 64 bytes of room; EAGAIN as try_read.
+  // Rust's BufMut) into its spare room, as read_buf; EAGAIN as try_read.
   template <io::ByteContainer C>
   io::Result<std::size_t> try_read_buf(C& c) {
     return try_read_into_spare(c, [&](std::span<std::byte> s) { return try_read(s); });
@@ -18166,8 +18174,9 @@ class UdpSocket : public detail::UserIo<UdpSocket> {
   io::Result<std::pair<std::size_t, SocketAddr>> try_peek_from(io::MutableBuffer buf) noexcept;
   io::Result<SocketAddr> try_peek_sender() noexcept;
   // try_recv / try_recv_from appending to a growable container (std::vector<uint8_t>,
-  // std::string, codec::BytesMut: Rust's BufMut), with at least 64 bytes of room: a longer
-  // datagram is cut there, as with try_recv. Reserve its size first for whole datagrams.
+  // std::string, codec::BytesMut: Rust's BufMut) into its spare room (a full one grows by 64
+  // bytes or double, as read_buf): a longer datagram is cut there, as with try_recv.
+  // Reserve its size first for whole datagrams.
   template <io::ByteContainer C>
   io::Result<std::size_t> try_recv_buf(C& c) {
     return detail::try_read_into_spare(c, [&](std::span<std::byte> s) { return try_recv(s); });
@@ -25273,8 +25282,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_c9ebc056f4fd4943_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_c9ebc056f4fd4943_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_3765fee5c348c977_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_3765fee5c348c977_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -43799,7 +43808,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_c9ebc056f4fd4943_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_3765fee5c348c977_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

@@ -158,6 +158,35 @@ TEST_CASE("io::read_buf into a ReadBuf and into a vector's spare capacity") {
     }
     CHECK(total == 1000);
     CHECK(iotest::str(v) == std::string(1000, 'z'));
+
+    // Spare room bounds the read, as bytes' Vec<u8> (reserve(n) reads at most n); a full
+    // container grows first (it offered at least 64 bytes whatever the spare room).
+    MockReader r3;
+    r3.data(std::string(500, 'q'));
+    std::vector<std::byte> w;
+    w.reserve(10);
+    CHECK(*co_await io::read_buf(r3, w) == 10);
+    CHECK(w.size() == 10);
+    CHECK(*co_await io::read_buf(r3, w) >= 64);
+  }());
+}
+
+// read_to_end offers every read at least 32 bytes, as Tokio's (it reserves 32 before each):
+// growing only once full offered reads of 1 or 2 bytes after a doubling, each a system call
+// on a socket.
+TEST_CASE("io::read_to_end never offers a read fewer than 32 bytes") {
+  auto rt = test::current_thread();
+  rt.block_on([]() -> Task<> {
+    for (std::size_t chunk : {1, 7, 31, 33, 100}) {
+      CAPTURE(chunk);
+      MockReader r(chunk);
+      r.data(std::string(3000, 'r'));
+      std::vector<std::byte> v;
+      auto n = co_await io::read_to_end(r, v);
+      REQUIRE(n.has_value());
+      CHECK(*n == 3000);
+      CHECK(r.min_offered >= 32);
+    }
   }());
 }
 

@@ -63,8 +63,9 @@ class MockReader {
     return *this;
   }
 
-  std::size_t reads = 0;     // completed reads
-  std::size_t pendings = 0;  // polls answered "not ready"
+  std::size_t reads = 0;               // completed reads
+  std::size_t pendings = 0;            // polls answered "not ready"
+  std::size_t min_offered = SIZE_MAX;  // the smallest buffer a completed read was given
   bool at_end() const { return steps_.empty(); }
 
   class ReadOp : public tokio::detail::Leaf<ReadOp> {
@@ -85,6 +86,7 @@ class MockReader {
         return false;
       }
       ++r_->reads;
+      r_->min_offered = std::min(r_->min_offered, buf_.size());
       if (st.empty()) {
         res_ = std::size_t{0};
         return true;

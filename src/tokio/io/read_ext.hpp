@@ -193,8 +193,13 @@ struct ReadToEnd {
   Poll<io::Result<std::size_t>> poll(task::Context& cx) {
     if (start == SIZE_MAX) start = rd.valid = rd.c->size();
     for (;;) {
+      // Every read is offered at least 32 bytes, as Tokio's (it reserves 32 before each):
+      // growing only once full offered reads of 1 or 2 bytes after each doubling, a
+      // system call each on a socket or pipe.
       auto n = rd.poll_read(cx, [&](C& c) {
-        if (rd.valid == c.capacity()) c.reserve(c.capacity() < 32 ? 32 : c.capacity() * 2);
+        if (c.capacity() - rd.valid < 32) {
+          c.reserve(c.capacity() * 2 > rd.valid + 32 ? c.capacity() * 2 : rd.valid + 32);
+        }
         c.resize(c.capacity());
       });
       if (!n) return pending;
@@ -230,8 +235,10 @@ struct ReadIntoBuf {
   }
 };
 
-// One read appended to a container's spare room: at least 64 bytes of it (growing the
-// container when it has less), at most kReadBufWindow bytes per call.
+// One read appended to a container's spare room, at most kReadBufWindow bytes per call. A
+// full container grows first (by 64 bytes, or double), as bytes' Vec<u8> does (chunk_mut);
+// one with spare room is offered just that, so reserve(n) bounds the read to n bytes as in
+// Rust.
 inline constexpr std::size_t kReadBufWindow = 64 * 1024;
 
 // Makes that room: c is resized over it (zero-filled) and its old size returned; the
@@ -239,7 +246,7 @@ inline constexpr std::size_t kReadBufWindow = 64 * 1024;
 template <class C>
 std::size_t grow_for_read(C& c) {
   const std::size_t base = c.size();
-  if (c.capacity() - base < 64) c.reserve(base + (base < 64 ? 64 : base));
+  if (c.capacity() == base) c.reserve(base + (base < 64 ? 64 : base));
   const std::size_t spare = c.capacity() - base;
   c.resize(base + (spare < kReadBufWindow ? spare : kReadBufWindow));
   return base;
@@ -318,8 +325,9 @@ template <AsyncRead R>
 detail::AdaptorOp<detail::ReadIntoBuf<R>> read_buf(R& r, ReadBuf& b) {
   return {{&r, &b}};
 }
-// One read appended to c's spare capacity (growing it when it has less than 64 bytes
-// spare); returns the bytes appended, 0 at end of stream. Cancel-safe.
+// One read appended to c's spare capacity, at most that much (a full container grows by
+// 64 bytes or double first, as bytes' Vec<u8>); returns the bytes appended, 0 at end of
+// stream. Cancel-safe.
 template <AsyncRead R, ByteContainer C>
 detail::AdaptorOp<detail::ReadIntoContainer<R, C>> read_buf(R& r, C& c) {
   return {{{&r, &c}}};

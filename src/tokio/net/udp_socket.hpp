@@ -98,8 +98,9 @@ class UdpSocket : public detail::UserIo<UdpSocket> {
   io::Result<std::pair<std::size_t, SocketAddr>> try_peek_from(io::MutableBuffer buf) noexcept;
   io::Result<SocketAddr> try_peek_sender() noexcept;
   // try_recv / try_recv_from appending to a growable container (std::vector<uint8_t>,
-  // std::string, codec::BytesMut: Rust's BufMut), with at least 64 bytes of room: a longer
-  // datagram is cut there, as with try_recv. Reserve its size first for whole datagrams.
+  // std::string, codec::BytesMut: Rust's BufMut) into its spare room (a full one grows by 64
+  // bytes or double, as read_buf): a longer datagram is cut there, as with try_recv.
+  // Reserve its size first for whole datagrams.
   template <io::ByteContainer C>
   io::Result<std::size_t> try_recv_buf(C& c) {
     return detail::try_read_into_spare(c, [&](std::span<std::byte> s) { return try_recv(s); });

@@ -82,7 +82,7 @@ class StreamBase : public io::Ext<StreamBase>, public UserIo<StreamBase> {
     return finish_size(try_io_once(sock_.io(), io::Interest::READABLE.mask(), op));
   }
   // Appends to a growable container (std::vector<uint8_t>, std::string, codec::BytesMut:
-  // Rust's BufMut), at least 64 bytes of room; EAGAIN as try_read.
+  // Rust's BufMut) into its spare room, as read_buf; EAGAIN as try_read.
   template <io::ByteContainer C>
   io::Result<std::size_t> try_read_buf(C& c) {
     return try_read_into_spare(c, [&](std::span<std::byte> s) { return try_read(s); });
