@@ -25282,8 +25282,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_3765fee5c348c977_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_3765fee5c348c977_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_f7c508e3e0a7c09f_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_f7c508e3e0a7c09f_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -25607,6 +25607,7 @@ class OwnedTasks {
 
  private:
   void collect_shard(std::size_t i, std::vector<TaskHeader*>& out);
+  void collect_oldest_first(std::vector<TaskHeader*>& out);
   struct alignas(kCacheLine) Shard {
     SpinLock lock;
     TaskHeader* head = nullptr;
@@ -32281,30 +32282,34 @@ void OwnedTasks::snapshot(std::vector<TaskHeader*>& out) {
   for (std::size_t i = 0; i <= mask_; ++i) collect_shard(i, out);
 }
 
+// Every listed task, oldest first, each with a reference of the caller's. The lists keep
+// the newest at their heads, spread over shards; ids grow with spawns, so sorting by id gives
+// the order Tokio's one list is walked in at a shutdown (its oldest task goes first: a port
+// whose teardown logs or guards assume it sees the same order).
+void OwnedTasks::collect_oldest_first(std::vector<TaskHeader*>& out) {
+  snapshot(out);
+  std::sort(out.begin(), out.end(),
+            [](const TaskHeader* a, const TaskHeader* b) { return a->id() < b->id(); });
+}
+
 void OwnedTasks::abort_all() noexcept {
-  std::vector<TaskHeader*> batch;
-  for (std::size_t i = 0; i <= mask_; ++i) {
-    batch.clear();
-    collect_shard(i, batch);
-    // An abort only flags a running task (it cancels itself after its poll) and schedules
-    // an idle one, which its worker then cancels instead of polling.
-    for (TaskHeader* t : batch) {
-      task_abort(t);
-      task_drop_ref(t);
-    }
+  std::vector<TaskHeader*> all;
+  collect_oldest_first(all);
+  // An abort only flags a running task (it cancels itself after its poll) and schedules
+  // an idle one, which its worker then cancels instead of polling.
+  for (TaskHeader* t : all) {
+    task_abort(t);
+    task_drop_ref(t);
   }
 }
 
 void OwnedTasks::close_and_shutdown_all() noexcept {
   closed_.store(true, std::memory_order_release);
-  std::vector<TaskHeader*> batch;
-  for (std::size_t i = 0; i <= mask_; ++i) {
-    batch.clear();
-    collect_shard(i, batch);
-    // Idle tasks are cancelled here; a task being polled elsewhere is flagged and cancels
-    // itself when that poll returns. Binding is closed, so no new task can appear.
-    for (TaskHeader* t : batch) task_shutdown(t);
-  }
+  std::vector<TaskHeader*> all;
+  collect_oldest_first(all);
+  // Idle tasks are cancelled here; a task being polled elsewhere is flagged and cancels
+  // itself when that poll returns. Binding is closed, so no new task can appear.
+  for (TaskHeader* t : all) task_shutdown(t);
 }
 
 std::size_t OwnedTasks::alive() const noexcept {
@@ -43808,7 +43813,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_3765fee5c348c977_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_f7c508e3e0a7c09f_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

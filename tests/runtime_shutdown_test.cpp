@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <future>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -443,5 +444,61 @@ TEST_CASE("shutdown cancels queued spawn_blocking closures: none starts while th
       CHECK(started.load() == 1);
       for (auto& h : hs) h = {};
     }
+  }
+}
+
+// A shutdown cancels the tasks still alive oldest first, as Tokio's does (its one owned
+// list is walked from the oldest): teardown logs and guards that assume an earlier task
+// goes first see the same order. The lists keep the newest at their heads, over shards,
+// and were walked from there (newest first).
+namespace {
+struct OrderGuard {
+  std::vector<int>* log;
+  std::mutex* mu;
+  int n;
+  ~OrderGuard() {
+    std::lock_guard<std::mutex> g(*mu);
+    log->push_back(n);
+  }
+};
+Task<> hold_forever(std::vector<int>* log, std::mutex* mu, int n, std::atomic<int>* started) {
+  OrderGuard g{log, mu, n};
+  started->fetch_add(1);
+  co_await tokio::time::sleep(std::chrono::hours(1));
+}
+}  // namespace
+
+TEST_CASE("shutdown cancels the tasks left oldest first (runtimes and LocalSet)") {
+  constexpr int kTasks = 40;
+  std::vector<int> expected(kTasks);
+  for (int i = 0; i < kTasks; ++i) expected[i] = i;
+  for (int where = 0; where < 3; ++where) {  // current-thread, multi-thread, LocalSet
+    CAPTURE(where);
+    std::vector<int> log;
+    std::mutex mu;
+    std::atomic<int> started{0};
+    {
+      auto r = where == 1 ? rt::Builder::new_multi_thread().worker_threads(2).enable_all().build()
+                          : rt::Builder::new_current_thread().enable_all().build();
+      std::optional<tokio::task::LocalSet> local;
+      if (where == 2) local.emplace();
+      r.block_on([](int where, tokio::task::LocalSet* ls, std::vector<int>* log, std::mutex* mu,
+                    std::atomic<int>* started) -> Task<> {
+        for (int i = 0; i < kTasks; ++i) {
+          if (where == 2) ls->spawn_local(hold_forever(log, mu, i, started));
+          else tokio::spawn(hold_forever(log, mu, i, started));
+        }
+        if (where == 2) {
+          co_await ls->run_until([](std::atomic<int>* s) -> Task<> {
+            while (s->load() < kTasks) co_await tokio::task::yield_now();
+          }(started));
+        } else {
+          while (started->load() < kTasks)
+            co_await tokio::time::sleep(std::chrono::milliseconds(1));
+        }
+      }(where, local ? &*local : nullptr, &log, &mu, &started));
+      local.reset();  // the LocalSet's tasks go here; the runtime's with the runtime
+    }
+    CHECK(log == expected);
   }
 }

@@ -129,30 +129,34 @@ void OwnedTasks::snapshot(std::vector<TaskHeader*>& out) {
   for (std::size_t i = 0; i <= mask_; ++i) collect_shard(i, out);
 }
 
+// Every listed task, oldest first, each with a reference of the caller's. The lists keep
+// the newest at their heads, spread over shards; ids grow with spawns, so sorting by id gives
+// the order Tokio's one list is walked in at a shutdown (its oldest task goes first: a port
+// whose teardown logs or guards assume it sees the same order).
+void OwnedTasks::collect_oldest_first(std::vector<TaskHeader*>& out) {
+  snapshot(out);
+  std::sort(out.begin(), out.end(),
+            [](const TaskHeader* a, const TaskHeader* b) { return a->id() < b->id(); });
+}
+
 void OwnedTasks::abort_all() noexcept {
-  std::vector<TaskHeader*> batch;
-  for (std::size_t i = 0; i <= mask_; ++i) {
-    batch.clear();
-    collect_shard(i, batch);
-    // An abort only flags a running task (it cancels itself after its poll) and schedules
-    // an idle one, which its worker then cancels instead of polling.
-    for (TaskHeader* t : batch) {
-      task_abort(t);
-      task_drop_ref(t);
-    }
+  std::vector<TaskHeader*> all;
+  collect_oldest_first(all);
+  // An abort only flags a running task (it cancels itself after its poll) and schedules
+  // an idle one, which its worker then cancels instead of polling.
+  for (TaskHeader* t : all) {
+    task_abort(t);
+    task_drop_ref(t);
   }
 }
 
 void OwnedTasks::close_and_shutdown_all() noexcept {
   closed_.store(true, std::memory_order_release);
-  std::vector<TaskHeader*> batch;
-  for (std::size_t i = 0; i <= mask_; ++i) {
-    batch.clear();
-    collect_shard(i, batch);
-    // Idle tasks are cancelled here; a task being polled elsewhere is flagged and cancels
-    // itself when that poll returns. Binding is closed, so no new task can appear.
-    for (TaskHeader* t : batch) task_shutdown(t);
-  }
+  std::vector<TaskHeader*> all;
+  collect_oldest_first(all);
+  // Idle tasks are cancelled here; a task being polled elsewhere is flagged and cancels
+  // itself when that poll returns. Binding is closed, so no new task can appear.
+  for (TaskHeader* t : all) task_shutdown(t);
 }
 
 std::size_t OwnedTasks::alive() const noexcept {

@@ -94,6 +94,7 @@ class OwnedTasks {
 
  private:
   void collect_shard(std::size_t i, std::vector<TaskHeader*>& out);
+  void collect_oldest_first(std::vector<TaskHeader*>& out);
   struct alignas(kCacheLine) Shard {
     SpinLock lock;
     TaskHeader* head = nullptr;
