@@ -6532,8 +6532,9 @@ struct enable_display<time::Instant> : std::true_type {};
 // While paused, Instant::now() on the runtime's threads stands still except when
 // advance() moves it, or when the runtime has nothing to run: then the clock jumps
 // straight to the next timer's deadline (auto-advance), so code that sleeps runs instantly
-// and in deadline order. spawn_blocking work that is queued or running holds the jump
-// back (it may be about to wake something). Pausing needs the current-thread runtime with
+// and in deadline order. spawn_blocking work that is queued or running, and tokio::fs
+// operations in flight (on either engine: Tokio runs them on the blocking pool), hold the
+// jump back (they may be about to wake something). Pausing needs the current-thread runtime with
 // the time driver; anything else is a std::logic_error saying what to do.
 
 /* #include <chrono> (already above) */
@@ -25282,8 +25283,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_f7c508e3e0a7c09f_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_f7c508e3e0a7c09f_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_fe2975167c95f0ea_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_fe2975167c95f0ea_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -27363,15 +27364,22 @@ class TimeDriver {
 
   // Deadlines round up to the next millisecond tick (nothing fires early); the current
   // time rounds down.
+  // An Instant far enough before the start (time_point::min(), a huge saturating_sub)
+  // overflows the difference: it is in the past, tick 0. A deadline past the tick of the
+  // latest Instant (rounded down) is put on that tick, the last one the clock can reach: a
+  // paused clock, which jumps to the next deadline, spun toward one rounded up beyond it.
   uint64_t deadline_to_tick(time::Instant t) const noexcept {
-    int64_t d = t.nanos() - start_ns_;
-    if (d <= 0) return 0;
+    int64_t d;
+    if (__builtin_sub_overflow(t.nanos(), start_ns_, &d) || d <= 0) return 0;
     uint64_t tick = (static_cast<uint64_t>(d) + 999999) / 1000000;
+    const uint64_t last = static_cast<uint64_t>(INT64_MAX - start_ns_) / 1000000;
+    if (tick > last) tick = last;
     return tick < TimerEntry::kMaxTick ? tick : TimerEntry::kMaxTick;
   }
   uint64_t instant_to_tick(time::Instant t) const noexcept {
-    int64_t d = t.nanos() - start_ns_;
-    return d <= 0 ? 0 : static_cast<uint64_t>(d) / 1000000;
+    int64_t d;
+    if (__builtin_sub_overflow(t.nanos(), start_ns_, &d) || d <= 0) return 0;
+    return static_cast<uint64_t>(d) / 1000000;
   }
   time::Instant tick_to_instant(uint64_t tick) const noexcept {
     return time::Instant::from_ns(start_ns_).saturating_add(std::chrono::milliseconds(
@@ -28151,6 +28159,7 @@ inline constexpr uint32_t kCancelAny = 1u << 2;  // match every request (Linux 5
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
 class FsEngine;
+struct HandleInner;
 class UringEngine;
 struct UringRing;
 
@@ -28250,7 +28259,12 @@ struct alignas(16) FsOp {
   bool slot_open = false;  // io_uring: the slot holds a file the engine must close
   bool stepped = false;    // io_uring: a step was submitted (slots are only given before)
   bool mandatory = false;  // runs even while the runtime shuts down (File writes)
-  uint8_t nsqe = 0;        // entries of the current step
+  // The runtime (one reference) whose paused clock this op holds back while in flight, as
+  // Tokio's fs calls do by running on the blocking pool: counted in its
+  // driver.blocking_in_flight from fs_op_start to fs_op_finish. Only on a current-thread
+  // runtime with timers (the only kind whose clock can be paused); null otherwise.
+  HandleInner* clock_hold = nullptr;
+  uint8_t nsqe = 0;  // entries of the current step
   // How many entries of the current step have no completion yet. Set by write_step before
   // the entries are published; each completion decrements it (acq_rel: the one taking it
   // to zero sees the other entries' results in res[]).
@@ -28258,9 +28272,15 @@ struct alignas(16) FsOp {
   int32_t res[kFsMaxSqes] = {};
 };
 
-// The op's reference held by the engine from submission to completion.
+// Lets go of op->clock_hold (engine.cpp).
+void fs_op_release_clock(FsOp* op) noexcept;
+
+// The op's reference held by the engine from submission to completion. The clock hold
+// goes after the wake: the waiter is runnable by then, so a paused clock cannot jump in
+// between.
 inline void fs_op_finish(FsOp* op) noexcept {
   op->complete();
+  if (op->clock_hold) fs_op_release_clock(op);
   op->ref_dec();
 }
 
@@ -40320,7 +40340,22 @@ void fs_op_start(FsOp* op, FsEngine* e) noexcept {
   op->state.fetch_or(FsOp::SUBMITTED, std::memory_order_relaxed);
   op->engine = e;
   op->ref_inc();  // the engine's reference, released after complete()
+  // A paused clock must not jump while the file operation runs in real time (Tokio's run
+  // on the blocking pool, which holds it back); see FsOp::clock_hold. The engine is the
+  // current runtime's (every caller got it from fs_engine_current).
+  HandleInner* h = tls.handle;
+  if (h && h->config.flavor == runtime::RuntimeFlavor::CurrentThread && h->config.enable_time) {
+    h->ref_inc();
+    h->driver.blocking_in_flight.fetch_add(1, std::memory_order_acq_rel);
+    op->clock_hold = h;
+  }
   e->submit(op);
+}
+
+void fs_op_release_clock(FsOp* op) noexcept {
+  HandleInner* h = std::exchange(op->clock_hold, nullptr);
+  h->driver.blocking_in_flight.fetch_sub(1, std::memory_order_acq_rel);
+  h->ref_dec();
 }
 
 void fs_op_release(FsOp* op) noexcept {
@@ -43813,7 +43848,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_f7c508e3e0a7c09f_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_fe2975167c95f0ea_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

@@ -652,3 +652,65 @@ TEST_CASE("fs capacity: File writes still in a full ring's backlog at shutdown r
     CHECK(incomplete == 0);
   }
 }
+
+// A paused clock jumps to the next timer only while nothing runs in real time: Tokio's fs
+// calls run on the blocking pool, which holds it back. Ours did not (io_uring operations,
+// and the blocking engine's File writes, went uncounted): a timeout around a FIFO read
+// whose writer comes 100 ms later (real time) elapsed at once, and an hour-long sleep of
+// another task fired meanwhile. Both engines, reads and write-behind flushes.
+TEST_CASE("fs: a paused clock does not jump while a file operation runs") {
+  for (Engine e : {Engine::Uring, Engine::Blocking}) {
+    CAPTURE(std::string(fst::name(e)));
+    nt::Watchdog wd("fs paused clock", std::chrono::seconds(30));
+    fst::TempDir dir;
+    std::string fifo = dir / "fifo";
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    auto b = tokio::runtime::Builder::new_current_thread();
+    b.enable_all().start_paused(true);
+    if (e == Engine::Blocking) b.disable_io_uring();
+    auto rt = b.build();
+    rt.block_on([](std::string fifo) -> Task<> {
+      auto t0 = tokio::time::Instant::now();
+      std::atomic<bool> slept{false};
+      auto sleeper = tokio::spawn([](std::atomic<bool>* s) -> Task<> {
+        co_await tokio::time::sleep(std::chrono::hours(1));
+        s->store(true);
+      }(&slept));
+      auto f = co_await fs::OpenOptions().read(true).write(true).open(fifo);  // O_RDWR: no wait
+      REQUIRE(f.has_value());
+      int other = ::open(fifo.c_str(), O_RDWR | O_CLOEXEC);
+      REQUIRE(other >= 0);
+      // A read whose bytes come 100 ms later, real time.
+      std::thread writer([other] {
+        std::this_thread::sleep_for(100ms);
+        write_fd(other, "late!");
+      });
+      char buf[16];
+      auto r = co_await tokio::time::timeout(1s, f->read(buf));
+      writer.join();
+      REQUIRE(r.has_value());  // not Elapsed
+      REQUIRE(r->has_value());
+      CHECK(std::string(buf, **r) == "late!");
+      // A flush of more than the pipe holds, drained 100 ms later, real time.
+      std::string big(256 * 1024, 'x');
+      REQUIRE((co_await io::write_all(*f, std::string_view(big))).has_value());
+      std::thread reader([other, n = big.size()] {
+        std::this_thread::sleep_for(100ms);
+        std::vector<char> sink(65536);
+        std::size_t got = 0;
+        while (got < n) {
+          ssize_t k = ::read(other, sink.data(), sink.size());
+          if (k <= 0) break;
+          got += static_cast<std::size_t>(k);
+        }
+      });
+      auto fl = co_await tokio::time::timeout(1s, f->flush());
+      reader.join();
+      CHECK(fl.has_value());
+      CHECK(tokio::time::Instant::now() - t0 < 1s);  // the clock stood still meanwhile
+      CHECK_FALSE(slept.load());
+      sleeper.abort();
+      ::close(other);
+    }(fifo));
+  }
+}

@@ -4,6 +4,7 @@
 #include <random>
 #include <vector>
 
+#include "net_test_util.hpp"  // nt::Watchdog
 #include "time_mock.hpp"
 
 using timetest::MockWaker;
@@ -257,4 +258,31 @@ TEST_CASE("pause: 100,000 timers with random deadlines fire in exact deadline or
     CHECK(std::is_sorted(rec.fired_tick.begin(), rec.fired_tick.end()));
     CHECK(timetest::registered() == 0);
   }());
+}
+
+// The ends of the Instant range. A deadline at the latest Instant was rounded up to a tick
+// the clock can never reach (it saturates first): a paused runtime spun on it at full
+// CPU forever. One at the earliest (time_point::min(), a huge saturating_sub) overflowed
+// the difference to the start into a far-future tick (UBSan: signed overflow).
+TEST_CASE("pause: deadlines at the latest and the earliest Instant") {
+  nt::Watchdog wd("pause: Instant extremes", std::chrono::seconds(30));
+  auto rt = timetest::paused_rt();
+  auto real0 = std::chrono::steady_clock::now();
+  rt.block_on([]() -> Task<> {
+    auto t0 = Instant::now();
+    co_await ttime::sleep_until(Instant(std::chrono::steady_clock::time_point::min()));
+    CHECK(Instant::now() == t0);  // in the past: at once
+    auto late = co_await ttime::timeout_at(Instant(std::chrono::steady_clock::time_point::min()),
+                                           ttime::sleep(ms(1000)));
+    CHECK_FALSE(late.has_value());  // the deadline has passed: Elapsed, at once
+    CHECK(Instant::now() == t0);
+    auto iv = ttime::interval_at(t0.saturating_sub(std::chrono::nanoseconds::max()), ms(10));
+    co_await iv.tick();
+    CHECK(Instant::now() == t0);
+    // The far end: reached, not spun toward.
+    co_await ttime::sleep_until(Instant(std::chrono::steady_clock::time_point::max()));
+    CHECK(Instant::now() > t0 + std::chrono::hours(24 * 365 * 200));
+    co_await ttime::sleep_until(Instant::now().saturating_add(std::chrono::nanoseconds::max()));
+  }());
+  CHECK(std::chrono::steady_clock::now() - real0 < std::chrono::seconds(10));
 }

@@ -13,8 +13,9 @@
 // While paused, Instant::now() on the runtime's threads stands still except when
 // advance() moves it, or when the runtime has nothing to run: then the clock jumps
 // straight to the next timer's deadline (auto-advance), so code that sleeps runs instantly
-// and in deadline order. spawn_blocking work that is queued or running holds the jump
-// back (it may be about to wake something). Pausing needs the current-thread runtime with
+// and in deadline order. spawn_blocking work that is queued or running, and tokio::fs
+// operations in flight (on either engine: Tokio runs them on the blocking pool), hold the
+// jump back (they may be about to wake something). Pausing needs the current-thread runtime with
 // the time driver; anything else is a std::logic_error saying what to do.
 
 #include <chrono>

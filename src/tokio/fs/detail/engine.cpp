@@ -228,7 +228,22 @@ void fs_op_start(FsOp* op, FsEngine* e) noexcept {
   op->state.fetch_or(FsOp::SUBMITTED, std::memory_order_relaxed);
   op->engine = e;
   op->ref_inc();  // the engine's reference, released after complete()
+  // A paused clock must not jump while the file operation runs in real time (Tokio's run
+  // on the blocking pool, which holds it back); see FsOp::clock_hold. The engine is the
+  // current runtime's (every caller got it from fs_engine_current).
+  HandleInner* h = tls.handle;
+  if (h && h->config.flavor == runtime::RuntimeFlavor::CurrentThread && h->config.enable_time) {
+    h->ref_inc();
+    h->driver.blocking_in_flight.fetch_add(1, std::memory_order_acq_rel);
+    op->clock_hold = h;
+  }
   e->submit(op);
+}
+
+void fs_op_release_clock(FsOp* op) noexcept {
+  HandleInner* h = std::exchange(op->clock_hold, nullptr);
+  h->driver.blocking_in_flight.fetch_sub(1, std::memory_order_acq_rel);
+  h->ref_dec();
 }
 
 void fs_op_release(FsOp* op) noexcept {

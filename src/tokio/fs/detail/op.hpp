@@ -38,6 +38,7 @@
 namespace tokio::detail {
 
 class FsEngine;
+struct HandleInner;
 class UringEngine;
 struct UringRing;
 
@@ -137,7 +138,12 @@ struct alignas(16) FsOp {
   bool slot_open = false;  // io_uring: the slot holds a file the engine must close
   bool stepped = false;    // io_uring: a step was submitted (slots are only given before)
   bool mandatory = false;  // runs even while the runtime shuts down (File writes)
-  uint8_t nsqe = 0;        // entries of the current step
+  // The runtime (one reference) whose paused clock this op holds back while in flight, as
+  // Tokio's fs calls do by running on the blocking pool: counted in its
+  // driver.blocking_in_flight from fs_op_start to fs_op_finish. Only on a current-thread
+  // runtime with timers (the only kind whose clock can be paused); null otherwise.
+  HandleInner* clock_hold = nullptr;
+  uint8_t nsqe = 0;  // entries of the current step
   // How many entries of the current step have no completion yet. Set by write_step before
   // the entries are published; each completion decrements it (acq_rel: the one taking it
   // to zero sees the other entries' results in res[]).
@@ -145,9 +151,15 @@ struct alignas(16) FsOp {
   int32_t res[kFsMaxSqes] = {};
 };
 
-// The op's reference held by the engine from submission to completion.
+// Lets go of op->clock_hold (engine.cpp).
+void fs_op_release_clock(FsOp* op) noexcept;
+
+// The op's reference held by the engine from submission to completion. The clock hold
+// goes after the wake: the waiter is runnable by then, so a paused clock cannot jump in
+// between.
 inline void fs_op_finish(FsOp* op) noexcept {
   op->complete();
+  if (op->clock_hold) fs_op_release_clock(op);
   op->ref_dec();
 }
 

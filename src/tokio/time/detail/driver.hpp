@@ -89,15 +89,22 @@ class TimeDriver {
 
   // Deadlines round up to the next millisecond tick (nothing fires early); the current
   // time rounds down.
+  // An Instant far enough before the start (time_point::min(), a huge saturating_sub)
+  // overflows the difference: it is in the past, tick 0. A deadline past the tick of the
+  // latest Instant (rounded down) is put on that tick, the last one the clock can reach: a
+  // paused clock, which jumps to the next deadline, spun toward one rounded up beyond it.
   uint64_t deadline_to_tick(time::Instant t) const noexcept {
-    int64_t d = t.nanos() - start_ns_;
-    if (d <= 0) return 0;
+    int64_t d;
+    if (__builtin_sub_overflow(t.nanos(), start_ns_, &d) || d <= 0) return 0;
     uint64_t tick = (static_cast<uint64_t>(d) + 999999) / 1000000;
+    const uint64_t last = static_cast<uint64_t>(INT64_MAX - start_ns_) / 1000000;
+    if (tick > last) tick = last;
     return tick < TimerEntry::kMaxTick ? tick : TimerEntry::kMaxTick;
   }
   uint64_t instant_to_tick(time::Instant t) const noexcept {
-    int64_t d = t.nanos() - start_ns_;
-    return d <= 0 ? 0 : static_cast<uint64_t>(d) / 1000000;
+    int64_t d;
+    if (__builtin_sub_overflow(t.nanos(), start_ns_, &d) || d <= 0) return 0;
+    return static_cast<uint64_t>(d) / 1000000;
   }
   time::Instant tick_to_instant(uint64_t tick) const noexcept {
     return time::Instant::from_ns(start_ns_).saturating_add(std::chrono::milliseconds(
