@@ -13897,14 +13897,18 @@ class OnceCell {
     return {};
   }
 
-  // Returns the value, running `init()` (which returns a tokio::Task<T> or another tokio
-  // awaitable yielding T) if the cell is empty.
-  template <class F>
-  Task<std::reference_wrapper<const T>> get_or_init(F init) {
+  // Returns the value, running `init(args...)` (which returns a tokio::Task<T> or another
+  // tokio awaitable yielding T) if the cell is empty. The arguments are copied into the
+  // operation (decayed), as spawn's: under g++ 12 pass state this way, with a capture-less
+  // lambda (`get_or_init([](std::shared_ptr<Db> db) -> Task<Conf> { ... }, db)`), rather
+  // than as a capturing lambda written inside the co_await, which meets the aggregate-
+  // temporary bug (README, Compilers: its captures are destroyed twice).
+  template <class F, class... Args>
+  Task<std::reference_wrapper<const T>> get_or_init(F init, Args... args) {
     if (initialized()) co_return std::cref(value_);
     auto permit = co_await Semaphore::Acquire(&sem_, 1, {&sem_});
     if (!permit) co_return std::cref(value_);  // closed: another call set the value
-    T v = co_await init();
+    T v = co_await init(args...);
     emplace(std::move(v));
     permit->forget();  // the semaphore is closed now; nothing to give back
     co_return std::cref(value_);
@@ -13912,14 +13916,14 @@ class OnceCell {
 
   // Like get_or_init, with an initializer yielding Result<T, E>: an error is returned and
   // leaves the cell empty (the next caller tries again).
-  template <class F>
-  auto get_or_try_init(F init)
-      -> Task<Result<std::reference_wrapper<const T>,
-                     typename detail::await_result_t<std::invoke_result_t<F&>>::error_type>> {
+  template <class F, class... Args>
+  auto get_or_try_init(F init, Args... args) -> Task<
+      Result<std::reference_wrapper<const T>,
+             typename detail::await_result_t<std::invoke_result_t<F&, Args&...>>::error_type>> {
     if (initialized()) co_return std::cref(value_);
     auto permit = co_await Semaphore::Acquire(&sem_, 1, {&sem_});
     if (!permit) co_return std::cref(value_);
-    auto r = co_await init();
+    auto r = co_await init(args...);
     if (!r.has_value()) co_return unexpected(std::move(r).error());
     emplace(std::move(*r));
     permit->forget();
@@ -16011,7 +16015,8 @@ class Ref {
   const T& operator*() const noexcept { return *v_; }
   const T* operator->() const noexcept { return v_; }
   // Whether this value was new to the receiver that borrowed it (borrow_and_update,
-  // wait_for); always false for borrow().
+  // wait_for); for Receiver::borrow(), whether the receiver had not seen it yet (borrow
+  // leaves it unseen); always false for Sender::borrow().
   bool has_changed() const noexcept { return changed_; }
 
  private:
@@ -25283,8 +25288,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_fe2975167c95f0ea_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_fe2975167c95f0ea_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_e6374e744069f898_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_e6374e744069f898_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -43848,7 +43853,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_fe2975167c95f0ea_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_e6374e744069f898_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

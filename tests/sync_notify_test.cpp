@@ -368,6 +368,20 @@ TEST_CASE("once_cell: a failing or cancelled initializer lets the next caller in
     CHECK(v == 9);
     CHECK((co_await cell.get_or_init([]() -> Task<int> { co_return 1; })).get() == 9);
 
+    // The f, args... forms: the arguments are copied into the call (a capture-less lambda
+    // with a shared_ptr argument is the g++ 12-safe way to hand an initializer state).
+    auto base = std::make_shared<int>(41);
+    OnceCell<int> c3;
+    const int& w = co_await c3.get_or_init(
+        [](std::shared_ptr<int> b, int add) -> Task<int> { co_return *b + add; }, base, 1);
+    CHECK(w == 42);
+    OnceCell<int> c4;
+    auto t = co_await c4.get_or_try_init(
+        [](std::shared_ptr<int> b) -> Task<tokio::Result<int, std::string>> { co_return *b; },
+        base);
+    CHECK(t.value().get() == 41);
+    CHECK(base.use_count() == 1);  // every copy is gone again
+
     // set() while an initializer runs: InitializingError, the value comes back.
     OnceCell<int> c2;
     auto [tx, rx] = tokio::sync::oneshot::channel<int>();

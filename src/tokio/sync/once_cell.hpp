@@ -65,14 +65,18 @@ class OnceCell {
     return {};
   }
 
-  // Returns the value, running `init()` (which returns a tokio::Task<T> or another tokio
-  // awaitable yielding T) if the cell is empty.
-  template <class F>
-  Task<std::reference_wrapper<const T>> get_or_init(F init) {
+  // Returns the value, running `init(args...)` (which returns a tokio::Task<T> or another
+  // tokio awaitable yielding T) if the cell is empty. The arguments are copied into the
+  // operation (decayed), as spawn's: under g++ 12 pass state this way, with a capture-less
+  // lambda (`get_or_init([](std::shared_ptr<Db> db) -> Task<Conf> { ... }, db)`), rather
+  // than as a capturing lambda written inside the co_await, which meets the aggregate-
+  // temporary bug (README, Compilers: its captures are destroyed twice).
+  template <class F, class... Args>
+  Task<std::reference_wrapper<const T>> get_or_init(F init, Args... args) {
     if (initialized()) co_return std::cref(value_);
     auto permit = co_await Semaphore::Acquire(&sem_, 1, {&sem_});
     if (!permit) co_return std::cref(value_);  // closed: another call set the value
-    T v = co_await init();
+    T v = co_await init(args...);
     emplace(std::move(v));
     permit->forget();  // the semaphore is closed now; nothing to give back
     co_return std::cref(value_);
@@ -80,14 +84,14 @@ class OnceCell {
 
   // Like get_or_init, with an initializer yielding Result<T, E>: an error is returned and
   // leaves the cell empty (the next caller tries again).
-  template <class F>
-  auto get_or_try_init(F init)
-      -> Task<Result<std::reference_wrapper<const T>,
-                     typename detail::await_result_t<std::invoke_result_t<F&>>::error_type>> {
+  template <class F, class... Args>
+  auto get_or_try_init(F init, Args... args) -> Task<
+      Result<std::reference_wrapper<const T>,
+             typename detail::await_result_t<std::invoke_result_t<F&, Args&...>>::error_type>> {
     if (initialized()) co_return std::cref(value_);
     auto permit = co_await Semaphore::Acquire(&sem_, 1, {&sem_});
     if (!permit) co_return std::cref(value_);
-    auto r = co_await init();
+    auto r = co_await init(args...);
     if (!r.has_value()) co_return unexpected(std::move(r).error());
     emplace(std::move(*r));
     permit->forget();

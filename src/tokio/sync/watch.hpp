@@ -109,7 +109,8 @@ class Ref {
   const T& operator*() const noexcept { return *v_; }
   const T* operator->() const noexcept { return v_; }
   // Whether this value was new to the receiver that borrowed it (borrow_and_update,
-  // wait_for); always false for borrow().
+  // wait_for); for Receiver::borrow(), whether the receiver had not seen it yet (borrow
+  // leaves it unseen); always false for Sender::borrow().
   bool has_changed() const noexcept { return changed_; }
 
  private:
