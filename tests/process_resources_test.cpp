@@ -161,7 +161,7 @@ TEST_CASE(kFdLimitCase) {
       // descriptor (it tests the memory through a pipe) and, with none, reports an invalid
       // vptr that is not there (a program without tokio.hpp shows the same).
       (void)Command("/nonexistent/program").spawn();
-      // Fill the table up to one free slot under a soft limit, then spawn.
+      // Fill the table under a soft limit, all but what a spawn needs, then spawn.
       struct rlimit rl;
       ::getrlimit(RLIMIT_NOFILE, &rl);
       rl.rlim_cur = 256;
@@ -172,8 +172,17 @@ TEST_CASE(kFdLimitCase) {
         if (fd < 0) break;
         fill.push_back(fd);
       }
-      ::close(fill.back());
-      fill.pop_back();
+      // One descriptor left: the pidfd. Under ThreadSanitizer vfork is fork and the report
+      // goes through a pipe (process/detail/spawn.hpp): two more there.
+#if defined(TOKIO_TSAN)
+      constexpr int kLeft = 3;
+#else
+      constexpr int kLeft = 1;
+#endif
+      for (int i = 0; i < kLeft; ++i) {
+        ::close(fill.back());
+        fill.pop_back();
+      }
       auto ok = Command("true").spawn();
       bool exited = false;
       if (ok) {
