@@ -20602,6 +20602,8 @@ inline OpenOptions File::options() { return OpenOptions(); }
 #if TOKIO_HAS_STREAM
 #endif // TOKIO_HAS_STREAM
 #if TOKIO_HAS_STREAM
+#endif // TOKIO_HAS_STREAM
+#if TOKIO_HAS_STREAM
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
@@ -20651,38 +20653,55 @@ class PollStream {
   using Item = T;
 
   // The awaitable of next(): it only refers to the stream (all waiting state lives there).
+  // A stream whose pending next() keeps a read in flight inside it (FramedRead, Framed)
+  // names that with `next_use()` (a detail::ExclusiveUse) and kTypeName: a second next()
+  // polled while one is pending, from another task, throws std::logic_error from its
+  // co_await (it took the first one's waker: that task waited for ever).
   class TOKIO_MUST_AWAIT Next : public tokio::detail::Leaf<Next> {
+    static constexpr bool kClaims = requires(Derived & d) { d.next_use(); };
+    struct NoClaim {};
+
    public:
     explicit Next(Derived& s) noexcept : s_(&s) {}
     Next(const Next& o) noexcept
         : tokio::detail::Leaf<Next>(o), s_(o.s_) {}  // before the first poll
-    bool poll(task::Context& cx) noexcept {
-      try {
-        return s_->poll_next(cx, out_);
-      } catch (...) {
-        err_ = std::current_exception();
-        return true;
-      }
+    ~Next() {
+      if constexpr (kClaims) claim_.release(s_->next_use(), this);
     }
+    bool poll(task::Context& cx) noexcept { return step(cx, true); }
     // Leaf's try_poll, for the streams that can be asked (see the top of this file).
     bool try_poll() noexcept requires tokio::detail::AskablePollNext<Derived, T> {
-      try {
-        tokio::detail::TryContext ask;
-        return s_->poll_next(ask, out_);
-      } catch (...) {
-        err_ = std::current_exception();
-        return true;
-      }
+      tokio::detail::TryContext ask;
+      return step(ask, false);
     }
     std::optional<T> await_resume() {
+      if constexpr (kClaims) {
+        if (claim_.refused) tokio::detail::throw_concurrent_use(Derived::kTypeName);
+      }
       if (err_) std::rethrow_exception(std::exchange(err_, nullptr));
       return std::move(out_);
     }
 
    private:
+    template <class Cx>
+    bool step(Cx& cx, bool registering) noexcept {
+      auto attempt = [&]() noexcept {
+        try {
+          return s_->poll_next(cx, out_);
+        } catch (...) {
+          err_ = std::current_exception();
+          return true;
+        }
+      };
+      if constexpr (kClaims) return claim_.poll(s_->next_use(), this, registering, attempt);
+      else return attempt();
+    }
+
     Derived* s_;
     std::optional<T> out_;
     std::exception_ptr err_;
+    [[no_unique_address]] std::conditional_t<kClaims, tokio::detail::RefusableClaim, NoClaim>
+        claim_;
   };
 
   // The next item, or std::nullopt once the stream has ended. Cancel-safe when the
@@ -24468,6 +24487,11 @@ class FramedRead : public stream::PollStream<FramedRead<R, D>, io::Result<decode
   bool poll_next(Cx& cx, std::optional<Item>& out) {
     return tokio::detail::framed_poll_next(io_, codec_, st_, op_, cx, out);
   }
+  // One next() at a time (stream::PollStream::Next claims this): the read it leaves in
+  // flight between polls is the object's, so a second next() from another task would take
+  // the first one's waker; it throws std::logic_error instead.
+  tokio::detail::ExclusiveUse& next_use() noexcept { return next_use_; }
+  static constexpr const char* kTypeName = "codec::FramedRead";
   // A frame from the bytes already read, without reading: nullopt when the buffer holds
   // no whole frame (or the stream has ended, or pauses after a decode error: that pause
   // is left for next() to yield). Lets a server answer every pipelined request it has
@@ -24505,6 +24529,7 @@ class FramedRead : public stream::PollStream<FramedRead<R, D>, io::Result<decode
   D codec_;
   tokio::detail::FramedReadState st_;
   tokio::detail::ChildOp<tokio::detail::read_op_t<Io>> op_;
+  tokio::detail::ExclusiveUse next_use_;
 };
 
 template <class R, class D>
@@ -24682,6 +24707,11 @@ class Framed : public stream::PollStream<Framed<T, C>, io::Result<decoder_item_t
   bool poll_next(Cx& cx, std::optional<Item>& out) {
     return tokio::detail::framed_poll_next(io_, codec_, rd_, rop_, cx, out);
   }
+  // One next() at a time (stream::PollStream::Next claims this): the read it leaves in
+  // flight between polls is the object's, so a second next() from another task would take
+  // the first one's waker; it throws std::logic_error instead.
+  tokio::detail::ExclusiveUse& next_use() noexcept { return next_use_; }
+  static constexpr const char* kTypeName = "codec::Framed (its stream side)";
   // See FramedRead::next_buffered.
   std::optional<Item> next_buffered() {
     std::optional<Item> out;
@@ -24735,6 +24765,7 @@ class Framed : public stream::PollStream<Framed<T, C>, io::Result<decoder_item_t
   C codec_;
   tokio::detail::FramedReadState rd_;
   tokio::detail::ChildOp<tokio::detail::read_op_t<Io>> rop_;
+  tokio::detail::ExclusiveUse next_use_;
 };
 
 template <class T, class C>
@@ -25288,8 +25319,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_e6374e744069f898_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_e6374e744069f898_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_ef6de463fe4fa0a0_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_ef6de463fe4fa0a0_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -43853,7 +43884,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_e6374e744069f898_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_ef6de463fe4fa0a0_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

@@ -264,6 +264,52 @@ TEST_CASE("FramedWrite: two sends pending at once on one sink is refused with a 
   }());
 }
 
+// Two next() on one FramedRead (or a Framed's stream side) pending at once, from two
+// tasks: the read left in flight is the object's, and the second poll took the first
+// one's waker, so one task waited for ever (helper-86) while the sink side already refused
+// a second send. The second now throws; the first goes on and gets its line.
+TEST_CASE("FramedRead / Framed: a second next() pending at once is refused, the first goes on") {
+  auto rt = rt_paused();
+  rt.block_on([]() -> Task<> {
+    for (int kind = 0; kind < 2; ++kind) {
+      CAPTURE(kind);
+      auto [a, b] = tio::duplex(64);
+      auto second_of = [](auto& f) -> Task<std::string> {
+        auto [x, y] = co_await tokio::join(f.next(), [](auto& f2) -> Task<bool> {
+          try {
+            (void)co_await f2.next();
+          } catch (const std::logic_error& e) {
+            co_return std::string(e.what()).find("await them one after the other") !=
+                std::string::npos;
+          }
+          co_return false;
+        }(f));
+        CHECK(y);
+        REQUIRE(x.has_value());
+        co_return std::string(x->value());
+      };
+      auto writer = tokio::spawn(
+          [](tio::DuplexStream w) -> Task<> {
+            co_await tokio::time::sleep(std::chrono::milliseconds(5));
+            REQUIRE((co_await tio::write_all(w, std::string("a\nb\n"))).has_value());
+          },
+          std::move(b));
+      std::string first;
+      if (kind == 0) {
+        codec::FramedRead fr(std::move(a), LinesCodec());
+        first = co_await second_of(fr);
+        CHECK((*co_await fr.next()).value() == "b");  // usable again
+      } else {
+        codec::Framed fr(std::move(a), LinesCodec());
+        first = co_await second_of(fr);
+        CHECK((*co_await fr.next()).value() == "b");
+      }
+      CHECK(first == "a");
+      co_await writer;
+    }
+  }());
+}
+
 TEST_CASE("FramedRead: end of stream, I/O errors, next_buffered") {
   auto rt = rt_paused();
   rt.block_on([]() -> Task<> {

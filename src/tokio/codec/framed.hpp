@@ -94,6 +94,11 @@ class Framed : public stream::PollStream<Framed<T, C>, io::Result<decoder_item_t
   bool poll_next(Cx& cx, std::optional<Item>& out) {
     return tokio::detail::framed_poll_next(io_, codec_, rd_, rop_, cx, out);
   }
+  // One next() at a time (stream::PollStream::Next claims this): the read it leaves in
+  // flight between polls is the object's, so a second next() from another task would take
+  // the first one's waker; it throws std::logic_error instead.
+  tokio::detail::ExclusiveUse& next_use() noexcept { return next_use_; }
+  static constexpr const char* kTypeName = "codec::Framed (its stream side)";
   // See FramedRead::next_buffered.
   std::optional<Item> next_buffered() {
     std::optional<Item> out;
@@ -147,6 +152,7 @@ class Framed : public stream::PollStream<Framed<T, C>, io::Result<decoder_item_t
   C codec_;
   tokio::detail::FramedReadState rd_;
   tokio::detail::ChildOp<tokio::detail::read_op_t<Io>> rop_;
+  tokio::detail::ExclusiveUse next_use_;
 };
 
 template <class T, class C>

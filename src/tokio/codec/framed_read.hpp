@@ -76,6 +76,11 @@ class FramedRead : public stream::PollStream<FramedRead<R, D>, io::Result<decode
   bool poll_next(Cx& cx, std::optional<Item>& out) {
     return tokio::detail::framed_poll_next(io_, codec_, st_, op_, cx, out);
   }
+  // One next() at a time (stream::PollStream::Next claims this): the read it leaves in
+  // flight between polls is the object's, so a second next() from another task would take
+  // the first one's waker; it throws std::logic_error instead.
+  tokio::detail::ExclusiveUse& next_use() noexcept { return next_use_; }
+  static constexpr const char* kTypeName = "codec::FramedRead";
   // A frame from the bytes already read, without reading: nullopt when the buffer holds
   // no whole frame (or the stream has ended, or pauses after a decode error: that pause
   // is left for next() to yield). Lets a server answer every pipelined request it has
@@ -113,6 +118,7 @@ class FramedRead : public stream::PollStream<FramedRead<R, D>, io::Result<decode
   D codec_;
   tokio::detail::FramedReadState st_;
   tokio::detail::ChildOp<tokio::detail::read_op_t<Io>> op_;
+  tokio::detail::ExclusiveUse next_use_;
 };
 
 template <class R, class D>

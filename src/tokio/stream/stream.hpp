@@ -51,6 +51,7 @@
 #include "tokio/core/context.hpp"
 #include "tokio/core/detail/poll.hpp"
 #include "tokio/core/task.hpp"
+#include "tokio/io/detail/exclusive.hpp"
 
 namespace tokio::detail {
 
@@ -100,38 +101,55 @@ class PollStream {
   using Item = T;
 
   // The awaitable of next(): it only refers to the stream (all waiting state lives there).
+  // A stream whose pending next() keeps a read in flight inside it (FramedRead, Framed)
+  // names that with `next_use()` (a detail::ExclusiveUse) and kTypeName: a second next()
+  // polled while one is pending, from another task, throws std::logic_error from its
+  // co_await (it took the first one's waker: that task waited for ever).
   class TOKIO_MUST_AWAIT Next : public tokio::detail::Leaf<Next> {
+    static constexpr bool kClaims = requires(Derived & d) { d.next_use(); };
+    struct NoClaim {};
+
    public:
     explicit Next(Derived& s) noexcept : s_(&s) {}
     Next(const Next& o) noexcept
         : tokio::detail::Leaf<Next>(o), s_(o.s_) {}  // before the first poll
-    bool poll(task::Context& cx) noexcept {
-      try {
-        return s_->poll_next(cx, out_);
-      } catch (...) {
-        err_ = std::current_exception();
-        return true;
-      }
+    ~Next() {
+      if constexpr (kClaims) claim_.release(s_->next_use(), this);
     }
+    bool poll(task::Context& cx) noexcept { return step(cx, true); }
     // Leaf's try_poll, for the streams that can be asked (see the top of this file).
     bool try_poll() noexcept requires tokio::detail::AskablePollNext<Derived, T> {
-      try {
-        tokio::detail::TryContext ask;
-        return s_->poll_next(ask, out_);
-      } catch (...) {
-        err_ = std::current_exception();
-        return true;
-      }
+      tokio::detail::TryContext ask;
+      return step(ask, false);
     }
     std::optional<T> await_resume() {
+      if constexpr (kClaims) {
+        if (claim_.refused) tokio::detail::throw_concurrent_use(Derived::kTypeName);
+      }
       if (err_) std::rethrow_exception(std::exchange(err_, nullptr));
       return std::move(out_);
     }
 
    private:
+    template <class Cx>
+    bool step(Cx& cx, bool registering) noexcept {
+      auto attempt = [&]() noexcept {
+        try {
+          return s_->poll_next(cx, out_);
+        } catch (...) {
+          err_ = std::current_exception();
+          return true;
+        }
+      };
+      if constexpr (kClaims) return claim_.poll(s_->next_use(), this, registering, attempt);
+      else return attempt();
+    }
+
     Derived* s_;
     std::optional<T> out_;
     std::exception_ptr err_;
+    [[no_unique_address]] std::conditional_t<kClaims, tokio::detail::RefusableClaim, NoClaim>
+        claim_;
   };
 
   // The next item, or std::nullopt once the stream has ended. Cancel-safe when the
