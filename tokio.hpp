@@ -22470,16 +22470,11 @@ class StreamMap : public PollStream<StreamMap<K, S>, std::pair<K, item_t<S>>> {
   StreamMap(StreamMap&&) noexcept = default;
   StreamMap& operator=(StreamMap&&) noexcept = default;
 
-  // Adds `s` under `k`; returns the stream that had that key, if any.
+  // Adds `s` under `k`; returns the stream that had that key, if any. The old entry is
+  // removed as remove() does (the last entry takes its place) and the new one goes last,
+  // as tokio-stream's: keys() and iter() then list the same order.
   std::optional<S> insert(K k, S s) {
-    std::optional<S> old;
-    for (auto& e : entries_) {
-      if (e->key == k) {
-        old.emplace(std::move(e->in).take());
-        entries_.erase(entries_.begin() + (&e - entries_.data()));
-        break;
-      }
-    }
+    std::optional<S> old = remove(k);
     entries_.push_back(std::make_unique<Entry>(std::move(k), std::move(s)));
     return old;
   }
@@ -24968,7 +24963,9 @@ class BytesCodec {
 // that follows every decode error). So with a positive adjustment a frame may hold up to
 // max + adjustment bytes, and with a negative one an encoded payload of up to max bytes
 // can exceed it. As in current tokio-util, new_codec clips max_frame_length to what the
-// field can announce (its largest value + length_adjustment). A field + adjustment below
+// field can announce (its largest value + length_adjustment) for the encoder; the decoder
+// keeps the value as set (as tokio-util 0.7.3), so it takes every frame the encoder
+// writes. An offset + field length past SIZE_MAX is std::invalid_argument. A field + adjustment below
 // zero or past SIZE_MAX is codec::Errc::invalid_frame_length, and a frame length of 0
 // with num_skip 0 (it would consume nothing and repeat for ever; Rust yields it for ever)
 // is codec::Errc::empty_frame_consumes_nothing. Both are reported without consuming
@@ -25067,8 +25064,9 @@ class LengthDelimitedCodec {
   static LengthDelimitedCodec new_() { return LengthDelimitedCodec(); }  // Rust's ::new()
   static Builder builder() noexcept { return {}; }
 
+  // The encoder's bound (clipped to what the field can announce, see the top).
   std::size_t max_frame_length() const noexcept { return b_.max_; }
-  void set_max_frame_length(std::size_t n) noexcept { b_.max_ = n; }
+  void set_max_frame_length(std::size_t n) noexcept;
 
   Result<std::optional<BytesMut>, std::error_code> decode(BytesMut& buf);
   // At the end of the input. Not the default decode_eof (leftover bytes are an error): the
@@ -25106,6 +25104,8 @@ class LengthDelimitedCodec {
   Builder b_;
   State state_ = State::Head;
   std::size_t n_ = 0;  // Data: frame bytes expected; Skip: bytes left to drop
+  // The decoder's bound on the length field as sent: max_frame_length as set, unclipped.
+  std::size_t field_max_ = 8 * 1024 * 1024;
 };
 
 template <class R>
@@ -25319,8 +25319,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_ef6de463fe4fa0a0_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_ef6de463fe4fa0a0_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_98e5d270e97f8b7f_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_98e5d270e97f8b7f_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -43629,21 +43629,38 @@ LengthDelimitedCodec LengthDelimitedCodec::Builder::new_codec() const {
     throw std::invalid_argument(
         "tokio::codec::LengthDelimitedCodec: length_field_length must be 1..8");
   }
+  // The header's bytes must be addressable: an offset near SIZE_MAX wrapped around in
+  // offset + length and read the bytes in front of the buffer (tokio-util panics).
+  if (offset_ > std::numeric_limits<std::size_t>::max() - width_) {
+    throw std::invalid_argument(
+        "tokio::codec::LengthDelimitedCodec: length_field_offset + length_field_length "
+        "overflows size_t");
+  }
   LengthDelimitedCodec c;
   c.b_ = *this;
-  // As current tokio-util: no larger than the largest length the field can announce,
-  // adjusted (saturating at 0 and SIZE_MAX).
-  const uint64_t field_max = width_ == 8 ? ~uint64_t{0} : (uint64_t{1} << (8 * width_)) - 1;
+  c.set_max_frame_length(max_);
+  return c;
+}
+
+void LengthDelimitedCodec::set_max_frame_length(std::size_t n) noexcept {
+  // The decoder bounds the length field as sent by n, as tokio-util 0.7.3 does. The
+  // encoder's bound is n clipped, as current tokio-util clips it, to the largest payload
+  // the field can announce (its largest value + length_adjustment, saturating at 0 and
+  // SIZE_MAX). Bounding the decoder by the clipped value too (as current tokio-util does)
+  // refused frames its own encoder wrote: 1-byte field, adjustment -1, a 254-byte payload
+  // is written with field 255, above the clipped 254.
+  field_max_ = n;
+  const std::size_t w = b_.width_;
+  const uint64_t field_max = w >= 8 ? ~uint64_t{0} : (uint64_t{1} << (8 * w)) - 1;
   uint64_t allowed;
-  if (adjust_ < 0) {
-    const uint64_t sub = uint64_t(0) - static_cast<uint64_t>(adjust_);
+  if (b_.adjust_ < 0) {
+    const uint64_t sub = uint64_t(0) - static_cast<uint64_t>(b_.adjust_);
     allowed = field_max > sub ? field_max - sub : 0;
   } else {
-    const uint64_t add = static_cast<uint64_t>(adjust_);
+    const uint64_t add = static_cast<uint64_t>(b_.adjust_);
     allowed = field_max > ~uint64_t{0} - add ? ~uint64_t{0} : field_max + add;
   }
-  if (allowed < c.b_.max_) c.b_.max_ = static_cast<std::size_t>(allowed);
-  return c;
+  b_.max_ = allowed < n ? static_cast<std::size_t>(allowed) : n;
 }
 
 uint64_t LengthDelimitedCodec::field_at(const std::byte* head) const noexcept {
@@ -43673,7 +43690,7 @@ std::optional<uint64_t> LengthDelimitedCodec::frame_len(uint64_t field) const no
 }
 
 Errc LengthDelimitedCodec::head_error(uint64_t field) const noexcept {
-  if (field > b_.max_) return Errc::frame_too_large;  // tokio-util checks this first
+  if (field > field_max_) return Errc::frame_too_large;  // tokio-util checks this first
   const bool empty = b_.adjust_ < 0 ? field == uint64_t(0) - static_cast<uint64_t>(b_.adjust_)
                                     : field == 0 && b_.adjust_ == 0;
   return empty && num_skip() == 0 ? Errc::empty_frame_consumes_nothing : Errc::invalid_frame_length;
@@ -43712,7 +43729,7 @@ Result<std::optional<BytesMut>, std::error_code> LengthDelimitedCodec::decode(By
         n_ = static_cast<std::size_t>(*len);
         // As tokio-util: max_frame_length bounds the field as sent, before the adjustment
         // (so with a positive adjustment a frame may hold up to max + adjustment bytes).
-        if (field > b_.max_) {
+        if (field > field_max_) {
           // Too large: drop its bytes as they come, never buffer them.
           state_ = State::Skip;
           std::size_t k = n_ < buf.len() ? n_ : buf.len();
@@ -43884,7 +43901,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_ef6de463fe4fa0a0_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_98e5d270e97f8b7f_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

@@ -186,8 +186,8 @@ struct LdConfig {
   bool big = true;
 
   std::size_t num_skip() const { return skip ? *skip : offset + width; }
-  // max as the codec applies it: clipped to the largest length the field can announce,
-  // adjusted (as current tokio-util's new_codec does).
+  // max as the encoder applies it: clipped to the largest length the field can announce,
+  // adjusted (as current tokio-util's new_codec does). The decoder bounds the field by max.
   std::size_t eff_max() const {
     const uint64_t field_max = width == 8 ? ~uint64_t{0} : (uint64_t{1} << (8 * width)) - 1;
     uint64_t allowed;
@@ -250,14 +250,16 @@ std::vector<Item> ld_reference(const LdConfig& c, std::string_view d) {
     // tokio-util checks it first).
     const bool empty = len && *len == 0 && c.num_skip() == 0;
     if (!len || empty) {
-      out.push_back(err(field > c.eff_max() ? codec::Errc::frame_too_large
-                        : empty             ? codec::Errc::empty_frame_consumes_nothing
-                                            : codec::Errc::invalid_frame_length));
+      out.push_back(err(field > c.max ? codec::Errc::frame_too_large
+                        : empty       ? codec::Errc::empty_frame_consumes_nothing
+                                      : codec::Errc::invalid_frame_length));
       return out;
     }
     pos += c.num_skip();
     const std::size_t left = d.size() - pos;
-    if (field > c.eff_max()) {  // the field as sent, before the adjustment (tokio-util)
+    // The field as sent, before the adjustment, against max as set (tokio-util 0.7.3; the
+    // clipped eff_max bounds only the encoder, so every frame it writes decodes).
+    if (field > c.max) {
       out.push_back(err(codec::Errc::frame_too_large));
       pos += static_cast<std::size_t>(std::min<uint64_t>(*len, left));
       continue;
@@ -307,7 +309,8 @@ void fuzz_length_delimited(const LdConfig& cfg, const std::vector<std::size_t>& 
 // frame_too_large; a negative field is invalid_frame_length; a refused payload writes
 // nothing. What was written decodes back to exactly the accepted payloads, except that a
 // field over max (a payload within max plus a negative adjustment's header bytes) decodes
-// as frame_too_large: encode bounds the payload and decode the field, as in tokio-util.
+// as frame_too_large: encode bounds the payload (by max clipped) and decode the field (by
+// max as set), as in tokio-util 0.7.3.
 void fuzz_ld_round_trip(FuzzedDataProvider& in, const std::vector<std::size_t>& pieces) {
   const LdConfig cfg = pick_ld(in, true);
   auto c = cfg.make();
@@ -337,7 +340,7 @@ void fuzz_ld_round_trip(FuzzedDataProvider& in, const std::vector<std::size_t>& 
     }
     FUZZ_CHECK(wire.len() == before + cfg.width + payload.size(), "encoded length");
     const uint64_t field = payload.size() - static_cast<uint64_t>(cfg.adjust);
-    if (field > cfg.eff_max()) accepted.push_back(err(codec::Errc::frame_too_large));
+    if (field > cfg.max) accepted.push_back(err(codec::Errc::frame_too_large));
     else accepted.push_back(payload);
   }
   auto d = cfg.make();

@@ -365,6 +365,12 @@ TEST_CASE("StreamMap: Tokio's constructors (new_, with_capacity) and iter() over
     CHECK(m.is_empty());
     auto n = st::StreamMap<std::string, st::Iter<std::vector<int>>>::new_();
     CHECK(n.len() == 0);
+    // Replacing a key removes the old entry as remove() does (the last takes its place)
+    // and puts the new one last, as tokio-stream: a b c d, insert b -> a d c b (the
+    // order is arbitrary, but a port that prints it sees the same).
+    for (int k : {1, 2, 3, 4}) n.insert(std::to_string(k), st::iter(std::vector<int>{k}));
+    REQUIRE(n.insert("2", st::iter(std::vector<int>{5})).has_value());
+    CHECK(n.keys() == std::vector<std::string>{"1", "4", "3", "2"});
   }());
 }
 

@@ -21,21 +21,38 @@ LengthDelimitedCodec LengthDelimitedCodec::Builder::new_codec() const {
     throw std::invalid_argument(
         "tokio::codec::LengthDelimitedCodec: length_field_length must be 1..8");
   }
+  // The header's bytes must be addressable: an offset near SIZE_MAX wrapped around in
+  // offset + length and read the bytes in front of the buffer (tokio-util panics).
+  if (offset_ > std::numeric_limits<std::size_t>::max() - width_) {
+    throw std::invalid_argument(
+        "tokio::codec::LengthDelimitedCodec: length_field_offset + length_field_length "
+        "overflows size_t");
+  }
   LengthDelimitedCodec c;
   c.b_ = *this;
-  // As current tokio-util: no larger than the largest length the field can announce,
-  // adjusted (saturating at 0 and SIZE_MAX).
-  const uint64_t field_max = width_ == 8 ? ~uint64_t{0} : (uint64_t{1} << (8 * width_)) - 1;
+  c.set_max_frame_length(max_);
+  return c;
+}
+
+void LengthDelimitedCodec::set_max_frame_length(std::size_t n) noexcept {
+  // The decoder bounds the length field as sent by n, as tokio-util 0.7.3 does. The
+  // encoder's bound is n clipped, as current tokio-util clips it, to the largest payload
+  // the field can announce (its largest value + length_adjustment, saturating at 0 and
+  // SIZE_MAX). Bounding the decoder by the clipped value too (as current tokio-util does)
+  // refused frames its own encoder wrote: 1-byte field, adjustment -1, a 254-byte payload
+  // is written with field 255, above the clipped 254.
+  field_max_ = n;
+  const std::size_t w = b_.width_;
+  const uint64_t field_max = w >= 8 ? ~uint64_t{0} : (uint64_t{1} << (8 * w)) - 1;
   uint64_t allowed;
-  if (adjust_ < 0) {
-    const uint64_t sub = uint64_t(0) - static_cast<uint64_t>(adjust_);
+  if (b_.adjust_ < 0) {
+    const uint64_t sub = uint64_t(0) - static_cast<uint64_t>(b_.adjust_);
     allowed = field_max > sub ? field_max - sub : 0;
   } else {
-    const uint64_t add = static_cast<uint64_t>(adjust_);
+    const uint64_t add = static_cast<uint64_t>(b_.adjust_);
     allowed = field_max > ~uint64_t{0} - add ? ~uint64_t{0} : field_max + add;
   }
-  if (allowed < c.b_.max_) c.b_.max_ = static_cast<std::size_t>(allowed);
-  return c;
+  b_.max_ = allowed < n ? static_cast<std::size_t>(allowed) : n;
 }
 
 uint64_t LengthDelimitedCodec::field_at(const std::byte* head) const noexcept {
@@ -65,7 +82,7 @@ std::optional<uint64_t> LengthDelimitedCodec::frame_len(uint64_t field) const no
 }
 
 Errc LengthDelimitedCodec::head_error(uint64_t field) const noexcept {
-  if (field > b_.max_) return Errc::frame_too_large;  // tokio-util checks this first
+  if (field > field_max_) return Errc::frame_too_large;  // tokio-util checks this first
   const bool empty = b_.adjust_ < 0 ? field == uint64_t(0) - static_cast<uint64_t>(b_.adjust_)
                                     : field == 0 && b_.adjust_ == 0;
   return empty && num_skip() == 0 ? Errc::empty_frame_consumes_nothing : Errc::invalid_frame_length;
@@ -104,7 +121,7 @@ Result<std::optional<BytesMut>, std::error_code> LengthDelimitedCodec::decode(By
         n_ = static_cast<std::size_t>(*len);
         // As tokio-util: max_frame_length bounds the field as sent, before the adjustment
         // (so with a positive adjustment a frame may hold up to max + adjustment bytes).
-        if (field > b_.max_) {
+        if (field > field_max_) {
           // Too large: drop its bytes as they come, never buffer them.
           state_ = State::Skip;
           std::size_t k = n_ < buf.len() ? n_ : buf.len();

@@ -23,7 +23,9 @@
 // that follows every decode error). So with a positive adjustment a frame may hold up to
 // max + adjustment bytes, and with a negative one an encoded payload of up to max bytes
 // can exceed it. As in current tokio-util, new_codec clips max_frame_length to what the
-// field can announce (its largest value + length_adjustment). A field + adjustment below
+// field can announce (its largest value + length_adjustment) for the encoder; the decoder
+// keeps the value as set (as tokio-util 0.7.3), so it takes every frame the encoder
+// writes. An offset + field length past SIZE_MAX is std::invalid_argument. A field + adjustment below
 // zero or past SIZE_MAX is codec::Errc::invalid_frame_length, and a frame length of 0
 // with num_skip 0 (it would consume nothing and repeat for ever; Rust yields it for ever)
 // is codec::Errc::empty_frame_consumes_nothing. Both are reported without consuming
@@ -126,8 +128,9 @@ class LengthDelimitedCodec {
   static LengthDelimitedCodec new_() { return LengthDelimitedCodec(); }  // Rust's ::new()
   static Builder builder() noexcept { return {}; }
 
+  // The encoder's bound (clipped to what the field can announce, see the top).
   std::size_t max_frame_length() const noexcept { return b_.max_; }
-  void set_max_frame_length(std::size_t n) noexcept { b_.max_ = n; }
+  void set_max_frame_length(std::size_t n) noexcept;
 
   Result<std::optional<BytesMut>, std::error_code> decode(BytesMut& buf);
   // At the end of the input. Not the default decode_eof (leftover bytes are an error): the
@@ -165,6 +168,8 @@ class LengthDelimitedCodec {
   Builder b_;
   State state_ = State::Head;
   std::size_t n_ = 0;  // Data: frame bytes expected; Skip: bytes left to drop
+  // The decoder's bound on the length field as sent: max_frame_length as set, unclipped.
+  std::size_t field_max_ = 8 * 1024 * 1024;
 };
 
 template <class R>

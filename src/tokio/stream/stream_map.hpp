@@ -54,16 +54,11 @@ class StreamMap : public PollStream<StreamMap<K, S>, std::pair<K, item_t<S>>> {
   StreamMap(StreamMap&&) noexcept = default;
   StreamMap& operator=(StreamMap&&) noexcept = default;
 
-  // Adds `s` under `k`; returns the stream that had that key, if any.
+  // Adds `s` under `k`; returns the stream that had that key, if any. The old entry is
+  // removed as remove() does (the last entry takes its place) and the new one goes last,
+  // as tokio-stream's: keys() and iter() then list the same order.
   std::optional<S> insert(K k, S s) {
-    std::optional<S> old;
-    for (auto& e : entries_) {
-      if (e->key == k) {
-        old.emplace(std::move(e->in).take());
-        entries_.erase(entries_.begin() + (&e - entries_.data()));
-        break;
-      }
-    }
+    std::optional<S> old = remove(k);
     entries_.push_back(std::make_unique<Entry>(std::move(k), std::move(s)));
     return old;
   }
