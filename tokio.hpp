@@ -25319,8 +25319,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_98e5d270e97f8b7f_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_98e5d270e97f8b7f_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_a92abc2d6763de72_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_a92abc2d6763de72_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -28308,15 +28308,18 @@ struct alignas(16) FsOp {
   int32_t res[kFsMaxSqes] = {};
 };
 
-// Lets go of op->clock_hold (engine.cpp).
-void fs_op_release_clock(FsOp* op) noexcept;
+// Lets go of a clock hold taken by fs_op_start (engine.cpp).
+void fs_op_release_clock(HandleInner* h) noexcept;
 
 // The op's reference held by the engine from submission to completion. The clock hold
 // goes after the wake: the waiter is runnable by then, so a paused clock cannot jump in
-// between.
+// between. It is taken off the op before: once complete() has woken the waiter, its File
+// may start the op again (FileOp is reused), which writes clock_hold anew.
 inline void fs_op_finish(FsOp* op) noexcept {
+  HandleInner* hold = op->clock_hold;
+  op->clock_hold = nullptr;
   op->complete();
-  if (op->clock_hold) fs_op_release_clock(op);
+  if (hold) fs_op_release_clock(hold);
   op->ref_dec();
 }
 
@@ -40388,8 +40391,7 @@ void fs_op_start(FsOp* op, FsEngine* e) noexcept {
   e->submit(op);
 }
 
-void fs_op_release_clock(FsOp* op) noexcept {
-  HandleInner* h = std::exchange(op->clock_hold, nullptr);
+void fs_op_release_clock(HandleInner* h) noexcept {
   h->driver.blocking_in_flight.fetch_sub(1, std::memory_order_acq_rel);
   h->ref_dec();
 }
@@ -43901,7 +43903,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_98e5d270e97f8b7f_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_a92abc2d6763de72_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

@@ -240,8 +240,7 @@ void fs_op_start(FsOp* op, FsEngine* e) noexcept {
   e->submit(op);
 }
 
-void fs_op_release_clock(FsOp* op) noexcept {
-  HandleInner* h = std::exchange(op->clock_hold, nullptr);
+void fs_op_release_clock(HandleInner* h) noexcept {
   h->driver.blocking_in_flight.fetch_sub(1, std::memory_order_acq_rel);
   h->ref_dec();
 }

@@ -151,15 +151,18 @@ struct alignas(16) FsOp {
   int32_t res[kFsMaxSqes] = {};
 };
 
-// Lets go of op->clock_hold (engine.cpp).
-void fs_op_release_clock(FsOp* op) noexcept;
+// Lets go of a clock hold taken by fs_op_start (engine.cpp).
+void fs_op_release_clock(HandleInner* h) noexcept;
 
 // The op's reference held by the engine from submission to completion. The clock hold
 // goes after the wake: the waiter is runnable by then, so a paused clock cannot jump in
-// between.
+// between. It is taken off the op before: once complete() has woken the waiter, its File
+// may start the op again (FileOp is reused), which writes clock_hold anew.
 inline void fs_op_finish(FsOp* op) noexcept {
+  HandleInner* hold = op->clock_hold;
+  op->clock_hold = nullptr;
   op->complete();
-  if (op->clock_hold) fs_op_release_clock(op);
+  if (hold) fs_op_release_clock(hold);
   op->ref_dec();
 }
 
