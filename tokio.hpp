@@ -18465,6 +18465,15 @@ class UnixListener {
 namespace tokio::inline TOKIO_ABI_NAMESPACE::net {
 
 namespace detail_unix {
+// Points `op` at `path` (its sockaddr and length): the path's error, or none.
+inline std::error_code set_path(detail::SendToOp& op, std::string_view path) {
+  auto a = UnixSocketAddr::from_pathname(path);
+  if (!a) return a.error();
+  std::memcpy(&op.ss, a->raw(), a->raw_len());
+  op.len = a->raw_len();
+  return {};
+}
+
 // sendto a path; a malformed path is reported when the operation completes.
 struct SendToPathOp : detail::SendToOp {
   std::error_code addr_error;
@@ -18507,13 +18516,7 @@ class UnixDatagram : public detail::UserIo<UnixDatagram> {
   // io::Result<size_t>; an invalid path fails when awaited.
   auto send_to(io::ConstBuffer buf, std::string_view path) noexcept {
     detail_unix::SendToPathOp op{{{}, sock_.fd(), buf.data(), buf.size(), {}, 0}, {}};
-    auto a = UnixSocketAddr::from_pathname(path);
-    if (a) {
-      std::memcpy(&op.ss, a->raw(), a->raw_len());
-      op.len = a->raw_len();
-    } else {
-      op.addr_error = a.error();
-    }
+    op.addr_error = detail_unix::set_path(op, path);
     return detail::IoOp<detail_unix::SendToPathOp>(sock_.io(), io::Interest::WRITABLE, op);
   }
   // io::Result<std::pair<std::size_t, UnixSocketAddr>>.
@@ -25319,8 +25322,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_a92abc2d6763de72_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_a92abc2d6763de72_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_f80a384fe9e90e22_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_f80a384fe9e90e22_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -27408,8 +27411,7 @@ class TimeDriver {
     int64_t d;
     if (__builtin_sub_overflow(t.nanos(), start_ns_, &d) || d <= 0) return 0;
     uint64_t tick = (static_cast<uint64_t>(d) + 999999) / 1000000;
-    const uint64_t last = static_cast<uint64_t>(INT64_MAX - start_ns_) / 1000000;
-    if (tick > last) tick = last;
+    if (tick > last_tick_) tick = last_tick_;
     return tick < TimerEntry::kMaxTick ? tick : TimerEntry::kMaxTick;
   }
   uint64_t instant_to_tick(time::Instant t) const noexcept {
@@ -27444,6 +27446,8 @@ class TimeDriver {
   Driver& owner_;
   Clock clock_;
   int64_t start_ns_;
+  // The tick of the latest Instant, rounded down (deadline_to_tick): fixed with start_ns_.
+  uint64_t last_tick_;
   mutable std::mutex mu_;
   Wheel wheel_;                         // guarded by mu_
   bool shutdown_ = false;               // guarded by mu_
@@ -29898,11 +29902,11 @@ void BlockingPool::run_thread() {
       } else {
         job.fn(job.arg);
       }
-      sigpipe_refresh_thread();
       lk.lock();
       if (job.task == nullptr) --num_mandatory_;
     }
     if (shutdown_) break;
+    sigpipe_refresh_thread();  // before it waits for work, as a worker's park does
     ++num_idle_;
     auto deadline = std::chrono::steady_clock::now() + cfg_.thread_keep_alive;
     bool timed_out = false;
@@ -33986,7 +33990,10 @@ void timer_reset(TimeDriver* d, TimerEntry& e, time::Instant deadline) noexcept 
 }
 
 TimeDriver::TimeDriver(const Config& cfg, Driver& owner)
-    : owner_(owner), clock_(cfg.start_paused), start_ns_(clock_.now().nanos()) {}
+    : owner_(owner),
+      clock_(cfg.start_paused),
+      start_ns_(clock_.now().nanos()),
+      last_tick_(static_cast<uint64_t>(INT64_MAX - start_ns_) / 1000000) {}
 
 TimeDriver::~TimeDriver() = default;
 
@@ -37701,11 +37708,8 @@ io::Result<std::size_t> UnixDatagram::try_recv(io::MutableBuffer buf) noexcept {
 
 io::Result<std::size_t> UnixDatagram::try_send_to(io::ConstBuffer buf,
                                                   std::string_view path) noexcept {
-  auto a = UnixSocketAddr::from_pathname(path);
-  if (!a) return tokio::unexpected(a.error());
   detail::SendToOp op{{}, sock_.fd(), buf.data(), buf.size(), {}, 0};
-  std::memcpy(&op.ss, a->raw(), a->raw_len());
-  op.len = a->raw_len();
+  if (std::error_code e = detail_unix::set_path(op, path)) return tokio::unexpected(e);
   return detail::finish_size(detail::try_io_once(sock_.io(), io::Interest::WRITABLE.mask(), op));
 }
 
@@ -38054,6 +38058,17 @@ io::Result<void> ensure_event_fd_locked() {
   return {};
 }
 
+// Our handler's disposition. SA_RESTART: interrupted syscalls elsewhere in the program
+// resume; SA_ONSTACK: runs on an alternate stack when the program set one up. No bits
+// blocked while it runs.
+struct sigaction our_disposition() noexcept {
+  struct sigaction sa {};
+  sa.sa_sigaction = &handler;
+  sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
+  sigemptyset(&sa.sa_mask);
+  return sa;
+}
+
 // Installs our handler for `sig` once (Registry::mu held).
 io::Result<void> install_locked(Registry& r, int sig) {
   Slot& s = r.slots[sig];
@@ -38063,12 +38078,7 @@ io::Result<void> install_locked(Registry& r, int sig) {
   if (::sigaction(sig, nullptr, &cur) < 0) return io::last_os_error();
   s.prev_seen = cur;
   s.prev.store(&s.prev_seen, std::memory_order_release);
-  struct sigaction sa {};
-  sa.sa_sigaction = &handler;
-  // SA_RESTART: interrupted syscalls elsewhere in the program resume; SA_ONSTACK: runs on
-  // an alternate stack when the program set one up. No bits blocked while it runs.
-  sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
-  sigemptyset(&sa.sa_mask);
+  const struct sigaction sa = our_disposition();
   struct sigaction old {};
   if (::sigaction(sig, &sa, &old) < 0) return io::last_os_error();
   // Someone changed the disposition between our two calls: chain to what we replaced.
@@ -38470,10 +38480,7 @@ io::Result<void> signal_install(int sig, bool reclaim) {
     // Replaced since we installed: ours goes back in, chaining to what replaced it. That
     // one is kept in a block of its own (never freed; this happens once per replacement):
     // prev_seen may be read by a handler still running on another thread.
-    struct sigaction sa {};
-    sa.sa_sigaction = &impl::handler;
-    sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
-    sigemptyset(&sa.sa_mask);
+    const struct sigaction sa = impl::our_disposition();
     auto* replaced = new struct sigaction(cur);
     slot.prev.store(replaced, std::memory_order_release);
     if (::sigaction(sig, &sa, nullptr) < 0) return io::last_os_error();
@@ -43903,7 +43910,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_a92abc2d6763de72_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_f80a384fe9e90e22_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

@@ -64,11 +64,8 @@ io::Result<std::size_t> UnixDatagram::try_recv(io::MutableBuffer buf) noexcept {
 
 io::Result<std::size_t> UnixDatagram::try_send_to(io::ConstBuffer buf,
                                                   std::string_view path) noexcept {
-  auto a = UnixSocketAddr::from_pathname(path);
-  if (!a) return tokio::unexpected(a.error());
   detail::SendToOp op{{}, sock_.fd(), buf.data(), buf.size(), {}, 0};
-  std::memcpy(&op.ss, a->raw(), a->raw_len());
-  op.len = a->raw_len();
+  if (std::error_code e = detail_unix::set_path(op, path)) return tokio::unexpected(e);
   return detail::finish_size(detail::try_io_once(sock_.io(), io::Interest::WRITABLE.mask(), op));
 }
 

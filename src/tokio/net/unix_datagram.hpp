@@ -28,6 +28,15 @@
 namespace tokio::net {
 
 namespace detail_unix {
+// Points `op` at `path` (its sockaddr and length): the path's error, or none.
+inline std::error_code set_path(detail::SendToOp& op, std::string_view path) {
+  auto a = UnixSocketAddr::from_pathname(path);
+  if (!a) return a.error();
+  std::memcpy(&op.ss, a->raw(), a->raw_len());
+  op.len = a->raw_len();
+  return {};
+}
+
 // sendto a path; a malformed path is reported when the operation completes.
 struct SendToPathOp : detail::SendToOp {
   std::error_code addr_error;
@@ -70,13 +79,7 @@ class UnixDatagram : public detail::UserIo<UnixDatagram> {
   // io::Result<size_t>; an invalid path fails when awaited.
   auto send_to(io::ConstBuffer buf, std::string_view path) noexcept {
     detail_unix::SendToPathOp op{{{}, sock_.fd(), buf.data(), buf.size(), {}, 0}, {}};
-    auto a = UnixSocketAddr::from_pathname(path);
-    if (a) {
-      std::memcpy(&op.ss, a->raw(), a->raw_len());
-      op.len = a->raw_len();
-    } else {
-      op.addr_error = a.error();
-    }
+    op.addr_error = detail_unix::set_path(op, path);
     return detail::IoOp<detail_unix::SendToPathOp>(sock_.io(), io::Interest::WRITABLE, op);
   }
   // io::Result<std::pair<std::size_t, UnixSocketAddr>>.

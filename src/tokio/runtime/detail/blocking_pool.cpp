@@ -139,11 +139,11 @@ void BlockingPool::run_thread() {
       } else {
         job.fn(job.arg);
       }
-      sigpipe_refresh_thread();
       lk.lock();
       if (job.task == nullptr) --num_mandatory_;
     }
     if (shutdown_) break;
+    sigpipe_refresh_thread();  // before it waits for work, as a worker's park does
     ++num_idle_;
     auto deadline = std::chrono::steady_clock::now() + cfg_.thread_keep_alive;
     bool timed_out = false;

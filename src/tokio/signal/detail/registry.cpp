@@ -122,6 +122,17 @@ io::Result<void> ensure_event_fd_locked() {
   return {};
 }
 
+// Our handler's disposition. SA_RESTART: interrupted syscalls elsewhere in the program
+// resume; SA_ONSTACK: runs on an alternate stack when the program set one up. No bits
+// blocked while it runs.
+struct sigaction our_disposition() noexcept {
+  struct sigaction sa {};
+  sa.sa_sigaction = &handler;
+  sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
+  sigemptyset(&sa.sa_mask);
+  return sa;
+}
+
 // Installs our handler for `sig` once (Registry::mu held).
 io::Result<void> install_locked(Registry& r, int sig) {
   Slot& s = r.slots[sig];
@@ -131,12 +142,7 @@ io::Result<void> install_locked(Registry& r, int sig) {
   if (::sigaction(sig, nullptr, &cur) < 0) return io::last_os_error();
   s.prev_seen = cur;
   s.prev.store(&s.prev_seen, std::memory_order_release);
-  struct sigaction sa {};
-  sa.sa_sigaction = &handler;
-  // SA_RESTART: interrupted syscalls elsewhere in the program resume; SA_ONSTACK: runs on
-  // an alternate stack when the program set one up. No bits blocked while it runs.
-  sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
-  sigemptyset(&sa.sa_mask);
+  const struct sigaction sa = our_disposition();
   struct sigaction old {};
   if (::sigaction(sig, &sa, &old) < 0) return io::last_os_error();
   // Someone changed the disposition between our two calls: chain to what we replaced.
@@ -538,10 +544,7 @@ io::Result<void> signal_install(int sig, bool reclaim) {
     // Replaced since we installed: ours goes back in, chaining to what replaced it. That
     // one is kept in a block of its own (never freed; this happens once per replacement):
     // prev_seen may be read by a handler still running on another thread.
-    struct sigaction sa {};
-    sa.sa_sigaction = &impl::handler;
-    sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
-    sigemptyset(&sa.sa_mask);
+    const struct sigaction sa = impl::our_disposition();
     auto* replaced = new struct sigaction(cur);
     slot.prev.store(replaced, std::memory_order_release);
     if (::sigaction(sig, &sa, nullptr) < 0) return io::last_os_error();

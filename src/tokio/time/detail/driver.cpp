@@ -96,7 +96,10 @@ void timer_reset(TimeDriver* d, TimerEntry& e, time::Instant deadline) noexcept 
 }
 
 TimeDriver::TimeDriver(const Config& cfg, Driver& owner)
-    : owner_(owner), clock_(cfg.start_paused), start_ns_(clock_.now().nanos()) {}
+    : owner_(owner),
+      clock_(cfg.start_paused),
+      start_ns_(clock_.now().nanos()),
+      last_tick_(static_cast<uint64_t>(INT64_MAX - start_ns_) / 1000000) {}
 
 TimeDriver::~TimeDriver() = default;
 

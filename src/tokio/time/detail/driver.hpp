@@ -97,8 +97,7 @@ class TimeDriver {
     int64_t d;
     if (__builtin_sub_overflow(t.nanos(), start_ns_, &d) || d <= 0) return 0;
     uint64_t tick = (static_cast<uint64_t>(d) + 999999) / 1000000;
-    const uint64_t last = static_cast<uint64_t>(INT64_MAX - start_ns_) / 1000000;
-    if (tick > last) tick = last;
+    if (tick > last_tick_) tick = last_tick_;
     return tick < TimerEntry::kMaxTick ? tick : TimerEntry::kMaxTick;
   }
   uint64_t instant_to_tick(time::Instant t) const noexcept {
@@ -133,6 +132,8 @@ class TimeDriver {
   Driver& owner_;
   Clock clock_;
   int64_t start_ns_;
+  // The tick of the latest Instant, rounded down (deadline_to_tick): fixed with start_ns_.
+  uint64_t last_tick_;
   mutable std::mutex mu_;
   Wheel wheel_;                         // guarded by mu_
   bool shutdown_ = false;               // guarded by mu_
