@@ -25322,8 +25322,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_f80a384fe9e90e22_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_f80a384fe9e90e22_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_aadaacfb622d8ada_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_aadaacfb622d8ada_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -27725,8 +27725,11 @@ IoDriver* io_driver_of(HandleInner* h, const char* what);
 //   SIGCHLD a signal::unix listener for SIGCHLD: every SIGCHLD wakes every waiting Child,
 //           which each try waitpid(pid, WNOHANG) (Tokio 1.24's scheme; O(children) per
 //           SIGCHLD).
-// pidfd is used when the kernel has it. TOKIO_PROCESS_NO_PIDFD=1 in the environment (read
-// at the first spawn), or process_force_sigchld(true), selects SIGCHLD for the children
+// pidfd is used when the kernel has it and descriptors are plentiful: a child spawned when
+// the table is three quarters full (under the soft RLIMIT_NOFILE) is watched by SIGCHLD,
+// so many children at once cannot take the program's last descriptors. The mode is per
+// child (`chld.sig` set: SIGCHLD). TOKIO_PROCESS_NO_PIDFD=1 in the environment (read at
+// the first spawn), or process_force_sigchld(true), selects SIGCHLD for the children
 // spawned from then on (tests use both).
 
 /* #include <atomic> (already above) */
@@ -39158,6 +39161,9 @@ Task<io::Result<Output>> Command::output() {
 #if TOKIO_HAS_PROCESS
 
 /* #include <signal.h> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <sys/resource.h>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <sys/syscall.h> (already above) */
 TOKIO_SYSTEM_HEADERS_BEGIN
 #include <sys/wait.h>
@@ -39191,6 +39197,16 @@ bool use_pidfd() noexcept {
   return m == 0;
 }
 
+// Whether `fd`, the lowest free descriptor when it was opened (so every one below it is in
+// use), shows the table at least three quarters full under the soft RLIMIT_NOFILE. Below
+// 64 the limit is not looked at (one getrlimit per spawn past that point).
+bool descriptors_scarce(int fd) noexcept {
+  if (fd < 64) return false;
+  struct rlimit rl;
+  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return false;
+  return static_cast<rlim_t>(fd) >= rl.rlim_cur - rl.rlim_cur / 4;
+}
+
 }  // namespace tokio::detail::process_child_state_impl
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
@@ -39222,6 +39238,17 @@ void child_release_pidfd_if_reaped(ChildState& s) noexcept {
 io::Result<void> child_watch(ChildState& s) {
   if (process_child_state_impl::use_pidfd()) {
     long fd = ::syscall(SYS_pidfd_open, s.pid, 0);  // close-on-exec
+    if (fd >= 0 && process_child_state_impl::descriptors_scarce(static_cast<int>(fd))) {
+      // A pidfd per running child is what Tokio does not pay (it waits on SIGCHLD): with
+      // descriptors running short, 1,000 children at once would take the last ones from
+      // the program's sockets and files (and fail their own spawns). This child is
+      // watched by SIGCHLD instead; if that cannot be set up either (its first use needs
+      // two descriptors), the pidfd stays.
+      if (signal_listener_init(s.chld, SIGCHLD, "process::Command::spawn")) {
+        ::close(static_cast<int>(fd));
+        return {};
+      }
+    }
     if (fd >= 0) {
       auto p = PollSocket::adopt(OwnedFd(static_cast<int>(fd)), io::Interest::READABLE,
                                  "process::Command::spawn");
@@ -43910,7 +43937,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_f80a384fe9e90e22_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_aadaacfb622d8ada_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

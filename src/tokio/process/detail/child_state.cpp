@@ -1,6 +1,7 @@
 #include "tokio/process/detail/child_state.hpp"
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -31,6 +32,16 @@ bool use_pidfd() noexcept {
     if (!g_mode.compare_exchange_strong(expected, m, std::memory_order_relaxed)) m = expected;
   }
   return m == 0;
+}
+
+// Whether `fd`, the lowest free descriptor when it was opened (so every one below it is in
+// use), shows the table at least three quarters full under the soft RLIMIT_NOFILE. Below
+// 64 the limit is not looked at (one getrlimit per spawn past that point).
+bool descriptors_scarce(int fd) noexcept {
+  if (fd < 64) return false;
+  struct rlimit rl;
+  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return false;
+  return static_cast<rlim_t>(fd) >= rl.rlim_cur - rl.rlim_cur / 4;
 }
 
 }  // namespace tokio::detail::process_child_state_impl
@@ -64,6 +75,17 @@ void child_release_pidfd_if_reaped(ChildState& s) noexcept {
 io::Result<void> child_watch(ChildState& s) {
   if (process_child_state_impl::use_pidfd()) {
     long fd = ::syscall(SYS_pidfd_open, s.pid, 0);  // close-on-exec
+    if (fd >= 0 && process_child_state_impl::descriptors_scarce(static_cast<int>(fd))) {
+      // A pidfd per running child is what Tokio does not pay (it waits on SIGCHLD): with
+      // descriptors running short, 1,000 children at once would take the last ones from
+      // the program's sockets and files (and fail their own spawns). This child is
+      // watched by SIGCHLD instead; if that cannot be set up either (its first use needs
+      // two descriptors), the pidfd stays.
+      if (signal_listener_init(s.chld, SIGCHLD, "process::Command::spawn")) {
+        ::close(static_cast<int>(fd));
+        return {};
+      }
+    }
     if (fd >= 0) {
       auto p = PollSocket::adopt(OwnedFd(static_cast<int>(fd)), io::Interest::READABLE,
                                  "process::Command::spawn");

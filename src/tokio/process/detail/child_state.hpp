@@ -10,8 +10,11 @@
 //   SIGCHLD a signal::unix listener for SIGCHLD: every SIGCHLD wakes every waiting Child,
 //           which each try waitpid(pid, WNOHANG) (Tokio 1.24's scheme; O(children) per
 //           SIGCHLD).
-// pidfd is used when the kernel has it. TOKIO_PROCESS_NO_PIDFD=1 in the environment (read
-// at the first spawn), or process_force_sigchld(true), selects SIGCHLD for the children
+// pidfd is used when the kernel has it and descriptors are plentiful: a child spawned when
+// the table is three quarters full (under the soft RLIMIT_NOFILE) is watched by SIGCHLD,
+// so many children at once cannot take the program's last descriptors. The mode is per
+// child (`chld.sig` set: SIGCHLD). TOKIO_PROCESS_NO_PIDFD=1 in the environment (read at
+// the first spawn), or process_force_sigchld(true), selects SIGCHLD for the children
 // spawned from then on (tests use both).
 
 #include <atomic>
