@@ -25322,8 +25322,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_aadaacfb622d8ada_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_aadaacfb622d8ada_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_1f8d7ae7b7e2395b_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_1f8d7ae7b7e2395b_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -25441,10 +25441,13 @@ class Condvar {
 // How reports show text that came from the user (a path, a task name): in double quotes,
 // with what would garble a one-line message escaped, as Rust's Debug output of a string
 // does: a quote or backslash gets a backslash, a NUL, tab, newline or carriage return its
-// short escape (\0 \t \n \r), any other control byte and DEL \u{XX}. Well-formed UTF-8
-// passes unchanged (readable); any other byte of 0x80 and above is shown as \xNN, as
-// Rust's Debug output of a Unix path shows it, so the report stays valid UTF-8. So a name
-// holding a newline cannot forge a second report line.
+// short escape (\0 \t \n \r), any other control byte and DEL \u{X} (hex without leading
+// zeros, as Rust: \u{1}, \u{7f}). Well-formed UTF-8 passes unchanged (readable) but for
+// the C1 controls, the spaces other than U+0020, the line and paragraph separators, the
+// invisible format characters (U+200B, U+202E, U+FEFF...) and private use, shown as \u{...} too; any other byte of 0x80 and above is
+// shown as \xNN, as Rust's Debug output of a Unix path shows it, so the report stays
+// valid UTF-8. So a name holding a newline (or a U+2028, or NEL) cannot forge a second
+// report line, nor hide or reorder text with invisible characters.
 
 /* #include <string> (already above) */
 /* #include <string_view> (already above) */
@@ -29550,25 +29553,78 @@ void frame_free_slow(Slab* s, FreeBlock* b) noexcept {
 // Quoting for reports: see quote.hpp.
 
 /* #include <cstddef> (already above) */
+/* #include <cstdint> (already above) */
 
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
-void append_debug_quoted(std::string& out, std::string_view text) {
+namespace core_quote_impl {
+
+// Code points shown as \u{...} although well-formed: the C1 controls, the spaces other
+// than U+0020 (U+00A0, U+2000...), line and paragraph separators, the format characters
+// (Unicode category Cf: invisible, or reordering the text around them, like U+202E),
+// private use and the noncharacters U+FFFE/U+FFFF. Rust's Debug escapes all of these (and
+// more: every code point its tables call unprintable, unassigned ones included). Sorted,
+// inclusive ranges.
+constexpr uint32_t kEscapedRanges[][2] = {
+    {0x80, 0xA0},       {0xAD, 0xAD},        {0x600, 0x605},     {0x61C, 0x61C},
+    {0x6DD, 0x6DD},     {0x70F, 0x70F},      {0x8E2, 0x8E2},     {0x1680, 0x1680},
+    {0x180E, 0x180E},   {0x2000, 0x200F},    {0x2028, 0x202F},   {0x205F, 0x2064},
+    {0x2066, 0x206F},   {0x3000, 0x3000},    {0xE000, 0xF8FF},   {0xFEFF, 0xFEFF},
+    {0xFFF9, 0xFFFB},   {0xFFFE, 0xFFFF},    {0x110BD, 0x110BD}, {0x110CD, 0x110CD},
+    {0x13430, 0x1343F}, {0x1BCA0, 0x1BCA3},  {0x1D173, 0x1D17A}, {0xE0001, 0xE0001},
+    {0xE0020, 0xE007F}, {0xF0000, 0x10FFFF},
+};
+
+bool escaped_code_point(uint32_t cp) noexcept {
+  for (const auto& r : kEscapedRanges) {
+    if (cp < r[0]) return false;
+    if (cp <= r[1]) return true;
+  }
+  return false;
+}
+
+// The code point of a well-formed sequence of n (2 to 4) bytes.
+uint32_t decode(const unsigned char* p, std::size_t n) noexcept {
+  uint32_t cp = p[0] & (0x7Fu >> n);
+  for (std::size_t k = 1; k < n; ++k) cp = cp << 6 | (p[k] & 0x3Fu);
+  return cp;
+}
+
+// \u{...} in lower-case hex without leading zeros (Rust's form: \u{1}, \u{202e}).
+void append_unicode_escape(std::string& out, uint32_t cp) {
   static constexpr char kHex[] = "0123456789abcdef";
+  out += "\\u{";
+  int shift = 20;
+  while (shift > 0 && (cp >> shift) == 0) shift -= 4;
+  for (; shift >= 0; shift -= 4) out += kHex[(cp >> shift) & 15];
+  out += '}';
+}
+
+}  // namespace core_quote_impl
+
+void append_debug_quoted(std::string& out, std::string_view text) {
+  namespace impl = core_quote_impl;
+  static constexpr char kHex[] = "0123456789abcdef";
+  const auto* bytes = reinterpret_cast<const unsigned char*>(text.data());
   out += '"';
   for (std::size_t i = 0; i < text.size(); ++i) {
     const char ch = text[i];
     auto c = static_cast<unsigned char>(ch);
     if (c >= 0x80) {
-      // Well-formed UTF-8 passes as it is; any other byte is shown as \xNN (as Rust's
-      // Debug output of a Unix path does), so the message stays valid UTF-8.
-      // The length the lead byte announces; utf8_valid judges the rest (a continuation or
-      // otherwise invalid lead byte, a truncated or malformed sequence fail it).
+      // Well-formed UTF-8 passes as it is, but for the invisible and line-breaking code
+      // points above; any other byte is shown as \xNN (as Rust's Debug output of a Unix
+      // path does), so the message stays valid UTF-8. The length the lead byte announces;
+      // utf8_valid judges the rest (a continuation or otherwise invalid lead byte, a
+      // truncated or malformed sequence fail it).
       const std::size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
-      if (n <= text.size() - i &&
-          utf8_valid(reinterpret_cast<const unsigned char*>(text.data()) + i, n)) {
-        out.append(text.substr(i, n));
+      if (n <= text.size() - i && utf8_valid(bytes + i, n)) {
+        const uint32_t cp = impl::decode(bytes + i, n);
+        if (impl::escaped_code_point(cp)) {
+          impl::append_unicode_escape(out, cp);
+        } else {
+          out.append(text.substr(i, n));
+        }
         i += n - 1;
       } else {
         out += "\\x";
@@ -29586,10 +29642,7 @@ void append_debug_quoted(std::string& out, std::string_view text) {
       case '\r': out += "\\r"; break;
       default:
         if (c < 0x20 || c == 0x7f) {
-          out += "\\u{";
-          out += kHex[c >> 4];
-          out += kHex[c & 15];
-          out += '}';
+          impl::append_unicode_escape(out, c);
         } else {
           out += ch;
         }
@@ -43937,7 +43990,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_aadaacfb622d8ada_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_1f8d7ae7b7e2395b_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

@@ -472,7 +472,7 @@ Task<> nul_paths(std::string dir) {
   REQUIRE_FALSE(ro.has_value());
   CHECK(ro.error() == std::errc::no_such_file_or_directory);
   const std::string msg = ro.error().message();
-  CHECK(msg.find(dir + "/a\\nb\\\"c\\\\d\\te\\u{01}f\\u{7f}\xc3\xa9\"") != std::string::npos);
+  CHECK(msg.find(dir + "/a\\nb\\\"c\\\\d\\te\\u{1}f\\u{7f}\xc3\xa9\"") != std::string::npos);
   CHECK(msg.find('\n') == std::string::npos);
   // Bytes that are not well-formed UTF-8 (a lone 0xff, a truncated sequence, an overlong
   // form, a surrogate) are shown as \xNN, so the message stays valid UTF-8; the 4-byte
