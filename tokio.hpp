@@ -3481,6 +3481,10 @@ class RuntimeMetrics {
   std::size_t num_alive_tasks() const noexcept;
   // Tasks waiting in the inject (global) queue.
   std::size_t global_queue_depth() const noexcept;
+  // Tokio's earlier names for the two above (active_tasks_count: 1.26-1.38;
+  // injection_queue_depth: up to 1.30), so code written against those releases compiles.
+  std::size_t active_tasks_count() const noexcept { return num_alive_tasks(); }
+  std::size_t injection_queue_depth() const noexcept { return global_queue_depth(); }
   // Tasks spawned on this runtime since it started.
   uint64_t spawned_tasks_count() const noexcept;
   // Times a task was scheduled from outside the runtime's threads.
@@ -3503,7 +3507,8 @@ class RuntimeMetrics {
   // The poll-time histogram (Builder::enable_metrics_poll_time_histogram).
   bool poll_time_histogram_enabled() const noexcept;
   std::size_t poll_time_histogram_num_buckets() const noexcept;
-  // [start, end) of a bucket; the last bucket's end is nanoseconds::max().
+  // [start, end) of a bucket; the last bucket's end is nanoseconds::max(). A bucket past the
+  // last reads the last (Tokio panics).
   std::pair<std::chrono::nanoseconds, std::chrono::nanoseconds> poll_time_histogram_bucket_range(
       std::size_t bucket) const noexcept;
   uint64_t poll_time_histogram_bucket_count(std::size_t worker, std::size_t bucket) const noexcept;
@@ -3526,6 +3531,7 @@ class RuntimeMetrics {
   // count goes up when the worker parks and again when it wakes: odd while it is parked.
   uint64_t worker_park_count(std::size_t w) const noexcept;
   uint64_t worker_park_unpark_count(std::size_t w) const noexcept;
+  // Parks with no task polled since the worker's previous park (Tokio's meaning).
   uint64_t worker_noop_count(std::size_t w) const noexcept;
   uint64_t worker_steal_count(std::size_t w) const noexcept;
   uint64_t worker_steal_operations(std::size_t w) const noexcept;
@@ -25322,8 +25328,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_1f8d7ae7b7e2395b_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_1f8d7ae7b7e2395b_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_65f35b85bbe835d1_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_65f35b85bbe835d1_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -26182,9 +26188,22 @@ struct WorkerStats {
   std::atomic<uint64_t> local_schedule_count{0};
   std::atomic<uint64_t> overflow_count{0};
   std::atomic<uint64_t> busy_ns{0};
+  uint64_t polls_at_last_park = 0;  // the owner's alone: poll_count when it last parked
 
   static void bump(std::atomic<uint64_t>& c, uint64_t n = 1) noexcept {
     c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  }
+  // The owner is about to wait for work (each wait of a park, a spurious wake-up's too): a
+  // park, and a no-op one when no task was polled since the previous park (Tokio's
+  // meaning of worker_noop_count).
+  void about_to_park() noexcept {
+    bump(park_count);
+    const uint64_t polls = poll_count.load(std::memory_order_relaxed);
+    if (polls == polls_at_last_park) {
+      bump(noop_count);
+    } else {
+      polls_at_last_park = polls;
+    }
   }
 };
 
@@ -30146,15 +30165,24 @@ class CurrentThread final : public HandleInner {
     return runtime::RuntimeFlavor::CurrentThread;
   }
   std::size_t num_workers() const noexcept override { return 1; }
-  const WorkerStats& worker_stats(std::size_t) const noexcept override { return stats_view(); }
-  // On the thread that holds the core (a task or block_on's future asking): the queue as
-  // it is now. Elsewhere: as the holder last published it (at each park and when it gives
-  // the core back), since the queue is that thread's alone; Tokio stores the depth at every
-  // push and pop instead.
+  // On the thread that holds the core (a task or block_on's future asking): the counters
+  // and the queue as they are now. Elsewhere: as the holder last published them (at each
+  // turn of the drivers, every event_interval polls while busy, at each park, and when it
+  // gives the core back), since the core is that thread's alone and is freed at shutdown
+  // while a reader may still hold the Handle; Tokio publishes at the same points and stores
+  // the depth at every push and pop.
+  const WorkerStats& worker_stats(std::size_t) const noexcept override {
+    if (const CtCore* core = own_core()) return core->stats;
+    return stats_view();
+  }
   std::size_t worker_local_queue_depth(std::size_t) const noexcept override {
-    auto* ctx = static_cast<const CtContext*>(tls.worker);
-    if (ctx && ctx->handle == this && ctx->core) return ctx->core->queue.size();
+    if (const CtCore* core = own_core()) return core->queue.size();
     return local_depth_.load(std::memory_order_relaxed);
+  }
+  // The core, when the calling thread holds it.
+  const CtCore* own_core() const noexcept {
+    auto* ctx = static_cast<const CtContext*>(tls.worker);
+    return ctx && ctx->handle == this ? ctx->core : nullptr;
   }
   std::size_t global_queue_depth() const noexcept override { return inject_.len(); }
   uint64_t remote_schedule_count() const noexcept override { return inject_.remote_pushes(); }
@@ -30379,6 +30407,7 @@ class CurrentThread final : public HandleInner {
   void park(CtCore* core, std::optional<std::chrono::nanoseconds> timeout) {
     if (timeout && timeout->count() == 0 && !driver.has_drivers()) {
       refresh_coarse_clock(std::chrono::steady_clock::now());
+      publish_stats(core);
       return;
     }
     // A zero-timeout turn of the drivers is not a park (Tokio's park_yield): the park
@@ -30387,10 +30416,10 @@ class CurrentThread final : public HandleInner {
     const bool waits = !timeout || timeout->count() != 0;
     if (waits) {
       call_thread_hook(config.on_thread_park, "on_thread_park");
-      WorkerStats::bump(core->stats.park_count);
+      core->stats.about_to_park();
       WorkerStats::bump(core->stats.park_unpark_count);
-      publish_stats(core);
     }
+    publish_stats(core);  // a busy thread's counters show every event_interval polls
     driver.park(timeout);
     refresh_coarse_clock(std::chrono::steady_clock::now());
     if (waits) {
@@ -30406,6 +30435,7 @@ class CurrentThread final : public HandleInner {
     };
     copy(stats_snapshot_.park_count, core->stats.park_count);
     copy(stats_snapshot_.park_unpark_count, core->stats.park_unpark_count);
+    copy(stats_snapshot_.noop_count, core->stats.noop_count);
     copy(stats_snapshot_.poll_count, core->stats.poll_count);
     copy(stats_snapshot_.local_schedule_count, core->stats.local_schedule_count);
     copy(stats_snapshot_.busy_ns, core->stats.busy_ns);
@@ -31499,9 +31529,13 @@ std::size_t RuntimeMetrics::poll_time_histogram_num_buckets() const noexcept {
 }
 std::pair<std::chrono::nanoseconds, std::chrono::nanoseconds>
 RuntimeMetrics::poll_time_histogram_bucket_range(std::size_t bucket) const noexcept {
+  // A bucket past the last reads the last, as bucket_count does (the Builder keeps
+  // resolution * (buckets - 1) representable).
+  const std::size_t buckets = h()->config.poll_hist_buckets;
+  if (bucket + 1 >= buckets) bucket = buckets - 1;
   auto r = h()->config.poll_hist_resolution;
   auto start = r * static_cast<int64_t>(bucket);
-  if (bucket + 1 >= h()->config.poll_hist_buckets) return {start, std::chrono::nanoseconds::max()};
+  if (bucket + 1 == buckets) return {start, std::chrono::nanoseconds::max()};
   return {start, start + r};
 }
 uint64_t RuntimeMetrics::poll_time_histogram_bucket_count(std::size_t worker,
@@ -31659,6 +31693,7 @@ class alignas(kCacheLine) MultiThread final : public HandleInner {
   }
 
   void block_on_slot(PollSlot& slot) override;
+  void await_halt_cancellations(ParkThread& pt) noexcept;
   void wake_all_for_halt() noexcept override;
   void shutdown(std::optional<std::chrono::nanoseconds> timeout) override;
   void block_in_place_begin() override;
@@ -32021,14 +32056,13 @@ void MultiThread::park(WorkerCtx& ctx) {
     while (!core->is_shutdown) {
       // park_unpark_count goes up on the way in and on the way out: odd while parked (as
       // Tokio's). Zero-timeout driver turns (park_timeout(ctx, 0)) are not parks.
-      WorkerStats::bump(remotes_[core->index].stats.park_count);
+      remotes_[core->index].stats.about_to_park();
       WorkerStats::bump(remotes_[core->index].stats.park_unpark_count);
       park_timeout(ctx, std::nullopt);
       core = ctx.core;
       WorkerStats::bump(remotes_[core->index].stats.park_unpark_count);
       maintenance(core);
       if (transition_from_parked(core)) break;
-      WorkerStats::bump(remotes_[core->index].stats.noop_count);
     }
   }
   call_thread_hook(config.on_thread_unpark, "on_thread_unpark");
@@ -32110,7 +32144,10 @@ void MultiThread::block_on_slot(PollSlot& slot) {
   for (;;) {
     // Checked after the registration above: a halt either sees this thread listed (and
     // unparks it) or is seen here (halted is set before blockers_ is read).
-    throw_if_halted();
+    if (TOKIO_UNLIKELY(halted.load(std::memory_order_acquire))) {
+      await_halt_cancellations(*pt);
+      throw_halted();
+    }
     c.waker = &pt->wakeable;
     c.task = nullptr;
     c.budget = kInitialBudget;
@@ -32123,6 +32160,28 @@ void MultiThread::block_on_slot(PollSlot& slot) {
     c.task = ptask;
     if (done) return;
     pt->parker.park();
+  }
+}
+
+// UnhandledException::ShutdownRuntime: abort_all queued every task's cancellation, which
+// the workers run. Wait for them, so the tasks' destructors (sockets, files, guards) have
+// run when block_on throws, as on the current-thread runtime (helper-87: 2 runs in 100
+// threw with tasks still alive, most under ASan). A task stuck inside one poll would hold
+// that wait for ever: give up once the count of live tasks has not moved for 100 ms.
+void MultiThread::await_halt_cancellations(ParkThread& pt) noexcept {
+  constexpr auto kStuck = std::chrono::milliseconds(100);
+  std::size_t last = owned.alive();
+  auto moved = std::chrono::steady_clock::now();
+  while (last != 0) {
+    (void)pt.parker.park(std::chrono::milliseconds(1));
+    const std::size_t now_alive = owned.alive();
+    const auto now = std::chrono::steady_clock::now();
+    if (now_alive != last) {
+      last = now_alive;
+      moved = now;
+    } else if (now - moved >= kStuck) {
+      return;
+    }
   }
 }
 
@@ -33207,6 +33266,13 @@ Builder& Builder::metrics_poll_time_histogram_configuration(std::chrono::nanosec
     throw std::invalid_argument(
         "tokio: metrics_poll_time_histogram_configuration needs a positive resolution and "
         "2 to 1024 buckets");
+  }
+  // The last bucket starts at resolution * (buckets - 1): it must be a representable time.
+  if (resolution.count() >
+      std::chrono::nanoseconds::max().count() / static_cast<int64_t>(buckets - 1)) {
+    throw std::invalid_argument(
+        "tokio: metrics_poll_time_histogram_configuration: resolution * (buckets - 1) "
+        "overflows std::chrono::nanoseconds; use a smaller resolution or fewer buckets");
   }
   cfg()->poll_hist_resolution = resolution;
   cfg()->poll_hist_buckets = buckets;
@@ -43990,7 +44056,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_1f8d7ae7b7e2395b_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_65f35b85bbe835d1_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

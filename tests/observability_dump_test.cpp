@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "internals.hpp"  // detail::debug_quoted
 #include "test_util.hpp"
 #include "net_test_util.hpp"  // nt::Watchdog
 
@@ -527,4 +528,116 @@ TEST_CASE("metrics: park and park/unpark counts follow Tokio's meaning") {
   auto cm = c.metrics();
   CHECK(cm.worker_park_count(0) < 10);
   CHECK(cm.worker_park_unpark_count(0) % 2 == 0);
+}
+
+// Tokio's worker_noop_count: a park with no task polled since the previous park. The
+// current-thread runtime never counted one, and the multi-thread one counted only
+// wake-ups that found nothing to do (helper-87: a block_on sleeping ten times gave
+// noop 0 where Tokio gives one per park).
+TEST_CASE("metrics: worker_noop_count counts parks with no poll since the previous park") {
+  auto c = rt::Builder::new_current_thread().enable_all().build();
+  auto cm = c.metrics();
+  c.block_on([]() -> tokio::Task<> {
+    for (int i = 0; i < 10; ++i) co_await tokio::time::sleep(2ms);
+  }());
+  // No task was ever polled: every park is a no-op one.
+  CHECK(cm.worker_park_count(0) >= 10);
+  CHECK(cm.worker_noop_count(0) == cm.worker_park_count(0));
+  uint64_t parks0 = cm.worker_park_count(0);
+  uint64_t noops0 = cm.worker_noop_count(0);
+  // A task sleeping ten times: each park follows its poll.
+  c.block_on([]() -> tokio::Task<> {
+    co_await tokio::spawn([]() -> tokio::Task<> {
+      for (int i = 0; i < 10; ++i) co_await tokio::time::sleep(2ms);
+    });
+  }());
+  // (A park may end before its timer is due and be followed by another: a few no-ops.)
+  CHECK(cm.worker_park_count(0) >= parks0 + 10);
+  CHECK(cm.worker_noop_count(0) - noops0 <= (cm.worker_park_count(0) - parks0) / 2);
+
+  auto m = rt::Builder::new_multi_thread().worker_threads(2).enable_all().build();
+  auto mm = m.metrics();
+  bool parked = false;
+  for (int i = 0; i < 500 && !parked; ++i) {
+    std::this_thread::sleep_for(2ms);
+    parked = mm.worker_park_count(0) >= 1 && mm.worker_park_count(1) >= 1;
+  }
+  REQUIRE(parked);
+  for (std::size_t w = 0; w < 2; ++w) {
+    CAPTURE(w);
+    CHECK(mm.worker_poll_count(w) == 0);
+    CHECK(mm.worker_noop_count(w) == mm.worker_park_count(w));
+  }
+}
+
+// A current-thread runtime busy with tasks published its counters only when it parked:
+// a thread sampling them saw poll 0 throughout, and a task reading them saw the figures of
+// the last park (helper-87; Tokio publishes at every driver turn).
+TEST_CASE("metrics: a busy current-thread runtime's counters are seen while it runs") {
+  auto c = rt::Builder::new_current_thread().enable_all().build();
+  auto cm = c.metrics();
+  std::atomic<bool> done{false};
+  std::atomic<uint64_t> seen{0};
+  std::thread sampler([&] {
+    while (!done.load()) {
+      seen.store(std::max(seen.load(), cm.worker_poll_count(0)));
+      std::this_thread::sleep_for(1ms);
+    }
+  });
+  uint64_t inside = c.block_on([](rt::RuntimeMetrics m) -> tokio::Task<uint64_t> {
+    for (int i = 0; i < 10; ++i) co_await tokio::spawn([]() -> tokio::Task<> { co_return; });
+    uint64_t polls_inside = m.worker_poll_count(0);
+    std::vector<tokio::JoinHandle<void>> hs;
+    for (int t = 0; t < 4; ++t) {
+      hs.push_back(tokio::spawn([]() -> tokio::Task<> {
+        auto until = std::chrono::steady_clock::now() + 100ms;
+        while (std::chrono::steady_clock::now() < until) co_await tokio::task::yield_now();
+      }));
+    }
+    for (auto& h : hs) co_await h;
+    co_return polls_inside;
+  }(cm));
+  done = true;
+  sampler.join();
+  CHECK(inside >= 10);
+  CHECK(seen.load() > 10);
+}
+
+// resolution * (buckets - 1) overflowed nanoseconds (UBSan: signed overflow) and the
+// ranges went negative; a bucket past the last got a range made up from its index.
+TEST_CASE("metrics: poll-time histogram configuration and bucket ranges stay in range") {
+  CHECK_THROWS_AS(rt::Builder::new_current_thread().metrics_poll_time_histogram_configuration(
+                      std::chrono::hours(1000000), 10),
+                  std::invalid_argument);
+  auto r = rt::Builder::new_current_thread()
+               .enable_metrics_poll_time_histogram()
+               .metrics_poll_time_histogram_configuration(std::chrono::hours(1000), 10)
+               .build();
+  auto m = r.metrics();
+  auto last = m.poll_time_histogram_bucket_range(9);
+  CHECK(last.first == std::chrono::hours(9000));
+  CHECK(last.second == std::chrono::nanoseconds::max());
+  CHECK(m.poll_time_histogram_bucket_range(10) == last);
+  CHECK(m.poll_time_histogram_bucket_range(1000) == last);
+  // Tokio 1.2x's names for two figures.
+  CHECK(m.active_tasks_count() == m.num_alive_tasks());
+  CHECK(m.injection_queue_depth() == m.global_queue_depth());
+}
+
+// Names and paths in reports are quoted as Rust's Debug output quotes them. Control bytes
+// were written \u{01} (Rust: \u{1}), and NEL, U+2028 (which some log viewers break lines
+// at), U+202E (which reorders what follows) and zero-width characters passed raw
+// (helper-87). The expected strings are what Rust 1.63 prints for the same text.
+TEST_CASE("quoting: reports escape as Rust's Debug does") {
+  using tokio::detail::debug_quoted;
+  CHECK(debug_quoted("a\x01\x1f\x7f\"\\\t\n\r") == "\"a\\u{1}\\u{1f}\\u{7f}\\\"\\\\\\t\\n\\r\"");
+  // NEL, U+2028, U+2029, U+202E, U+200B, soft hyphen, BOM, a tag, NBSP, private use.
+  CHECK(
+      debug_quoted("\xc2\x85\xe2\x80\xa8\xe2\x80\xa9\xe2\x80\xae\xe2\x80\x8b\xc2\xad\xef\xbb\xbf"
+                   "\xf3\xa0\x81\x81\xc2\xa0\xee\x80\x80") ==
+      "\"\\u{85}\\u{2028}\\u{2029}\\u{202e}\\u{200b}\\u{ad}\\u{feff}\\u{e0041}\\u{a0}\\u{e000}\"");
+  // Printable text passes as it is; bytes that are not UTF-8 are \xNN.
+  CHECK(debug_quoted("caf\xc3\xa9 \xe6\x97\xa5 \xf0\x9f\x98\x80 \xff") ==
+        "\"caf\xc3\xa9 \xe6\x97\xa5 \xf0\x9f\x98\x80 \\xff\"");
+  CHECK(debug_quoted(std::string_view("\0x", 2)) == "\"\\0x\"");
 }

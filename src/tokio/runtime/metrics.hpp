@@ -24,6 +24,10 @@ class RuntimeMetrics {
   std::size_t num_alive_tasks() const noexcept;
   // Tasks waiting in the inject (global) queue.
   std::size_t global_queue_depth() const noexcept;
+  // Tokio's earlier names for the two above (active_tasks_count: 1.26-1.38;
+  // injection_queue_depth: up to 1.30), so code written against those releases compiles.
+  std::size_t active_tasks_count() const noexcept { return num_alive_tasks(); }
+  std::size_t injection_queue_depth() const noexcept { return global_queue_depth(); }
   // Tasks spawned on this runtime since it started.
   uint64_t spawned_tasks_count() const noexcept;
   // Times a task was scheduled from outside the runtime's threads.
@@ -46,7 +50,8 @@ class RuntimeMetrics {
   // The poll-time histogram (Builder::enable_metrics_poll_time_histogram).
   bool poll_time_histogram_enabled() const noexcept;
   std::size_t poll_time_histogram_num_buckets() const noexcept;
-  // [start, end) of a bucket; the last bucket's end is nanoseconds::max().
+  // [start, end) of a bucket; the last bucket's end is nanoseconds::max(). A bucket past the
+  // last reads the last (Tokio panics).
   std::pair<std::chrono::nanoseconds, std::chrono::nanoseconds> poll_time_histogram_bucket_range(
       std::size_t bucket) const noexcept;
   uint64_t poll_time_histogram_bucket_count(std::size_t worker, std::size_t bucket) const noexcept;
@@ -69,6 +74,7 @@ class RuntimeMetrics {
   // count goes up when the worker parks and again when it wakes: odd while it is parked.
   uint64_t worker_park_count(std::size_t w) const noexcept;
   uint64_t worker_park_unpark_count(std::size_t w) const noexcept;
+  // Parks with no task polled since the worker's previous park (Tokio's meaning).
   uint64_t worker_noop_count(std::size_t w) const noexcept;
   uint64_t worker_steal_count(std::size_t w) const noexcept;
   uint64_t worker_steal_operations(std::size_t w) const noexcept;

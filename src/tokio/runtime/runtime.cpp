@@ -223,6 +223,13 @@ Builder& Builder::metrics_poll_time_histogram_configuration(std::chrono::nanosec
         "tokio: metrics_poll_time_histogram_configuration needs a positive resolution and "
         "2 to 1024 buckets");
   }
+  // The last bucket starts at resolution * (buckets - 1): it must be a representable time.
+  if (resolution.count() >
+      std::chrono::nanoseconds::max().count() / static_cast<int64_t>(buckets - 1)) {
+    throw std::invalid_argument(
+        "tokio: metrics_poll_time_histogram_configuration: resolution * (buckets - 1) "
+        "overflows std::chrono::nanoseconds; use a smaller resolution or fewer buckets");
+  }
   cfg()->poll_hist_resolution = resolution;
   cfg()->poll_hist_buckets = buckets;
   return *this;

@@ -65,15 +65,24 @@ class CurrentThread final : public HandleInner {
     return runtime::RuntimeFlavor::CurrentThread;
   }
   std::size_t num_workers() const noexcept override { return 1; }
-  const WorkerStats& worker_stats(std::size_t) const noexcept override { return stats_view(); }
-  // On the thread that holds the core (a task or block_on's future asking): the queue as
-  // it is now. Elsewhere: as the holder last published it (at each park and when it gives
-  // the core back), since the queue is that thread's alone; Tokio stores the depth at every
-  // push and pop instead.
+  // On the thread that holds the core (a task or block_on's future asking): the counters
+  // and the queue as they are now. Elsewhere: as the holder last published them (at each
+  // turn of the drivers, every event_interval polls while busy, at each park, and when it
+  // gives the core back), since the core is that thread's alone and is freed at shutdown
+  // while a reader may still hold the Handle; Tokio publishes at the same points and stores
+  // the depth at every push and pop.
+  const WorkerStats& worker_stats(std::size_t) const noexcept override {
+    if (const CtCore* core = own_core()) return core->stats;
+    return stats_view();
+  }
   std::size_t worker_local_queue_depth(std::size_t) const noexcept override {
-    auto* ctx = static_cast<const CtContext*>(tls.worker);
-    if (ctx && ctx->handle == this && ctx->core) return ctx->core->queue.size();
+    if (const CtCore* core = own_core()) return core->queue.size();
     return local_depth_.load(std::memory_order_relaxed);
+  }
+  // The core, when the calling thread holds it.
+  const CtCore* own_core() const noexcept {
+    auto* ctx = static_cast<const CtContext*>(tls.worker);
+    return ctx && ctx->handle == this ? ctx->core : nullptr;
   }
   std::size_t global_queue_depth() const noexcept override { return inject_.len(); }
   uint64_t remote_schedule_count() const noexcept override { return inject_.remote_pushes(); }
@@ -298,6 +307,7 @@ class CurrentThread final : public HandleInner {
   void park(CtCore* core, std::optional<std::chrono::nanoseconds> timeout) {
     if (timeout && timeout->count() == 0 && !driver.has_drivers()) {
       refresh_coarse_clock(std::chrono::steady_clock::now());
+      publish_stats(core);
       return;
     }
     // A zero-timeout turn of the drivers is not a park (Tokio's park_yield): the park
@@ -306,10 +316,10 @@ class CurrentThread final : public HandleInner {
     const bool waits = !timeout || timeout->count() != 0;
     if (waits) {
       call_thread_hook(config.on_thread_park, "on_thread_park");
-      WorkerStats::bump(core->stats.park_count);
+      core->stats.about_to_park();
       WorkerStats::bump(core->stats.park_unpark_count);
-      publish_stats(core);
     }
+    publish_stats(core);  // a busy thread's counters show every event_interval polls
     driver.park(timeout);
     refresh_coarse_clock(std::chrono::steady_clock::now());
     if (waits) {
@@ -325,6 +335,7 @@ class CurrentThread final : public HandleInner {
     };
     copy(stats_snapshot_.park_count, core->stats.park_count);
     copy(stats_snapshot_.park_unpark_count, core->stats.park_unpark_count);
+    copy(stats_snapshot_.noop_count, core->stats.noop_count);
     copy(stats_snapshot_.poll_count, core->stats.poll_count);
     copy(stats_snapshot_.local_schedule_count, core->stats.local_schedule_count);
     copy(stats_snapshot_.busy_ns, core->stats.busy_ns);

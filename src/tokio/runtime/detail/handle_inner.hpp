@@ -35,9 +35,22 @@ struct WorkerStats {
   std::atomic<uint64_t> local_schedule_count{0};
   std::atomic<uint64_t> overflow_count{0};
   std::atomic<uint64_t> busy_ns{0};
+  uint64_t polls_at_last_park = 0;  // the owner's alone: poll_count when it last parked
 
   static void bump(std::atomic<uint64_t>& c, uint64_t n = 1) noexcept {
     c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  }
+  // The owner is about to wait for work (each wait of a park, a spurious wake-up's too): a
+  // park, and a no-op one when no task was polled since the previous park (Tokio's
+  // meaning of worker_noop_count).
+  void about_to_park() noexcept {
+    bump(park_count);
+    const uint64_t polls = poll_count.load(std::memory_order_relaxed);
+    if (polls == polls_at_last_park) {
+      bump(noop_count);
+    } else {
+      polls_at_last_park = polls;
+    }
   }
 };
 

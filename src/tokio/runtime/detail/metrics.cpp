@@ -62,9 +62,13 @@ std::size_t RuntimeMetrics::poll_time_histogram_num_buckets() const noexcept {
 }
 std::pair<std::chrono::nanoseconds, std::chrono::nanoseconds>
 RuntimeMetrics::poll_time_histogram_bucket_range(std::size_t bucket) const noexcept {
+  // A bucket past the last reads the last, as bucket_count does (the Builder keeps
+  // resolution * (buckets - 1) representable).
+  const std::size_t buckets = h()->config.poll_hist_buckets;
+  if (bucket + 1 >= buckets) bucket = buckets - 1;
   auto r = h()->config.poll_hist_resolution;
   auto start = r * static_cast<int64_t>(bucket);
-  if (bucket + 1 >= h()->config.poll_hist_buckets) return {start, std::chrono::nanoseconds::max()};
+  if (bucket + 1 == buckets) return {start, std::chrono::nanoseconds::max()};
   return {start, start + r};
 }
 uint64_t RuntimeMetrics::poll_time_histogram_bucket_count(std::size_t worker,

@@ -115,6 +115,7 @@ class alignas(kCacheLine) MultiThread final : public HandleInner {
   }
 
   void block_on_slot(PollSlot& slot) override;
+  void await_halt_cancellations(ParkThread& pt) noexcept;
   void wake_all_for_halt() noexcept override;
   void shutdown(std::optional<std::chrono::nanoseconds> timeout) override;
   void block_in_place_begin() override;
@@ -477,14 +478,13 @@ void MultiThread::park(WorkerCtx& ctx) {
     while (!core->is_shutdown) {
       // park_unpark_count goes up on the way in and on the way out: odd while parked (as
       // Tokio's). Zero-timeout driver turns (park_timeout(ctx, 0)) are not parks.
-      WorkerStats::bump(remotes_[core->index].stats.park_count);
+      remotes_[core->index].stats.about_to_park();
       WorkerStats::bump(remotes_[core->index].stats.park_unpark_count);
       park_timeout(ctx, std::nullopt);
       core = ctx.core;
       WorkerStats::bump(remotes_[core->index].stats.park_unpark_count);
       maintenance(core);
       if (transition_from_parked(core)) break;
-      WorkerStats::bump(remotes_[core->index].stats.noop_count);
     }
   }
   call_thread_hook(config.on_thread_unpark, "on_thread_unpark");
@@ -566,7 +566,10 @@ void MultiThread::block_on_slot(PollSlot& slot) {
   for (;;) {
     // Checked after the registration above: a halt either sees this thread listed (and
     // unparks it) or is seen here (halted is set before blockers_ is read).
-    throw_if_halted();
+    if (TOKIO_UNLIKELY(halted.load(std::memory_order_acquire))) {
+      await_halt_cancellations(*pt);
+      throw_halted();
+    }
     c.waker = &pt->wakeable;
     c.task = nullptr;
     c.budget = kInitialBudget;
@@ -579,6 +582,28 @@ void MultiThread::block_on_slot(PollSlot& slot) {
     c.task = ptask;
     if (done) return;
     pt->parker.park();
+  }
+}
+
+// UnhandledException::ShutdownRuntime: abort_all queued every task's cancellation, which
+// the workers run. Wait for them, so the tasks' destructors (sockets, files, guards) have
+// run when block_on throws, as on the current-thread runtime (helper-87: 2 runs in 100
+// threw with tasks still alive, most under ASan). A task stuck inside one poll would hold
+// that wait for ever: give up once the count of live tasks has not moved for 100 ms.
+void MultiThread::await_halt_cancellations(ParkThread& pt) noexcept {
+  constexpr auto kStuck = std::chrono::milliseconds(100);
+  std::size_t last = owned.alive();
+  auto moved = std::chrono::steady_clock::now();
+  while (last != 0) {
+    (void)pt.parker.park(std::chrono::milliseconds(1));
+    const std::size_t now_alive = owned.alive();
+    const auto now = std::chrono::steady_clock::now();
+    if (now_alive != last) {
+      last = now_alive;
+      moved = now;
+    } else if (now - moved >= kStuck) {
+      return;
+    }
   }
 }
 
