@@ -458,4 +458,7 @@ TEST_CASE("once_cell: set, take and construction with a value") {
   CHECK(cell.set(std::make_unique<int>(3)).has_value());
   OnceCell<int> preset(4);
   CHECK(*preset.get() == 4);
+  CHECK(std::move(preset).into_inner() == std::optional<int>(4));
+  CHECK(std::move(OnceCell<int>()).into_inner() == std::nullopt);
+  CHECK(**std::move(cell).into_inner() == 3);
 }

@@ -108,6 +108,9 @@ class OnceCell {
     new (&sem_) detail::BatchSemaphore(1, detail::BatchSemaphore::Unchecked{});
     return out;
   }
+  // Tokio's into_inner: the value, or nullopt when the cell was never set (consumes it:
+  // `std::move(cell).into_inner()`).
+  std::optional<T> into_inner() && { return take(); }
 
  private:
   void emplace(T&& v) {
