@@ -462,6 +462,16 @@ Reply execute(Db& db, const Command& c) {
   }
   if (iequals(name, "SET")) {
     if (c.argc < 3) return wrong_args(c);
+    // redis-server's other SET options: named, so `SET lock 1 NX EX 10` (the lock idiom)
+    // does not read as a typing mistake.
+    for (std::size_t i = 3; i < c.argc; ++i) {
+      for (const char* opt : {"NX", "XX", "GET", "KEEPTTL", "EXAT", "PXAT"}) {
+        if (iequals(c.arg(i), opt)) {
+          return Reply::error_owned("ERR mini_redis does not support SET " + std::string(opt) +
+                                    " (only EX and PX)");
+        }
+      }
+    }
     if (c.argc != 3 && c.argc != 5) return Reply::error("ERR syntax error");
     std::optional<int64_t> expires;
     if (c.argc == 5) {

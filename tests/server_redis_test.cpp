@@ -104,7 +104,10 @@ TEST_CASE("mini_redis: redis-cli commands") {
   CHECK(r.cli("expire nothere 100") == "0\n");
   CHECK(r.cli("set s v ex 50") == "OK\n");
   CHECK(r.cli("ttl s") == "50\n");
-  CHECK(r.cli("set s v xx 5") == "ERR syntax error\n\n");
+  CHECK(r.cli("set s v xx 5") == "ERR mini_redis does not support SET XX (only EX and PX)\n\n");
+  CHECK(r.cli("set lock 1 nx ex 10") ==
+        "ERR mini_redis does not support SET NX (only EX and PX)\n\n");
+  CHECK(r.cli("set s v ex 5 px") == "ERR syntax error\n\n");
   CHECK(r.cli("set s v ex zz") == "ERR value is not an integer or out of range\n\n");
   CHECK(r.cli("get") == "ERR wrong number of arguments for 'get' command\n\n");
   // redis-server 7's text, byte for byte.
