@@ -81,6 +81,27 @@ TEST_CASE("cancel read_to_end at every point: the container keeps exactly what w
   }());
 }
 
+// Past 256 KiB read_to_end stages its reads and appends them at the end: a cancellation
+// there must still leave every byte read in the container, in order, with no padding.
+TEST_CASE("cancel read_to_end past its staging threshold: the container keeps what was read") {
+  auto rt = test::current_thread();
+  rt.block_on([]() -> Task<> {
+    std::string big(3 << 20, 'x');
+    for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>('a' + i % 23);
+    for (int k : {10, 40, 100, 150}) {
+      CAPTURE(k);
+      MockReader r(16384);
+      r.data(big).pending_between();
+      std::string s = "<";
+      REQUIRE_FALSE(co_await race(io::read_to_end(r, s), k));
+      CHECK(s.size() > 1);
+      CHECK(("<" + big).starts_with(s));
+      REQUIRE((co_await io::read_to_end(r, s)).has_value());
+      CHECK(s == "<" + big);
+    }
+  }());
+}
+
 TEST_CASE("cancel read_buf into a vector: its size never includes unread spare room") {
   auto rt = test::current_thread();
   rt.block_on([]() -> Task<> {
