@@ -7915,7 +7915,16 @@ struct ReadyEvent {
   uint32_t mask = 0;
   io::Ready ready() const noexcept {
     if (snapshot & ScheduledIo::kShutdown) return io::Ready::from_bits(mask);
-    return io::Ready::from_bits(snapshot & mask);
+    uint32_t r = snapshot & mask;
+    // An error event alone (EPOLLERR: a UDP socket's ICMP error) satisfies any interest:
+    // the operation surfaces the error, which clears it. Reported as ERROR only, it read as
+    // neither readable nor writable, so the loop Tokio documents (`if ready.is_readable()
+    // { try_recv }`) never ran the operation and spun on ready() (helper-90: 300 million
+    // returns in 2 s). The directions asked for are reported with it.
+    if (r & io::Ready::kError) {
+      r |= mask & (io::Ready::kReadable | io::Ready::kWritable | io::Ready::kPriority);
+    }
+    return io::Ready::from_bits(r);
   }
   bool is_shutdown() const noexcept { return snapshot & ScheduledIo::kShutdown; }
 };
@@ -25418,8 +25427,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_a8e3df6a3d0e7b48_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_a8e3df6a3d0e7b48_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_090d67cef950a997_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_090d67cef950a997_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -44175,7 +44184,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_a8e3df6a3d0e7b48_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_090d67cef950a997_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

@@ -220,7 +220,16 @@ struct ReadyEvent {
   uint32_t mask = 0;
   io::Ready ready() const noexcept {
     if (snapshot & ScheduledIo::kShutdown) return io::Ready::from_bits(mask);
-    return io::Ready::from_bits(snapshot & mask);
+    uint32_t r = snapshot & mask;
+    // An error event alone (EPOLLERR: a UDP socket's ICMP error) satisfies any interest:
+    // the operation surfaces the error, which clears it. Reported as ERROR only, it read as
+    // neither readable nor writable, so the loop Tokio documents (`if ready.is_readable()
+    // { try_recv }`) never ran the operation and spun on ready() (helper-90: 300 million
+    // returns in 2 s). The directions asked for are reported with it.
+    if (r & io::Ready::kError) {
+      r |= mask & (io::Ready::kReadable | io::Ready::kWritable | io::Ready::kPriority);
+    }
+    return io::Ready::from_bits(r);
   }
   bool is_shutdown() const noexcept { return snapshot & ScheduledIo::kShutdown; }
 };
