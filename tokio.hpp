@@ -12173,6 +12173,35 @@ struct enable_display<sync::broadcast::RecvError> : std::true_type {};
 template <>
 struct enable_display<sync::broadcast::TryRecvError> : std::true_type {};
 }  // namespace tokio::detail
+
+// Tokio's paths to the channel errors (`mpsc::error::TrySendError`,
+// `broadcast::error::RecvError`, ...): the same types, so a match on them ports as is.
+namespace tokio::inline TOKIO_ABI_NAMESPACE::sync::mpsc::error {
+using mpsc::TryRecvError;
+using sync::error::SendError;
+using sync::error::SendTimeoutError;
+using sync::error::SendTimeoutErrorKind;
+using sync::error::TrySendError;
+using sync::error::TrySendErrorKind;
+}  // namespace tokio::sync::mpsc::error
+
+namespace tokio::inline TOKIO_ABI_NAMESPACE::sync::oneshot::error {
+using oneshot::TryRecvError;
+using sync::error::RecvError;
+}  // namespace tokio::sync::oneshot::error
+
+namespace tokio::inline TOKIO_ABI_NAMESPACE::sync::watch::error {
+using sync::error::RecvError;
+using sync::error::SendError;
+}  // namespace tokio::sync::watch::error
+
+namespace tokio::inline TOKIO_ABI_NAMESPACE::sync::broadcast::error {
+using broadcast::RecvError;
+using broadcast::RecvErrorKind;
+using broadcast::TryRecvError;
+using broadcast::TryRecvErrorKind;
+using sync::error::SendError;
+}  // namespace tokio::sync::broadcast::error
 /* end file src/tokio/sync/error.hpp */
 /* begin file src/tokio/sync/oneshot.hpp */
 // sync::oneshot: a channel for sending exactly one value between tasks (or threads).
@@ -25427,8 +25456,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_090d67cef950a997_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_090d67cef950a997_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_6d8cc0308ce24c8d_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_6d8cc0308ce24c8d_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -44184,7 +44213,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_090d67cef950a997_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_6d8cc0308ce24c8d_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

@@ -481,3 +481,25 @@ TEST_CASE("max_blocking_threads(SIZE_MAX) means unlimited, not a pool of none") 
   }());
   CHECK(v == 7);
 }
+
+// Tokio's paths to the channel errors were missing (`mpsc::error::TrySendError` did not
+// compile; helper-91): they name the same types as the channel namespaces.
+TEST_CASE("channel errors under Tokio's mpsc::error / broadcast::error / ... paths") {
+  namespace sync = tokio::sync;
+  static_assert(
+      std::is_same_v<sync::mpsc::error::TrySendError<int>, sync::mpsc::TrySendError<int>>);
+  static_assert(std::is_same_v<sync::mpsc::error::SendError<int>, sync::mpsc::SendError<int>>);
+  static_assert(std::is_same_v<sync::mpsc::error::TryRecvError, sync::mpsc::TryRecvError>);
+  static_assert(
+      std::is_same_v<sync::mpsc::error::SendTimeoutError<int>, sync::mpsc::SendTimeoutError<int>>);
+  static_assert(std::is_same_v<sync::oneshot::error::RecvError, sync::oneshot::RecvError>);
+  static_assert(std::is_same_v<sync::oneshot::error::TryRecvError, sync::oneshot::TryRecvError>);
+  static_assert(std::is_same_v<sync::watch::error::SendError<int>, sync::watch::SendError<int>>);
+  static_assert(std::is_same_v<sync::watch::error::RecvError, sync::watch::RecvError>);
+  static_assert(std::is_same_v<sync::broadcast::error::RecvError, sync::broadcast::RecvError>);
+  static_assert(
+      std::is_same_v<sync::broadcast::error::TryRecvError, sync::broadcast::TryRecvError>);
+  CHECK(sync::broadcast::error::RecvError::lagged(3).is_lagged());
+  CHECK(sync::mpsc::error::TrySendError<int>{sync::mpsc::error::TrySendErrorKind::Full, 1}.kind ==
+        sync::mpsc::error::TrySendErrorKind::Full);
+}

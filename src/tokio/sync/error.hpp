@@ -256,3 +256,32 @@ struct enable_display<sync::broadcast::RecvError> : std::true_type {};
 template <>
 struct enable_display<sync::broadcast::TryRecvError> : std::true_type {};
 }  // namespace tokio::detail
+
+// Tokio's paths to the channel errors (`mpsc::error::TrySendError`,
+// `broadcast::error::RecvError`, ...): the same types, so a match on them ports as is.
+namespace tokio::sync::mpsc::error {
+using mpsc::TryRecvError;
+using sync::error::SendError;
+using sync::error::SendTimeoutError;
+using sync::error::SendTimeoutErrorKind;
+using sync::error::TrySendError;
+using sync::error::TrySendErrorKind;
+}  // namespace tokio::sync::mpsc::error
+
+namespace tokio::sync::oneshot::error {
+using oneshot::TryRecvError;
+using sync::error::RecvError;
+}  // namespace tokio::sync::oneshot::error
+
+namespace tokio::sync::watch::error {
+using sync::error::RecvError;
+using sync::error::SendError;
+}  // namespace tokio::sync::watch::error
+
+namespace tokio::sync::broadcast::error {
+using broadcast::RecvError;
+using broadcast::RecvErrorKind;
+using broadcast::TryRecvError;
+using broadcast::TryRecvErrorKind;
+using sync::error::SendError;
+}  // namespace tokio::sync::broadcast::error
