@@ -25456,8 +25456,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_6d8cc0308ce24c8d_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_6d8cc0308ce24c8d_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_94d668e7375c9e25_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_94d668e7375c9e25_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -28505,6 +28505,11 @@ class FsEngine {
   virtual void cancel(FsOp* op) noexcept = 0;
   // See above. Called once, from fs_engine_close.
   virtual void shutdown() noexcept = 0;
+  // A task polled an op it is already waiting on, and the op is not done: it was polled
+  // again without suspending in between (a select loop with an always-ready branch), so
+  // submissions deferred to the end of this thread's run of tasks, and completions left
+  // for the reactor, would never come while it keeps running. Push them out now.
+  virtual void nudge() noexcept {}
 
   // Runs `op` on the runtime's blocking pool: a job that calls op->run_blocking(), or
   // fails it with ECANCELED if the job is dropped unstarted (runtime shutdown) or the
@@ -28783,6 +28788,7 @@ class UringEngine final : public FsEngine {
   void submit(FsOp* op) noexcept override;
   void cancel(FsOp* op) noexcept override;
   void shutdown() noexcept override;
+  void nudge() noexcept override;
 
  private:
   explicit UringEngine(HandleInner* h) noexcept;
@@ -40660,13 +40666,20 @@ bool FsOp::poll_done(task::Context& cx) noexcept {
     lock.unlock();
     return true;
   }
-  if (waker != cur) {
+  const bool repoll = waker == cur;
+  if (!repoll) {
     old = waker;
     cur->vtable->clone(cur);
     waker = cur;
   }
   lock.unlock();
   if (old) old->vtable->drop(old);
+  if (repoll && engine) {
+    // Polled again by the task already waiting (see FsEngine::nudge): helper-89's select
+    // loop with an always-ready branch never completed a read on a current-thread runtime.
+    engine->nudge();
+    return state.load(std::memory_order_acquire) & DONE;
+  }
   return false;
 }
 
@@ -42191,6 +42204,18 @@ void UringEngine::kick(UringRing& r) noexcept {
   flush(r);
 }
 
+void UringEngine::nudge() noexcept {
+  if (fs_uring_impl::tl_reaping) return;
+  UringRing& r = ring_for_thread();
+  // The deferred flush now (it stays scheduled: that later one finds nothing to enter and
+  // only reaps), else just the completions the kernel has posted.
+  if (r.flush_scheduled.load(std::memory_order_acquire)) {
+    flush(r);
+  } else {
+    reap(r);
+  }
+}
+
 void UringEngine::on_flush(Wakeable* w) noexcept {
   auto* r = reinterpret_cast<UringRing*>(w);  // flush_waker is the first member
   r->flush_scheduled.store(false, std::memory_order_release);
@@ -42983,8 +43008,12 @@ bool fs_file_poll_seek(FileInner* f, task::Context& cx, io::SeekFrom pos,
     case io::SeekFrom::Whence::Current:
       whence = SEEK_CUR;
       // Relative to the caller's position, which is behind the file's by the unread
-      // read-ahead.
-      off -= static_cast<int64_t>(f->rlen - f->rpos);
+      // read-ahead. An offset that cannot be moved back by it is no position: EINVAL, as
+      // lseek gives for one out of range (the subtraction overflowed: UBSan, helper-89).
+      if (__builtin_sub_overflow(off, static_cast<int64_t>(f->rlen - f->rpos), &off)) {
+        out = tokio::unexpected(f->error(-EINVAL));
+        return true;
+      }
       break;
   }
   f->rpos = f->rlen = 0;
@@ -44213,7 +44242,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_6d8cc0308ce24c8d_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_94d668e7375c9e25_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

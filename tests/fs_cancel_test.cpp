@@ -316,6 +316,41 @@ TEST_CASE("fs cancel: a File read cancelled in flight keeps its data for the nex
   }
 }
 
+// A read retried in a loop that never suspends (a select against an always-ready branch,
+// Rust's `select! { biased; r = f.read(..) => .., _ = async {} => .. }`): the io_uring
+// engine deferred its submission to the end of the worker's run of tasks and left its
+// completion to the reactor, neither of which came while the task kept running, so on a
+// current-thread runtime it spun for ever (helper-89: 500 million polls in 20 s; Tokio's
+// read completes on the blocking pool meanwhile). A re-poll now pushes the ring out.
+TEST_CASE("fs cancel: a File read retried without suspending completes (no endless spin)") {
+  for (Engine e : {Engine::Uring, Engine::Blocking}) {
+    for (int flavour : {0, 1}) {
+      CAPTURE(std::string(fst::name(e)));
+      CAPTURE(flavour);
+      nt::Watchdog wd("fs read retried", 60s);
+      fst::TempDir dir;
+      std::string path = dir / "a";
+      auto rt = fst::runtime(e, flavour);
+      long spins = rt.block_on([](std::string path) -> Task<long> {
+        REQUIRE((co_await fs::write(path, "hello")).has_value());
+        auto f = std::move(*(co_await fs::File::open(path)));
+        char b[8];
+        long spins = 0;
+        auto always_ready = []() -> Task<> { co_return; };
+        for (; spins < 5'000'000; ++spins) {
+          auto w = co_await tokio::select_biased(f.read(io::MutableBuffer(b, 8)), always_ready());
+          if (w.index() == 0) {
+            CHECK(std::get<0>(w).value() == 5);
+            break;
+          }
+        }
+        co_return spins;
+      }(path));
+      CHECK(spins < 1'000'000);
+    }
+  }
+}
+
 TEST_CASE("fs cancel: Files dropped with a read in flight; fs::write / fs::read cancelled") {
   for (Engine e : {Engine::Uring, Engine::Blocking}) {
     CAPTURE(std::string(fst::name(e)));

@@ -169,6 +169,14 @@ Task<> seek_and_read_ahead(std::string dir) {
   // Before the start: EINVAL.
   auto bad = co_await f->seek(io::SeekFrom::current(-1000000));
   CHECK((!bad && bad.error() == std::errc::invalid_argument));
+  // So far back that the unread read-ahead cannot be taken off it as well: EINVAL (the
+  // subtraction overflowed: UBSan, helper-89), the read-ahead and the position kept.
+  REQUIRE((co_await io::rewind(*f)).has_value());
+  REQUIRE((co_await f->read(small)).value() == 10);
+  auto far = co_await f->seek(io::SeekFrom::current(INT64_MIN));
+  CHECK((!far && far.error() == std::errc::invalid_argument));
+  REQUIRE((co_await f->read(small)).value() == 10);
+  CHECK(std::string(small, 10) == data.substr(10, 10));
   // A small buffer size: big reads and writes are split.
   f->set_max_buf_size(7);
   REQUIRE((co_await io::rewind(*f)).has_value());

@@ -432,8 +432,12 @@ bool fs_file_poll_seek(FileInner* f, task::Context& cx, io::SeekFrom pos,
     case io::SeekFrom::Whence::Current:
       whence = SEEK_CUR;
       // Relative to the caller's position, which is behind the file's by the unread
-      // read-ahead.
-      off -= static_cast<int64_t>(f->rlen - f->rpos);
+      // read-ahead. An offset that cannot be moved back by it is no position: EINVAL, as
+      // lseek gives for one out of range (the subtraction overflowed: UBSan, helper-89).
+      if (__builtin_sub_overflow(off, static_cast<int64_t>(f->rlen - f->rpos), &off)) {
+        out = tokio::unexpected(f->error(-EINVAL));
+        return true;
+      }
       break;
   }
   f->rpos = f->rlen = 0;

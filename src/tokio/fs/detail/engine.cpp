@@ -199,13 +199,20 @@ bool FsOp::poll_done(task::Context& cx) noexcept {
     lock.unlock();
     return true;
   }
-  if (waker != cur) {
+  const bool repoll = waker == cur;
+  if (!repoll) {
     old = waker;
     cur->vtable->clone(cur);
     waker = cur;
   }
   lock.unlock();
   if (old) old->vtable->drop(old);
+  if (repoll && engine) {
+    // Polled again by the task already waiting (see FsEngine::nudge): helper-89's select
+    // loop with an always-ready branch never completed a read on a current-thread runtime.
+    engine->nudge();
+    return state.load(std::memory_order_acquire) & DONE;
+  }
   return false;
 }
 

@@ -46,6 +46,11 @@ class FsEngine {
   virtual void cancel(FsOp* op) noexcept = 0;
   // See above. Called once, from fs_engine_close.
   virtual void shutdown() noexcept = 0;
+  // A task polled an op it is already waiting on, and the op is not done: it was polled
+  // again without suspending in between (a select loop with an always-ready branch), so
+  // submissions deferred to the end of this thread's run of tasks, and completions left
+  // for the reactor, would never come while it keeps running. Push them out now.
+  virtual void nudge() noexcept {}
 
   // Runs `op` on the runtime's blocking pool: a job that calls op->run_blocking(), or
   // fails it with ECANCELED if the job is dropped unstarted (runtime shutdown) or the

@@ -292,6 +292,18 @@ void UringEngine::kick(UringRing& r) noexcept {
   flush(r);
 }
 
+void UringEngine::nudge() noexcept {
+  if (fs_uring_impl::tl_reaping) return;
+  UringRing& r = ring_for_thread();
+  // The deferred flush now (it stays scheduled: that later one finds nothing to enter and
+  // only reaps), else just the completions the kernel has posted.
+  if (r.flush_scheduled.load(std::memory_order_acquire)) {
+    flush(r);
+  } else {
+    reap(r);
+  }
+}
+
 void UringEngine::on_flush(Wakeable* w) noexcept {
   auto* r = reinterpret_cast<UringRing*>(w);  // flush_waker is the first member
   r->flush_scheduled.store(false, std::memory_order_release);

@@ -91,6 +91,7 @@ class UringEngine final : public FsEngine {
   void submit(FsOp* op) noexcept override;
   void cancel(FsOp* op) noexcept override;
   void shutdown() noexcept override;
+  void nudge() noexcept override;
 
  private:
   explicit UringEngine(HandleInner* h) noexcept;
