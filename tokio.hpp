@@ -25456,8 +25456,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_94d668e7375c9e25_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_94d668e7375c9e25_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_a9bd9c44fa3a2250_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_a9bd9c44fa3a2250_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -39481,12 +39481,16 @@ bool use_pidfd() noexcept {
 
 // Whether `fd`, the lowest free descriptor when it was opened (so every one below it is in
 // use), shows the table at least three quarters full under the soft RLIMIT_NOFILE. Below
-// 64 the limit is not looked at (one getrlimit per spawn past that point).
+// 64 the limit is not looked at (one getrlimit per spawn past that point). Within the last
+// 8 descriptors it is not "scarce" but exhausted: setting up SIGCHLD there could take the
+// last ones (its first use opens two) and fail anyway, so the pidfd stays (CI's TSan run:
+// the exec error report after it, which needs a pipe there, found no descriptor left).
 bool descriptors_scarce(int fd) noexcept {
   if (fd < 64) return false;
   struct rlimit rl;
   if (::getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return false;
-  return static_cast<rlim_t>(fd) >= rl.rlim_cur - rl.rlim_cur / 4;
+  const auto at = static_cast<rlim_t>(fd);
+  return at >= rl.rlim_cur - rl.rlim_cur / 4 && at + 8 < rl.rlim_cur;
 }
 
 }  // namespace tokio::detail::process_child_state_impl
@@ -44242,7 +44246,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_94d668e7375c9e25_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_a9bd9c44fa3a2250_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

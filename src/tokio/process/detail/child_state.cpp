@@ -36,12 +36,16 @@ bool use_pidfd() noexcept {
 
 // Whether `fd`, the lowest free descriptor when it was opened (so every one below it is in
 // use), shows the table at least three quarters full under the soft RLIMIT_NOFILE. Below
-// 64 the limit is not looked at (one getrlimit per spawn past that point).
+// 64 the limit is not looked at (one getrlimit per spawn past that point). Within the last
+// 8 descriptors it is not "scarce" but exhausted: setting up SIGCHLD there could take the
+// last ones (its first use opens two) and fail anyway, so the pidfd stays (CI's TSan run:
+// the exec error report after it, which needs a pipe there, found no descriptor left).
 bool descriptors_scarce(int fd) noexcept {
   if (fd < 64) return false;
   struct rlimit rl;
   if (::getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return false;
-  return static_cast<rlim_t>(fd) >= rl.rlim_cur - rl.rlim_cur / 4;
+  const auto at = static_cast<rlim_t>(fd);
+  return at >= rl.rlim_cur - rl.rlim_cur / 4 && at + 8 < rl.rlim_cur;
 }
 
 }  // namespace tokio::detail::process_child_state_impl
