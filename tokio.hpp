@@ -25102,13 +25102,14 @@ class BytesCodec {
 // can exceed it. As in current tokio-util, new_codec clips max_frame_length to what the
 // field can announce (its largest value + length_adjustment) for the encoder; the decoder
 // keeps the value as set (as tokio-util 0.7.3), so it takes every frame the encoder
-// writes. An offset + field length past SIZE_MAX is std::invalid_argument. A field + adjustment below
-// zero or past SIZE_MAX is codec::Errc::invalid_frame_length, and a frame length of 0
-// with num_skip 0 (it would consume nothing and repeat for ever; Rust yields it for ever)
-// is codec::Errc::empty_frame_consumes_nothing. Both are reported without consuming
-// anything, so a FramedRead reports them and then ends for good (the input cannot be
-// resynchronised); so is a too-large field whose length is also invalid. A partial frame at the end of the input is
-// codec::Errc::bytes_remaining_on_stream, also when only its header had arrived.
+// writes. An offset + field length past SIZE_MAX is std::invalid_argument. A field +
+// adjustment below zero or past SIZE_MAX is codec::Errc::invalid_frame_length, and a
+// frame length of 0 with num_skip 0 (it would consume nothing and repeat for ever; Rust
+// yields it for ever) is codec::Errc::empty_frame_consumes_nothing. Both are reported
+// without consuming anything, so a FramedRead reports them and then ends for good (the
+// input cannot be resynchronised); so is a too-large field whose length is also invalid.
+// A partial frame at the end of the input is codec::Errc::bytes_remaining_on_stream, also
+// when only its header had arrived.
 //
 // Encoding writes the length field (payload length - length_adjustment, in the field's
 // width and byte order: frame_too_large when it does not fit or the payload is longer
@@ -25456,8 +25457,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_a9bd9c44fa3a2250_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_a9bd9c44fa3a2250_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_57fe8dc7c0c4107d_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_57fe8dc7c0c4107d_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -25578,10 +25579,11 @@ class Condvar {
 // short escape (\0 \t \n \r), any other control byte and DEL \u{X} (hex without leading
 // zeros, as Rust: \u{1}, \u{7f}). Well-formed UTF-8 passes unchanged (readable) but for
 // the C1 controls, the spaces other than U+0020, the line and paragraph separators, the
-// invisible format characters (U+200B, U+202E, U+FEFF...) and private use, shown as \u{...} too; any other byte of 0x80 and above is
-// shown as \xNN, as Rust's Debug output of a Unix path shows it, so the report stays
-// valid UTF-8. So a name holding a newline (or a U+2028, or NEL) cannot forge a second
-// report line, nor hide or reorder text with invisible characters.
+// invisible format characters (U+200B, U+202E, U+FEFF...) and private use, shown as
+// \u{...} too; any other byte of 0x80 and above is shown as \xNN, as Rust's Debug output
+// of a Unix path shows it, so the report stays valid UTF-8. So a name holding a newline
+// (or a U+2028, or NEL) cannot forge a second report line, nor hide or reorder text with
+// invisible characters.
 
 /* #include <string> (already above) */
 /* #include <string_view> (already above) */
@@ -44246,7 +44248,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_a9bd9c44fa3a2250_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_57fe8dc7c0c4107d_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

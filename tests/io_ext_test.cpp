@@ -68,19 +68,32 @@ TEST_CASE("io::read is one read and returns 0 at EOF") {
   }());
 }
 
+namespace {
+// n bytes of the alphabet over and over.
+std::string letters(std::size_t n) {
+  std::string s(n, 'x');
+  for (std::size_t i = 0; i < n; ++i) s[i] = static_cast<char>('a' + i % 26);
+  return s;
+}
+// read_to_end of `data` from a reader giving at most `chunk` bytes a read, pending between
+// reads: all of it appended after what the vector held, which is sized to fit.
+Task<> check_read_to_end_appends(std::string data, std::size_t chunk) {
+  CAPTURE(chunk);
+  MockReader r(chunk);
+  r.data(data).pending_between();
+  std::vector<std::byte> v = iotest::bytes("pre");
+  auto n = co_await io::read_to_end(r, v);
+  REQUIRE(n.has_value());
+  CHECK(*n == data.size());
+  CHECK(v.size() == data.size() + 3);
+  CHECK(iotest::str(v) == "pre" + data);
+}
+}  // namespace
+
 TEST_CASE("io::read_to_end appends, keeps what it read on error, and sizes the container") {
   auto rt = test::current_thread();
   rt.block_on([]() -> Task<> {
-    std::string big(100000, 'x');
-    for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>('a' + i % 26);
-    MockReader r(777);
-    r.data(big).pending_between();
-    std::vector<std::byte> v = iotest::bytes("pre");
-    auto n = co_await io::read_to_end(r, v);
-    REQUIRE(n.has_value());
-    CHECK(*n == big.size());
-    CHECK(v.size() == big.size() + 3);
-    CHECK(iotest::str(v) == "pre" + big);
+    co_await check_read_to_end_appends(letters(100000), 777);
 
     MockReader r2(2);
     r2.data("12345").error(std::errc::connection_aborted);
@@ -102,18 +115,9 @@ TEST_CASE("io::read_to_end appends, keeps what it read on error, and sizes the c
 TEST_CASE("io::read_to_end and read_to_string past the staging threshold") {
   auto rt = test::current_thread();
   rt.block_on([]() -> Task<> {
-    std::string big(1 << 20, 'x');
-    for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>('a' + i % 26);
+    const std::string big = letters(1 << 20);
     for (std::size_t chunk : {std::size_t{65536}, std::size_t{1000}, std::size_t{1} << 21}) {
-      CAPTURE(chunk);
-      MockReader r(chunk);
-      r.data(big).pending_between();
-      std::vector<std::byte> v = iotest::bytes("pre");
-      auto n = co_await io::read_to_end(r, v);
-      REQUIRE(n.has_value());
-      CHECK(*n == big.size());
-      CHECK(v.size() == big.size() + 3);
-      CHECK(iotest::str(v) == "pre" + big);
+      co_await check_read_to_end_appends(big, chunk);
     }
     // An error after 768 KiB: what was read stays appended.
     MockReader re(50000);

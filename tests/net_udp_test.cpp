@@ -25,6 +25,11 @@ Task<UdpSocket> bound(const char* addr = "127.0.0.1:0") {
   REQUIRE(s.has_value());
   co_return std::move(*s);
 }
+// A loopback UDP address nobody listens on (a socket bound there, then closed).
+Task<SocketAddr> dead_addr() {
+  auto gone = co_await bound();
+  co_return gone.local_addr().value();
+}
 }  // namespace
 
 TEST_CASE("udp: send_to, peek_from, recv_from, truncation, ping-pong") {
@@ -90,11 +95,7 @@ TEST_CASE("udp: connect filters peers; ICMP port unreachable surfaces as ECONNRE
 
     // Connected to a port nobody listens on: the send succeeds, the ICMP error arrives
     // as an error event and the next receive reports it.
-    SocketAddr dead;
-    {
-      auto gone = co_await bound();
-      dead = gone.local_addr().value();
-    }
+    SocketAddr dead = co_await dead_addr();
     auto c = co_await bound();
     REQUIRE((co_await c.connect(dead)).has_value());
     REQUIRE((co_await c.send("anyone?")).has_value());
@@ -113,16 +114,9 @@ TEST_CASE("udp: ready() on an error event reads as the direction asked for; no s
   nt::Watchdog wd("udp ready error");
   for (int flavour : {0, 1}) {
     CAPTURE(flavour);
-    auto rt =
-        flavour == 0
-            ? tokio::runtime::Builder::new_current_thread().enable_all().build()
-            : tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build();
+    auto rt = test::either_flavour_all(flavour == 1);
     rt.block_on([]() -> Task<> {
-      SocketAddr dead;
-      {
-        auto gone = co_await bound();
-        dead = gone.local_addr().value();
-      }
+      SocketAddr dead = co_await dead_addr();
       auto d = co_await bound();
       REQUIRE((co_await d.connect(dead)).has_value());
       REQUIRE((co_await d.send("anyone?")).has_value());

@@ -25,13 +25,14 @@
 // can exceed it. As in current tokio-util, new_codec clips max_frame_length to what the
 // field can announce (its largest value + length_adjustment) for the encoder; the decoder
 // keeps the value as set (as tokio-util 0.7.3), so it takes every frame the encoder
-// writes. An offset + field length past SIZE_MAX is std::invalid_argument. A field + adjustment below
-// zero or past SIZE_MAX is codec::Errc::invalid_frame_length, and a frame length of 0
-// with num_skip 0 (it would consume nothing and repeat for ever; Rust yields it for ever)
-// is codec::Errc::empty_frame_consumes_nothing. Both are reported without consuming
-// anything, so a FramedRead reports them and then ends for good (the input cannot be
-// resynchronised); so is a too-large field whose length is also invalid. A partial frame at the end of the input is
-// codec::Errc::bytes_remaining_on_stream, also when only its header had arrived.
+// writes. An offset + field length past SIZE_MAX is std::invalid_argument. A field +
+// adjustment below zero or past SIZE_MAX is codec::Errc::invalid_frame_length, and a
+// frame length of 0 with num_skip 0 (it would consume nothing and repeat for ever; Rust
+// yields it for ever) is codec::Errc::empty_frame_consumes_nothing. Both are reported
+// without consuming anything, so a FramedRead reports them and then ends for good (the
+// input cannot be resynchronised); so is a too-large field whose length is also invalid.
+// A partial frame at the end of the input is codec::Errc::bytes_remaining_on_stream, also
+// when only its header had arrived.
 //
 // Encoding writes the length field (payload length - length_adjustment, in the field's
 // width and byte order: frame_too_large when it does not fit or the payload is longer

@@ -5,10 +5,11 @@
 // short escape (\0 \t \n \r), any other control byte and DEL \u{X} (hex without leading
 // zeros, as Rust: \u{1}, \u{7f}). Well-formed UTF-8 passes unchanged (readable) but for
 // the C1 controls, the spaces other than U+0020, the line and paragraph separators, the
-// invisible format characters (U+200B, U+202E, U+FEFF...) and private use, shown as \u{...} too; any other byte of 0x80 and above is
-// shown as \xNN, as Rust's Debug output of a Unix path shows it, so the report stays
-// valid UTF-8. So a name holding a newline (or a U+2028, or NEL) cannot forge a second
-// report line, nor hide or reorder text with invisible characters.
+// invisible format characters (U+200B, U+202E, U+FEFF...) and private use, shown as
+// \u{...} too; any other byte of 0x80 and above is shown as \xNN, as Rust's Debug output
+// of a Unix path shows it, so the report stays valid UTF-8. So a name holding a newline
+// (or a U+2028, or NEL) cannot forge a second report line, nor hide or reorder text with
+// invisible characters.
 
 #include <string>
 #include <string_view>
