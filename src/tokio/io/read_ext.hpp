@@ -297,7 +297,7 @@ struct ReadToEnd {
         }
         if (err) {
           rd.valid = start;
-          rd.grown = true;  // so shrink() cuts what a staged append added too
+          rd.c->resize(start);  // what a staged append added goes too
         }
       }
       rd.shrink();
