@@ -28,9 +28,10 @@ namespace {
 
 Task<> round_trip(std::string dir) {
   // Sizes around the io_uring fast path (one linked open/read/probe for up to 32 KiB,
-  // more reads after), empty, and big.
-  for (std::size_t n :
-       {0u, 1u, 4095u, 4096u, 32767u, 32768u, 32769u, 36864u, 36865u, 200000u, 3u << 20}) {
+  // more reads after), empty, and big (past 1 MiB a blocking read; past 32 MiB into room
+  // advised for huge pages and faulted in ahead).
+  for (std::size_t n : {0u, 1u, 4095u, 4096u, 32767u, 32768u, 32769u, 36864u, 36865u, 200000u,
+                        3u << 20, (40u << 20) + 7}) {
     CAPTURE(n);
     std::string path = dir + "/f" + std::to_string(n);
     std::string data = fst::pattern(n, static_cast<unsigned>(n));

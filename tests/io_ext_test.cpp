@@ -109,9 +109,11 @@ TEST_CASE("io::read_to_end appends, keeps what it read on error, and sizes the c
   }());
 }
 
-// Past 256 KiB of capacity read_to_end reads into a staging buffer grown with realloc and
-// appends it once at the end (a std container's doublings copied everything into fresh
-// pages: process output() of 10 MB took 20x Tokio's CPU). The same results either way.
+// Past 256 KiB of capacity read_to_end reads into a staging mapping of whole 2 MiB blocks,
+// grown by moving its pages (mremap), and appends it once at the end (a std container's
+// doublings copied everything into fresh pages: process output() of 10 MB took 20x
+// Tokio's CPU). The same results either way: 5 MiB crosses two growths of the mapping,
+// 40 MiB the size past which the container's new room is advised for huge pages.
 TEST_CASE("io::read_to_end and read_to_string past the staging threshold") {
   auto rt = test::current_thread();
   rt.block_on([]() -> Task<> {
@@ -119,6 +121,8 @@ TEST_CASE("io::read_to_end and read_to_string past the staging threshold") {
     for (std::size_t chunk : {std::size_t{65536}, std::size_t{1000}, std::size_t{1} << 21}) {
       co_await check_read_to_end_appends(big, chunk);
     }
+    co_await check_read_to_end_appends(letters((5 << 20) + 123), 65536);
+    co_await check_read_to_end_appends(letters(40 << 20), 1 << 20);
     // An error after 768 KiB: what was read stays appended.
     MockReader re(50000);
     re.data(big.substr(0, 3 << 18)).error(std::errc::connection_reset);

@@ -1,10 +1,14 @@
 // Out-of-line pieces of read_ext.hpp.
 #include "tokio/io/read_ext.hpp"
 
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <new>
 #include <stdexcept>
+
+#include <sys/mman.h>
 
 namespace tokio::detail {
 
@@ -21,20 +25,72 @@ void report_lost_read(std::size_t bytes) noexcept {
                bytes);
 }
 
+void prefault_for_write(void* p, std::size_t n) noexcept {
+  constexpr std::uintptr_t kPage = 4096;
+  constexpr std::uintptr_t kHuge = std::uintptr_t{2} << 20;
+  const auto at = reinterpret_cast<std::uintptr_t>(p);
+  std::uintptr_t first = (at + kPage - 1) & ~(kPage - 1);
+  std::uintptr_t end = (at + n) & ~(kPage - 1);
+  if (end <= first) return;
+  if (n >= kPrefaultHugeMin) {
+    const std::uintptr_t hfirst = (at + kHuge - 1) & ~(kHuge - 1);
+    const std::uintptr_t hend = (at + n) & ~(kHuge - 1);
+    if (hend > hfirst) {
+      (void)::madvise(reinterpret_cast<void*>(hfirst), hend - hfirst, MADV_HUGEPAGE);
+    }
+  }
+#ifdef MADV_POPULATE_WRITE
+  (void)::madvise(reinterpret_cast<void*>(first), end - first, MADV_POPULATE_WRITE);
+#else
+  (void)::madvise(reinterpret_cast<void*>(first), end - first, 23);  // MADV_POPULATE_WRITE
+#endif
+}
+
+namespace read_ext_impl {
+
+// Staging blocks come in whole, aligned transparent huge pages (see StagingBuffer).
+constexpr std::size_t kHugePage = std::size_t{2} << 20;
+
+// An anonymous mapping of `len` bytes (a multiple of kHugePage) at a kHugePage boundary,
+// advised for huge pages; null when the kernel refuses the mapping.
+std::byte* map_staging(std::size_t len) noexcept {
+  void* raw =
+      ::mmap(nullptr, len + kHugePage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (raw == MAP_FAILED) return nullptr;
+  const auto at = reinterpret_cast<std::uintptr_t>(raw);
+  const std::uintptr_t aligned = (at + kHugePage - 1) & ~(kHugePage - 1);
+  const std::size_t head = aligned - at;
+  if (head) ::munmap(raw, head);
+  ::munmap(reinterpret_cast<void*>(aligned + len), kHugePage - head);
+  // Advice only: with transparent huge pages off, the block is faulted a page at a time.
+  (void)::madvise(reinterpret_cast<void*>(aligned), len, MADV_HUGEPAGE);
+  return reinterpret_cast<std::byte*>(aligned);
+}
+
+}  // namespace read_ext_impl
+
 std::span<std::byte> StagingBuffer::spare(std::size_t first) {
   if (cap_ - len_ < 32) {
     std::size_t want = cap_ * 2 > len_ + 32 ? cap_ * 2 : len_ + 32;
     if (want < first) want = first;
-    void* p = std::realloc(p_, want);
+    if (want > SIZE_MAX - 2 * read_ext_impl::kHugePage) throw std::bad_alloc();
+    want = (want + read_ext_impl::kHugePage - 1) & ~(read_ext_impl::kHugePage - 1);
+    std::byte* p = read_ext_impl::map_staging(want);
     if (!p) throw std::bad_alloc();
-    p_ = static_cast<std::byte*>(p);
+    // The bytes staged so far move by page table (mremap onto the new block's start), not
+    // by copy; a kernel refusing the move gets a copy.
+    if (p_ && ::mremap(p_, cap_, cap_, MREMAP_MAYMOVE | MREMAP_FIXED, p) == MAP_FAILED) {
+      std::memcpy(p, p_, len_);
+      ::munmap(p_, cap_);
+    }
+    p_ = p;
     cap_ = want;
   }
   return std::span<std::byte>(p_ + len_, cap_ - len_);
 }
 
 void StagingBuffer::release() noexcept {
-  std::free(p_);
+  if (p_) ::munmap(p_, cap_);
   p_ = nullptr;
   len_ = 0;
   cap_ = 0;
