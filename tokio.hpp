@@ -9031,11 +9031,14 @@ inline constexpr std::size_t kDirectReadMax = 256 * 1024;
 // of it into freshly faulted pages (20 reads of 10 MB in 64 KiB pieces: 2.3 s of CPU
 // against 0.16 s staged). Not realloc: once a large block has been freed, glibc raises
 // its mmap threshold and serves the next ones from an arena, where growth copies (gdb
-// samples of process::Command::output on a worker: an 8 -> 16 MB realloc copying). The
-// mapping is whole 2 MiB blocks at a 2 MiB boundary, advised for transparent huge pages:
-// fresh pages were most of the cost left (20 fills of 10 MB of new memory on this host:
-// 520-640 ms a 4 KiB fault at a time, 16-33 ms as huge pages); a read of 300 KiB may hold
-// one 2 MiB page until it ends.
+// samples of process::Command::output on a worker: an 8 -> 16 MB realloc copying). From
+// 2 MiB on, the mapping is whole 2 MiB blocks at a 2 MiB boundary advised for transparent
+// huge pages: fresh pages were most of the cost left (20 fills of 10 MB of new memory on
+// this host: 520-640 ms a 4 KiB fault at a time, 16-33 ms as huge pages). Below 2 MiB it
+// is whole 4 KiB pages, so a read of a few hundred KiB keeps only what it touched (huge
+// pages from the first block took output() of 10 MB per stream from 1,177 to 954 ms, but
+// would hold 2 MiB for a read of 300 KiB; faulting the small blocks in ahead by
+// MADV_POPULATE_WRITE gained nothing measurable).
 class StagingBuffer {
  public:
   StagingBuffer() noexcept = default;
@@ -25480,8 +25483,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_36b51fc4f6f45a6f_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_36b51fc4f6f45a6f_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_87fc9d247d0be4a8_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_87fc9d247d0be4a8_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -35697,15 +35700,19 @@ void prefault_for_write(void* p, std::size_t n) noexcept {
 
 namespace read_ext_impl {
 
-// Staging blocks come in whole, aligned transparent huge pages (see StagingBuffer).
+// Staging blocks of 2 MiB or more are whole, aligned transparent huge pages; smaller ones
+// are whole 4 KiB pages (see StagingBuffer).
+constexpr std::size_t kPage = 4096;
 constexpr std::size_t kHugePage = std::size_t{2} << 20;
 
-// An anonymous mapping of `len` bytes (a multiple of kHugePage) at a kHugePage boundary,
-// advised for huge pages; null when the kernel refuses the mapping.
-std::byte* map_staging(std::size_t len) noexcept {
+// An anonymous mapping of `len` bytes; with `huge` (len a multiple of kHugePage) at a
+// kHugePage boundary and advised for huge pages. Null when the kernel refuses it.
+std::byte* map_staging(std::size_t len, bool huge) noexcept {
+  const std::size_t slack = huge ? kHugePage : 0;
   void* raw =
-      ::mmap(nullptr, len + kHugePage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      ::mmap(nullptr, len + slack, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (raw == MAP_FAILED) return nullptr;
+  if (!huge) return static_cast<std::byte*>(raw);
   const auto at = reinterpret_cast<std::uintptr_t>(raw);
   const std::uintptr_t aligned = (at + kHugePage - 1) & ~(kHugePage - 1);
   const std::size_t head = aligned - at;
@@ -35719,12 +35726,16 @@ std::byte* map_staging(std::size_t len) noexcept {
 }  // namespace read_ext_impl
 
 std::span<std::byte> StagingBuffer::spare(std::size_t first) {
+  using read_ext_impl::kHugePage;
+  using read_ext_impl::kPage;
   if (cap_ - len_ < 32) {
     std::size_t want = cap_ * 2 > len_ + 32 ? cap_ * 2 : len_ + 32;
     if (want < first) want = first;
-    if (want > SIZE_MAX - 2 * read_ext_impl::kHugePage) throw std::bad_alloc();
-    want = (want + read_ext_impl::kHugePage - 1) & ~(read_ext_impl::kHugePage - 1);
-    std::byte* p = read_ext_impl::map_staging(want);
+    if (want > SIZE_MAX - 2 * kHugePage) throw std::bad_alloc();
+    const bool huge = want >= kHugePage;
+    const std::size_t unit = huge ? kHugePage : kPage;
+    want = (want + unit - 1) & ~(unit - 1);
+    std::byte* p = read_ext_impl::map_staging(want, huge);
     if (!p) throw std::bad_alloc();
     // The bytes staged so far move by page table (mremap onto the new block's start), not
     // by copy; a kernel refusing the move gets a copy.
@@ -44335,7 +44346,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_36b51fc4f6f45a6f_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_87fc9d247d0be4a8_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

@@ -48,15 +48,19 @@ void prefault_for_write(void* p, std::size_t n) noexcept {
 
 namespace read_ext_impl {
 
-// Staging blocks come in whole, aligned transparent huge pages (see StagingBuffer).
+// Staging blocks of 2 MiB or more are whole, aligned transparent huge pages; smaller ones
+// are whole 4 KiB pages (see StagingBuffer).
+constexpr std::size_t kPage = 4096;
 constexpr std::size_t kHugePage = std::size_t{2} << 20;
 
-// An anonymous mapping of `len` bytes (a multiple of kHugePage) at a kHugePage boundary,
-// advised for huge pages; null when the kernel refuses the mapping.
-std::byte* map_staging(std::size_t len) noexcept {
+// An anonymous mapping of `len` bytes; with `huge` (len a multiple of kHugePage) at a
+// kHugePage boundary and advised for huge pages. Null when the kernel refuses it.
+std::byte* map_staging(std::size_t len, bool huge) noexcept {
+  const std::size_t slack = huge ? kHugePage : 0;
   void* raw =
-      ::mmap(nullptr, len + kHugePage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      ::mmap(nullptr, len + slack, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (raw == MAP_FAILED) return nullptr;
+  if (!huge) return static_cast<std::byte*>(raw);
   const auto at = reinterpret_cast<std::uintptr_t>(raw);
   const std::uintptr_t aligned = (at + kHugePage - 1) & ~(kHugePage - 1);
   const std::size_t head = aligned - at;
@@ -70,12 +74,16 @@ std::byte* map_staging(std::size_t len) noexcept {
 }  // namespace read_ext_impl
 
 std::span<std::byte> StagingBuffer::spare(std::size_t first) {
+  using read_ext_impl::kHugePage;
+  using read_ext_impl::kPage;
   if (cap_ - len_ < 32) {
     std::size_t want = cap_ * 2 > len_ + 32 ? cap_ * 2 : len_ + 32;
     if (want < first) want = first;
-    if (want > SIZE_MAX - 2 * read_ext_impl::kHugePage) throw std::bad_alloc();
-    want = (want + read_ext_impl::kHugePage - 1) & ~(read_ext_impl::kHugePage - 1);
-    std::byte* p = read_ext_impl::map_staging(want);
+    if (want > SIZE_MAX - 2 * kHugePage) throw std::bad_alloc();
+    const bool huge = want >= kHugePage;
+    const std::size_t unit = huge ? kHugePage : kPage;
+    want = (want + unit - 1) & ~(unit - 1);
+    std::byte* p = read_ext_impl::map_staging(want, huge);
     if (!p) throw std::bad_alloc();
     // The bytes staged so far move by page table (mremap onto the new block's start), not
     // by copy; a kernel refusing the move gets a copy.

@@ -208,11 +208,14 @@ inline constexpr std::size_t kDirectReadMax = 256 * 1024;
 // of it into freshly faulted pages (20 reads of 10 MB in 64 KiB pieces: 2.3 s of CPU
 // against 0.16 s staged). Not realloc: once a large block has been freed, glibc raises
 // its mmap threshold and serves the next ones from an arena, where growth copies (gdb
-// samples of process::Command::output on a worker: an 8 -> 16 MB realloc copying). The
-// mapping is whole 2 MiB blocks at a 2 MiB boundary, advised for transparent huge pages:
-// fresh pages were most of the cost left (20 fills of 10 MB of new memory on this host:
-// 520-640 ms a 4 KiB fault at a time, 16-33 ms as huge pages); a read of 300 KiB may hold
-// one 2 MiB page until it ends.
+// samples of process::Command::output on a worker: an 8 -> 16 MB realloc copying). From
+// 2 MiB on, the mapping is whole 2 MiB blocks at a 2 MiB boundary advised for transparent
+// huge pages: fresh pages were most of the cost left (20 fills of 10 MB of new memory on
+// this host: 520-640 ms a 4 KiB fault at a time, 16-33 ms as huge pages). Below 2 MiB it
+// is whole 4 KiB pages, so a read of a few hundred KiB keeps only what it touched (huge
+// pages from the first block took output() of 10 MB per stream from 1,177 to 954 ms, but
+// would hold 2 MiB for a read of 300 KiB; faulting the small blocks in ahead by
+// MADV_POPULATE_WRITE gained nothing measurable).
 class StagingBuffer {
  public:
   StagingBuffer() noexcept = default;
