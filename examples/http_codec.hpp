@@ -338,9 +338,13 @@ class HttpCodec {
       if (colon == 0 || colon == line.size() || line[colon] != ':') return 400;
       std::string_view name = line.substr(0, colon);
       std::string_view value = trim(line.substr(colon + 1));
-      if (std::memchr(value.data(), '\0', value.size()) ||
-          std::memchr(value.data(), '\r', value.size()))
-        return 400;
+      // RFC 9110 5.5: a field value is visible characters, obs-text, spaces and tabs; any
+      // other control character (NUL, CR, ESC, DEL...) makes the request invalid, as
+      // hyper (httparse) answers too.
+      for (char c : value) {
+        const auto u = static_cast<unsigned char>(c);
+        if ((u < 0x20 && c != '\t') || u == 0x7f) return 400;
+      }
       switch (name.size()) {  // (only names of these lengths matter)
         case 4:
           if (iequals(name, "host")) {

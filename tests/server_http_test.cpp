@@ -177,6 +177,16 @@ TEST_CASE("http_server: bad requests get 400/413/414/431/501/505 and the connect
         "HTTP/1.1 400 Bad Request");
   CHECK(status_line(raw(port, "GET / HTTP/1.1\r\nHost: a\r\n folded\r\n\r\n")) ==
         "HTTP/1.1 400 Bad Request");
+  // Control characters other than a tab in a field value (RFC 9110 5.5); a tab, obs-text
+  // and DEL's neighbour '~' are fine.
+  for (std::string bad : {std::string("a\001b"), std::string("\x1b[31m"), std::string("x\x7f"),
+                          std::string("a\0b", 3), std::string("a\rb")}) {
+    CAPTURE(bad);
+    CHECK(status_line(raw(port, "GET / HTTP/1.1\r\nHost: a\r\nX-Note: " + bad + "\r\n\r\n")) ==
+          "HTTP/1.1 400 Bad Request");
+  }
+  CHECK(status_line(raw(port, "GET / HTTP/1.1\r\nHost: a\r\nX-Note: a\tb \xe9~\r\n\r\n")) ==
+        "HTTP/1.1 200 OK");
   CHECK(status_line(raw(
             port, "GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n")) ==
         "HTTP/1.1 400 Bad Request");
