@@ -48,6 +48,22 @@ void* aligned_region(std::size_t size) {
   g_mapped_slabs.fetch_add(1, std::memory_order_relaxed);
   return reinterpret_cast<void*>(aligned);
 }
+// kHugeChunkSlabs slabs in one region at a boundary of its size, advised for huge pages;
+// null when the kernel refuses the mapping (the caller maps a slab alone instead). Each
+// slab is released on its own later (munmap splits the huge page).
+Slab* huge_chunk() noexcept {
+  constexpr std::size_t len = kHugeChunkSlabs * kSlabSize;
+  void* raw = mmap(nullptr, 2 * len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (raw == MAP_FAILED) return nullptr;
+  auto a = reinterpret_cast<uintptr_t>(raw);
+  uintptr_t aligned = (a + len - 1) & ~(uintptr_t(len) - 1);
+  if (aligned > a) munmap(raw, aligned - a);
+  munmap(reinterpret_cast<void*>(aligned + len), a + len - aligned);
+  (void)madvise(reinterpret_cast<void*>(aligned), len, MADV_HUGEPAGE);  // advice only
+  g_mapped_slabs.fetch_add(kHugeChunkSlabs, std::memory_order_relaxed);
+  return reinterpret_cast<Slab*>(aligned);
+}
+
 void release_region(Slab* s, std::size_t size) noexcept {
   munmap(s, (size + 4095) & ~std::size_t{4095});
   g_mapped_slabs.fetch_sub(1, std::memory_order_relaxed);
@@ -82,8 +98,18 @@ Slab* new_slab(FrameCache* c, std::size_t cls) {
   if (s) {
     c->empty = s->next;
     --c->empty_count;
+  } else if (c->slabs_mapped >= kSlabsBeforeHugeChunks && (s = huge_chunk())) {
+    // The first slab is this one; the rest wait in the pool, which was empty.
+    for (std::size_t i = kHugeChunkSlabs - 1; i > 0; --i) {
+      auto* t = reinterpret_cast<Slab*>(reinterpret_cast<char*>(s) + i * kSlabSize);
+      t->next = c->empty;
+      c->empty = t;
+      ++c->empty_count;
+    }
+    c->slabs_mapped += kHugeChunkSlabs;
   } else {
     s = static_cast<Slab*>(aligned_region(kSlabSize));
+    ++c->slabs_mapped;
   }
   s->owner = c;
   s->cls = static_cast<uint32_t>(cls);
