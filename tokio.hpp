@@ -12301,6 +12301,26 @@ decltype(auto) blocking_wait(L& leaf, const char* what) {
 
 }  // namespace tokio::detail
 /* end file src/tokio/sync/detail/blocking.hpp */
+/* begin file src/tokio/sync/detail/value_type.hpp */
+// The check every channel and lock makes of the type it holds: Rust's `()` is a type there,
+// C++'s `void` is not an object type, so `oneshot::channel<void>()` fails to compile. The
+// assertion names the fix before the compiler's own errors about parameters of type void.
+
+/* #include <type_traits> (already above) */
+
+namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
+
+template <class T>
+struct SyncValueType {
+  static_assert(!std::is_void_v<T>,
+                "tokio::sync: channels and locks hold an object type; for Rust's () use "
+                "std::monostate (oneshot::channel<std::monostate>(), "
+                "mpsc::channel<std::monostate>(n), Mutex<std::monostate>)");
+  static constexpr bool ok = true;
+};
+
+}  // namespace tokio::detail
+/* end file src/tokio/sync/detail/value_type.hpp */
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
@@ -12430,6 +12450,7 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::sync::oneshot {
 // empty): dropping one runs its side's drop (Shared::drop_tx / drop_rx).
 template <class T>
 class Sender {
+  static_assert(detail::SyncValueType<T>::ok);
   using Shared = detail::OneshotShared<T>;
 
  public:
@@ -12483,6 +12504,7 @@ class Sender {
 
 template <class T>
 class Receiver {
+  static_assert(detail::SyncValueType<T>::ok);
   using Shared = detail::OneshotShared<T>;
 
  public:
@@ -13438,6 +13460,8 @@ class [[nodiscard]] OwnedMutexGuard : public detail::SemaphoreGuard<T, std::shar
 
 template <class T>
 class Mutex {
+  static_assert(detail::SyncValueType<T>::ok);
+
  public:
   Mutex() requires std::is_default_constructible_v<T> : sem_(1, Unchecked{}), value_() {}
   explicit Mutex(T value) : sem_(1, Unchecked{}), value_(std::move(value)) {}
@@ -13665,6 +13689,8 @@ class [[nodiscard]] OwnedRwLockWriteGuard
 
 template <class T>
 class RwLock {
+  static_assert(detail::SyncValueType<T>::ok);
+
  public:
   // Tokio's MAX_READS: the default (and largest) number of concurrent readers.
   static constexpr uint32_t MAX_READS = UINT32_MAX >> 3;
@@ -14912,6 +14938,7 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::sync::mpsc {
 
 template <class T, bool Bounded>
 class BasicReceiver {
+  static_assert(detail::SyncValueType<T>::ok);
   using Chan = detail::Chan<T, Bounded>;
 
  public:
@@ -15059,6 +15086,8 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
 template <class T, bool Bounded>
 class MpscSenderBase : public SenderHandle<tokio::detail::Chan<T, Bounded>> {
+  static_assert(detail::SyncValueType<T>::ok);
+
  public:
   using Chan = tokio::detail::Chan<T, Bounded>;
 
@@ -15206,6 +15235,7 @@ class [[nodiscard]] OwnedPermit {
 
 template <class T>
 class Sender : public detail::MpscSenderBase<T, true> {
+  static_assert(detail::SyncValueType<T>::ok);
   using Base = detail::MpscSenderBase<T, true>;
   using Chan = detail::Chan<T, true>;
   using PR = detail::BatchSemaphore::PollResult;
@@ -15479,6 +15509,7 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::sync::mpsc {
 
 template <class T>
 class UnboundedSender : public detail::MpscSenderBase<T, false> {
+  static_assert(detail::SyncValueType<T>::ok);
   using Base = detail::MpscSenderBase<T, false>;
   using Chan = detail::Chan<T, false>;
 
@@ -15633,6 +15664,7 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
 template <class T>
 struct BroadcastShared {
+  static_assert(detail::SyncValueType<T>::ok);
   struct Slot {
     RawRwLock lock;
     std::atomic<std::size_t> rem{0};  // receivers that still have to read this value
@@ -15914,6 +15946,7 @@ class Sender : public detail::SenderHandle<detail::BroadcastShared<T>> {
 
 template <class T>
 class Receiver {
+  static_assert(detail::SyncValueType<T>::ok);
   using Shared = detail::BroadcastShared<T>;
   using Read = typename Shared::Read;
 
@@ -16125,6 +16158,7 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
 template <class T>
 struct WatchShared {
+  static_assert(detail::SyncValueType<T>::ok);
   static constexpr uint64_t CLOSED = 1;
   static constexpr std::size_t kNotifyShards = 8;
 
@@ -16196,6 +16230,7 @@ class Ref {
 
 template <class T>
 class Receiver {
+  static_assert(detail::SyncValueType<T>::ok);
   using Shared = detail::WatchShared<T>;
 
  public:
@@ -25492,8 +25527,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_9bc19d7cc77fb0ec_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_9bc19d7cc77fb0ec_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_1b55aeb1ca763041_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_1b55aeb1ca763041_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -44381,7 +44416,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_9bc19d7cc77fb0ec_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_1b55aeb1ca763041_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

@@ -135,4 +135,16 @@ Task<> f() {
   auto sum = co_await stream::iter(std::vector<int>{1, 2}) |
              stream::fold(0, [](int a, int b) { return a + b; });
 }
+#elif CASE == 26  // expect: for Rust's () use std::monostate
+Task<> f() {
+  auto [tx, rx] = sync::oneshot::channel<void>();
+  co_return;
+}
+#elif CASE == 27  // expect: for Rust's () use std::monostate
+Task<> f() {
+  auto [tx, rx] = sync::mpsc::channel<void>(1);
+  co_return;
+}
+#elif CASE == 28  // expect: for Rust's () use std::monostate
+sync::Mutex<void> m;
 #endif

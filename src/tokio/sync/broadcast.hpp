@@ -43,11 +43,13 @@
 #include "tokio/core/detail/poll.hpp"
 #include "tokio/core/task.hpp"
 #include "tokio/io/detail/exclusive.hpp"
+#include "tokio/sync/detail/value_type.hpp"
 
 namespace tokio::detail {
 
 template <class T>
 struct BroadcastShared {
+  static_assert(detail::SyncValueType<T>::ok);
   struct Slot {
     RawRwLock lock;
     std::atomic<std::size_t> rem{0};  // receivers that still have to read this value
@@ -329,6 +331,7 @@ class Sender : public detail::SenderHandle<detail::BroadcastShared<T>> {
 
 template <class T>
 class Receiver {
+  static_assert(detail::SyncValueType<T>::ok);
   using Shared = detail::BroadcastShared<T>;
   using Read = typename Shared::Read;
 

@@ -22,11 +22,13 @@
 #include "tokio/sync/detail/mpsc_chan.hpp"
 #include "tokio/core/detail/poll.hpp"
 #include "tokio/core/task.hpp"
+#include "tokio/sync/detail/value_type.hpp"
 
 namespace tokio::sync::mpsc {
 
 template <class T, bool Bounded>
 class BasicReceiver {
+  static_assert(detail::SyncValueType<T>::ok);
   using Chan = detail::Chan<T, Bounded>;
 
  public:

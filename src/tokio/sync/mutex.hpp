@@ -30,6 +30,7 @@
 #include "tokio/sync/error.hpp"
 #include "tokio/core/detail/poll.hpp"
 #include "tokio/core/task.hpp"
+#include "tokio/sync/detail/value_type.hpp"
 
 namespace tokio::sync {
 
@@ -112,6 +113,8 @@ class [[nodiscard]] OwnedMutexGuard : public detail::SemaphoreGuard<T, std::shar
 
 template <class T>
 class Mutex {
+  static_assert(detail::SyncValueType<T>::ok);
+
  public:
   Mutex() requires std::is_default_constructible_v<T> : sem_(1, Unchecked{}), value_() {}
   explicit Mutex(T value) : sem_(1, Unchecked{}), value_(std::move(value)) {}

@@ -37,6 +37,7 @@
 #include "tokio/sync/error.hpp"
 #include "tokio/core/detail/poll.hpp"
 #include "tokio/core/waker.hpp"
+#include "tokio/sync/detail/value_type.hpp"
 
 namespace tokio::detail {
 
@@ -166,6 +167,7 @@ namespace tokio::sync::oneshot {
 // empty): dropping one runs its side's drop (Shared::drop_tx / drop_rx).
 template <class T>
 class Sender {
+  static_assert(detail::SyncValueType<T>::ok);
   using Shared = detail::OneshotShared<T>;
 
  public:
@@ -219,6 +221,7 @@ class Sender {
 
 template <class T>
 class Receiver {
+  static_assert(detail::SyncValueType<T>::ok);
   using Shared = detail::OneshotShared<T>;
 
  public:

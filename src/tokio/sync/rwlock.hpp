@@ -28,6 +28,7 @@
 #include "tokio/sync/error.hpp"
 #include "tokio/core/detail/poll.hpp"
 #include "tokio/core/task.hpp"
+#include "tokio/sync/detail/value_type.hpp"
 
 namespace tokio::sync {
 
@@ -171,6 +172,8 @@ class [[nodiscard]] OwnedRwLockWriteGuard
 
 template <class T>
 class RwLock {
+  static_assert(detail::SyncValueType<T>::ok);
+
  public:
   // Tokio's MAX_READS: the default (and largest) number of concurrent readers.
   static constexpr uint32_t MAX_READS = UINT32_MAX >> 3;

@@ -45,11 +45,13 @@
 #include "tokio/sync/detail/raw_rwlock.hpp"
 #include "tokio/core/detail/poll.hpp"
 #include "tokio/core/task.hpp"
+#include "tokio/sync/detail/value_type.hpp"
 
 namespace tokio::detail {
 
 template <class T>
 struct WatchShared {
+  static_assert(detail::SyncValueType<T>::ok);
   static constexpr uint64_t CLOSED = 1;
   static constexpr std::size_t kNotifyShards = 8;
 
@@ -121,6 +123,7 @@ class Ref {
 
 template <class T>
 class Receiver {
+  static_assert(detail::SyncValueType<T>::ok);
   using Shared = detail::WatchShared<T>;
 
  public:

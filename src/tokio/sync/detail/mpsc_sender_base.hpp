@@ -10,11 +10,14 @@
 #include "tokio/sync/notify.hpp"
 #include "tokio/core/detail/poll.hpp"
 #include "tokio/core/task.hpp"
+#include "tokio/sync/detail/value_type.hpp"
 
 namespace tokio::detail {
 
 template <class T, bool Bounded>
 class MpscSenderBase : public SenderHandle<tokio::detail::Chan<T, Bounded>> {
+  static_assert(detail::SyncValueType<T>::ok);
+
  public:
   using Chan = tokio::detail::Chan<T, Bounded>;
 
