@@ -25527,8 +25527,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_1b55aeb1ca763041_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_1b55aeb1ca763041_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_c6af5479af506f20_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_c6af5479af506f20_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -29059,8 +29059,10 @@ class ReadFileOp final : public FsOp {
   // A file found to be bigger than this is read again, whole, on the blocking pool: there
   // one allocation of the file's size (fstat) takes it, where here the buffer doubles and
   // each doubling copies and zero-fills on the thread reaping completions (a worker; a
-  // 32 MiB file held one for about 200 ms). What was read so far (1 MiB) is wasted.
+  // 32 MiB file held one for about 200 ms). What was read so far (1 MiB) is wasted. Not
+  // for anything but a regular file (see more_or_done): reading_on says so once checked.
   static constexpr std::size_t kBlockingAbove = 1024 * 1024;
+  bool reading_on = false;
   Phase phase = Phase::Open;
   int fd = -1;                   // without a direct slot: the plain fd
   std::byte* scratch = nullptr;  // kFirst + kProbe bytes for the first two reads
@@ -41304,6 +41306,11 @@ bool is_fifo(const char* path) noexcept {
   return ::stat(path, &st) == 0 && S_ISFIFO(st.st_mode);
 }
 
+bool is_regular(const char* path) noexcept {
+  struct stat st;
+  return ::stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
 // fs::read's scratch buffers (the first two reads land there before the exact-size copy),
 // cached per thread: a 64 KiB malloc/free per file makes glibc grow and trim its arenas
 // (an mprotect or madvise system call every few files).
@@ -41543,10 +41550,16 @@ void ReadFileOp<C>::uring_prep(uring::Sqe* const* sqes, unsigned n) noexcept {
 template <class C>
 StepOutcome ReadFileOp<C>::more_or_done(std::size_t got) noexcept {
   len += got;
-  if (len >= kBlockingAbove) {
-    out = C();  // run_blocking starts over (and appends to `out`)
-    len = 0;
-    return cancel_requested() ? error(ECANCELED) : StepOutcome::Blocking;
+  // Only a regular file can be read again from its start: what a FIFO, a pipe (/dev/stdin,
+  // /proc/self/fd/N) or a device gave is gone, so those go on here to their end (and a
+  // FIFO's writer, between this close and a reopen, would see no reader: EPIPE).
+  if (len >= kBlockingAbove && !reading_on) {
+    if (fs_path_ops_impl::is_regular(path.c_str())) {
+      out = C();  // run_blocking starts over (and appends to `out`)
+      len = 0;
+      return cancel_requested() ? error(ECANCELED) : StepOutcome::Blocking;
+    }
+    reading_on = true;
   }
   try {
     if (len == out.size()) out.resize(out.size() * 2);
@@ -44416,7 +44429,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_1b55aeb1ca763041_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_c6af5479af506f20_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

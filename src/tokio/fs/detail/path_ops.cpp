@@ -46,6 +46,11 @@ bool is_fifo(const char* path) noexcept {
   return ::stat(path, &st) == 0 && S_ISFIFO(st.st_mode);
 }
 
+bool is_regular(const char* path) noexcept {
+  struct stat st;
+  return ::stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
 // fs::read's scratch buffers (the first two reads land there before the exact-size copy),
 // cached per thread: a 64 KiB malloc/free per file makes glibc grow and trim its arenas
 // (an mprotect or madvise system call every few files).
@@ -285,10 +290,16 @@ void ReadFileOp<C>::uring_prep(uring::Sqe* const* sqes, unsigned n) noexcept {
 template <class C>
 StepOutcome ReadFileOp<C>::more_or_done(std::size_t got) noexcept {
   len += got;
-  if (len >= kBlockingAbove) {
-    out = C();  // run_blocking starts over (and appends to `out`)
-    len = 0;
-    return cancel_requested() ? error(ECANCELED) : StepOutcome::Blocking;
+  // Only a regular file can be read again from its start: what a FIFO, a pipe (/dev/stdin,
+  // /proc/self/fd/N) or a device gave is gone, so those go on here to their end (and a
+  // FIFO's writer, between this close and a reopen, would see no reader: EPIPE).
+  if (len >= kBlockingAbove && !reading_on) {
+    if (fs_path_ops_impl::is_regular(path.c_str())) {
+      out = C();  // run_blocking starts over (and appends to `out`)
+      len = 0;
+      return cancel_requested() ? error(ECANCELED) : StepOutcome::Blocking;
+    }
+    reading_on = true;
   }
   try {
     if (len == out.size()) out.resize(out.size() * 2);

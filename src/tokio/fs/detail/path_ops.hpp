@@ -117,8 +117,10 @@ class ReadFileOp final : public FsOp {
   // A file found to be bigger than this is read again, whole, on the blocking pool: there
   // one allocation of the file's size (fstat) takes it, where here the buffer doubles and
   // each doubling copies and zero-fills on the thread reaping completions (a worker; a
-  // 32 MiB file held one for about 200 ms). What was read so far (1 MiB) is wasted.
+  // 32 MiB file held one for about 200 ms). What was read so far (1 MiB) is wasted. Not
+  // for anything but a regular file (see more_or_done): reading_on says so once checked.
   static constexpr std::size_t kBlockingAbove = 1024 * 1024;
+  bool reading_on = false;
   Phase phase = Phase::Open;
   int fd = -1;                   // without a direct slot: the plain fd
   std::byte* scratch = nullptr;  // kFirst + kProbe bytes for the first two reads
