@@ -3284,7 +3284,10 @@ auto try_join(A&&... operands) {
 // it, and the next await continues where the last one stopped. Awaiting it after it has
 // completed (and handed out its value) throws std::logic_error, as Rust panics on a future
 // polled after completion; test is_terminated() first (select's `when` does it per branch).
+// set(new_task) is Rust's `fut.set(...)` (the tutorial's resumable operation): the task
+// held is cancelled where it stopped and the new one takes its place, not started yet.
 
+/* #include <new> (already above) */
 /* #include <stdexcept> (already above) */
 /* #include <utility> (already above) */
 
@@ -3307,6 +3310,18 @@ class Pinned {
 
   // True once the task has completed and its value was taken (Rust's FusedFuture).
   bool is_terminated() const noexcept { return taken_; }
+
+  // Rust's Pin::set: drops the task held (cancelling it where it stopped, innermost frame
+  // first) and holds `a` instead (a Task<T> or any tokio awaitable of T), not started yet.
+  // Call it between awaits, as Rust's borrow rules require: not while a select that
+  // borrowed this Pinned is still suspended.
+  template <class A>
+  void set(A&& a) {
+    Task<T> t = detail::to_task(std::forward<A>(a));  // may throw: before the old one goes
+    branch_.~Branch();
+    ::new (static_cast<void*>(&branch_)) detail::Branch<T>(std::move(t));
+    taken_ = false;
+  }
 
   // Awaiting steps the inner chain; destroying the awaiter (a lost select, a timeout)
   // leaves the chain where it stopped.
@@ -25527,8 +25542,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_c6af5479af506f20_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_c6af5479af506f20_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_6777b4fdde11734d_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_6777b4fdde11734d_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -44429,7 +44444,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_c6af5479af506f20_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_6777b4fdde11734d_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

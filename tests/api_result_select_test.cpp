@@ -137,6 +137,37 @@ TEST_CASE("select: a pinned Task is destroyed once, when the Pinned goes out of 
   }(&polls, &drops));
 }
 
+// The tutorial's resumable operation: `operation.set(action(Some(v)))` inside a select loop.
+TEST_CASE("select: Pinned::set drops the task held and runs the new one from its start") {
+  auto rt = test::current_thread();
+  int polls = 0, drops = 0;
+  rt.block_on([](int* p, int* d) -> Task<> {
+    auto op = tokio::pin(count_until_dropped(p, d));
+    for (int i = 0; i < 3; ++i) (void)co_await tokio::select_biased(op, after_yields(1, 1));
+    CHECK(*d == 0);
+    op.set(after_yields(3, 42));  // the counting task is cancelled here, its guard runs
+    CHECK(*d == 1);
+    const int polls_then = *p;
+    int rounds = 0;
+    for (; rounds < 50; ++rounds) {
+      auto r =
+          co_await tokio::select_biased(tokio::when(!op.is_terminated(), op), after_yields(1, 0));
+      if (r.index() == 0) {
+        CHECK(std::get<0>(r) == 42);
+        break;
+      }
+    }
+    CHECK(rounds < 50);
+    CHECK(op.is_terminated());
+    CHECK(*p == polls_then);  // the dropped task never ran again
+    // A finished Pinned takes a new task too, and is awaitable again.
+    op.set(after_yields(0, 7));
+    CHECK(!op.is_terminated());
+    CHECK(co_await op == 7);
+  }(&polls, &drops));
+  CHECK(drops == 1);
+}
+
 TEST_CASE("select: preconditions disable branches; select_else runs when all are disabled") {
   auto rt = test::current_thread();
   rt.block_on([]() -> Task<> {

@@ -13,7 +13,10 @@
 // it, and the next await continues where the last one stopped. Awaiting it after it has
 // completed (and handed out its value) throws std::logic_error, as Rust panics on a future
 // polled after completion; test is_terminated() first (select's `when` does it per branch).
+// set(new_task) is Rust's `fut.set(...)` (the tutorial's resumable operation): the task
+// held is cancelled where it stopped and the new one takes its place, not started yet.
 
+#include <new>
 #include <stdexcept>
 #include <utility>
 
@@ -38,6 +41,18 @@ class Pinned {
 
   // True once the task has completed and its value was taken (Rust's FusedFuture).
   bool is_terminated() const noexcept { return taken_; }
+
+  // Rust's Pin::set: drops the task held (cancelling it where it stopped, innermost frame
+  // first) and holds `a` instead (a Task<T> or any tokio awaitable of T), not started yet.
+  // Call it between awaits, as Rust's borrow rules require: not while a select that
+  // borrowed this Pinned is still suspended.
+  template <class A>
+  void set(A&& a) {
+    Task<T> t = detail::to_task(std::forward<A>(a));  // may throw: before the old one goes
+    branch_.~Branch();
+    ::new (static_cast<void*>(&branch_)) detail::Branch<T>(std::move(t));
+    taken_ = false;
+  }
 
   // Awaiting steps the inner chain; destroying the awaiter (a lost select, a timeout)
   // leaves the chain where it stopped.
