@@ -391,10 +391,15 @@ TEST_CASE("reactor: async_io retries on would-block, guard clear_ready forgets r
     g->clear_ready();  // pretend we consumed it (we did not)
     // The data is still there, but readiness was cleared: async_io must still succeed
     // only after a new edge. Write more so an edge arrives.
-    std::thread([w = p->w] {
+    // Joined before the test ends (also when a REQUIRE throws): a detached thread's CHECK
+    // raced doctest's end of run (TSan, CI 152).
+    struct Joined {
+      std::thread t;
+      ~Joined() { t.join(); }
+    } writer{std::thread([w = p->w] {
       std::this_thread::sleep_for(20ms);
       CHECK(::write(w, "y", 1) == 1);
-    }).detach();
+    })};
     char buf[8];
     // The f, args... form: the buffer and its size travel as arguments.
     auto n = co_await afd->async_io(
