@@ -8563,6 +8563,40 @@ TOKIO_SYSTEM_HEADERS_END
 /* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
 
+/* begin file src/tokio/core/detail/pages.hpp */
+// Whole pages from the kernel, and faulting them in ahead. A first write to a fresh 4 KiB
+// anonymous page cost about 12 us on the host the benchmarks run on (counted as user time
+// of the instruction that touched it, so invisible to instruction counts); a transparent
+// huge page is one fault for 2 MiB, and MADV_POPULATE_WRITE faults a range in one call
+// (bench/NOTES.md, "Fresh pages"). Used by the frame allocator's slabs, read_to_end's
+// staging block and the final copies of large reads.
+
+/* #include <cstddef> (already above) */
+
+namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
+
+inline constexpr std::size_t kPageSize = 4096;
+inline constexpr std::size_t kHugePageSize = std::size_t{2} << 20;
+
+// An anonymous read-write mapping of `len` bytes (a multiple of kPageSize) starting at a
+// multiple of `align` (a power of two, at least kPageSize), advised for transparent huge
+// pages when `huge` (advice only: with THP off it is faulted a page at a time). Null when
+// the kernel refuses it. Release with munmap.
+void* map_pages(std::size_t len, std::size_t align, bool huge) noexcept;
+
+// Faults in, writable, the whole pages of [p, p + n) in one system call
+// (MADV_POPULATE_WRITE), ahead of a copy that would fault them one at a time; a kernel
+// without it (before 5.14) leaves them to the copy. A range of kPrefaultHugeMin or more
+// is first advised for huge pages (its whole 2 MiB blocks): an allocation that large has
+// pages of its own (glibc maps anything over 32 MiB by itself), all of them about to be
+// written, so the advice costs no memory. The memory's contents are not changed. Below
+// kPrefaultMin a copy's few faults cost less than the call: callers check.
+void prefault_for_write(void* p, std::size_t n) noexcept;
+inline constexpr std::size_t kPrefaultMin = 64 * 1024;
+inline constexpr std::size_t kPrefaultHugeMin = std::size_t{32} << 20;
+
+}  // namespace tokio::detail
+/* end file src/tokio/core/detail/pages.hpp */
 /* begin file src/tokio/io/detail/child_op.hpp */
 // The skeleton every I/O adaptor operation shares (BufReader, Take, Chain, split halves,
 // copy, read_exact, write_all...), so that each adaptor states only its own state and
@@ -8936,17 +8970,6 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 // A read_to_end destroyed unfinished could not append the bytes it had staged (out of
 // memory): says so on stderr, as they are lost.
 void report_lost_read(std::size_t bytes) noexcept;
-// Faults in, writable, the whole pages of [p, p + n) in one system call
-// (MADV_POPULATE_WRITE), ahead of a copy that would fault them one at a time (12 us a
-// fault on this host, most of the time of a large copy into fresh memory); a kernel
-// without it (before 5.14) leaves them to the copy. A range of kPrefaultHugeMin or more
-// is first advised for transparent huge pages (its whole 2 MiB blocks): an allocation
-// that large has pages of its own (glibc maps anything over 32 MiB by itself), all of
-// them about to be written, so the advice costs no memory. The caller's memory is not
-// changed. Below kPrefaultMin a copy's few faults cost less than the call.
-void prefault_for_write(void* p, std::size_t n) noexcept;
-inline constexpr std::size_t kPrefaultMin = 64 * 1024;
-inline constexpr std::size_t kPrefaultHugeMin = std::size_t{32} << 20;
 
 // Appends bytes to a ByteContainer.
 template <class C>
@@ -9053,7 +9076,7 @@ inline constexpr std::size_t kDirectReadMax = 256 * 1024;
 // copying them, as Rust's Vec gets from realloc for blocks glibc mapped itself; a std
 // container grows by allocate, copy, free, and every doubling of a 10 MB read copied all
 // of it into freshly faulted pages (20 reads of 10 MB in 64 KiB pieces: 2.3 s of CPU
-// against 0.16 s staged). Not realloc: once a large block has been freed, glibc raises
+// against 0.16 s staged in a realloc-grown block, the version before this one). Not realloc: once a large block has been freed, glibc raises
 // its mmap threshold and serves the next ones from an arena, where growth copies (gdb
 // samples of process::Command::output on a worker: an 8 -> 16 MB realloc copying). From
 // 2 MiB on, the mapping is whole 2 MiB blocks at a 2 MiB boundary advised for transparent
@@ -9136,11 +9159,12 @@ struct ReadToEnd {
     C& c = *rd.c;
     // Its one growth, and the new pages faulted in by one system call: copied into one by
     // one, fresh pages cost 12 us each on this host (process::Command::output of 10 MB on
-    // each stream: 1,288 ms wall without, 1,004 with, Tokio 1,411).
+    // each stream: 1,288 ms wall without, 1,004 with, Tokio 1,411, one `bench/ab.py 6`).
     c.reserve(rd.valid + staged.size());
-    if (staged.size() >= kPrefaultMin)
+    if (staged.size() >= kPrefaultMin) {
       prefault_for_write(reinterpret_cast<std::byte*>(c.data()) + rd.valid, staged.size());
-    append_bytes(*rd.c, std::span<const std::byte>(staged.data(), staged.size()));
+    }
+    append_bytes(c, std::span<const std::byte>(staged.data(), staged.size()));
     rd.valid += staged.size();
     staged.release();
   }
@@ -15250,7 +15274,6 @@ class [[nodiscard]] OwnedPermit {
 
 template <class T>
 class Sender : public detail::MpscSenderBase<T, true> {
-  static_assert(detail::SyncValueType<T>::ok);
   using Base = detail::MpscSenderBase<T, true>;
   using Chan = detail::Chan<T, true>;
   using PR = detail::BatchSemaphore::PollResult;
@@ -15524,7 +15547,6 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::sync::mpsc {
 
 template <class T>
 class UnboundedSender : public detail::MpscSenderBase<T, false> {
-  static_assert(detail::SyncValueType<T>::ok);
   using Base = detail::MpscSenderBase<T, false>;
   using Chan = detail::Chan<T, false>;
 
@@ -25542,8 +25564,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_6777b4fdde11734d_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_6777b4fdde11734d_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_7d6ad7658073000e_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_7d6ad7658073000e_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -29603,32 +29625,19 @@ thread_local FrameCacheOwner tls_frame_cache_owner;
 // Slabs come straight from mmap, trimmed to 64 KiB alignment: posix_memalign would touch
 // (and keep resident) an extra page or two of alignment slack per slab.
 void* aligned_region(std::size_t size) {
-  std::size_t len = (size + 4095) & ~std::size_t{4095};
-  void* raw =
-      mmap(nullptr, len + kSlabSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (raw == MAP_FAILED) throw std::bad_alloc();
-  auto a = reinterpret_cast<uintptr_t>(raw);
-  uintptr_t aligned = (a + kSlabSize - 1) & ~(uintptr_t(kSlabSize) - 1);
-  if (aligned > a) munmap(raw, aligned - a);
-  uintptr_t tail = a + len + kSlabSize - (aligned + len);
-  if (tail) munmap(reinterpret_cast<void*>(aligned + len), tail);
+  void* p = map_pages((size + kPageSize - 1) & ~(kPageSize - 1), kSlabSize, false);
+  if (!p) throw std::bad_alloc();
   g_mapped_slabs.fetch_add(1, std::memory_order_relaxed);
-  return reinterpret_cast<void*>(aligned);
+  return p;
 }
 // kHugeChunkSlabs slabs in one region at a boundary of its size, advised for huge pages;
 // null when the kernel refuses the mapping (the caller maps a slab alone instead). Each
 // slab is released on its own later (munmap splits the huge page).
 Slab* huge_chunk() noexcept {
   constexpr std::size_t len = kHugeChunkSlabs * kSlabSize;
-  void* raw = mmap(nullptr, 2 * len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (raw == MAP_FAILED) return nullptr;
-  auto a = reinterpret_cast<uintptr_t>(raw);
-  uintptr_t aligned = (a + len - 1) & ~(uintptr_t(len) - 1);
-  if (aligned > a) munmap(raw, aligned - a);
-  munmap(reinterpret_cast<void*>(aligned + len), a + len - aligned);
-  (void)madvise(reinterpret_cast<void*>(aligned), len, MADV_HUGEPAGE);  // advice only
-  g_mapped_slabs.fetch_add(kHugeChunkSlabs, std::memory_order_relaxed);
-  return reinterpret_cast<Slab*>(aligned);
+  void* p = map_pages(len, len, true);
+  if (p) g_mapped_slabs.fetch_add(kHugeChunkSlabs, std::memory_order_relaxed);
+  return static_cast<Slab*>(p);
 }
 
 void release_region(Slab* s, std::size_t size) noexcept {
@@ -29817,6 +29826,50 @@ void frame_free_slow(Slab* s, FreeBlock* b) noexcept {
 
 }  // namespace tokio::detail
 /* end file src/tokio/core/detail/frame_alloc.cpp */
+/* begin file src/tokio/core/detail/pages.cpp */
+// Page mappings and prefaulting: see pages.hpp.
+
+/* #include <sys/mman.h> (already above) */
+
+/* #include <cstdint> (already above) */
+
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23  // Linux 5.14; older headers lack the name
+#endif
+
+namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
+
+void* map_pages(std::size_t len, std::size_t align, bool huge) noexcept {
+  const std::size_t slack = align > kPageSize ? align : 0;
+  void* raw =
+      ::mmap(nullptr, len + slack, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (raw == MAP_FAILED) return nullptr;
+  const auto at = reinterpret_cast<std::uintptr_t>(raw);
+  const std::uintptr_t start = (at + align - 1) & ~(std::uintptr_t{align} - 1);
+  // The slack before and after the aligned block goes back at once.
+  if (start > at) ::munmap(raw, start - at);
+  if (at + slack > start) ::munmap(reinterpret_cast<void*>(start + len), at + slack - start);
+  if (huge) (void)::madvise(reinterpret_cast<void*>(start), len, MADV_HUGEPAGE);
+  return reinterpret_cast<void*>(start);
+}
+
+void prefault_for_write(void* p, std::size_t n) noexcept {
+  const auto at = reinterpret_cast<std::uintptr_t>(p);
+  const std::uintptr_t first = (at + kPageSize - 1) & ~(std::uintptr_t{kPageSize} - 1);
+  const std::uintptr_t end = (at + n) & ~(std::uintptr_t{kPageSize} - 1);
+  if (end <= first) return;
+  if (n >= kPrefaultHugeMin) {
+    const std::uintptr_t hfirst = (at + kHugePageSize - 1) & ~(std::uintptr_t{kHugePageSize} - 1);
+    const std::uintptr_t hend = (at + n) & ~(std::uintptr_t{kHugePageSize} - 1);
+    if (hend > hfirst) {
+      (void)::madvise(reinterpret_cast<void*>(hfirst), hend - hfirst, MADV_HUGEPAGE);
+    }
+  }
+  (void)::madvise(reinterpret_cast<void*>(first), end - first, MADV_POPULATE_WRITE);
+}
+
+}  // namespace tokio::detail
+/* end file src/tokio/core/detail/pages.cpp */
 /* begin file src/tokio/core/detail/quote.cpp */
 // Quoting for reports: see quote.hpp.
 
@@ -35740,7 +35793,6 @@ const std::error_category& reactor_category() noexcept {
 /* begin file src/tokio/io/read_ext.cpp */
 // Out-of-line pieces of read_ext.hpp.
 
-/* #include <cstdint> (already above) */
 /* #include <cstdio> (already above) */
 /* #include <cstdlib> (already above) */
 /* #include <cstring> (already above) */
@@ -35764,65 +35816,16 @@ void report_lost_read(std::size_t bytes) noexcept {
                bytes);
 }
 
-void prefault_for_write(void* p, std::size_t n) noexcept {
-  constexpr std::uintptr_t kPage = 4096;
-  constexpr std::uintptr_t kHuge = std::uintptr_t{2} << 20;
-  const auto at = reinterpret_cast<std::uintptr_t>(p);
-  std::uintptr_t first = (at + kPage - 1) & ~(kPage - 1);
-  std::uintptr_t end = (at + n) & ~(kPage - 1);
-  if (end <= first) return;
-  if (n >= kPrefaultHugeMin) {
-    const std::uintptr_t hfirst = (at + kHuge - 1) & ~(kHuge - 1);
-    const std::uintptr_t hend = (at + n) & ~(kHuge - 1);
-    if (hend > hfirst) {
-      (void)::madvise(reinterpret_cast<void*>(hfirst), hend - hfirst, MADV_HUGEPAGE);
-    }
-  }
-#ifdef MADV_POPULATE_WRITE
-  (void)::madvise(reinterpret_cast<void*>(first), end - first, MADV_POPULATE_WRITE);
-#else
-  (void)::madvise(reinterpret_cast<void*>(first), end - first, 23);  // MADV_POPULATE_WRITE
-#endif
-}
-
-namespace read_ext_impl {
-
-// Staging blocks of 2 MiB or more are whole, aligned transparent huge pages; smaller ones
-// are whole 4 KiB pages (see StagingBuffer).
-constexpr std::size_t kPage = 4096;
-constexpr std::size_t kHugePage = std::size_t{2} << 20;
-
-// An anonymous mapping of `len` bytes; with `huge` (len a multiple of kHugePage) at a
-// kHugePage boundary and advised for huge pages. Null when the kernel refuses it.
-std::byte* map_staging(std::size_t len, bool huge) noexcept {
-  const std::size_t slack = huge ? kHugePage : 0;
-  void* raw =
-      ::mmap(nullptr, len + slack, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (raw == MAP_FAILED) return nullptr;
-  if (!huge) return static_cast<std::byte*>(raw);
-  const auto at = reinterpret_cast<std::uintptr_t>(raw);
-  const std::uintptr_t aligned = (at + kHugePage - 1) & ~(kHugePage - 1);
-  const std::size_t head = aligned - at;
-  if (head) ::munmap(raw, head);
-  ::munmap(reinterpret_cast<void*>(aligned + len), kHugePage - head);
-  // Advice only: with transparent huge pages off, the block is faulted a page at a time.
-  (void)::madvise(reinterpret_cast<void*>(aligned), len, MADV_HUGEPAGE);
-  return reinterpret_cast<std::byte*>(aligned);
-}
-
-}  // namespace read_ext_impl
-
 std::span<std::byte> StagingBuffer::spare(std::size_t first) {
-  using read_ext_impl::kHugePage;
-  using read_ext_impl::kPage;
   if (cap_ - len_ < 32) {
     std::size_t want = cap_ * 2 > len_ + 32 ? cap_ * 2 : len_ + 32;
     if (want < first) want = first;
-    if (want > SIZE_MAX - 2 * kHugePage) throw std::bad_alloc();
-    const bool huge = want >= kHugePage;
-    const std::size_t unit = huge ? kHugePage : kPage;
+    if (want > SIZE_MAX - 2 * kHugePageSize) throw std::bad_alloc();
+    // From 2 MiB on, whole aligned huge pages; below, whole 4 KiB pages.
+    const bool huge = want >= kHugePageSize;
+    const std::size_t unit = huge ? kHugePageSize : kPageSize;
     want = (want + unit - 1) & ~(unit - 1);
-    std::byte* p = read_ext_impl::map_staging(want, huge);
+    auto* p = static_cast<std::byte*>(map_pages(want, unit, huge));
     if (!p) throw std::bad_alloc();
     // The bytes staged so far move by page table (mremap onto the new block's start), not
     // by copy; a kernel refusing the move gets a copy.
@@ -41316,14 +41319,10 @@ uint8_t path_opcode(PathOp::Kind k) noexcept {
 
 int ret(int r) noexcept { return r == 0 ? 0 : fs_errno(); }
 
-bool is_fifo(const char* path) noexcept {
+// The file type bits of what `path` names (following links), 0 when stat fails.
+mode_t path_mode(const char* path) noexcept {
   struct stat st;
-  return ::stat(path, &st) == 0 && S_ISFIFO(st.st_mode);
-}
-
-bool is_regular(const char* path) noexcept {
-  struct stat st;
-  return ::stat(path, &st) == 0 && S_ISREG(st.st_mode);
+  return ::stat(path, &st) == 0 ? st.st_mode : 0;
 }
 
 // fs::read's scratch buffers (the first two reads land there before the exact-size copy),
@@ -41569,7 +41568,7 @@ StepOutcome ReadFileOp<C>::more_or_done(std::size_t got) noexcept {
   // /proc/self/fd/N) or a device gave is gone, so those go on here to their end (and a
   // FIFO's writer, between this close and a reopen, would see no reader: EPIPE).
   if (len >= kBlockingAbove && !reading_on) {
-    if (fs_path_ops_impl::is_regular(path.c_str())) {
+    if (S_ISREG(fs_path_ops_impl::path_mode(path.c_str()))) {
       out = C();  // run_blocking starts over (and appends to `out`)
       len = 0;
       return cancel_requested() ? error(ECANCELED) : StepOutcome::Blocking;
@@ -41620,7 +41619,7 @@ StepOutcome ReadFileOp<C>::uring_step_done() noexcept {
   auto* src = reinterpret_cast<const Elem*>(scratch);
   try {
     if (b == 0) {
-      if (a == 0 && fs_path_ops_impl::is_fifo(path.c_str())) {
+      if (a == 0 && S_ISFIFO(fs_path_ops_impl::path_mode(path.c_str()))) {
         // io_uring's first, non-blocking open of a FIFO succeeds without a writer and
         // then reads end of file, where open(2) waits for a writer: redo it on the
         // blocking pool. (Only an empty result is checked; the path was just resolved,
@@ -42076,8 +42075,9 @@ int fs_sys_read_to_end(int fd, C& out, std::size_t hint) noexcept {
     if (out.capacity() < len + hint + 1) out.reserve(len + hint + 1);
     // resize() zero-fills the room before the read: its fresh pages are faulted in by one
     // system call instead of one fault each, and past 32 MiB as huge pages (fs::read of
-    // a 1 GiB file, 3 in a row, `bench/ab.py 3`: 16.8 s before, 3.7 s after, Tokio
-    // 10.9 s; faulting alone without huge pages 10.8 s).
+    // a 1 GiB file, 3 in a row, wall: `bench/ab.py 4` before / faulted ahead / Tokio
+    // 16.8 / 10.8 / 11.9 s, then `bench/ab.py 3` faulted ahead / also huge / Tokio
+    // 12.3 / 3.7 / 10.9 s).
     if (hint >= kPrefaultMin) prefault_for_write(out.data() + len, out.capacity() - len);
     for (;;) {
       if (len == out.capacity()) out.reserve(out.capacity() * 2);
@@ -44444,7 +44444,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_6777b4fdde11734d_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_7d6ad7658073000e_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

@@ -109,11 +109,12 @@ TEST_CASE("io::read_to_end appends, keeps what it read on error, and sizes the c
   }());
 }
 
-// Past 256 KiB of capacity read_to_end reads into a staging mapping of whole 2 MiB blocks,
-// grown by moving its pages (mremap), and appends it once at the end (a std container's
-// doublings copied everything into fresh pages: process output() of 10 MB took 20x
-// Tokio's CPU). The same results either way: 5 MiB crosses two growths of the mapping,
-// 40 MiB the size past which the container's new room is advised for huge pages.
+// Past 256 KiB of capacity read_to_end reads into a staging mapping grown by moving its
+// pages (mremap), 4 KiB pages below 2 MiB and whole 2 MiB blocks from there on, and
+// appends it once at the end (a std container's doublings copied everything into fresh
+// pages: process output() of 10 MB took 20x Tokio's CPU). The same results either way:
+// 1 MiB stays in small pages, 5 MiB moves from them into huge blocks and grows there,
+// 40 MiB passes the size past which the container's new room is advised for huge pages.
 TEST_CASE("io::read_to_end and read_to_string past the staging threshold") {
   auto rt = test::current_thread();
   rt.block_on([]() -> Task<> {

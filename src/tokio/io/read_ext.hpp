@@ -28,6 +28,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "tokio/core/detail/pages.hpp"
 #include "tokio/core/result.hpp"
 #include "tokio/io/async_io.hpp"
 #include "tokio/io/detail/child_op.hpp"
@@ -89,17 +90,6 @@ namespace tokio::detail {
 // A read_to_end destroyed unfinished could not append the bytes it had staged (out of
 // memory): says so on stderr, as they are lost.
 void report_lost_read(std::size_t bytes) noexcept;
-// Faults in, writable, the whole pages of [p, p + n) in one system call
-// (MADV_POPULATE_WRITE), ahead of a copy that would fault them one at a time (12 us a
-// fault on this host, most of the time of a large copy into fresh memory); a kernel
-// without it (before 5.14) leaves them to the copy. A range of kPrefaultHugeMin or more
-// is first advised for transparent huge pages (its whole 2 MiB blocks): an allocation
-// that large has pages of its own (glibc maps anything over 32 MiB by itself), all of
-// them about to be written, so the advice costs no memory. The caller's memory is not
-// changed. Below kPrefaultMin a copy's few faults cost less than the call.
-void prefault_for_write(void* p, std::size_t n) noexcept;
-inline constexpr std::size_t kPrefaultMin = 64 * 1024;
-inline constexpr std::size_t kPrefaultHugeMin = std::size_t{32} << 20;
 
 // Appends bytes to a ByteContainer.
 template <class C>
@@ -206,7 +196,7 @@ inline constexpr std::size_t kDirectReadMax = 256 * 1024;
 // copying them, as Rust's Vec gets from realloc for blocks glibc mapped itself; a std
 // container grows by allocate, copy, free, and every doubling of a 10 MB read copied all
 // of it into freshly faulted pages (20 reads of 10 MB in 64 KiB pieces: 2.3 s of CPU
-// against 0.16 s staged). Not realloc: once a large block has been freed, glibc raises
+// against 0.16 s staged in a realloc-grown block, the version before this one). Not realloc: once a large block has been freed, glibc raises
 // its mmap threshold and serves the next ones from an arena, where growth copies (gdb
 // samples of process::Command::output on a worker: an 8 -> 16 MB realloc copying). From
 // 2 MiB on, the mapping is whole 2 MiB blocks at a 2 MiB boundary advised for transparent
@@ -289,11 +279,12 @@ struct ReadToEnd {
     C& c = *rd.c;
     // Its one growth, and the new pages faulted in by one system call: copied into one by
     // one, fresh pages cost 12 us each on this host (process::Command::output of 10 MB on
-    // each stream: 1,288 ms wall without, 1,004 with, Tokio 1,411).
+    // each stream: 1,288 ms wall without, 1,004 with, Tokio 1,411, one `bench/ab.py 6`).
     c.reserve(rd.valid + staged.size());
-    if (staged.size() >= kPrefaultMin)
+    if (staged.size() >= kPrefaultMin) {
       prefault_for_write(reinterpret_cast<std::byte*>(c.data()) + rd.valid, staged.size());
-    append_bytes(*rd.c, std::span<const std::byte>(staged.data(), staged.size()));
+    }
+    append_bytes(c, std::span<const std::byte>(staged.data(), staged.size()));
     rd.valid += staged.size();
     staged.release();
   }

@@ -41,7 +41,6 @@
 #include "tokio/core/detail/poll.hpp"
 #include "tokio/time/instant.hpp"
 #include "tokio/time/detail/timer.hpp"
-#include "tokio/sync/detail/value_type.hpp"
 
 namespace tokio::sync::mpsc {
 
@@ -134,7 +133,6 @@ class [[nodiscard]] OwnedPermit {
 
 template <class T>
 class Sender : public detail::MpscSenderBase<T, true> {
-  static_assert(detail::SyncValueType<T>::ok);
   using Base = detail::MpscSenderBase<T, true>;
   using Chan = detail::Chan<T, true>;
   using PR = detail::BatchSemaphore::PollResult;

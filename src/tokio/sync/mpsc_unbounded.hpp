@@ -16,13 +16,11 @@
 #include "tokio/sync/error.hpp"
 #include "tokio/sync/mpsc_receiver.hpp"
 #include "tokio/sync/detail/mpsc_sender_base.hpp"
-#include "tokio/sync/detail/value_type.hpp"
 
 namespace tokio::sync::mpsc {
 
 template <class T>
 class UnboundedSender : public detail::MpscSenderBase<T, false> {
-  static_assert(detail::SyncValueType<T>::ok);
   using Base = detail::MpscSenderBase<T, false>;
   using Chan = detail::Chan<T, false>;
 

@@ -7,6 +7,7 @@
 #include <mutex>
 #include <new>
 
+#include "tokio/core/detail/pages.hpp"
 #include "tokio/core/detail/spin_lock.hpp"
 
 namespace tokio::detail {
@@ -36,32 +37,19 @@ thread_local FrameCacheOwner tls_frame_cache_owner;
 // Slabs come straight from mmap, trimmed to 64 KiB alignment: posix_memalign would touch
 // (and keep resident) an extra page or two of alignment slack per slab.
 void* aligned_region(std::size_t size) {
-  std::size_t len = (size + 4095) & ~std::size_t{4095};
-  void* raw =
-      mmap(nullptr, len + kSlabSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (raw == MAP_FAILED) throw std::bad_alloc();
-  auto a = reinterpret_cast<uintptr_t>(raw);
-  uintptr_t aligned = (a + kSlabSize - 1) & ~(uintptr_t(kSlabSize) - 1);
-  if (aligned > a) munmap(raw, aligned - a);
-  uintptr_t tail = a + len + kSlabSize - (aligned + len);
-  if (tail) munmap(reinterpret_cast<void*>(aligned + len), tail);
+  void* p = map_pages((size + kPageSize - 1) & ~(kPageSize - 1), kSlabSize, false);
+  if (!p) throw std::bad_alloc();
   g_mapped_slabs.fetch_add(1, std::memory_order_relaxed);
-  return reinterpret_cast<void*>(aligned);
+  return p;
 }
 // kHugeChunkSlabs slabs in one region at a boundary of its size, advised for huge pages;
 // null when the kernel refuses the mapping (the caller maps a slab alone instead). Each
 // slab is released on its own later (munmap splits the huge page).
 Slab* huge_chunk() noexcept {
   constexpr std::size_t len = kHugeChunkSlabs * kSlabSize;
-  void* raw = mmap(nullptr, 2 * len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (raw == MAP_FAILED) return nullptr;
-  auto a = reinterpret_cast<uintptr_t>(raw);
-  uintptr_t aligned = (a + len - 1) & ~(uintptr_t(len) - 1);
-  if (aligned > a) munmap(raw, aligned - a);
-  munmap(reinterpret_cast<void*>(aligned + len), a + len - aligned);
-  (void)madvise(reinterpret_cast<void*>(aligned), len, MADV_HUGEPAGE);  // advice only
-  g_mapped_slabs.fetch_add(kHugeChunkSlabs, std::memory_order_relaxed);
-  return reinterpret_cast<Slab*>(aligned);
+  void* p = map_pages(len, len, true);
+  if (p) g_mapped_slabs.fetch_add(kHugeChunkSlabs, std::memory_order_relaxed);
+  return static_cast<Slab*>(p);
 }
 
 void release_region(Slab* s, std::size_t size) noexcept {

@@ -41,14 +41,10 @@ uint8_t path_opcode(PathOp::Kind k) noexcept {
 
 int ret(int r) noexcept { return r == 0 ? 0 : fs_errno(); }
 
-bool is_fifo(const char* path) noexcept {
+// The file type bits of what `path` names (following links), 0 when stat fails.
+mode_t path_mode(const char* path) noexcept {
   struct stat st;
-  return ::stat(path, &st) == 0 && S_ISFIFO(st.st_mode);
-}
-
-bool is_regular(const char* path) noexcept {
-  struct stat st;
-  return ::stat(path, &st) == 0 && S_ISREG(st.st_mode);
+  return ::stat(path, &st) == 0 ? st.st_mode : 0;
 }
 
 // fs::read's scratch buffers (the first two reads land there before the exact-size copy),
@@ -294,7 +290,7 @@ StepOutcome ReadFileOp<C>::more_or_done(std::size_t got) noexcept {
   // /proc/self/fd/N) or a device gave is gone, so those go on here to their end (and a
   // FIFO's writer, between this close and a reopen, would see no reader: EPIPE).
   if (len >= kBlockingAbove && !reading_on) {
-    if (fs_path_ops_impl::is_regular(path.c_str())) {
+    if (S_ISREG(fs_path_ops_impl::path_mode(path.c_str()))) {
       out = C();  // run_blocking starts over (and appends to `out`)
       len = 0;
       return cancel_requested() ? error(ECANCELED) : StepOutcome::Blocking;
@@ -345,7 +341,7 @@ StepOutcome ReadFileOp<C>::uring_step_done() noexcept {
   auto* src = reinterpret_cast<const Elem*>(scratch);
   try {
     if (b == 0) {
-      if (a == 0 && fs_path_ops_impl::is_fifo(path.c_str())) {
+      if (a == 0 && S_ISFIFO(fs_path_ops_impl::path_mode(path.c_str()))) {
         // io_uring's first, non-blocking open of a FIFO succeeds without a writer and
         // then reads end of file, where open(2) waits for a writer: redo it on the
         // blocking pool. (Only an empty result is checked; the path was just resolved,

@@ -1,7 +1,7 @@
 // Blocking system-call helpers: see sys.hpp.
 #include "tokio/fs/detail/sys.hpp"
 
-#include "tokio/io/read_ext.hpp"
+#include "tokio/core/detail/pages.hpp"
 
 #include <fcntl.h>
 #include <sys/sysmacros.h>
@@ -80,8 +80,9 @@ int fs_sys_read_to_end(int fd, C& out, std::size_t hint) noexcept {
     if (out.capacity() < len + hint + 1) out.reserve(len + hint + 1);
     // resize() zero-fills the room before the read: its fresh pages are faulted in by one
     // system call instead of one fault each, and past 32 MiB as huge pages (fs::read of
-    // a 1 GiB file, 3 in a row, `bench/ab.py 3`: 16.8 s before, 3.7 s after, Tokio
-    // 10.9 s; faulting alone without huge pages 10.8 s).
+    // a 1 GiB file, 3 in a row, wall: `bench/ab.py 4` before / faulted ahead / Tokio
+    // 16.8 / 10.8 / 11.9 s, then `bench/ab.py 3` faulted ahead / also huge / Tokio
+    // 12.3 / 3.7 / 10.9 s).
     if (hint >= kPrefaultMin) prefault_for_write(out.data() + len, out.capacity() - len);
     for (;;) {
       if (len == out.capacity()) out.reserve(out.capacity() * 2);
