@@ -11,6 +11,7 @@
 
 #include "tokio/core/detail/core.cpp"
 #include "tokio/core/detail/frame_alloc.cpp"
+#include "tokio/core/detail/pages.cpp"
 #include "tokio/sync/detail/batch_semaphore.cpp"
 #include "tokio/sync/error.cpp"
 #include "tokio/io/detail/scheduled_io.cpp"
