@@ -21120,6 +21120,36 @@ class Upstream {
   [[no_unique_address]] StreamPoller<S> p_;
 };
 
+// What every combinator over one stream starts from: the stream, held in an Upstream,
+// reached with get_mut() and given back with into_inner() (an in-flight next() of a stream
+// that is not poll-level is cancelled first). As with the futures crate's combinators,
+// into_inner() drops what the combinator itself holds: a Peekable's peeked item, a
+// ChunksTimeout's partial chunk. The constructors are public so that a combinator can
+// inherit them (`using OneUpstream<S>::OneUpstream;`).
+template <class S>
+class OneUpstream {
+ public:
+  template <class U,
+            std::enable_if_t<!std::is_base_of_v<OneUpstream, std::remove_cvref_t<U>>, int> = 0>
+  explicit OneUpstream(U&& s) : in_(std::forward<U>(s)) {}
+  S& get_mut() noexcept { return in_.get(); }
+  S into_inner() && { return std::move(in_).take(); }
+
+ protected:
+  Upstream<S> in_;
+};
+
+// ... and the function it applies to the items (map, filter, take_while, ...).
+template <class S, class F>
+class FnUpstream : public OneUpstream<S> {
+ public:
+  template <class U>
+  FnUpstream(U&& s, F f) : OneUpstream<S>(std::forward<U>(s)), f_(std::move(f)) {}
+
+ protected:
+  F f_;
+};
+
 // What a combinator over S may be polled with: task::Context, and TryContext when S can be
 // asked (a poll-level stream whose poll_next takes one).
 template <class S, class Cx>
@@ -21505,6 +21535,8 @@ class Generator : public PollStream<Generator<T>, T> {
 // and returns a new stream; the second form of each (without the stream) composes with
 // `|`. The functions run inside the consumer's next(), synchronously; use stream::then
 // for an asynchronous one. next() of each is cancel-safe when the inner stream's is.
+// Each one (and the time-based ones, and peekable) gives its stream back: get_mut(), and
+// std::move(a).into_inner() (dropping what the adapter holds: detail/upstream.hpp).
 //
 //   map(s, f)          f(T) -> U, every item
 //   map_while(s, f)    f(T) -> std::optional<U>: the engaged results, until the first
@@ -21533,48 +21565,35 @@ template <class S, class F>
 using map_item_t = std::remove_cvref_t<std::invoke_result_t<F&, item_t<S>&&>>;
 
 template <Stream S, class F>
-class Map : public PollStream<Map<S, F>, map_item_t<S, F>> {
+class Map : public PollStream<Map<S, F>, map_item_t<S, F>>, public tokio::detail::FnUpstream<S, F> {
  public:
-  template <class U>
-  Map(U&& s, F f) : in_(std::forward<U>(s)), f_(std::move(f)) {}
+  using tokio::detail::FnUpstream<S, F>::FnUpstream;
   template <class Cx>
     requires tokio::detail::UpstreamPolls<S, Cx>
   bool poll_next(Cx& cx, std::optional<map_item_t<S, F>>& out) {
     std::optional<item_t<S>> v;
-    if (!in_.poll(cx, v)) return false;
-    if (v) out.emplace(std::invoke(f_, std::move(*v)));
+    if (!this->in_.poll(cx, v)) return false;
+    if (v) out.emplace(std::invoke(this->f_, std::move(*v)));
     return true;
   }
-  S& get_mut() noexcept { return in_.get(); }
-  S into_inner() && { return std::move(in_).take(); }
-
- private:
-  tokio::detail::Upstream<S> in_;
-  F f_;
 };
 
 template <Stream S, class F>
-class Filter : public PollStream<Filter<S, F>, item_t<S>> {
+class Filter : public PollStream<Filter<S, F>, item_t<S>>, public tokio::detail::FnUpstream<S, F> {
  public:
-  template <class U>
-  Filter(U&& s, F f) : in_(std::forward<U>(s)), f_(std::move(f)) {}
+  using tokio::detail::FnUpstream<S, F>::FnUpstream;
   template <class Cx>
     requires tokio::detail::UpstreamPolls<S, Cx>
   bool poll_next(Cx& cx, std::optional<item_t<S>>& out) {
     for (;;) {
       std::optional<item_t<S>> v;
-      if (!in_.poll(cx, v)) return false;
-      if (!v || std::invoke(f_, std::as_const(*v))) {
+      if (!this->in_.poll(cx, v)) return false;
+      if (!v || std::invoke(this->f_, std::as_const(*v))) {
         out = std::move(v);
         return true;
       }
     }
   }
-  S& get_mut() noexcept { return in_.get(); }
-
- private:
-  tokio::detail::Upstream<S> in_;
-  F f_;
 };
 
 template <class S, class F>
@@ -21582,52 +21601,47 @@ using filter_map_item_t =
     typename std::remove_cvref_t<std::invoke_result_t<F&, item_t<S>&&>>::value_type;
 
 template <Stream S, class F>
-class FilterMap : public PollStream<FilterMap<S, F>, filter_map_item_t<S, F>> {
+class FilterMap : public PollStream<FilterMap<S, F>, filter_map_item_t<S, F>>,
+                  public tokio::detail::FnUpstream<S, F> {
   static_assert(tokio::detail::is_std_optional<
                     std::remove_cvref_t<std::invoke_result_t<F&, item_t<S>&&>>>::value,
                 "filter_map's function must return std::optional<U>");
 
  public:
-  template <class U>
-  FilterMap(U&& s, F f) : in_(std::forward<U>(s)), f_(std::move(f)) {}
+  using tokio::detail::FnUpstream<S, F>::FnUpstream;
   template <class Cx>
     requires tokio::detail::UpstreamPolls<S, Cx>
   bool poll_next(Cx& cx, std::optional<filter_map_item_t<S, F>>& out) {
     for (;;) {
       std::optional<item_t<S>> v;
-      if (!in_.poll(cx, v)) return false;
+      if (!this->in_.poll(cx, v)) return false;
       if (!v) return true;
-      auto r = std::invoke(f_, std::move(*v));
+      auto r = std::invoke(this->f_, std::move(*v));
       if (r) {
         out.emplace(std::move(*r));
         return true;
       }
     }
   }
-  S& get_mut() noexcept { return in_.get(); }
-
- private:
-  tokio::detail::Upstream<S> in_;
-  F f_;
 };
 
 template <Stream S, class F>
-class MapWhile : public PollStream<MapWhile<S, F>, filter_map_item_t<S, F>> {
+class MapWhile : public PollStream<MapWhile<S, F>, filter_map_item_t<S, F>>,
+                 public tokio::detail::FnUpstream<S, F> {
   static_assert(tokio::detail::is_std_optional<
                     std::remove_cvref_t<std::invoke_result_t<F&, item_t<S>&&>>>::value,
                 "map_while's function must return std::optional<U>");
 
  public:
-  template <class U>
-  MapWhile(U&& s, F f) : in_(std::forward<U>(s)), f_(std::move(f)) {}
+  using tokio::detail::FnUpstream<S, F>::FnUpstream;
   template <class Cx>
     requires tokio::detail::UpstreamPolls<S, Cx>
   bool poll_next(Cx& cx, std::optional<filter_map_item_t<S, F>>& out) {
     if (done_) return true;
     std::optional<item_t<S>> v;
-    if (!in_.poll(cx, v)) return false;
+    if (!this->in_.poll(cx, v)) return false;
     if (v) {
-      auto r = std::invoke(f_, std::move(*v));
+      auto r = std::invoke(this->f_, std::move(*v));
       if (r) {
         out.emplace(std::move(*r));
         return true;
@@ -21636,92 +21650,80 @@ class MapWhile : public PollStream<MapWhile<S, F>, filter_map_item_t<S, F>> {
     done_ = true;
     return true;
   }
-  S& get_mut() noexcept { return in_.get(); }
 
  private:
-  tokio::detail::Upstream<S> in_;
-  F f_;
   bool done_ = false;
 };
 
 template <Stream S>
-class Fuse : public PollStream<Fuse<S>, item_t<S>> {
+class Fuse : public PollStream<Fuse<S>, item_t<S>>, public tokio::detail::OneUpstream<S> {
  public:
-  explicit Fuse(S s) : in_(std::move(s)) {}
+  using tokio::detail::OneUpstream<S>::OneUpstream;
   template <class Cx>
     requires tokio::detail::UpstreamPolls<S, Cx>
   bool poll_next(Cx& cx, std::optional<item_t<S>>& out) {
     if (done_) return true;
-    if (!in_.poll(cx, out)) return false;
+    if (!this->in_.poll(cx, out)) return false;
     done_ = !out;
     return true;
   }
-  S& get_mut() noexcept { return in_.get(); }
-  S into_inner() && { return std::move(in_).take(); }
 
  private:
-  tokio::detail::Upstream<S> in_;
   bool done_ = false;
 };
 
 template <Stream S>
-class Take : public PollStream<Take<S>, item_t<S>> {
+class Take : public PollStream<Take<S>, item_t<S>>, public tokio::detail::OneUpstream<S> {
  public:
   template <class U>
-  Take(U&& s, std::size_t n) : in_(std::forward<U>(s)), left_(n) {}
+  Take(U&& s, std::size_t n) : tokio::detail::OneUpstream<S>(std::forward<U>(s)), left_(n) {}
   template <class Cx>
     requires tokio::detail::UpstreamPolls<S, Cx>
   bool poll_next(Cx& cx, std::optional<item_t<S>>& out) {
     if (left_ == 0) return true;
-    if (!in_.poll(cx, out)) return false;
+    if (!this->in_.poll(cx, out)) return false;
     left_ = out ? left_ - 1 : 0;
     return true;
   }
-  S& get_mut() noexcept { return in_.get(); }
-  S into_inner() && { return std::move(in_).take(); }
 
  private:
-  tokio::detail::Upstream<S> in_;
   std::size_t left_;
 };
 
 template <Stream S, class F>
-class TakeWhile : public PollStream<TakeWhile<S, F>, item_t<S>> {
+class TakeWhile : public PollStream<TakeWhile<S, F>, item_t<S>>,
+                  public tokio::detail::FnUpstream<S, F> {
  public:
-  template <class U>
-  TakeWhile(U&& s, F f) : in_(std::forward<U>(s)), f_(std::move(f)) {}
+  using tokio::detail::FnUpstream<S, F>::FnUpstream;
   template <class Cx>
     requires tokio::detail::UpstreamPolls<S, Cx>
   bool poll_next(Cx& cx, std::optional<item_t<S>>& out) {
     if (done_) return true;
     std::optional<item_t<S>> v;
-    if (!in_.poll(cx, v)) return false;
-    if (v && std::invoke(f_, std::as_const(*v))) {
+    if (!this->in_.poll(cx, v)) return false;
+    if (v && std::invoke(this->f_, std::as_const(*v))) {
       out = std::move(v);
     } else {
       done_ = true;
     }
     return true;
   }
-  S& get_mut() noexcept { return in_.get(); }
 
  private:
-  tokio::detail::Upstream<S> in_;
-  F f_;
   bool done_ = false;
 };
 
 template <Stream S>
-class Skip : public PollStream<Skip<S>, item_t<S>> {
+class Skip : public PollStream<Skip<S>, item_t<S>>, public tokio::detail::OneUpstream<S> {
  public:
   template <class U>
-  Skip(U&& s, std::size_t n) : in_(std::forward<U>(s)), left_(n) {}
+  Skip(U&& s, std::size_t n) : tokio::detail::OneUpstream<S>(std::forward<U>(s)), left_(n) {}
   template <class Cx>
     requires tokio::detail::UpstreamPolls<S, Cx>
   bool poll_next(Cx& cx, std::optional<item_t<S>>& out) {
     for (;;) {
       std::optional<item_t<S>> v;
-      if (!in_.poll(cx, v)) return false;
+      if (!this->in_.poll(cx, v)) return false;
       if (v && left_ > 0) {
         --left_;
         continue;
@@ -21730,36 +21732,30 @@ class Skip : public PollStream<Skip<S>, item_t<S>> {
       return true;
     }
   }
-  S& get_mut() noexcept { return in_.get(); }
-  S into_inner() && { return std::move(in_).take(); }
 
  private:
-  tokio::detail::Upstream<S> in_;
   std::size_t left_;
 };
 
 template <Stream S, class F>
-class SkipWhile : public PollStream<SkipWhile<S, F>, item_t<S>> {
+class SkipWhile : public PollStream<SkipWhile<S, F>, item_t<S>>,
+                  public tokio::detail::FnUpstream<S, F> {
  public:
-  template <class U>
-  SkipWhile(U&& s, F f) : in_(std::forward<U>(s)), f_(std::move(f)) {}
+  using tokio::detail::FnUpstream<S, F>::FnUpstream;
   template <class Cx>
     requires tokio::detail::UpstreamPolls<S, Cx>
   bool poll_next(Cx& cx, std::optional<item_t<S>>& out) {
     for (;;) {
       std::optional<item_t<S>> v;
-      if (!in_.poll(cx, v)) return false;
-      if (v && skipping_ && std::invoke(f_, std::as_const(*v))) continue;
+      if (!this->in_.poll(cx, v)) return false;
+      if (v && skipping_ && std::invoke(this->f_, std::as_const(*v))) continue;
       skipping_ = false;
       out = std::move(v);
       return true;
     }
   }
-  S& get_mut() noexcept { return in_.get(); }
 
  private:
-  tokio::detail::Upstream<S> in_;
-  F f_;
   bool skipping_ = true;
 };
 
@@ -22321,19 +22317,22 @@ auto collect() {
 namespace tokio::inline TOKIO_ABI_NAMESPACE::stream {
 
 template <Stream S>
-class Timeout : public PollStream<Timeout<S>, Result<item_t<S>, time::Elapsed>> {
+class Timeout : public PollStream<Timeout<S>, Result<item_t<S>, time::Elapsed>>,
+                public tokio::detail::OneUpstream<S> {
  public:
   // The first deadline counts from here, as tokio-stream's (a stream built and first
   // polled later is already that much closer to it); its timer is made at the first poll,
   // because construction may happen off the runtime.
   template <class U>
   Timeout(U&& s, time::Duration d)
-      : in_(std::forward<U>(s)), d_(d), first_(time::Instant::now().saturating_add(d)) {}
+      : tokio::detail::OneUpstream<S>(std::forward<U>(s)),
+        d_(d),
+        first_(time::Instant::now().saturating_add(d)) {}
 
   bool poll_next(task::Context& cx, std::optional<Result<item_t<S>, time::Elapsed>>& out) {
     if (!deadline_) deadline_.emplace(first_);
     std::optional<item_t<S>> v;
-    if (in_.poll(cx, v)) {
+    if (this->in_.poll(cx, v)) {
       if (v) {
         deadline_->reset(time::Instant::now().saturating_add(d_));
         armed_ = true;
@@ -22348,10 +22347,8 @@ class Timeout : public PollStream<Timeout<S>, Result<item_t<S>, time::Elapsed>> 
     }
     return false;
   }
-  S& get_mut() noexcept { return in_.get(); }
 
  private:
-  tokio::detail::Upstream<S> in_;
   time::Duration d_;
   time::Instant first_;
   std::optional<time::Sleep> deadline_;
@@ -22359,14 +22356,16 @@ class Timeout : public PollStream<Timeout<S>, Result<item_t<S>, time::Elapsed>> 
 };
 
 template <Stream S>
-class TimeoutRepeating : public PollStream<TimeoutRepeating<S>, Result<item_t<S>, time::Elapsed>> {
+class TimeoutRepeating : public PollStream<TimeoutRepeating<S>, Result<item_t<S>, time::Elapsed>>,
+                         public tokio::detail::OneUpstream<S> {
  public:
   template <class U>
-  TimeoutRepeating(U&& s, time::Interval iv) : in_(std::forward<U>(s)), iv_(std::move(iv)) {}
+  TimeoutRepeating(U&& s, time::Interval iv)
+      : tokio::detail::OneUpstream<S>(std::forward<U>(s)), iv_(std::move(iv)) {}
 
   bool poll_next(task::Context& cx, std::optional<Result<item_t<S>, time::Elapsed>>& out) {
     std::optional<item_t<S>> v;
-    if (in_.poll(cx, v)) {
+    if (this->in_.poll(cx, v)) {
       if (v) {
         iv_.reset();
         out.emplace(std::move(*v));
@@ -22378,18 +22377,16 @@ class TimeoutRepeating : public PollStream<TimeoutRepeating<S>, Result<item_t<S>
     out.emplace(unexpected(time::Elapsed{}));
     return true;
   }
-  S& get_mut() noexcept { return in_.get(); }
 
  private:
-  tokio::detail::Upstream<S> in_;
   time::Interval iv_;
 };
 
 template <Stream S>
-class Throttle : public PollStream<Throttle<S>, item_t<S>> {
+class Throttle : public PollStream<Throttle<S>, item_t<S>>, public tokio::detail::OneUpstream<S> {
  public:
   template <class U>
-  Throttle(U&& s, time::Duration d) : in_(std::forward<U>(s)), d_(d) {}
+  Throttle(U&& s, time::Duration d) : tokio::detail::OneUpstream<S>(std::forward<U>(s)), d_(d) {}
 
   bool poll_next(task::Context& cx, std::optional<item_t<S>>& out) {
     if (d_.count() > 0 && !delay_) {
@@ -22402,28 +22399,27 @@ class Throttle : public PollStream<Throttle<S>, item_t<S>> {
       if (!delay_->poll(cx)) return false;
       delayed_ = true;
     }
-    if (!in_.poll(cx, out)) return false;
+    if (!this->in_.poll(cx, out)) return false;
     if (out && delay_) {
       delay_->reset(time::Instant::now().saturating_add(d_));
       delayed_ = false;
     }
     return true;
   }
-  S& get_mut() noexcept { return in_.get(); }
 
  private:
-  tokio::detail::Upstream<S> in_;
   time::Duration d_;
   std::optional<time::Sleep> delay_;
   bool delayed_ = true;
 };
 
 template <Stream S>
-class ChunksTimeout : public PollStream<ChunksTimeout<S>, std::vector<item_t<S>>> {
+class ChunksTimeout : public PollStream<ChunksTimeout<S>, std::vector<item_t<S>>>,
+                      public tokio::detail::OneUpstream<S> {
  public:
   template <class U>
   ChunksTimeout(U&& s, std::size_t max, time::Duration d)
-      : in_(std::forward<U>(s)), max_(max), d_(d) {
+      : tokio::detail::OneUpstream<S>(std::forward<U>(s)), max_(max), d_(d) {
     if (max == 0)
       throw std::invalid_argument("tokio: stream::chunks_timeout needs a chunk size > 0");
   }
@@ -22431,7 +22427,7 @@ class ChunksTimeout : public PollStream<ChunksTimeout<S>, std::vector<item_t<S>>
   bool poll_next(task::Context& cx, std::optional<std::vector<item_t<S>>>& out) {
     while (!ended_) {
       std::optional<item_t<S>> v;
-      if (!in_.poll(cx, v)) {
+      if (!this->in_.poll(cx, v)) {
         if (!items_.empty() && deadline_->poll(cx)) return flush(out);
         return false;
       }
@@ -22454,7 +22450,6 @@ class ChunksTimeout : public PollStream<ChunksTimeout<S>, std::vector<item_t<S>>
     if (!items_.empty()) return flush(out);
     return true;
   }
-  S& get_mut() noexcept { return in_.get(); }
 
  private:
   bool flush(std::optional<std::vector<item_t<S>>>& out) {
@@ -22463,7 +22458,6 @@ class ChunksTimeout : public PollStream<ChunksTimeout<S>, std::vector<item_t<S>>
     return true;
   }
 
-  tokio::detail::Upstream<S> in_;
   std::size_t max_;
   time::Duration d_;
   std::vector<item_t<S>> items_;
@@ -22560,11 +22554,11 @@ auto chunks_timeout(std::size_t max, std::chrono::duration<Rep, Period> d) {
 namespace tokio::inline TOKIO_ABI_NAMESPACE::stream {
 
 template <Stream S>
-class Peekable : public PollStream<Peekable<S>, item_t<S>> {
+class Peekable : public PollStream<Peekable<S>, item_t<S>>, public tokio::detail::OneUpstream<S> {
   using T = item_t<S>;
 
  public:
-  explicit Peekable(S s) : in_(std::move(s)) {}
+  using tokio::detail::OneUpstream<S>::OneUpstream;
 
   template <class Cx>
     requires tokio::detail::UpstreamPolls<S, Cx>
@@ -22574,14 +22568,14 @@ class Peekable : public PollStream<Peekable<S>, item_t<S>> {
       peeked_.reset();
       return true;
     }
-    return in_.poll(cx, out);
+    return this->in_.poll(cx, out);
   }
   // Poll form of peek(): true once the next item (out = its address) or the end (out =
   // null) is known.
   bool poll_peek(task::Context& cx, T*& out) {
     if (!peeked_) {
       std::optional<T> v;
-      if (!in_.poll(cx, v)) return false;
+      if (!this->in_.poll(cx, v)) return false;
       peeked_.emplace(std::move(v));
     }
     out = *peeked_ ? &**peeked_ : nullptr;
@@ -22605,10 +22599,7 @@ class Peekable : public PollStream<Peekable<S>, item_t<S>> {
   // once the stream has ended.
   Peek peek() noexcept { return Peek(*this); }
 
-  S& get_mut() noexcept { return in_.get(); }
-
  private:
-  tokio::detail::Upstream<S> in_;
   std::optional<std::optional<T>> peeked_;  // engaged: the next poll_next's answer
 };
 
@@ -25564,8 +25555,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_7d6ad7658073000e_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_7d6ad7658073000e_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_bf8695a8c1b8edff_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_bf8695a8c1b8edff_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -44444,7 +44435,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_7d6ad7658073000e_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_bf8695a8c1b8edff_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

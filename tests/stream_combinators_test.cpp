@@ -316,6 +316,40 @@ TEST_CASE("stream combinators: moving between items keeps the position and the s
   }());
 }
 
+TEST_CASE("stream combinators: into_inner gives the stream back after what was taken") {
+  auto rt = stest::paused_rt();
+  rt.block_on([]() -> Task<> {
+    // Each adapter over one stream: the source comes back positioned after the items the
+    // adapter took (skip took 1 and 2 to yield 3; take_while took 1 and 2).
+    auto sk = st::skip(TaskStream({1, 2, 3, 4, 5}, 1), 2);
+    CHECK((co_await sk.next()) == std::optional<int>(3));
+    auto sk_src = std::move(sk).into_inner();
+    auto rest = co_await stest::drain(sk_src);
+    CHECK(rest == std::vector<int>{4, 5});
+    auto tw = st::take_while(TaskStream({1, 2, 7, 4}, 2), [](const int& v) { return v < 5; });
+    CHECK((co_await tw.next()) == std::optional<int>(1));
+    CHECK((co_await tw.next()) == std::optional<int>(2));
+    CHECK((co_await tw.next()) == std::nullopt);  // 7 failed the test and was dropped
+    auto tw_src = std::move(tw).into_inner();
+    rest = co_await stest::drain(tw_src);
+    CHECK(rest == std::vector<int>{4});
+    auto th = st::throttle(TaskStream({1, 2}, 1), 0ms);
+    CHECK((co_await th.next()) == std::optional<int>(1));
+    auto th_src = std::move(th).into_inner();
+    rest = co_await stest::drain(th_src);
+    CHECK(rest == std::vector<int>{2});
+
+    // A receive in flight inside the adapter (lost to a timeout) is cancelled when the
+    // source is taken back: the value sent afterwards is the source's next item.
+    auto [tx, rx] = tsync::mpsc::channel<int>(4);
+    auto f = st::filter(st::wrappers::ReceiverStream(std::move(rx)), not_div3);
+    CHECK_FALSE((co_await tokio::time::timeout(1ms, f.next())).has_value());
+    auto back = std::move(f).into_inner();
+    REQUIRE((co_await tx.send(6)).has_value());  // filter would have dropped it
+    CHECK((co_await back.next()) == std::optional<int>(6));
+  }());
+}
+
 TEST_CASE("stream merge is fair: with both sides always ready they alternate") {
   auto rt = stest::paused_rt();
   rt.block_on([]() -> Task<> {

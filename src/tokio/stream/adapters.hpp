@@ -10,6 +10,8 @@
 // and returns a new stream; the second form of each (without the stream) composes with
 // `|`. The functions run inside the consumer's next(), synchronously; use stream::then
 // for an asynchronous one. next() of each is cancel-safe when the inner stream's is.
+// Each one (and the time-based ones, and peekable) gives its stream back: get_mut(), and
+// std::move(a).into_inner() (dropping what the adapter holds: detail/upstream.hpp).
 //
 //   map(s, f)          f(T) -> U, every item
 //   map_while(s, f)    f(T) -> std::optional<U>: the engaged results, until the first
@@ -40,48 +42,35 @@ template <class S, class F>
 using map_item_t = std::remove_cvref_t<std::invoke_result_t<F&, item_t<S>&&>>;
 
 template <Stream S, class F>
-class Map : public PollStream<Map<S, F>, map_item_t<S, F>> {
+class Map : public PollStream<Map<S, F>, map_item_t<S, F>>, public tokio::detail::FnUpstream<S, F> {
  public:
-  template <class U>
-  Map(U&& s, F f) : in_(std::forward<U>(s)), f_(std::move(f)) {}
+  using tokio::detail::FnUpstream<S, F>::FnUpstream;
   template <class Cx>
     requires tokio::detail::UpstreamPolls<S, Cx>
   bool poll_next(Cx& cx, std::optional<map_item_t<S, F>>& out) {
     std::optional<item_t<S>> v;
-    if (!in_.poll(cx, v)) return false;
-    if (v) out.emplace(std::invoke(f_, std::move(*v)));
+    if (!this->in_.poll(cx, v)) return false;
+    if (v) out.emplace(std::invoke(this->f_, std::move(*v)));
     return true;
   }
-  S& get_mut() noexcept { return in_.get(); }
-  S into_inner() && { return std::move(in_).take(); }
-
- private:
-  tokio::detail::Upstream<S> in_;
-  F f_;
 };
 
 template <Stream S, class F>
-class Filter : public PollStream<Filter<S, F>, item_t<S>> {
+class Filter : public PollStream<Filter<S, F>, item_t<S>>, public tokio::detail::FnUpstream<S, F> {
  public:
-  template <class U>
-  Filter(U&& s, F f) : in_(std::forward<U>(s)), f_(std::move(f)) {}
+  using tokio::detail::FnUpstream<S, F>::FnUpstream;
   template <class Cx>
     requires tokio::detail::UpstreamPolls<S, Cx>
   bool poll_next(Cx& cx, std::optional<item_t<S>>& out) {
     for (;;) {
       std::optional<item_t<S>> v;
-      if (!in_.poll(cx, v)) return false;
-      if (!v || std::invoke(f_, std::as_const(*v))) {
+      if (!this->in_.poll(cx, v)) return false;
+      if (!v || std::invoke(this->f_, std::as_const(*v))) {
         out = std::move(v);
         return true;
       }
     }
   }
-  S& get_mut() noexcept { return in_.get(); }
-
- private:
-  tokio::detail::Upstream<S> in_;
-  F f_;
 };
 
 template <class S, class F>
@@ -89,52 +78,47 @@ using filter_map_item_t =
     typename std::remove_cvref_t<std::invoke_result_t<F&, item_t<S>&&>>::value_type;
 
 template <Stream S, class F>
-class FilterMap : public PollStream<FilterMap<S, F>, filter_map_item_t<S, F>> {
+class FilterMap : public PollStream<FilterMap<S, F>, filter_map_item_t<S, F>>,
+                  public tokio::detail::FnUpstream<S, F> {
   static_assert(tokio::detail::is_std_optional<
                     std::remove_cvref_t<std::invoke_result_t<F&, item_t<S>&&>>>::value,
                 "filter_map's function must return std::optional<U>");
 
  public:
-  template <class U>
-  FilterMap(U&& s, F f) : in_(std::forward<U>(s)), f_(std::move(f)) {}
+  using tokio::detail::FnUpstream<S, F>::FnUpstream;
   template <class Cx>
     requires tokio::detail::UpstreamPolls<S, Cx>
   bool poll_next(Cx& cx, std::optional<filter_map_item_t<S, F>>& out) {
     for (;;) {
       std::optional<item_t<S>> v;
-      if (!in_.poll(cx, v)) return false;
+      if (!this->in_.poll(cx, v)) return false;
       if (!v) return true;
-      auto r = std::invoke(f_, std::move(*v));
+      auto r = std::invoke(this->f_, std::move(*v));
       if (r) {
         out.emplace(std::move(*r));
         return true;
       }
     }
   }
-  S& get_mut() noexcept { return in_.get(); }
-
- private:
-  tokio::detail::Upstream<S> in_;
-  F f_;
 };
 
 template <Stream S, class F>
-class MapWhile : public PollStream<MapWhile<S, F>, filter_map_item_t<S, F>> {
+class MapWhile : public PollStream<MapWhile<S, F>, filter_map_item_t<S, F>>,
+                 public tokio::detail::FnUpstream<S, F> {
   static_assert(tokio::detail::is_std_optional<
                     std::remove_cvref_t<std::invoke_result_t<F&, item_t<S>&&>>>::value,
                 "map_while's function must return std::optional<U>");
 
  public:
-  template <class U>
-  MapWhile(U&& s, F f) : in_(std::forward<U>(s)), f_(std::move(f)) {}
+  using tokio::detail::FnUpstream<S, F>::FnUpstream;
   template <class Cx>
     requires tokio::detail::UpstreamPolls<S, Cx>
   bool poll_next(Cx& cx, std::optional<filter_map_item_t<S, F>>& out) {
     if (done_) return true;
     std::optional<item_t<S>> v;
-    if (!in_.poll(cx, v)) return false;
+    if (!this->in_.poll(cx, v)) return false;
     if (v) {
-      auto r = std::invoke(f_, std::move(*v));
+      auto r = std::invoke(this->f_, std::move(*v));
       if (r) {
         out.emplace(std::move(*r));
         return true;
@@ -143,92 +127,80 @@ class MapWhile : public PollStream<MapWhile<S, F>, filter_map_item_t<S, F>> {
     done_ = true;
     return true;
   }
-  S& get_mut() noexcept { return in_.get(); }
 
  private:
-  tokio::detail::Upstream<S> in_;
-  F f_;
   bool done_ = false;
 };
 
 template <Stream S>
-class Fuse : public PollStream<Fuse<S>, item_t<S>> {
+class Fuse : public PollStream<Fuse<S>, item_t<S>>, public tokio::detail::OneUpstream<S> {
  public:
-  explicit Fuse(S s) : in_(std::move(s)) {}
+  using tokio::detail::OneUpstream<S>::OneUpstream;
   template <class Cx>
     requires tokio::detail::UpstreamPolls<S, Cx>
   bool poll_next(Cx& cx, std::optional<item_t<S>>& out) {
     if (done_) return true;
-    if (!in_.poll(cx, out)) return false;
+    if (!this->in_.poll(cx, out)) return false;
     done_ = !out;
     return true;
   }
-  S& get_mut() noexcept { return in_.get(); }
-  S into_inner() && { return std::move(in_).take(); }
 
  private:
-  tokio::detail::Upstream<S> in_;
   bool done_ = false;
 };
 
 template <Stream S>
-class Take : public PollStream<Take<S>, item_t<S>> {
+class Take : public PollStream<Take<S>, item_t<S>>, public tokio::detail::OneUpstream<S> {
  public:
   template <class U>
-  Take(U&& s, std::size_t n) : in_(std::forward<U>(s)), left_(n) {}
+  Take(U&& s, std::size_t n) : tokio::detail::OneUpstream<S>(std::forward<U>(s)), left_(n) {}
   template <class Cx>
     requires tokio::detail::UpstreamPolls<S, Cx>
   bool poll_next(Cx& cx, std::optional<item_t<S>>& out) {
     if (left_ == 0) return true;
-    if (!in_.poll(cx, out)) return false;
+    if (!this->in_.poll(cx, out)) return false;
     left_ = out ? left_ - 1 : 0;
     return true;
   }
-  S& get_mut() noexcept { return in_.get(); }
-  S into_inner() && { return std::move(in_).take(); }
 
  private:
-  tokio::detail::Upstream<S> in_;
   std::size_t left_;
 };
 
 template <Stream S, class F>
-class TakeWhile : public PollStream<TakeWhile<S, F>, item_t<S>> {
+class TakeWhile : public PollStream<TakeWhile<S, F>, item_t<S>>,
+                  public tokio::detail::FnUpstream<S, F> {
  public:
-  template <class U>
-  TakeWhile(U&& s, F f) : in_(std::forward<U>(s)), f_(std::move(f)) {}
+  using tokio::detail::FnUpstream<S, F>::FnUpstream;
   template <class Cx>
     requires tokio::detail::UpstreamPolls<S, Cx>
   bool poll_next(Cx& cx, std::optional<item_t<S>>& out) {
     if (done_) return true;
     std::optional<item_t<S>> v;
-    if (!in_.poll(cx, v)) return false;
-    if (v && std::invoke(f_, std::as_const(*v))) {
+    if (!this->in_.poll(cx, v)) return false;
+    if (v && std::invoke(this->f_, std::as_const(*v))) {
       out = std::move(v);
     } else {
       done_ = true;
     }
     return true;
   }
-  S& get_mut() noexcept { return in_.get(); }
 
  private:
-  tokio::detail::Upstream<S> in_;
-  F f_;
   bool done_ = false;
 };
 
 template <Stream S>
-class Skip : public PollStream<Skip<S>, item_t<S>> {
+class Skip : public PollStream<Skip<S>, item_t<S>>, public tokio::detail::OneUpstream<S> {
  public:
   template <class U>
-  Skip(U&& s, std::size_t n) : in_(std::forward<U>(s)), left_(n) {}
+  Skip(U&& s, std::size_t n) : tokio::detail::OneUpstream<S>(std::forward<U>(s)), left_(n) {}
   template <class Cx>
     requires tokio::detail::UpstreamPolls<S, Cx>
   bool poll_next(Cx& cx, std::optional<item_t<S>>& out) {
     for (;;) {
       std::optional<item_t<S>> v;
-      if (!in_.poll(cx, v)) return false;
+      if (!this->in_.poll(cx, v)) return false;
       if (v && left_ > 0) {
         --left_;
         continue;
@@ -237,36 +209,30 @@ class Skip : public PollStream<Skip<S>, item_t<S>> {
       return true;
     }
   }
-  S& get_mut() noexcept { return in_.get(); }
-  S into_inner() && { return std::move(in_).take(); }
 
  private:
-  tokio::detail::Upstream<S> in_;
   std::size_t left_;
 };
 
 template <Stream S, class F>
-class SkipWhile : public PollStream<SkipWhile<S, F>, item_t<S>> {
+class SkipWhile : public PollStream<SkipWhile<S, F>, item_t<S>>,
+                  public tokio::detail::FnUpstream<S, F> {
  public:
-  template <class U>
-  SkipWhile(U&& s, F f) : in_(std::forward<U>(s)), f_(std::move(f)) {}
+  using tokio::detail::FnUpstream<S, F>::FnUpstream;
   template <class Cx>
     requires tokio::detail::UpstreamPolls<S, Cx>
   bool poll_next(Cx& cx, std::optional<item_t<S>>& out) {
     for (;;) {
       std::optional<item_t<S>> v;
-      if (!in_.poll(cx, v)) return false;
-      if (v && skipping_ && std::invoke(f_, std::as_const(*v))) continue;
+      if (!this->in_.poll(cx, v)) return false;
+      if (v && skipping_ && std::invoke(this->f_, std::as_const(*v))) continue;
       skipping_ = false;
       out = std::move(v);
       return true;
     }
   }
-  S& get_mut() noexcept { return in_.get(); }
 
  private:
-  tokio::detail::Upstream<S> in_;
-  F f_;
   bool skipping_ = true;
 };
 

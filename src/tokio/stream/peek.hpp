@@ -31,11 +31,11 @@
 namespace tokio::stream {
 
 template <Stream S>
-class Peekable : public PollStream<Peekable<S>, item_t<S>> {
+class Peekable : public PollStream<Peekable<S>, item_t<S>>, public tokio::detail::OneUpstream<S> {
   using T = item_t<S>;
 
  public:
-  explicit Peekable(S s) : in_(std::move(s)) {}
+  using tokio::detail::OneUpstream<S>::OneUpstream;
 
   template <class Cx>
     requires tokio::detail::UpstreamPolls<S, Cx>
@@ -45,14 +45,14 @@ class Peekable : public PollStream<Peekable<S>, item_t<S>> {
       peeked_.reset();
       return true;
     }
-    return in_.poll(cx, out);
+    return this->in_.poll(cx, out);
   }
   // Poll form of peek(): true once the next item (out = its address) or the end (out =
   // null) is known.
   bool poll_peek(task::Context& cx, T*& out) {
     if (!peeked_) {
       std::optional<T> v;
-      if (!in_.poll(cx, v)) return false;
+      if (!this->in_.poll(cx, v)) return false;
       peeked_.emplace(std::move(v));
     }
     out = *peeked_ ? &**peeked_ : nullptr;
@@ -76,10 +76,7 @@ class Peekable : public PollStream<Peekable<S>, item_t<S>> {
   // once the stream has ended.
   Peek peek() noexcept { return Peek(*this); }
 
-  S& get_mut() noexcept { return in_.get(); }
-
  private:
-  tokio::detail::Upstream<S> in_;
   std::optional<std::optional<T>> peeked_;  // engaged: the next poll_next's answer
 };
 

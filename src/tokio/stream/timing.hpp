@@ -42,19 +42,22 @@
 namespace tokio::stream {
 
 template <Stream S>
-class Timeout : public PollStream<Timeout<S>, Result<item_t<S>, time::Elapsed>> {
+class Timeout : public PollStream<Timeout<S>, Result<item_t<S>, time::Elapsed>>,
+                public tokio::detail::OneUpstream<S> {
  public:
   // The first deadline counts from here, as tokio-stream's (a stream built and first
   // polled later is already that much closer to it); its timer is made at the first poll,
   // because construction may happen off the runtime.
   template <class U>
   Timeout(U&& s, time::Duration d)
-      : in_(std::forward<U>(s)), d_(d), first_(time::Instant::now().saturating_add(d)) {}
+      : tokio::detail::OneUpstream<S>(std::forward<U>(s)),
+        d_(d),
+        first_(time::Instant::now().saturating_add(d)) {}
 
   bool poll_next(task::Context& cx, std::optional<Result<item_t<S>, time::Elapsed>>& out) {
     if (!deadline_) deadline_.emplace(first_);
     std::optional<item_t<S>> v;
-    if (in_.poll(cx, v)) {
+    if (this->in_.poll(cx, v)) {
       if (v) {
         deadline_->reset(time::Instant::now().saturating_add(d_));
         armed_ = true;
@@ -69,10 +72,8 @@ class Timeout : public PollStream<Timeout<S>, Result<item_t<S>, time::Elapsed>> 
     }
     return false;
   }
-  S& get_mut() noexcept { return in_.get(); }
 
  private:
-  tokio::detail::Upstream<S> in_;
   time::Duration d_;
   time::Instant first_;
   std::optional<time::Sleep> deadline_;
@@ -80,14 +81,16 @@ class Timeout : public PollStream<Timeout<S>, Result<item_t<S>, time::Elapsed>> 
 };
 
 template <Stream S>
-class TimeoutRepeating : public PollStream<TimeoutRepeating<S>, Result<item_t<S>, time::Elapsed>> {
+class TimeoutRepeating : public PollStream<TimeoutRepeating<S>, Result<item_t<S>, time::Elapsed>>,
+                         public tokio::detail::OneUpstream<S> {
  public:
   template <class U>
-  TimeoutRepeating(U&& s, time::Interval iv) : in_(std::forward<U>(s)), iv_(std::move(iv)) {}
+  TimeoutRepeating(U&& s, time::Interval iv)
+      : tokio::detail::OneUpstream<S>(std::forward<U>(s)), iv_(std::move(iv)) {}
 
   bool poll_next(task::Context& cx, std::optional<Result<item_t<S>, time::Elapsed>>& out) {
     std::optional<item_t<S>> v;
-    if (in_.poll(cx, v)) {
+    if (this->in_.poll(cx, v)) {
       if (v) {
         iv_.reset();
         out.emplace(std::move(*v));
@@ -99,18 +102,16 @@ class TimeoutRepeating : public PollStream<TimeoutRepeating<S>, Result<item_t<S>
     out.emplace(unexpected(time::Elapsed{}));
     return true;
   }
-  S& get_mut() noexcept { return in_.get(); }
 
  private:
-  tokio::detail::Upstream<S> in_;
   time::Interval iv_;
 };
 
 template <Stream S>
-class Throttle : public PollStream<Throttle<S>, item_t<S>> {
+class Throttle : public PollStream<Throttle<S>, item_t<S>>, public tokio::detail::OneUpstream<S> {
  public:
   template <class U>
-  Throttle(U&& s, time::Duration d) : in_(std::forward<U>(s)), d_(d) {}
+  Throttle(U&& s, time::Duration d) : tokio::detail::OneUpstream<S>(std::forward<U>(s)), d_(d) {}
 
   bool poll_next(task::Context& cx, std::optional<item_t<S>>& out) {
     if (d_.count() > 0 && !delay_) {
@@ -123,28 +124,27 @@ class Throttle : public PollStream<Throttle<S>, item_t<S>> {
       if (!delay_->poll(cx)) return false;
       delayed_ = true;
     }
-    if (!in_.poll(cx, out)) return false;
+    if (!this->in_.poll(cx, out)) return false;
     if (out && delay_) {
       delay_->reset(time::Instant::now().saturating_add(d_));
       delayed_ = false;
     }
     return true;
   }
-  S& get_mut() noexcept { return in_.get(); }
 
  private:
-  tokio::detail::Upstream<S> in_;
   time::Duration d_;
   std::optional<time::Sleep> delay_;
   bool delayed_ = true;
 };
 
 template <Stream S>
-class ChunksTimeout : public PollStream<ChunksTimeout<S>, std::vector<item_t<S>>> {
+class ChunksTimeout : public PollStream<ChunksTimeout<S>, std::vector<item_t<S>>>,
+                      public tokio::detail::OneUpstream<S> {
  public:
   template <class U>
   ChunksTimeout(U&& s, std::size_t max, time::Duration d)
-      : in_(std::forward<U>(s)), max_(max), d_(d) {
+      : tokio::detail::OneUpstream<S>(std::forward<U>(s)), max_(max), d_(d) {
     if (max == 0)
       throw std::invalid_argument("tokio: stream::chunks_timeout needs a chunk size > 0");
   }
@@ -152,7 +152,7 @@ class ChunksTimeout : public PollStream<ChunksTimeout<S>, std::vector<item_t<S>>
   bool poll_next(task::Context& cx, std::optional<std::vector<item_t<S>>>& out) {
     while (!ended_) {
       std::optional<item_t<S>> v;
-      if (!in_.poll(cx, v)) {
+      if (!this->in_.poll(cx, v)) {
         if (!items_.empty() && deadline_->poll(cx)) return flush(out);
         return false;
       }
@@ -175,7 +175,6 @@ class ChunksTimeout : public PollStream<ChunksTimeout<S>, std::vector<item_t<S>>
     if (!items_.empty()) return flush(out);
     return true;
   }
-  S& get_mut() noexcept { return in_.get(); }
 
  private:
   bool flush(std::optional<std::vector<item_t<S>>>& out) {
@@ -184,7 +183,6 @@ class ChunksTimeout : public PollStream<ChunksTimeout<S>, std::vector<item_t<S>>
     return true;
   }
 
-  tokio::detail::Upstream<S> in_;
   std::size_t max_;
   time::Duration d_;
   std::vector<item_t<S>> items_;

@@ -98,6 +98,36 @@ class Upstream {
   [[no_unique_address]] StreamPoller<S> p_;
 };
 
+// What every combinator over one stream starts from: the stream, held in an Upstream,
+// reached with get_mut() and given back with into_inner() (an in-flight next() of a stream
+// that is not poll-level is cancelled first). As with the futures crate's combinators,
+// into_inner() drops what the combinator itself holds: a Peekable's peeked item, a
+// ChunksTimeout's partial chunk. The constructors are public so that a combinator can
+// inherit them (`using OneUpstream<S>::OneUpstream;`).
+template <class S>
+class OneUpstream {
+ public:
+  template <class U,
+            std::enable_if_t<!std::is_base_of_v<OneUpstream, std::remove_cvref_t<U>>, int> = 0>
+  explicit OneUpstream(U&& s) : in_(std::forward<U>(s)) {}
+  S& get_mut() noexcept { return in_.get(); }
+  S into_inner() && { return std::move(in_).take(); }
+
+ protected:
+  Upstream<S> in_;
+};
+
+// ... and the function it applies to the items (map, filter, take_while, ...).
+template <class S, class F>
+class FnUpstream : public OneUpstream<S> {
+ public:
+  template <class U>
+  FnUpstream(U&& s, F f) : OneUpstream<S>(std::forward<U>(s)), f_(std::move(f)) {}
+
+ protected:
+  F f_;
+};
+
 // What a combinator over S may be polled with: task::Context, and TryContext when S can be
 // asked (a poll-level stream whose poll_next takes one).
 template <class S, class Cx>
