@@ -169,6 +169,33 @@ TEST_CASE("notify: an enabled Notified may be moved; it stays queued") {
   CHECK(moved->poll(cx));
 }
 
+TEST_CASE("notify: one Notified awaited by two tasks at once is an error, not a lost wake") {
+  auto rt = test::either_flavour_all(false);  // current thread: the first task runs first
+  rt.block_on([]() -> Task<> {
+    auto n = std::make_shared<Notify>();
+    auto f = std::make_shared<tokio::sync::Notified>(n->notified());
+    auto first =
+        tokio::spawn([](std::shared_ptr<tokio::sync::Notified> f) -> Task<> { co_await *f; }, f);
+    co_await tokio::task::yield_now();  // the first task now waits on *f
+    // A second await of the same object is refused: it would have replaced the first
+    // task's waker, and the first would have waited for ever.
+    CHECK_THROWS_WITH_AS((void)co_await tokio::time::timeout(10ms, *f),
+                         doctest::Contains("a sync::Notified awaited by two operations at once"),
+                         std::logic_error);
+    n->notify_waiters();
+    auto done = co_await tokio::time::timeout(10s, std::move(first));
+    CHECK(done.has_value());  // the first was woken (had it thrown, the await rethrows)
+    // A join naming one Notified twice is refused before either is polled; one await at a
+    // time is fine, and the claim goes with the awaiter that lost a select.
+    auto g = n->notified();
+    CHECK_THROWS_AS((void)co_await tokio::join(g, g), std::logic_error);
+    auto lost = co_await tokio::select(g, tokio::task::yield_now());
+    CHECK(lost.index() == 1);
+    n->notify_one();
+    co_await g;
+  }());
+}
+
 TEST_CASE("notify: wake from another thread and from inside the runtime") {
   auto rt = test::multi_thread(2);
   rt.block_on([]() -> Task<> {

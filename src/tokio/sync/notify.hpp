@@ -28,6 +28,9 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <utility>
+
+#include "tokio/core/detail/await_claim.hpp"
 
 #include "tokio/sync/detail/wait_list.hpp"
 #include "tokio/core/detail/poll.hpp"
@@ -75,19 +78,42 @@ class TOKIO_MUST_AWAIT Notified {
   // joining the queue; false otherwise, with nothing changed. (See Leaf's try_poll.)
   bool try_poll() noexcept;
 
+  // One await of a Notified at a time: the Notified keeps one waker, so a second await of
+  // the same object (from another task, or a join naming it twice) would leave one of the
+  // two waiting for ever. The awaiter claims the Notified's `awaited` byte while it lives
+  // and a second one throws std::logic_error (the check of core/detail/await_claim.hpp,
+  // without growing the frame: the byte sits in the node's padding, and whether this
+  // awaiter holds the claim is bit 0 of its pointer; a copy, made before the first
+  // suspension, holds none).
   class TOKIO_MUST_AWAIT Awaiter : public detail::Leaf<Awaiter> {
    public:
     static constexpr const char* kLeafName = "sync::Notify::notified";  // in task dumps
-    explicit Awaiter(Notified* n) noexcept : n_(n) {}
-    bool poll(task::Context& cx) noexcept { return n_->poll(cx); }
-    bool try_poll() noexcept { return n_->try_poll(); }
+    explicit Awaiter(Notified* n) : bits_(reinterpret_cast<uintptr_t>(n) | kClaim) {
+      std::atomic_ref<bool> awaited(n->node_.awaited);
+      if (awaited.load(std::memory_order_relaxed)) detail::throw_second_await("a sync::Notified");
+      awaited.store(true, std::memory_order_relaxed);
+    }
+    Awaiter(const Awaiter& o) noexcept : detail::Leaf<Awaiter>(o), bits_(o.bits_ & ~kClaim) {}
+    Awaiter(Awaiter&& o) noexcept
+        : detail::Leaf<Awaiter>(o), bits_(std::exchange(o.bits_, o.bits_ & ~kClaim)) {}
+    Awaiter& operator=(const Awaiter&) = delete;
+    ~Awaiter() {
+      if (bits_ & kClaim) {
+        std::atomic_ref<bool>(notified()->node_.awaited).store(false, std::memory_order_relaxed);
+      }
+    }
+    bool poll(task::Context& cx) noexcept { return notified()->poll(cx); }
+    bool try_poll() noexcept { return notified()->try_poll(); }
     void await_resume() const noexcept {}
 
    private:
-    Notified* n_;
+    static constexpr uintptr_t kClaim = 1;  // a Notified is at least 8-aligned
+    Notified* notified() const noexcept { return reinterpret_cast<Notified*>(bits_ & ~kClaim); }
+    uintptr_t bits_;
   };
-  Awaiter operator co_await() & noexcept { return Awaiter(this); }
-  Awaiter operator co_await() && noexcept { return Awaiter(this); }
+  // Throws std::logic_error when this Notified is already being awaited elsewhere.
+  Awaiter operator co_await() & { return Awaiter(this); }
+  Awaiter operator co_await() && { return Awaiter(this); }
 
  private:
   friend class Notify;
@@ -102,6 +128,8 @@ class TOKIO_MUST_AWAIT Notified {
     // would be the node's padding, so a Notified is 40 bytes, not 56: it sits in the frame
     // of every task waiting on a Notify.
     St st = St::Init;
+    // An Awaiter holds the claim on this Notified (see Awaiter); not moved with it.
+    bool awaited = false;
     // The low 32 bits of the Notify's notify_waiters() count when this future was made: a
     // poll that finds the count changed completes. (It could only miss one after exactly a
     // multiple of 2^32 notify_waiters() calls between the two.)
