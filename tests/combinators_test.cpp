@@ -906,8 +906,12 @@ TEST_CASE("select: a timeout around a leaf is asked too: it loses with neither r
       CHECK(std::get<0>(r).value() == std::optional<int>(5));
     }
     {
+      // A deadline long past: a deadline of "now" (timeout(0ms)) is only seen to have passed
+      // without registering while the driver's last observed tick is within 1 ms of it
+      // (TimeDriver::fire_if_passed), which a loaded machine can miss (CI 154, ASan).
+      auto past = tokio::time::Instant::now().saturating_sub(1h);
       auto sel =
-          test::polled(tokio::select_biased(tokio::time::timeout(0ms, qrx.recv()), rx.recv()));
+          test::polled(tokio::select_biased(tokio::time::timeout_at(past, qrx.recv()), rx.recv()));
       REQUIRE(sel.poll());
       CHECK(sel.waker().outstanding() == 0);
       auto r = sel.take();
