@@ -21278,7 +21278,12 @@ class Iter : public PollStream<Iter<R>, typename tokio::detail::stream_iter_item
   using T = typename tokio::detail::stream_iter_item<R>::type;
   explicit Iter(R r) : r_(std::move(r)), it_(std::begin(r_)) {}
   // The position is re-established in the moved range (its iterators may not survive).
-  Iter(Iter&& o) : r_(std::move(o.r_)), it_(std::next(std::begin(r_), o.pos_)), pos_(o.pos_) {}
+  // (std::ranges::next: a C++20 iterator such as iota_view<uint64_t>'s has a difference
+  // type std::next does not take.)
+  Iter(Iter&& o)
+      : r_(std::move(o.r_)),
+        it_(std::ranges::next(std::begin(r_), static_cast<std::iter_difference_t<It>>(o.pos_))),
+        pos_(o.pos_) {}
   Iter& operator=(Iter&&) = delete;
 
   template <tokio::detail::PollContext Cx>
@@ -25582,8 +25587,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_2e9571f6d5a999da_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_2e9571f6d5a999da_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_b58537737719aad0_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_b58537737719aad0_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -44462,7 +44467,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_2e9571f6d5a999da_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_b58537737719aad0_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

@@ -53,7 +53,12 @@ class Iter : public PollStream<Iter<R>, typename tokio::detail::stream_iter_item
   using T = typename tokio::detail::stream_iter_item<R>::type;
   explicit Iter(R r) : r_(std::move(r)), it_(std::begin(r_)) {}
   // The position is re-established in the moved range (its iterators may not survive).
-  Iter(Iter&& o) : r_(std::move(o.r_)), it_(std::next(std::begin(r_), o.pos_)), pos_(o.pos_) {}
+  // (std::ranges::next: a C++20 iterator such as iota_view<uint64_t>'s has a difference
+  // type std::next does not take.)
+  Iter(Iter&& o)
+      : r_(std::move(o.r_)),
+        it_(std::ranges::next(std::begin(r_), static_cast<std::iter_difference_t<It>>(o.pos_))),
+        pos_(o.pos_) {}
   Iter& operator=(Iter&&) = delete;
 
   template <tokio::detail::PollContext Cx>
