@@ -499,6 +499,14 @@ TEST_CASE("fs: a write longer than one io_uring step, and a File buffer of 4 GiB
       std::string data = fst::pattern(200 * 1024 + 7, 5);  // four chunks, the last short
       REQUIRE((co_await fs::write(path, data)).has_value());
       CHECK(fst::get(path) == data);
+      // Over it, in chunks, longer then shorter: written in place and cut to length
+      // after the last chunk (the ftruncate is linked there, not after the first).
+      for (std::size_t n : {300 * 1024 + 3, 70 * 1024, 64 * 1024}) {
+        CAPTURE(n);
+        std::string over = fst::pattern(n, static_cast<unsigned>(n));
+        REQUIRE((co_await fs::write(path, over)).has_value());
+        CHECK(fst::get(path) == over);
+      }
       // A File writes and reads through its buffer in chunks too.
       auto f = co_await fs::OpenOptions().read(true).write(true).truncate(true).open(path);
       REQUIRE(f.has_value());

@@ -52,6 +52,32 @@ Task<> round_trip(std::string dir) {
   auto s = co_await fs::read_to_string(path);
   REQUIRE(s.has_value());
   CHECK(*s == "abc");
+  // fs::write writes over the old contents and then cuts the file to length (see
+  // WriteFileOp::cut_after): longer, shorter, equal and empty contents over each other.
+  const std::size_t sizes[] = {100000, 5000, 5000, 70000, 0, 4096, 1};
+  for (std::size_t i = 0; i < std::size(sizes); ++i) {
+    CAPTURE(sizes[i]);
+    std::string over = fst::pattern(sizes[i], static_cast<unsigned>(i + 100));
+    REQUIRE((co_await fs::write(path, fst::bytes(over))).has_value());
+    CHECK(fst::get(path) == over);
+  }
+  // Where there is nothing to cut (no regular file), the write is all there is.
+  CHECK((co_await fs::write("/dev/null", "to nowhere")).has_value());
+  const std::string fifo = dir + "/write-fifo";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  const std::string sent = fst::pattern(100000, 3);
+  std::string got;
+  std::thread reader([&] {
+    int fd = ::open(fifo.c_str(), O_RDONLY);  // waits for the writer
+    char buf[8192];
+    for (ssize_t r; fd >= 0 && (r = ::read(fd, buf, sizeof buf)) > 0;) got.append(buf, r);
+    if (fd >= 0) ::close(fd);
+  });
+  auto to_fifo = co_await fs::write(fifo, fst::bytes(sent));
+  reader.join();
+  CHECK(to_fifo.has_value());
+  CHECK(got == sent);
+  REQUIRE((co_await fs::write(path, "abc")).has_value());
   // std::filesystem::path, std::string, string_view and const char* all work as paths.
   auto p = co_await fs::read(std::filesystem::path(path));
   CHECK((p.has_value() && p->size() == 3));

@@ -46,9 +46,14 @@ class ReadDir;
 detail::FsAwait<std::vector<std::byte>> read(PathArg path);
 // The whole contents as a std::string; std::errc::illegal_byte_sequence if it is not UTF-8.
 detail::FsAwait<std::string> read_to_string(PathArg path);
-// Creates the file (mode 0666 & ~umask) or truncates it, and writes `contents` (copied
+// Creates the file (mode 0666 & ~umask) or replaces its contents with `contents` (copied
 // first, as Tokio does, so the caller's buffer may go away at once). `contents` is any
 // byte buffer (Rust's AsRef<[u8]>): text, std::vector<uint8_t>, std::array<char, N>...
+// An existing file is written from its start and then cut to the new length, not
+// truncated at the open as Tokio's is (ext4 makes a truncated file's close submit the
+// write-back at once: README, "Files"); until the cut, and after a crash or a failed write, it can
+// hold new bytes followed by old ones. For contents that must survive a crash: write a
+// new file, sync_all() it, rename it over the old one.
 detail::FsAwait<void> write(PathArg path, io::ConstBuffer contents);
 // Copies a regular file's contents and permission bits; returns the bytes copied.
 detail::FsAwait<uint64_t> copy(PathArg from, PathArg to);
