@@ -1,5 +1,6 @@
 // The frame allocator: recycling, blocks returning to their owner thread, slab release,
 // orphaned caches.
+#include <chrono>
 #include <cstring>
 #include <thread>
 #include <vector>
@@ -78,9 +79,12 @@ TEST_CASE("frame allocator: blocks freed on other threads go home and empty slab
     });
   }
   for (auto& t : ts) t.join();
-  // The owner takes its blocks back: the slabs they emptied go back to the system, beyond
-  // the pool of empty slabs each thread keeps.
+  // The owner takes its blocks back: the slabs they emptied wait in its pool, and what the
+  // pool holds beyond the slabs it keeps for good goes back to the system once unused for
+  // a period (here at once).
   d::frame_cache_drain();
+  CHECK(d::frame_alloc_mapped_slabs() > base + d::kMaxEmptySlabs + 10);
+  d::frame_cache_release_excess();
   const std::size_t after = d::frame_alloc_mapped_slabs();
   CHECK(after <= base + d::kMaxEmptySlabs + 1);
   // And it allocates from recycled memory again without growing.
@@ -90,6 +94,40 @@ TEST_CASE("frame allocator: blocks freed on other threads go home and empty slab
     for (void* p : again) d::frame_free(p);
   }
   CHECK(d::frame_alloc_mapped_slabs() <= after);
+}
+
+// A burst's empty slabs stay in the pool while it is drawn on again within a period (no
+// unmapping and faulting in every round), and go back once a whole period passes unused.
+TEST_CASE("frame allocator: a burst's memory is kept while bursts repeat, released when idle") {
+  if (test::kSanitized) return;
+  std::thread([] {
+    const std::size_t n = 100 * ((d::kSlabSize - d::kSlabHeader) / 512);  // 100 slabs' worth
+    auto burst = [&] {
+      std::vector<void*> blocks;
+      for (std::size_t i = 0; i < n; ++i) blocks.push_back(d::frame_alloc(500));
+      for (void* p : blocks) d::frame_free(p);
+    };
+    // This thread's cache (other threads of the suite may map and unmap meanwhile).
+    burst();
+    const d::FrameCache* c = d::tls_frame_cache;
+    REQUIRE(c != nullptr);
+    const std::size_t mapped = c->slabs_mapped;  // ever mapped by this cache
+    CHECK(c->empty_count >= 90);
+    for (int round = 0; round < 5; ++round) {
+      burst();
+      CHECK(c->slabs_mapped == mapped);  // nothing mapped again
+      CHECK(c->empty_count >= 90);       // nothing unmapped
+    }
+    // Idle for more than a period: the next check (a park, or a slab emptying beyond the
+    // pool's 64) releases what sat unused all through it. Two checks: the first may only
+    // start the period.
+    for (int i = 0; i < 2; ++i) {
+      std::this_thread::sleep_for(std::chrono::nanoseconds(d::kEmptySlabsPeriodNs) +
+                                  std::chrono::milliseconds(20));
+      d::frame_cache_on_park();
+    }
+    CHECK(c->empty_count == d::kMaxEmptySlabs);
+  }).join();
 }
 
 TEST_CASE("frame allocator: a thread's cache outlives it and is adopted") {
@@ -140,7 +178,9 @@ TEST_CASE("frame allocator: a busy cache maps its slabs 32 at a time in aligned 
       CHECK(at % kChunk == d::kSlabHeader);
     }
     for (void* p : blocks) d::frame_free(p);
-    // Freed: all but the pool of empty slabs (and the current one) unmapped again.
+    // Freed, then released (frame_cache_release_excess; by itself after a period): all but
+    // the pool of empty slabs (and the current one) unmapped again, one slab at a time.
+    d::frame_cache_release_excess();
     CHECK(d::frame_alloc_mapped_slabs() <= start + d::kMaxEmptySlabs + 1);
   }).join();
 }

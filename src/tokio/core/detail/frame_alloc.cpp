@@ -2,7 +2,9 @@
 #include "tokio/core/detail/frame_alloc.hpp"
 
 #include <sys/mman.h>
+#include <time.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <mutex>
 #include <new>
@@ -20,12 +22,18 @@ std::atomic<std::size_t> g_mapped_slabs{0};
 SpinLock g_orphans_lock;
 FrameCache* g_orphans = nullptr;
 
+void release_excess(FrameCache* c, std::size_t n) noexcept;
+
 // Orphans the calling thread's cache when the thread exits. Its slabs stay owned by the
-// cache (blocks freed into them later go to its remote stack) until a thread adopts it.
+// cache (blocks freed into them later go to its remote stack) until a thread adopts it;
+// its empty pool keeps kMaxEmptySlabs, no more (nobody would check it meanwhile).
 struct FrameCacheOwner {
   FrameCache* cache = nullptr;
   ~FrameCacheOwner() {
     if (!cache) return;
+    if (cache->empty_count > kMaxEmptySlabs) {
+      release_excess(cache, cache->empty_count - kMaxEmptySlabs);
+    }
     tls_frame_cache = nullptr;
     std::lock_guard<SpinLock> g(g_orphans_lock);
     cache->next_orphan = g_orphans;
@@ -81,11 +89,36 @@ void reset_slab(Slab* s) noexcept {
   s->prev = s->next = nullptr;
 }
 
+// Gives the first n slabs of c's empty pool back to the system.
+void release_excess(FrameCache* c, std::size_t n) noexcept {
+  for (; n > 0 && c->empty; --n) {
+    Slab* s = c->empty;
+    c->empty = s->next;
+    --c->empty_count;
+    release_region(s, kSlabSize);
+  }
+}
+
+// The release check (see FrameCache::pool_low): at most once per period, the slabs the pool
+// held beyond kMaxEmptySlabs all through the period go back. The first check only starts
+// the first period.
+void check_pool(FrameCache* c) noexcept {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+  const uint64_t now =
+      static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(ts.tv_nsec);
+  if (now - c->pool_checked_ns < kEmptySlabsPeriodNs) return;
+  const std::size_t idle = std::min(c->pool_low, c->empty_count);
+  if (c->pool_checked_ns != 0 && idle > kMaxEmptySlabs) release_excess(c, idle - kMaxEmptySlabs);
+  c->pool_low = c->empty_count;
+  c->pool_checked_ns = now;
+}
+
 Slab* new_slab(FrameCache* c, std::size_t cls) {
   Slab* s = c->empty;
   if (s) {
     c->empty = s->next;
-    --c->empty_count;
+    if (--c->empty_count < c->pool_low) c->pool_low = c->empty_count;
   } else if (c->slabs_mapped >= kSlabsBeforeHugeChunks && (s = huge_chunk())) {
     // The first slab is this one; the rest wait in the pool, which was empty.
     for (std::size_t i = kHugeChunkSlabs - 1; i > 0; --i) {
@@ -133,13 +166,9 @@ void local_free(FrameCache* c, Slab* s, FreeBlock* b) noexcept {
   if (s->used == 0) {
     // Every block is free: pool the slab for reuse (any class), or give it back.
     if (s->in_partial) partial_unlink(c, s);
-    if (c->empty_count < kMaxEmptySlabs) {
-      s->next = c->empty;
-      c->empty = s;
-      ++c->empty_count;
-    } else {
-      release_region(s, kSlabSize);
-    }
+    s->next = c->empty;
+    c->empty = s;
+    if (++c->empty_count > kMaxEmptySlabs) check_pool(c);
     return;
   }
   if (!s->in_partial) partial_push(c, s);  // it was full; now it has room
@@ -168,6 +197,18 @@ std::size_t frame_alloc_mapped_slabs() noexcept {
 
 void frame_cache_drain() noexcept {
   if (FrameCache* c = tls_frame_cache) core_frame_alloc_impl::drain_remote(c);
+}
+
+void frame_cache_on_park() noexcept {
+  FrameCache* c = tls_frame_cache;
+  if (c && c->empty_count > kMaxEmptySlabs) core_frame_alloc_impl::check_pool(c);
+}
+
+void frame_cache_release_excess() noexcept {
+  FrameCache* c = tls_frame_cache;
+  if (c && c->empty_count > kMaxEmptySlabs) {
+    core_frame_alloc_impl::release_excess(c, c->empty_count - kMaxEmptySlabs);
+  }
 }
 
 void* frame_alloc_slow(std::size_t size) {

@@ -18,6 +18,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "tokio/core/detail/frame_alloc.hpp"
 #include "tokio/core/detail/ring.hpp"
 #include "tokio/runtime/detail/coarse_clock.hpp"
 #include "tokio/runtime/detail/defer.hpp"
@@ -315,6 +316,7 @@ class CurrentThread final : public HandleInner {
     // way out, so it is odd while the thread is parked (Tokio's meaning).
     const bool waits = !timeout || timeout->count() != 0;
     if (waits) {
+      frame_cache_on_park();  // empty slabs unused for a while go back (frame_alloc.hpp)
       call_thread_hook(config.on_thread_park, "on_thread_park");
       core->stats.about_to_park();
       WorkerStats::bump(core->stats.park_unpark_count);

@@ -21,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "tokio/core/detail/frame_alloc.hpp"
 #include "tokio/core/detail/spin_lock.hpp"
 #include "tokio/core/detail/rand.hpp"
 #include "tokio/runtime/detail/coarse_clock.hpp"
@@ -473,6 +474,7 @@ bool MultiThread::run_task(WorkerCtx& ctx, TaskHeader* task) {
 void MultiThread::park(WorkerCtx& ctx) {
   Core* core = ctx.core;
   sigpipe_refresh_thread();
+  frame_cache_on_park();  // empty slabs unused for a while go back (frame_alloc.hpp)
   call_thread_hook(config.on_thread_park, "on_thread_park");
   if (transition_to_parked(core)) {
     while (!core->is_shutdown) {
