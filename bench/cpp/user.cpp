@@ -27,6 +27,11 @@
 //   select_sleep_loop             the same, each message raced against a fresh 1 s sleep
 //                                 (`select(rx.recv(), sleep(1s))`, a per-message idle
 //                                 deadline). `iters` rounds.
+//   joinset_rounds                `iters` rounds, each spawning 100,000 tasks on a JoinSet
+//                                 (set.spawn(lambda, i), the task returns i * 2) and
+//                                 draining it with join_next(): bursts of short tasks, the
+//                                 memory of each round freed before the next.
+//   joinset_rounds/current_thread the same on a current-thread runtime (workers ignored).
 #define TOKIO_IMPLEMENTATION
 #include <atomic>
 #include <future>
@@ -218,6 +223,21 @@ Task<> select_sleep_main(std::size_t rounds) {
   }
 }
 
+// --- JoinSet rounds -----------------------------------------------------------------------
+constexpr uint64_t kRoundTasks = 100000;
+
+Task<> joinset_rounds(std::size_t rounds) {
+  uint64_t total = 0;
+  for (std::size_t round = 0; round < rounds; ++round) {
+    tokio::task::JoinSet<uint64_t> set;
+    for (uint64_t i = 0; i < kRoundTasks; ++i) {
+      set.spawn([](uint64_t x) -> Task<uint64_t> { co_return x * 2; }, i);
+    }
+    while (auto r = co_await set.join_next()) total += r->value();
+  }
+  if (total != rounds * kRoundTasks * (kRoundTasks - 1)) fail("wrong total");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -230,6 +250,11 @@ int main(int argc, char** argv) {
   else if (n == "mpsc_bounded") runtime(a.workers).block_on(mpsc_main(a.iters));
   else if (n == "select_loop") runtime(a.workers).block_on(select_main(a.iters));
   else if (n == "select_sleep_loop") runtime(a.workers).block_on(select_sleep_main(a.iters));
+  else if (n == "joinset_rounds") runtime(a.workers).block_on(joinset_rounds(a.iters));
+  else if (n == "joinset_rounds/current_thread") {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().block_on(
+        joinset_rounds(a.iters));
+  }
   else bench::unknown(a);
   return 0;
 }

@@ -148,6 +148,25 @@ async fn select_round<F: std::future::Future, M: Fn() -> F>(other: M) {
     }
 }
 
+// --- JoinSet rounds -----------------------------------------------------------------------
+const ROUND_TASKS: u64 = 100_000;
+
+async fn joinset_rounds(rounds: usize) {
+    let mut total = 0u64;
+    for _ in 0..rounds {
+        let mut set = tokio::task::JoinSet::new();
+        for i in 0..ROUND_TASKS {
+            set.spawn(async move { i * 2 });
+        }
+        while let Some(r) = set.join_next().await {
+            total += r.unwrap();
+        }
+    }
+    if total != rounds as u64 * ROUND_TASKS * (ROUND_TASKS - 1) {
+        fail("wrong total");
+    }
+}
+
 fn main() {
     let a = parse();
     match a.name.as_str() {
@@ -172,6 +191,12 @@ fn main() {
                 select_round(|| tokio::time::sleep(Duration::from_secs(1))).await;
             }
         }),
+        "joinset_rounds" => runtime(a.workers).block_on(joinset_rounds(a.iters)),
+        "joinset_rounds/current_thread" => runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(joinset_rounds(a.iters)),
         _ => unknown(&a),
     }
 }
