@@ -254,7 +254,6 @@ int main(int argc, char** argv) {
   else if (n == "joinset_rounds/current_thread") {
     tokio::runtime::Builder::new_current_thread().enable_all().build().block_on(
         joinset_rounds(a.iters));
-  }
-  else bench::unknown(a);
+  } else bench::unknown(a);
   return 0;
 }
