@@ -20315,9 +20315,9 @@ detail::FsAwait<std::string> read_to_string(PathArg path);
 // byte buffer (Rust's AsRef<[u8]>): text, std::vector<uint8_t>, std::array<char, N>...
 // An existing file is written from its start and then cut to the new length, not
 // truncated at the open as Tokio's is (ext4 makes a truncated file's close submit the
-// write-back at once: README, "Files"); until the cut, and after a crash or a failed write, it can
-// hold new bytes followed by old ones. For contents that must survive a crash: write a
-// new file, sync_all() it, rename it over the old one.
+// write-back at once: README, "Files"); until the cut, and after a crash or a failed
+// write, it can hold new bytes followed by old ones. For contents that must survive a
+// crash: write a new file, sync_all() it, rename it over the old one.
 detail::FsAwait<void> write(PathArg path, io::ConstBuffer contents);
 // Copies a regular file's contents and permission bits; returns the bytes copied.
 detail::FsAwait<uint64_t> copy(PathArg from, PathArg to);
@@ -25611,8 +25611,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_4a69d76178a2b1c3_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_4a69d76178a2b1c3_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_de9e5351c3c5d8f4_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_de9e5351c3c5d8f4_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -41892,14 +41892,14 @@ void WriteFileOp::run_blocking() noexcept {
   std::size_t n = 0;
   int w = write_all_nosig(r, data.data(), data.size(), n);
   if (w != 0) err = w == kWriteZero ? -1 : -w;
-  if (cut) {
-    // To what was written: after a failed write the file holds that much of the new
-    // contents, as it would have after a truncating open.
+  if (cut && !err) {
+    // Only after the whole write, as the io_uring engine's linked ftruncate: after a failed
+    // write both engines leave the file as the write left it (fs::write's comment).
     int t;
     do {
       t = ::ftruncate(r, static_cast<off_t>(n)) == 0 ? 0 : -errno;
     } while (t == -EINTR);
-    if (!err) err = fs_path_ops_impl::cut_error(t);
+    err = fs_path_ops_impl::cut_error(t);
   }
   fs_sys_close(r);
 }
@@ -44578,7 +44578,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_4a69d76178a2b1c3_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_de9e5351c3c5d8f4_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

@@ -51,9 +51,9 @@ detail::FsAwait<std::string> read_to_string(PathArg path);
 // byte buffer (Rust's AsRef<[u8]>): text, std::vector<uint8_t>, std::array<char, N>...
 // An existing file is written from its start and then cut to the new length, not
 // truncated at the open as Tokio's is (ext4 makes a truncated file's close submit the
-// write-back at once: README, "Files"); until the cut, and after a crash or a failed write, it can
-// hold new bytes followed by old ones. For contents that must survive a crash: write a
-// new file, sync_all() it, rename it over the old one.
+// write-back at once: README, "Files"); until the cut, and after a crash or a failed
+// write, it can hold new bytes followed by old ones. For contents that must survive a
+// crash: write a new file, sync_all() it, rename it over the old one.
 detail::FsAwait<void> write(PathArg path, io::ConstBuffer contents);
 // Copies a regular file's contents and permission bits; returns the bytes copied.
 detail::FsAwait<uint64_t> copy(PathArg from, PathArg to);

@@ -514,14 +514,14 @@ void WriteFileOp::run_blocking() noexcept {
   std::size_t n = 0;
   int w = write_all_nosig(r, data.data(), data.size(), n);
   if (w != 0) err = w == kWriteZero ? -1 : -w;
-  if (cut) {
-    // To what was written: after a failed write the file holds that much of the new
-    // contents, as it would have after a truncating open.
+  if (cut && !err) {
+    // Only after the whole write, as the io_uring engine's linked ftruncate: after a failed
+    // write both engines leave the file as the write left it (fs::write's comment).
     int t;
     do {
       t = ::ftruncate(r, static_cast<off_t>(n)) == 0 ? 0 : -errno;
     } while (t == -EINTR);
-    if (!err) err = fs_path_ops_impl::cut_error(t);
+    err = fs_path_ops_impl::cut_error(t);
   }
   fs_sys_close(r);
 }
