@@ -1068,9 +1068,9 @@ static_assert(sizeof(Slab) <= kSlabHeader);
 inline constexpr std::size_t kMaxEmptySlabs = 64;
 // The period over which empty slabs beyond kMaxEmptySlabs must have stayed unused to be
 // released (checked when a slab empties beyond that, and when a runtime thread parks).
-// Rounds of 100,000 JoinSet tasks on a current-thread runtime took 2.2 s, against 1.0 s on
-// Tokio and 0.8 s without the unmapping, when the pool was cut to 64 slabs at every free
-// (each round unmapped ~280 slabs and faulted them in again).
+// When the pool was cut to 64 slabs at every free, 10 rounds of 100,000 JoinSet tasks on a
+// current-thread runtime took 1,049 ms against Tokio's 535 (each round unmapped ~280 slabs
+// and faulted them in again); kept this way, 305 ms (bench/ab.py 5, bench/NOTES.md).
 inline constexpr uint64_t kEmptySlabsPeriodNs = 1'000'000'000;
 // A cache that has mapped this many slabs one by one (2 MiB) maps the next ones 32 at a
 // time, as one 2 MiB region at a 2 MiB boundary advised for transparent huge pages; the
@@ -4291,6 +4291,18 @@ struct AwaitFlag {
   AwaitFlag& operator=(const AwaitFlag&) noexcept { return *this; }
 };
 
+// The flag's two steps, for AwaitClaim and for an awaiter that keeps its claim some other
+// way (sync::Notified's, which has no room for a pointer): claim (throws when it is taken)
+// and release.
+inline void claim_await_flag(bool& busy, const char* what) {
+  std::atomic_ref<bool> b(busy);
+  if (b.load(std::memory_order_relaxed)) throw_second_await(what);
+  b.store(true, std::memory_order_relaxed);
+}
+inline void release_await_flag(bool& busy) noexcept {
+  std::atomic_ref<bool>(busy).store(false, std::memory_order_relaxed);
+}
+
 class AwaitClaim {
  public:
   AwaitClaim() noexcept = default;  // no claim yet (see take)
@@ -4301,9 +4313,7 @@ class AwaitClaim {
   void take(AwaitFlag& flag, const char* what) {
     if (flag_ == &flag.busy) return;
     release();
-    std::atomic_ref<bool> busy(flag.busy);
-    if (busy.load(std::memory_order_relaxed)) throw_second_await(what);
-    busy.store(true, std::memory_order_relaxed);
+    claim_await_flag(flag.busy, what);
     flag_ = &flag.busy;
   }
   // The claim moves with the awaiter (an await's temporary moved into place); a copy holds
@@ -4325,9 +4335,7 @@ class AwaitClaim {
 
  private:
   void release() noexcept {
-    if (flag_) {
-      std::atomic_ref<bool>(*std::exchange(flag_, nullptr)).store(false, std::memory_order_relaxed);
-    }
+    if (flag_) release_await_flag(*std::exchange(flag_, nullptr));
   }
 
   bool* flag_ = nullptr;
@@ -9095,9 +9103,10 @@ inline constexpr std::size_t kDirectReadMax = 256 * 1024;
 // copying them, as Rust's Vec gets from realloc for blocks glibc mapped itself; a std
 // container grows by allocate, copy, free, and every doubling of a 10 MB read copied all
 // of it into freshly faulted pages (20 reads of 10 MB in 64 KiB pieces: 2.3 s of CPU
-// against 0.16 s staged in a realloc-grown block, the version before this one). Not realloc: once a large block has been freed, glibc raises
-// its mmap threshold and serves the next ones from an arena, where growth copies (gdb
-// samples of process::Command::output on a worker: an 8 -> 16 MB realloc copying). From
+// against 0.16 s staged in a realloc-grown block, the version before this one). Not
+// realloc: once a large block has been freed, glibc raises its mmap threshold and serves
+// the next ones from an arena, where growth copies (gdb samples of
+// process::Command::output on a worker: an 8 -> 16 MB realloc copying). From
 // 2 MiB on, the mapping is whole 2 MiB blocks at a 2 MiB boundary advised for transparent
 // huge pages: fresh pages were most of the cost left (20 fills of 10 MB of new memory on
 // this host: 520-640 ms a 4 KiB fault at a time, 16-33 ms as huge pages). Below 2 MiB it
@@ -13941,18 +13950,14 @@ class TOKIO_MUST_AWAIT Notified {
    public:
     static constexpr const char* kLeafName = "sync::Notify::notified";  // in task dumps
     explicit Awaiter(Notified* n) : bits_(reinterpret_cast<uintptr_t>(n) | kClaim) {
-      std::atomic_ref<bool> awaited(n->node_.awaited);
-      if (awaited.load(std::memory_order_relaxed)) detail::throw_second_await("a sync::Notified");
-      awaited.store(true, std::memory_order_relaxed);
+      detail::claim_await_flag(n->node_.awaited, "a sync::Notified");
     }
     Awaiter(const Awaiter& o) noexcept : detail::Leaf<Awaiter>(o), bits_(o.bits_ & ~kClaim) {}
     Awaiter(Awaiter&& o) noexcept
         : detail::Leaf<Awaiter>(o), bits_(std::exchange(o.bits_, o.bits_ & ~kClaim)) {}
     Awaiter& operator=(const Awaiter&) = delete;
     ~Awaiter() {
-      if (bits_ & kClaim) {
-        std::atomic_ref<bool>(notified()->node_.awaited).store(false, std::memory_order_relaxed);
-      }
+      if (bits_ & kClaim) detail::release_await_flag(notified()->node_.awaited);
     }
     bool poll(task::Context& cx) noexcept { return notified()->poll(cx); }
     bool try_poll() noexcept { return notified()->try_poll(); }
@@ -25611,8 +25616,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_de9e5351c3c5d8f4_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_de9e5351c3c5d8f4_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_5168c1140dd97760_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_5168c1140dd97760_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -29669,7 +29674,7 @@ std::atomic<std::size_t> g_mapped_slabs{0};
 SpinLock g_orphans_lock;
 FrameCache* g_orphans = nullptr;
 
-void release_excess(FrameCache* c, std::size_t n) noexcept;
+void release_beyond_kept(FrameCache* c) noexcept;
 
 // Orphans the calling thread's cache when the thread exits. Its slabs stay owned by the
 // cache (blocks freed into them later go to its remote stack) until a thread adopts it;
@@ -29678,9 +29683,7 @@ struct FrameCacheOwner {
   FrameCache* cache = nullptr;
   ~FrameCacheOwner() {
     if (!cache) return;
-    if (cache->empty_count > kMaxEmptySlabs) {
-      release_excess(cache, cache->empty_count - kMaxEmptySlabs);
-    }
+    release_beyond_kept(cache);
     tls_frame_cache = nullptr;
     std::lock_guard<SpinLock> g(g_orphans_lock);
     cache->next_orphan = g_orphans;
@@ -29708,7 +29711,7 @@ Slab* huge_chunk() noexcept {
 }
 
 void release_region(Slab* s, std::size_t size) noexcept {
-  munmap(s, (size + 4095) & ~std::size_t{4095});
+  munmap(s, (size + kPageSize - 1) & ~(kPageSize - 1));
   g_mapped_slabs.fetch_sub(1, std::memory_order_relaxed);
 }
 
@@ -29744,6 +29747,10 @@ void release_excess(FrameCache* c, std::size_t n) noexcept {
     --c->empty_count;
     release_region(s, kSlabSize);
   }
+}
+// ... all of it beyond the kMaxEmptySlabs it keeps for good.
+void release_beyond_kept(FrameCache* c) noexcept {
+  if (c->empty_count > kMaxEmptySlabs) release_excess(c, c->empty_count - kMaxEmptySlabs);
 }
 
 // The release check (see FrameCache::pool_low): at most once per period, the slabs the pool
@@ -29852,10 +29859,7 @@ void frame_cache_on_park() noexcept {
 }
 
 void frame_cache_release_excess() noexcept {
-  FrameCache* c = tls_frame_cache;
-  if (c && c->empty_count > kMaxEmptySlabs) {
-    core_frame_alloc_impl::release_excess(c, c->empty_count - kMaxEmptySlabs);
-  }
+  if (FrameCache* c = tls_frame_cache) core_frame_alloc_impl::release_beyond_kept(c);
 }
 
 void* frame_alloc_slow(std::size_t size) {
@@ -44578,7 +44582,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_de9e5351c3c5d8f4_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_5168c1140dd97760_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

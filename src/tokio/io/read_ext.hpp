@@ -196,9 +196,10 @@ inline constexpr std::size_t kDirectReadMax = 256 * 1024;
 // copying them, as Rust's Vec gets from realloc for blocks glibc mapped itself; a std
 // container grows by allocate, copy, free, and every doubling of a 10 MB read copied all
 // of it into freshly faulted pages (20 reads of 10 MB in 64 KiB pieces: 2.3 s of CPU
-// against 0.16 s staged in a realloc-grown block, the version before this one). Not realloc: once a large block has been freed, glibc raises
-// its mmap threshold and serves the next ones from an arena, where growth copies (gdb
-// samples of process::Command::output on a worker: an 8 -> 16 MB realloc copying). From
+// against 0.16 s staged in a realloc-grown block, the version before this one). Not
+// realloc: once a large block has been freed, glibc raises its mmap threshold and serves
+// the next ones from an arena, where growth copies (gdb samples of
+// process::Command::output on a worker: an 8 -> 16 MB realloc copying). From
 // 2 MiB on, the mapping is whole 2 MiB blocks at a 2 MiB boundary advised for transparent
 // huge pages: fresh pages were most of the cost left (20 fills of 10 MB of new memory on
 // this host: 520-640 ms a 4 KiB fault at a time, 16-33 ms as huge pages). Below 2 MiB it

@@ -89,18 +89,14 @@ class TOKIO_MUST_AWAIT Notified {
    public:
     static constexpr const char* kLeafName = "sync::Notify::notified";  // in task dumps
     explicit Awaiter(Notified* n) : bits_(reinterpret_cast<uintptr_t>(n) | kClaim) {
-      std::atomic_ref<bool> awaited(n->node_.awaited);
-      if (awaited.load(std::memory_order_relaxed)) detail::throw_second_await("a sync::Notified");
-      awaited.store(true, std::memory_order_relaxed);
+      detail::claim_await_flag(n->node_.awaited, "a sync::Notified");
     }
     Awaiter(const Awaiter& o) noexcept : detail::Leaf<Awaiter>(o), bits_(o.bits_ & ~kClaim) {}
     Awaiter(Awaiter&& o) noexcept
         : detail::Leaf<Awaiter>(o), bits_(std::exchange(o.bits_, o.bits_ & ~kClaim)) {}
     Awaiter& operator=(const Awaiter&) = delete;
     ~Awaiter() {
-      if (bits_ & kClaim) {
-        std::atomic_ref<bool>(notified()->node_.awaited).store(false, std::memory_order_relaxed);
-      }
+      if (bits_ & kClaim) detail::release_await_flag(notified()->node_.awaited);
     }
     bool poll(task::Context& cx) noexcept { return notified()->poll(cx); }
     bool try_poll() noexcept { return notified()->try_poll(); }

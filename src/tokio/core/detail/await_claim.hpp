@@ -32,6 +32,18 @@ struct AwaitFlag {
   AwaitFlag& operator=(const AwaitFlag&) noexcept { return *this; }
 };
 
+// The flag's two steps, for AwaitClaim and for an awaiter that keeps its claim some other
+// way (sync::Notified's, which has no room for a pointer): claim (throws when it is taken)
+// and release.
+inline void claim_await_flag(bool& busy, const char* what) {
+  std::atomic_ref<bool> b(busy);
+  if (b.load(std::memory_order_relaxed)) throw_second_await(what);
+  b.store(true, std::memory_order_relaxed);
+}
+inline void release_await_flag(bool& busy) noexcept {
+  std::atomic_ref<bool>(busy).store(false, std::memory_order_relaxed);
+}
+
 class AwaitClaim {
  public:
   AwaitClaim() noexcept = default;  // no claim yet (see take)
@@ -42,9 +54,7 @@ class AwaitClaim {
   void take(AwaitFlag& flag, const char* what) {
     if (flag_ == &flag.busy) return;
     release();
-    std::atomic_ref<bool> busy(flag.busy);
-    if (busy.load(std::memory_order_relaxed)) throw_second_await(what);
-    busy.store(true, std::memory_order_relaxed);
+    claim_await_flag(flag.busy, what);
     flag_ = &flag.busy;
   }
   // The claim moves with the awaiter (an await's temporary moved into place); a copy holds
@@ -66,9 +76,7 @@ class AwaitClaim {
 
  private:
   void release() noexcept {
-    if (flag_) {
-      std::atomic_ref<bool>(*std::exchange(flag_, nullptr)).store(false, std::memory_order_relaxed);
-    }
+    if (flag_) release_await_flag(*std::exchange(flag_, nullptr));
   }
 
   bool* flag_ = nullptr;

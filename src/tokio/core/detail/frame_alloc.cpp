@@ -22,7 +22,7 @@ std::atomic<std::size_t> g_mapped_slabs{0};
 SpinLock g_orphans_lock;
 FrameCache* g_orphans = nullptr;
 
-void release_excess(FrameCache* c, std::size_t n) noexcept;
+void release_beyond_kept(FrameCache* c) noexcept;
 
 // Orphans the calling thread's cache when the thread exits. Its slabs stay owned by the
 // cache (blocks freed into them later go to its remote stack) until a thread adopts it;
@@ -31,9 +31,7 @@ struct FrameCacheOwner {
   FrameCache* cache = nullptr;
   ~FrameCacheOwner() {
     if (!cache) return;
-    if (cache->empty_count > kMaxEmptySlabs) {
-      release_excess(cache, cache->empty_count - kMaxEmptySlabs);
-    }
+    release_beyond_kept(cache);
     tls_frame_cache = nullptr;
     std::lock_guard<SpinLock> g(g_orphans_lock);
     cache->next_orphan = g_orphans;
@@ -61,7 +59,7 @@ Slab* huge_chunk() noexcept {
 }
 
 void release_region(Slab* s, std::size_t size) noexcept {
-  munmap(s, (size + 4095) & ~std::size_t{4095});
+  munmap(s, (size + kPageSize - 1) & ~(kPageSize - 1));
   g_mapped_slabs.fetch_sub(1, std::memory_order_relaxed);
 }
 
@@ -97,6 +95,10 @@ void release_excess(FrameCache* c, std::size_t n) noexcept {
     --c->empty_count;
     release_region(s, kSlabSize);
   }
+}
+// ... all of it beyond the kMaxEmptySlabs it keeps for good.
+void release_beyond_kept(FrameCache* c) noexcept {
+  if (c->empty_count > kMaxEmptySlabs) release_excess(c, c->empty_count - kMaxEmptySlabs);
 }
 
 // The release check (see FrameCache::pool_low): at most once per period, the slabs the pool
@@ -205,10 +207,7 @@ void frame_cache_on_park() noexcept {
 }
 
 void frame_cache_release_excess() noexcept {
-  FrameCache* c = tls_frame_cache;
-  if (c && c->empty_count > kMaxEmptySlabs) {
-    core_frame_alloc_impl::release_excess(c, c->empty_count - kMaxEmptySlabs);
-  }
+  if (FrameCache* c = tls_frame_cache) core_frame_alloc_impl::release_beyond_kept(c);
 }
 
 void* frame_alloc_slow(std::size_t size) {

@@ -77,9 +77,9 @@ static_assert(sizeof(Slab) <= kSlabHeader);
 inline constexpr std::size_t kMaxEmptySlabs = 64;
 // The period over which empty slabs beyond kMaxEmptySlabs must have stayed unused to be
 // released (checked when a slab empties beyond that, and when a runtime thread parks).
-// Rounds of 100,000 JoinSet tasks on a current-thread runtime took 2.2 s, against 1.0 s on
-// Tokio and 0.8 s without the unmapping, when the pool was cut to 64 slabs at every free
-// (each round unmapped ~280 slabs and faulted them in again).
+// When the pool was cut to 64 slabs at every free, 10 rounds of 100,000 JoinSet tasks on a
+// current-thread runtime took 1,049 ms against Tokio's 535 (each round unmapped ~280 slabs
+// and faulted them in again); kept this way, 305 ms (bench/ab.py 5, bench/NOTES.md).
 inline constexpr uint64_t kEmptySlabsPeriodNs = 1'000'000'000;
 // A cache that has mapped this many slabs one by one (2 MiB) maps the next ones 32 at a
 // time, as one 2 MiB region at a 2 MiB boundary advised for transparent huge pages; the
