@@ -21055,9 +21055,11 @@ concept PollsNextWith = PollNextStream<S> &&
 //   auto l = tokio::stream::iter({1, 2, 3});                      // a braced list
 //   auto firsts = tokio::stream::take(tokio::stream::by_ref(s), 2);  // s keeps the rest
 //
-// iter spends one unit of the task's coop budget per item (as Tokio's iter yields every
-// few items), so a long iteration lets the other tasks of its worker run. Every next() of
-// these streams is cancel-safe.
+// iter spends one unit of the task's coop budget per 32 items (Tokio's iter yields every 32
+// items), so a long iteration lets the other tasks of its worker run: with the task's 128
+// units and nothing else spending them, every 4,096 items. (A unit per item kept three
+// memory round trips per item in every loop over it: iter | map | filter | fold took 2.4x
+// Tokio's time, bench/NOTES.md.) Every next() of these streams is cancel-safe.
 
 /* #include <cstddef> (already above) */
 TOKIO_SYSTEM_HEADERS_BEGIN
@@ -21106,11 +21108,27 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 // used to run its connection task out of budget in one poll, every poll).
 // Asked (TryContext), an inner stream's leaves take budget only when ready (coop_try):
 // nothing to give back.
+//
+// A combinator that takes budget only through polls settled this way (its Upstreams, a
+// ChildOp) says so with `static constexpr bool kSettlesBudget = true;` and is polled
+// directly: each settled poll inside it hands coop_took back as it found it, so wrapping
+// the combinator's poll again would give back nothing, and would cost every item of a
+// pipeline four accesses to the thread's context per layer. Adapters that poll a timer
+// themselves (timeout, throttle, chunks_timeout) do not say it.
+template <class S>
+concept SettlesBudget = requires {
+  requires S::kSettlesBudget;
+};
+
 template <class S, bool = PollNextStream<S>>
 class StreamPoller {
  public:
   bool poll(S& s, task::Context& cx, std::optional<stream::item_t<S>>& out) {
-    return poll_leaf_restoring(tls, [&] { return s.poll_next(cx, out); });
+    if constexpr (SettlesBudget<S>) {
+      return s.poll_next(cx, out);
+    } else {
+      return poll_leaf_restoring(tls, [&] { return s.poll_next(cx, out); });
+    }
   }
   bool poll(S& s, TryContext& cx,
             std::optional<stream::item_t<S>>& out) requires PollsNextWith<S, TryContext> {
@@ -21199,6 +21217,7 @@ class OneUpstream {
 template <class S, class F>
 class FnUpstream : public OneUpstream<S> {
  public:
+  static constexpr bool kSettlesBudget = true;  // they poll only their Upstream
   template <class U>
   FnUpstream(U&& s, F f) : OneUpstream<S>(std::forward<U>(s)), f_(std::move(f)) {}
 
@@ -21305,20 +21324,25 @@ class Iter : public PollStream<Iter<R>, typename tokio::detail::stream_iter_item
 
  public:
   using T = typename tokio::detail::stream_iter_item<R>::type;
-  explicit Iter(R r) : r_(std::move(r)), it_(std::begin(r_)) {}
+  explicit Iter(R r) : r_(std::move(r)), it_(std::begin(r_)) {
+    if constexpr (!kCountsItems) unit_end_ = it_;  // the first item takes a unit
+  }
   // The position is re-established in the moved range (its iterators may not survive).
-  // (std::ranges::next: a C++20 iterator such as iota_view<uint64_t>'s has a difference
-  // type std::next does not take.)
-  Iter(Iter&& o)
-      : r_(std::move(o.r_)),
-        it_(std::ranges::next(std::begin(r_), static_cast<std::iter_difference_t<It>>(o.pos_))),
-        pos_(o.pos_) {}
+  Iter(Iter&& o) : Iter(std::move(o), o.position()) {}
   Iter& operator=(Iter&&) = delete;
+
+  static constexpr std::ptrdiff_t kItemsPerUnit = 32;  // a power of two
+  // Its unit is taken as a settled leaf poll (below), so a combinator over it need not
+  // settle its poll again (detail::SettlesBudget).
+  static constexpr bool kSettlesBudget = true;
 
   template <tokio::detail::PollContext Cx>
   bool poll_next(Cx& cx, std::optional<T>& out) {
     if (it_ == std::end(r_)) return true;
-    if (!tokio::detail::coop_poll_proceed(cx)) return false;
+    if (unit_due()) {
+      if (!take_unit(cx)) return false;
+      unit_taken();
+    }
     if constexpr (std::is_lvalue_reference_v<Ref> &&
                   !std::is_const_v<std::remove_reference_t<Ref>>) {
       out.emplace(std::move(*it_));
@@ -21326,14 +21350,66 @@ class Iter : public PollStream<Iter<R>, typename tokio::detail::stream_iter_item
       out.emplace(*it_);
     }
     ++it_;
-    ++pos_;
+    if constexpr (kCountsItems) ++pos_;
     return true;
   }
 
  private:
+  // (std::ranges::next: a C++20 iterator such as iota_view<uint64_t>'s has a difference
+  // type std::next does not take.)
+  Iter(Iter&& o, std::ptrdiff_t pos)
+      : r_(std::move(o.r_)),
+        it_(std::ranges::next(std::begin(r_), static_cast<std::iter_difference_t<It>>(pos))) {
+    if constexpr (kCountsItems) {
+      pos_ = pos;
+    } else {
+      unit_end_ = it_;  // the next item takes a unit
+    }
+  }
+
+  // When the next unit is due. A random-access iterator is compared with the position the
+  // next unit is due at (a member the loop only reads); any other counts the items taken.
+  // (A count kept beside a random-access iterator was one more store and reload per item,
+  // the longest dependency chain of a loop over an iter: bench/NOTES.md.)
+  static constexpr bool kCountsItems =
+      !(std::random_access_iterator<It> &&
+        std::sized_sentinel_for<decltype(std::end(std::declval<R&>())), It>);
+  struct NoCount {};
+  bool unit_due() const noexcept {
+    if constexpr (kCountsItems) {
+      return (pos_ & (kItemsPerUnit - 1)) == 0;
+    } else {
+      return it_ == unit_end_;
+    }
+  }
+  void unit_taken() {
+    if constexpr (!kCountsItems) unit_end_ = std::ranges::next(it_, kItemsPerUnit, std::end(r_));
+  }
+  std::ptrdiff_t position() {
+    if constexpr (kCountsItems) {
+      return pos_;
+    } else {
+      return static_cast<std::ptrdiff_t>(it_ - std::begin(r_));
+    }
+  }
+
+  // What detail::Upstream did around every poll of an iter, done once per kItemsPerUnit
+  // items: the unit is taken as a leaf poll of its own (poll_leaf_restoring), which gives
+  // back nothing here, since an iter that took a unit always has an item, but hands
+  // coop_took back as it found it. Asked (TryContext), the unit is taken only when there
+  // is budget, as coop_try does.
+  static bool take_unit(task::Context& cx) noexcept {
+    return tokio::detail::poll_leaf_restoring(
+        tokio::detail::tls, [&]() noexcept { return tokio::detail::coop_poll_proceed(cx); });
+  }
+  static bool take_unit(tokio::detail::TryContext& cx) noexcept {
+    return tokio::detail::coop_poll_proceed(cx);
+  }
+
   R r_;
   It it_;
-  std::ptrdiff_t pos_ = 0;
+  [[no_unique_address]] std::conditional_t<kCountsItems, std::ptrdiff_t, NoCount> pos_{};
+  [[no_unique_address]] std::conditional_t<kCountsItems, NoCount, It> unit_end_{};
 };
 
 template <class R>
@@ -21719,6 +21795,7 @@ class MapWhile : public PollStream<MapWhile<S, F>, filter_map_item_t<S, F>>,
 template <Stream S>
 class Fuse : public PollStream<Fuse<S>, item_t<S>>, public tokio::detail::OneUpstream<S> {
  public:
+  static constexpr bool kSettlesBudget = true;  // polls only its Upstream
   using tokio::detail::OneUpstream<S>::OneUpstream;
   template <class Cx>
     requires tokio::detail::UpstreamPolls<S, Cx>
@@ -21736,6 +21813,7 @@ class Fuse : public PollStream<Fuse<S>, item_t<S>>, public tokio::detail::OneUps
 template <Stream S>
 class Take : public PollStream<Take<S>, item_t<S>>, public tokio::detail::OneUpstream<S> {
  public:
+  static constexpr bool kSettlesBudget = true;  // polls only its Upstream
   template <class U>
   Take(U&& s, std::size_t n) : tokio::detail::OneUpstream<S>(std::forward<U>(s)), left_(n) {}
   template <class Cx>
@@ -21777,6 +21855,7 @@ class TakeWhile : public PollStream<TakeWhile<S, F>, item_t<S>>,
 template <Stream S>
 class Skip : public PollStream<Skip<S>, item_t<S>>, public tokio::detail::OneUpstream<S> {
  public:
+  static constexpr bool kSettlesBudget = true;  // polls only its Upstream
   template <class U>
   Skip(U&& s, std::size_t n) : tokio::detail::OneUpstream<S>(std::forward<U>(s)), left_(n) {}
   template <class Cx>
@@ -21910,6 +21989,7 @@ class Then : public PollStream<Then<S, F>, then_item_t<S, F>> {
   static_assert(!std::is_void_v<then_item_t<S, F>>, "then's awaitable must produce a value");
 
  public:
+  static constexpr bool kSettlesBudget = true;  // its Upstream and a ChildOp
   template <class U>
   Then(U&& s, F f) : in_(std::forward<U>(s)), f_(std::move(f)) {}
   Then(Then&& o) : in_((o.fut_.reset(), std::move(o.in_))), f_(std::move(o.f_)) {}
@@ -22620,6 +22700,7 @@ class Peekable : public PollStream<Peekable<S>, item_t<S>>, public tokio::detail
 
  public:
   using tokio::detail::OneUpstream<S>::OneUpstream;
+  static constexpr bool kSettlesBudget = true;  // polls only its Upstream
 
   template <class Cx>
     requires tokio::detail::UpstreamPolls<S, Cx>
@@ -25616,8 +25697,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_5168c1140dd97760_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_5168c1140dd97760_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_e0f41aa5f5ab172c_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_e0f41aa5f5ab172c_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -44582,7 +44663,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_5168c1140dd97760_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_e0f41aa5f5ab172c_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

@@ -3,6 +3,7 @@
 // next() destroyed mid-way (nothing lost), moving a generator while it waits, and the
 // consumer's task and budget driving the body.
 #include <cstdint>
+#include <list>
 #include <memory>
 #include <ranges>
 #include <stdexcept>
@@ -169,6 +170,60 @@ TEST_CASE("stream: iter spends coop budget, so a long iteration lets other tasks
     }
     CHECK(seen_before_end);  // the spawned task ran while the iteration was going on
     co_await h;
+  }());
+}
+
+// One unit of the task's 128 per 32 items: the 4,065th item takes the last unit, through
+// a pipeline of adapters as directly, for a random-access range (the position the next
+// unit is due at) and a list (a count), and after a move mid-way.
+TEST_CASE("stream: iter takes one budget unit per 32 items, through adapters and moves") {
+  auto rt = stest::paused_rt();
+  rt.block_on([]() -> Task<> {
+    auto units_left_after = [](auto& s, int items) -> Task<bool> {
+      co_await tokio::task::yield_now();  // a fresh budget
+      for (int i = 0; i < items; ++i) {
+        auto v = co_await s.next();
+        REQUIRE(v.has_value());
+      }
+      co_return tokio::task::has_budget_remaining();
+    };
+    {
+      auto s = st::iter(std::vector<int>(10000, 1));
+      CHECK(co_await units_left_after(s, 4064));  // 127 units
+      auto t = st::iter(std::vector<int>(10000, 1));
+      CHECK_FALSE(co_await units_left_after(t, 4065));  // 128
+    }
+    {
+      auto s = st::iter(std::list<int>(10000, 1)) | st::map([](int v) { return v * 2; }) |
+               st::filter([](const int& v) { return v > 0; });
+      CHECK(co_await units_left_after(s, 4064));
+      auto t = st::iter(std::list<int>(10000, 1)) | st::take(9000);
+      CHECK_FALSE(co_await units_left_after(t, 4065));
+    }
+    {
+      // Moved after 40 items: the next item takes a unit at once, then one per 32.
+      auto s = st::iter(std::vector<int>(10000, 1));
+      for (int i = 0; i < 40; ++i) REQUIRE((co_await s.next()).has_value());
+      auto moved = std::move(s);
+      CHECK(co_await units_left_after(moved, 4064));
+      int rest = 0;
+      while (auto v = co_await moved.next()) rest += *v;
+      CHECK(rest == 10000 - 40 - 4064);
+    }
+    {
+      // Spent, the iter yields without losing its place: every item comes out once.
+      std::vector<int> numbers(20000);
+      for (int i = 0; i < 20000; ++i) numbers[i] = i;
+      auto s = st::iter(std::move(numbers));
+      co_await tokio::task::yield_now();
+      int64_t sum = 0, count = 0;
+      while (auto v = co_await s.next()) {
+        sum += *v;
+        ++count;
+      }
+      CHECK(count == 20000);
+      CHECK(sum == int64_t{20000} * 19999 / 2);
+    }
   }());
 }
 

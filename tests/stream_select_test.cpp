@@ -255,7 +255,7 @@ TEST_CASE(
     REQUIRE(tx.try_send(7).has_value());
     co_await tokio::task::yield_now();  // a fresh budget
     auto late =
-        st::iter(std::vector<int>(1000, 0)) | st::filter([](const int& v) { return v > 0; });
+        st::iter(std::vector<int>(10000, 0)) | st::filter([](const int& v) { return v > 0; });
     {
       // The other branch is ready whatever the budget (a coroutine that returns at once).
       auto ready_now = []() -> Task<int> { co_return 1; };

@@ -135,6 +135,7 @@ class MapWhile : public PollStream<MapWhile<S, F>, filter_map_item_t<S, F>>,
 template <Stream S>
 class Fuse : public PollStream<Fuse<S>, item_t<S>>, public tokio::detail::OneUpstream<S> {
  public:
+  static constexpr bool kSettlesBudget = true;  // polls only its Upstream
   using tokio::detail::OneUpstream<S>::OneUpstream;
   template <class Cx>
     requires tokio::detail::UpstreamPolls<S, Cx>
@@ -152,6 +153,7 @@ class Fuse : public PollStream<Fuse<S>, item_t<S>>, public tokio::detail::OneUps
 template <Stream S>
 class Take : public PollStream<Take<S>, item_t<S>>, public tokio::detail::OneUpstream<S> {
  public:
+  static constexpr bool kSettlesBudget = true;  // polls only its Upstream
   template <class U>
   Take(U&& s, std::size_t n) : tokio::detail::OneUpstream<S>(std::forward<U>(s)), left_(n) {}
   template <class Cx>
@@ -193,6 +195,7 @@ class TakeWhile : public PollStream<TakeWhile<S, F>, item_t<S>>,
 template <Stream S>
 class Skip : public PollStream<Skip<S>, item_t<S>>, public tokio::detail::OneUpstream<S> {
  public:
+  static constexpr bool kSettlesBudget = true;  // polls only its Upstream
   template <class U>
   Skip(U&& s, std::size_t n) : tokio::detail::OneUpstream<S>(std::forward<U>(s)), left_(n) {}
   template <class Cx>

@@ -8,9 +8,11 @@
 //   auto l = tokio::stream::iter({1, 2, 3});                      // a braced list
 //   auto firsts = tokio::stream::take(tokio::stream::by_ref(s), 2);  // s keeps the rest
 //
-// iter spends one unit of the task's coop budget per item (as Tokio's iter yields every
-// few items), so a long iteration lets the other tasks of its worker run. Every next() of
-// these streams is cancel-safe.
+// iter spends one unit of the task's coop budget per 32 items (Tokio's iter yields every 32
+// items), so a long iteration lets the other tasks of its worker run: with the task's 128
+// units and nothing else spending them, every 4,096 items. (A unit per item kept three
+// memory round trips per item in every loop over it: iter | map | filter | fold took 2.4x
+// Tokio's time, bench/NOTES.md.) Every next() of these streams is cancel-safe.
 
 #include <cstddef>
 #include <initializer_list>
@@ -51,20 +53,25 @@ class Iter : public PollStream<Iter<R>, typename tokio::detail::stream_iter_item
 
  public:
   using T = typename tokio::detail::stream_iter_item<R>::type;
-  explicit Iter(R r) : r_(std::move(r)), it_(std::begin(r_)) {}
+  explicit Iter(R r) : r_(std::move(r)), it_(std::begin(r_)) {
+    if constexpr (!kCountsItems) unit_end_ = it_;  // the first item takes a unit
+  }
   // The position is re-established in the moved range (its iterators may not survive).
-  // (std::ranges::next: a C++20 iterator such as iota_view<uint64_t>'s has a difference
-  // type std::next does not take.)
-  Iter(Iter&& o)
-      : r_(std::move(o.r_)),
-        it_(std::ranges::next(std::begin(r_), static_cast<std::iter_difference_t<It>>(o.pos_))),
-        pos_(o.pos_) {}
+  Iter(Iter&& o) : Iter(std::move(o), o.position()) {}
   Iter& operator=(Iter&&) = delete;
+
+  static constexpr std::ptrdiff_t kItemsPerUnit = 32;  // a power of two
+  // Its unit is taken as a settled leaf poll (below), so a combinator over it need not
+  // settle its poll again (detail::SettlesBudget).
+  static constexpr bool kSettlesBudget = true;
 
   template <tokio::detail::PollContext Cx>
   bool poll_next(Cx& cx, std::optional<T>& out) {
     if (it_ == std::end(r_)) return true;
-    if (!tokio::detail::coop_poll_proceed(cx)) return false;
+    if (unit_due()) {
+      if (!take_unit(cx)) return false;
+      unit_taken();
+    }
     if constexpr (std::is_lvalue_reference_v<Ref> &&
                   !std::is_const_v<std::remove_reference_t<Ref>>) {
       out.emplace(std::move(*it_));
@@ -72,14 +79,66 @@ class Iter : public PollStream<Iter<R>, typename tokio::detail::stream_iter_item
       out.emplace(*it_);
     }
     ++it_;
-    ++pos_;
+    if constexpr (kCountsItems) ++pos_;
     return true;
   }
 
  private:
+  // (std::ranges::next: a C++20 iterator such as iota_view<uint64_t>'s has a difference
+  // type std::next does not take.)
+  Iter(Iter&& o, std::ptrdiff_t pos)
+      : r_(std::move(o.r_)),
+        it_(std::ranges::next(std::begin(r_), static_cast<std::iter_difference_t<It>>(pos))) {
+    if constexpr (kCountsItems) {
+      pos_ = pos;
+    } else {
+      unit_end_ = it_;  // the next item takes a unit
+    }
+  }
+
+  // When the next unit is due. A random-access iterator is compared with the position the
+  // next unit is due at (a member the loop only reads); any other counts the items taken.
+  // (A count kept beside a random-access iterator was one more store and reload per item,
+  // the longest dependency chain of a loop over an iter: bench/NOTES.md.)
+  static constexpr bool kCountsItems =
+      !(std::random_access_iterator<It> &&
+        std::sized_sentinel_for<decltype(std::end(std::declval<R&>())), It>);
+  struct NoCount {};
+  bool unit_due() const noexcept {
+    if constexpr (kCountsItems) {
+      return (pos_ & (kItemsPerUnit - 1)) == 0;
+    } else {
+      return it_ == unit_end_;
+    }
+  }
+  void unit_taken() {
+    if constexpr (!kCountsItems) unit_end_ = std::ranges::next(it_, kItemsPerUnit, std::end(r_));
+  }
+  std::ptrdiff_t position() {
+    if constexpr (kCountsItems) {
+      return pos_;
+    } else {
+      return static_cast<std::ptrdiff_t>(it_ - std::begin(r_));
+    }
+  }
+
+  // What detail::Upstream did around every poll of an iter, done once per kItemsPerUnit
+  // items: the unit is taken as a leaf poll of its own (poll_leaf_restoring), which gives
+  // back nothing here, since an iter that took a unit always has an item, but hands
+  // coop_took back as it found it. Asked (TryContext), the unit is taken only when there
+  // is budget, as coop_try does.
+  static bool take_unit(task::Context& cx) noexcept {
+    return tokio::detail::poll_leaf_restoring(
+        tokio::detail::tls, [&]() noexcept { return tokio::detail::coop_poll_proceed(cx); });
+  }
+  static bool take_unit(tokio::detail::TryContext& cx) noexcept {
+    return tokio::detail::coop_poll_proceed(cx);
+  }
+
   R r_;
   It it_;
-  std::ptrdiff_t pos_ = 0;
+  [[no_unique_address]] std::conditional_t<kCountsItems, std::ptrdiff_t, NoCount> pos_{};
+  [[no_unique_address]] std::conditional_t<kCountsItems, NoCount, It> unit_end_{};
 };
 
 template <class R>

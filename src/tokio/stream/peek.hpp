@@ -36,6 +36,7 @@ class Peekable : public PollStream<Peekable<S>, item_t<S>>, public tokio::detail
 
  public:
   using tokio::detail::OneUpstream<S>::OneUpstream;
+  static constexpr bool kSettlesBudget = true;  // polls only its Upstream
 
   template <class Cx>
     requires tokio::detail::UpstreamPolls<S, Cx>

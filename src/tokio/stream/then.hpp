@@ -35,6 +35,7 @@ class Then : public PollStream<Then<S, F>, then_item_t<S, F>> {
   static_assert(!std::is_void_v<then_item_t<S, F>>, "then's awaitable must produce a value");
 
  public:
+  static constexpr bool kSettlesBudget = true;  // its Upstream and a ChildOp
   template <class U>
   Then(U&& s, F f) : in_(std::forward<U>(s)), f_(std::move(f)) {}
   Then(Then&& o) : in_((o.fut_.reset(), std::move(o.in_))), f_(std::move(o.f_)) {}

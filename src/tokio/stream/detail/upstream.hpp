@@ -28,11 +28,27 @@ namespace tokio::detail {
 // used to run its connection task out of budget in one poll, every poll).
 // Asked (TryContext), an inner stream's leaves take budget only when ready (coop_try):
 // nothing to give back.
+//
+// A combinator that takes budget only through polls settled this way (its Upstreams, a
+// ChildOp) says so with `static constexpr bool kSettlesBudget = true;` and is polled
+// directly: each settled poll inside it hands coop_took back as it found it, so wrapping
+// the combinator's poll again would give back nothing, and would cost every item of a
+// pipeline four accesses to the thread's context per layer. Adapters that poll a timer
+// themselves (timeout, throttle, chunks_timeout) do not say it.
+template <class S>
+concept SettlesBudget = requires {
+  requires S::kSettlesBudget;
+};
+
 template <class S, bool = PollNextStream<S>>
 class StreamPoller {
  public:
   bool poll(S& s, task::Context& cx, std::optional<stream::item_t<S>>& out) {
-    return poll_leaf_restoring(tls, [&] { return s.poll_next(cx, out); });
+    if constexpr (SettlesBudget<S>) {
+      return s.poll_next(cx, out);
+    } else {
+      return poll_leaf_restoring(tls, [&] { return s.poll_next(cx, out); });
+    }
   }
   bool poll(S& s, TryContext& cx,
             std::optional<stream::item_t<S>>& out) requires PollsNextWith<S, TryContext> {
@@ -121,6 +137,7 @@ class OneUpstream {
 template <class S, class F>
 class FnUpstream : public OneUpstream<S> {
  public:
+  static constexpr bool kSettlesBudget = true;  // they poll only their Upstream
   template <class U>
   FnUpstream(U&& s, F f) : OneUpstream<S>(std::forward<U>(s)), f_(std::move(f)) {}
 
