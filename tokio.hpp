@@ -1716,10 +1716,10 @@ decltype(auto) awaited_in_place(A&& a) noexcept {
 // transfers in a row a transfer suspends instead and leaves the next coroutine in
 // tls.bounce, and this loop resumes it with an empty stack (see transfer_to, core/task.hpp).
 inline constexpr uint32_t kMaxTransfers = 64;
-inline bool drive_slot(PollSlot& slot, task::Context& cx) {
-  ThreadContext& t = tls;
-  if (!poll_leaf_restoring(t, [&] { return slot.poll_fn(slot.leaf, cx); })) return false;
-  std::coroutine_handle<> h = slot.continuation;
+// resume_in_slot is its second half: resumes `h` (the coroutine the slot's leaf was ready
+// for, or a chain's first frame) with `slot` as the slot its leaves suspend in. Returns
+// true when the chain finished (no leaf left in the slot).
+inline bool resume_in_slot(ThreadContext& t, PollSlot& slot, std::coroutine_handle<> h) {
   slot.leaf = nullptr;
   slot.poll_fn = nullptr;
   PollSlot* saved = t.slot;
@@ -1735,6 +1735,11 @@ inline bool drive_slot(PollSlot& slot, task::Context& cx) {
   t.slot = saved;
   t.transfers = saved_transfers;
   return slot.poll_fn == nullptr;
+}
+inline bool drive_slot(PollSlot& slot, task::Context& cx) {
+  ThreadContext& t = tls;
+  if (!poll_leaf_restoring(t, [&] { return slot.poll_fn(slot.leaf, cx); })) return false;
+  return resume_in_slot(t, slot, slot.continuation);
 }
 
 inline bool poll_always_ready(Pollable*, task::Context&) noexcept { return true; }
@@ -2579,10 +2584,14 @@ class Branch {
   bool step(task::Context& cx) {
     if (done_) return true;
     if (!started_) {
+      // The first step starts the chain at once: what set_starter + drive_slot do, without
+      // polling the starter's always-ready leaf through the slot.
       started_ = true;
-      set_starter(slot_, task_.handle());
+      clear_parent_link(task_.handle().address());
+      done_ = resume_in_slot(tls, slot_, task_.handle());
+    } else {
+      done_ = drive_slot(slot_, cx);
     }
-    done_ = drive_slot(slot_, cx);
     if constexpr (kReleaseEarly) {
       if (done_) {
         // At its final suspend: the result moves out, then the frame goes (a destructor
@@ -25697,8 +25706,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_e0f41aa5f5ab172c_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_e0f41aa5f5ab172c_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_7d87ab7144190253_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_7d87ab7144190253_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -44663,7 +44672,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_e0f41aa5f5ab172c_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_7d87ab7144190253_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

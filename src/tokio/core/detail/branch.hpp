@@ -47,10 +47,14 @@ class Branch {
   bool step(task::Context& cx) {
     if (done_) return true;
     if (!started_) {
+      // The first step starts the chain at once: what set_starter + drive_slot do, without
+      // polling the starter's always-ready leaf through the slot.
       started_ = true;
-      set_starter(slot_, task_.handle());
+      clear_parent_link(task_.handle().address());
+      done_ = resume_in_slot(tls, slot_, task_.handle());
+    } else {
+      done_ = drive_slot(slot_, cx);
     }
-    done_ = drive_slot(slot_, cx);
     if constexpr (kReleaseEarly) {
       if (done_) {
         // At its final suspend: the result moves out, then the frame goes (a destructor

@@ -188,10 +188,10 @@ decltype(auto) awaited_in_place(A&& a) noexcept {
 // transfers in a row a transfer suspends instead and leaves the next coroutine in
 // tls.bounce, and this loop resumes it with an empty stack (see transfer_to, core/task.hpp).
 inline constexpr uint32_t kMaxTransfers = 64;
-inline bool drive_slot(PollSlot& slot, task::Context& cx) {
-  ThreadContext& t = tls;
-  if (!poll_leaf_restoring(t, [&] { return slot.poll_fn(slot.leaf, cx); })) return false;
-  std::coroutine_handle<> h = slot.continuation;
+// resume_in_slot is its second half: resumes `h` (the coroutine the slot's leaf was ready
+// for, or a chain's first frame) with `slot` as the slot its leaves suspend in. Returns
+// true when the chain finished (no leaf left in the slot).
+inline bool resume_in_slot(ThreadContext& t, PollSlot& slot, std::coroutine_handle<> h) {
   slot.leaf = nullptr;
   slot.poll_fn = nullptr;
   PollSlot* saved = t.slot;
@@ -207,6 +207,11 @@ inline bool drive_slot(PollSlot& slot, task::Context& cx) {
   t.slot = saved;
   t.transfers = saved_transfers;
   return slot.poll_fn == nullptr;
+}
+inline bool drive_slot(PollSlot& slot, task::Context& cx) {
+  ThreadContext& t = tls;
+  if (!poll_leaf_restoring(t, [&] { return slot.poll_fn(slot.leaf, cx); })) return false;
+  return resume_in_slot(t, slot, slot.continuation);
 }
 
 inline bool poll_always_ready(Pollable*, task::Context&) noexcept { return true; }
