@@ -57,11 +57,17 @@ def ensure_tools():
             sh("DEBIAN_FRONTEND=noninteractive apt-get install -y hyperfine >/dev/null")
         else:
             sys.exit("hyperfine is missing: sudo apt-get install -y hyperfine")
-    if not os.path.isdir("/usr/share/cargo/registry"):
+    # The crates the Rust twins build against (bench/tokio-rs/Cargo.toml), from Debian.
+    registry = "/usr/share/cargo/registry"
+    crates = (("tokio-1.", "librust-tokio-dev"), ("tokio-stream-", "librust-tokio-stream-dev"),
+              ("tokio-util-", "librust-tokio-util-dev"), ("hyper-0.14", "librust-hyper-dev"))
+    have = os.listdir(registry) if os.path.isdir(registry) else []
+    missing = [pkg for prefix, pkg in crates if not any(d.startswith(prefix) for d in have)]
+    if missing:
         if os.geteuid() == 0:
-            sh("DEBIAN_FRONTEND=noninteractive apt-get install -y librust-tokio-dev >/dev/null")
+            sh("DEBIAN_FRONTEND=noninteractive apt-get install -y %s >/dev/null" % " ".join(missing))
         else:
-            sys.exit("Tokio sources are missing: sudo apt-get install -y librust-tokio-dev")
+            sys.exit("crate sources are missing: sudo apt-get install -y %s" % " ".join(missing))
     for tool, pkg in (("wrk", "wrk"), ("redis-server", "redis-server"), ("redis-benchmark", "redis-tools")):
         if not shutil.which(tool):
             if os.geteuid() == 0:
