@@ -9,6 +9,9 @@
 //   merge          two mpsc channels (capacity 128), a producer task on each sending
 //                  50,000 numbers (spawned as tokio::spawn(lambda, Sender)); the two
 //                  ReceiverStreams merged and summed with a next() loop.
+//   stream_map     64 mpsc channels (capacity 32), a producer task on each sending 2,000
+//                  numbers; the ReceiverStreams in one StreamMap<int, ...> keyed by channel,
+//                  (key, item) pairs summed with a next() loop until the map is empty.
 //   lines_codec    a FramedRead with LinesCodec over one end of an io::duplex (64 KiB); a
 //                  task writes 100,000 lines of 32 bytes into the other end in 8 KiB
 //                  write_all calls, then shuts it down; the lines are counted.
@@ -31,6 +34,8 @@ namespace {
 constexpr uint64_t kThenItems = 100000;
 constexpr uint64_t kPipelineItems = 1000000;
 constexpr uint64_t kMergeItems = 50000;  // per producer
+constexpr int kMapStreams = 64;
+constexpr uint64_t kMapItems = 2000;  // per stream
 constexpr std::size_t kLines = 100000;
 constexpr std::size_t kLineLen = 32;  // with the '\n'
 
@@ -85,6 +90,29 @@ Task<> merge_rounds(std::size_t rounds) {
   }
 }
 
+Task<> stream_map_rounds(std::size_t rounds) {
+  for (std::size_t r = 0; r < rounds; ++r) {
+    st::StreamMap<int, st::wrappers::ReceiverStream<uint64_t>> map;
+    auto produce = [](mpsc::Sender<uint64_t> tx) -> Task<> {
+      for (uint64_t i = 0; i < kMapItems; ++i) {
+        if (!co_await tx.send(i)) fail("stream_map: receiver gone");
+      }
+    };
+    for (int k = 0; k < kMapStreams; ++k) {
+      auto [tx, rx] = mpsc::channel<uint64_t>(32);
+      tokio::spawn(produce, std::move(tx));
+      map.insert(k, st::wrappers::ReceiverStream(std::move(rx)));
+    }
+    uint64_t sum = 0, keys = 0;
+    while (auto kv = co_await map.next()) {
+      sum += kv->second;
+      keys += static_cast<uint64_t>(kv->first);
+    }
+    if (sum != kMapStreams * (kMapItems * (kMapItems - 1) / 2)) fail("stream_map: wrong sum");
+    if (keys != kMapItems * (kMapStreams * (kMapStreams - 1) / 2)) fail("stream_map: wrong keys");
+  }
+}
+
 Task<> lines_rounds(std::size_t rounds) {
   // The text every round writes: kLines lines of kLineLen bytes, "line 0000000042 ...\n".
   std::string text;
@@ -127,6 +155,7 @@ int main(int argc, char** argv) {
   if (n == "then") runtime(a.workers).block_on(then_rounds(a.iters));
   else if (n == "pipeline") runtime(a.workers).block_on(pipeline_rounds(a.iters));
   else if (n == "merge") runtime(a.workers).block_on(merge_rounds(a.iters));
+  else if (n == "stream_map") runtime(a.workers).block_on(stream_map_rounds(a.iters));
   else if (n == "lines_codec") runtime(a.workers).block_on(lines_rounds(a.iters));
   else bench::unknown(a);
   return 0;

@@ -6,12 +6,14 @@ use tokio::runtime::{self, Runtime};
 use tokio::sync::mpsc;
 use tokio_bench::{parse, unknown};
 use tokio_stream::wrappers::ReceiverStream;
-use tokio_stream::{Stream, StreamExt};
+use tokio_stream::{Stream, StreamExt, StreamMap};
 use tokio_util::codec::{FramedRead, LinesCodec};
 
 const THEN_ITEMS: u64 = 100_000;
 const PIPELINE_ITEMS: u64 = 1_000_000;
 const MERGE_ITEMS: u64 = 50_000; // per producer
+const MAP_STREAMS: u64 = 64;
+const MAP_ITEMS: u64 = 2_000; // per stream
 const LINES: usize = 100_000;
 const LINE_LEN: usize = 32; // with the '\n'
 
@@ -76,6 +78,34 @@ async fn merge_rounds(rounds: usize) {
     }
 }
 
+async fn stream_map_rounds(rounds: usize) {
+    for _ in 0..rounds {
+        let mut map = StreamMap::new();
+        for k in 0..MAP_STREAMS {
+            let (tx, rx) = mpsc::channel::<u64>(32);
+            tokio::spawn(async move {
+                for i in 0..MAP_ITEMS {
+                    if tx.send(i).await.is_err() {
+                        fail("stream_map: receiver gone");
+                    }
+                }
+            });
+            map.insert(k, ReceiverStream::new(rx));
+        }
+        let (mut sum, mut keys) = (0u64, 0u64);
+        while let Some((k, v)) = map.next().await {
+            sum += v;
+            keys += k;
+        }
+        if sum != MAP_STREAMS * (MAP_ITEMS * (MAP_ITEMS - 1) / 2) {
+            fail("stream_map: wrong sum");
+        }
+        if keys != MAP_ITEMS * (MAP_STREAMS * (MAP_STREAMS - 1) / 2) {
+            fail("stream_map: wrong keys");
+        }
+    }
+}
+
 async fn lines_rounds(rounds: usize) {
     let mut text = String::with_capacity(LINES * LINE_LEN);
     for i in 0..LINES {
@@ -119,6 +149,7 @@ fn main() {
         "then" => runtime(a.workers).block_on(then_rounds(a.iters)),
         "pipeline" => runtime(a.workers).block_on(pipeline_rounds(a.iters)),
         "merge" => runtime(a.workers).block_on(merge_rounds(a.iters)),
+        "stream_map" => runtime(a.workers).block_on(stream_map_rounds(a.iters)),
         "lines_codec" => runtime(a.workers).block_on(lines_rounds(a.iters)),
         _ => unknown(&a),
     }
