@@ -368,12 +368,7 @@ TEST_CASE("stream combinators: an exception from a function comes out of next()"
       return x;
     });
     CHECK(*co_await s.next() == 1);
-    bool threw = false;
-    try {
-      (void)co_await s.next();
-    } catch (const std::runtime_error&) {
-      threw = true;
-    }
+    const bool threw = co_await stest::await_throws<std::runtime_error>(s.next());
     CHECK(threw);
     CHECK(*co_await s.next() == 3);  // the stream itself goes on
 

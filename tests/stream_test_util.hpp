@@ -104,4 +104,15 @@ Task<std::vector<st::item_t<S>>> drain(S& s) {
   co_return out;
 }
 
+// True when awaiting `a` throws an E (doctest's CHECK_THROWS cannot hold a co_await).
+template <class E, class A>
+tokio::Task<bool> await_throws(A a) {
+  try {
+    (void)co_await std::move(a);
+  } catch (const E&) {
+    co_return true;
+  }
+  co_return false;
+}
+
 }  // namespace stest

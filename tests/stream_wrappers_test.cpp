@@ -56,6 +56,55 @@ TEST_CASE(
   }());
 }
 
+// A ReceiverStream holds its receiver's claim while it owns it (its receives skip the
+// claim each plain recv takes): every way the receiver leaves the stream lets go of it.
+TEST_CASE("ReceiverStream: the receiver it gives back (get_mut, into_inner, a move) receives") {
+  auto rt = stest::paused_rt();
+  rt.block_on([]() -> Task<> {
+    auto [tx, rx] = tsync::mpsc::channel<int>(8);
+    sw::ReceiverStream s(std::move(rx));
+    auto r = co_await ttime::timeout(milliseconds(1), s.next());  // a receive in flight
+    CHECK(!r.has_value());
+    REQUIRE(tx.try_send(1).has_value());
+    REQUIRE(tx.try_send(2).has_value());
+    // get_mut: the stream's receive is cancelled and the claim let go.
+    CHECK(s.get_mut().try_recv().value() == 1);
+    CHECK(*co_await s.next() == 2);  // and the stream still receives
+    // Moved: the claim goes with the receiver; the new stream receives, and so does the
+    // receiver it gives back.
+    sw::ReceiverStream<int> moved(std::move(s));
+    REQUIRE(tx.try_send(3).has_value());
+    CHECK(*co_await moved.next() == 3);
+    // Move-assigned over: the old receiver and its claim go, the new one's come.
+    auto [tx2, rx2] = tsync::mpsc::channel<int>(8);
+    sw::ReceiverStream<int> other(std::move(rx2));
+    other = std::move(moved);
+    CHECK(tx2.is_closed());  // its receiver was dropped
+    REQUIRE(tx.try_send(4).has_value());
+    CHECK(*co_await other.next() == 4);
+    auto back = std::move(other).into_inner();
+    REQUIRE(tx.try_send(5).has_value());
+    CHECK(co_await back.recv() == std::optional<int>(5));
+    CHECK(back.try_recv().error() == tsync::mpsc::TryRecvError::Empty);
+
+    // A receiver handed in while a receive of its own is pending cannot be claimed: the
+    // stream's receives then claim as any receive does, and are refused while that one
+    // waits.
+    auto [tx3, rx3] = tsync::mpsc::unbounded_channel<int>();
+    auto shared = std::make_shared<tsync::mpsc::UnboundedReceiver<int>>(std::move(rx3));
+    auto first = tokio::spawn(
+        [](auto rx) -> Task<std::optional<int>> { co_return co_await rx->recv(); }(shared));
+    for (int i = 0; i < 5; ++i) co_await tokio::task::yield_now();  // `first` waits
+    sw::UnboundedReceiverStream us(std::move(*shared));
+    const bool refused = co_await stest::await_throws<std::logic_error>(us.next());
+    CHECK(refused);
+    REQUIRE(tx3.send(9).has_value());
+    CHECK(co_await first == 9);
+    REQUIRE(tx3.send(10).has_value());
+    CHECK(*co_await us.next() == 10);
+  }());
+}
+
 TEST_CASE("BroadcastStream: values, Lagged(n) as an item, end when the sender goes; cancel-safe") {
   auto rt = stest::paused_rt();
   rt.block_on([]() -> Task<> {

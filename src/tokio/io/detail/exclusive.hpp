@@ -131,11 +131,15 @@ using ExclusiveClaim = BasicExclusiveClaim<false>;
 struct RefusableClaim {
   bool claimed = false;  // held while the leaf waits, registered
   bool refused = false;  // another operation held it
+  // The object's owner holds the claim for as long as it owns the object and made this
+  // operation (a ReceiverStream's receives): nothing to claim or let go per poll.
+  bool by_owner = false;
 
   // `attempt()` runs holding the object; true = ready.
   template <bool kAcrossThreads, class Attempt>
   bool poll(BasicExclusiveUse<kAcrossThreads>& use, const void* op, bool registering,
             Attempt&& attempt) noexcept {
+    if (by_owner) return attempt();
     if (!use.try_claim(op)) return refused = true;
     const bool ready = attempt();
     if (!ready && (registering || claimed)) {

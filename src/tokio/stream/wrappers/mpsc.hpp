@@ -20,13 +20,70 @@ namespace tokio::detail {
 template <class T>
 struct MpscRecvPolicy {
   using Item = T;
+  // The wrapper holds the receiver's claim (claim_for_owner): its receives skip theirs.
+  bool owner = false;
   template <class Rx>
   auto op(Rx& rx) {
-    return rx.recv();
+    return owner ? rx.recv_as_owner() : rx.recv();
   }
   bool map(std::optional<T>&& r, std::optional<T>& out) {
     out = std::move(r);
     return true;
+  }
+};
+
+// The two mpsc wrappers. While the wrapper owns its receiver it holds the receiver's
+// claim (BasicReceiver::claim_for_owner), so its receives skip the claim every receive
+// otherwise takes and lets go. It lets go of it where the receiver can reach other hands:
+// get_mut(), into_inner(), destruction, and before a move-assignment replaces it. (A
+// receiver handed in with a receive of its own still pending cannot be claimed: the
+// wrapper's receives then claim as any receive does.)
+template <class Rx, class T>
+class OwnedReceiverStream : public SourceStream<Rx, MpscRecvPolicy<T>> {
+  using Base = SourceStream<Rx, MpscRecvPolicy<T>>;
+
+ public:
+  explicit OwnedReceiverStream(Rx rx) : Base(std::move(rx)) {
+    this->pol_.owner = this->src_.claim_for_owner();
+  }
+  OwnedReceiverStream(OwnedReceiverStream&& o) noexcept : Base(std::move(o)) {
+    o.pol_.owner = false;  // the claim went with the receiver
+  }
+  OwnedReceiverStream& operator=(OwnedReceiverStream&& o) noexcept {
+    if (this != &o) {
+      this->op_.reset();
+      release_claim();
+      Base::operator=(std::move(o));
+      o.pol_.owner = false;
+    }
+    return *this;
+  }
+  ~OwnedReceiverStream() {
+    this->op_.reset();
+    release_claim();
+  }
+
+  // Closes the receiving half (senders fail from now on; buffered messages still come).
+  void close() noexcept { this->src_.close(); }
+  // The receiver, free for the caller's own receives (the one in flight is cancelled:
+  // cancel-safe, nothing is lost).
+  Rx& get_mut() noexcept {
+    this->op_.reset();
+    release_claim();
+    return this->src_;
+  }
+  Rx into_inner() && {
+    this->op_.reset();
+    release_claim();
+    return std::move(this->src_);
+  }
+
+ private:
+  void release_claim() noexcept {
+    if (this->pol_.owner) {
+      this->src_.release_owner_claim();
+      this->pol_.owner = false;
+    }
   }
 };
 
@@ -35,29 +92,20 @@ struct MpscRecvPolicy {
 namespace tokio::stream::wrappers {
 
 template <class T>
-class ReceiverStream : public tokio::detail::SourceStream<sync::mpsc::Receiver<T>,
-                                                          tokio::detail::MpscRecvPolicy<T>> {
-  using Base =
-      tokio::detail::SourceStream<sync::mpsc::Receiver<T>, tokio::detail::MpscRecvPolicy<T>>;
-
+class ReceiverStream : public tokio::detail::OwnedReceiverStream<sync::mpsc::Receiver<T>, T> {
  public:
-  explicit ReceiverStream(sync::mpsc::Receiver<T> rx) : Base(std::move(rx)) {}
-  // Closes the receiving half (senders fail from now on; buffered messages still come).
-  void close() noexcept { this->src_.close(); }
+  explicit ReceiverStream(sync::mpsc::Receiver<T> rx)
+      : tokio::detail::OwnedReceiverStream<sync::mpsc::Receiver<T>, T>(std::move(rx)) {}
 };
 template <class T>
 ReceiverStream(sync::mpsc::BasicReceiver<T, true>) -> ReceiverStream<T>;
 
 template <class T>
 class UnboundedReceiverStream
-    : public tokio::detail::SourceStream<sync::mpsc::UnboundedReceiver<T>,
-                                         tokio::detail::MpscRecvPolicy<T>> {
-  using Base = tokio::detail::SourceStream<sync::mpsc::UnboundedReceiver<T>,
-                                           tokio::detail::MpscRecvPolicy<T>>;
-
+    : public tokio::detail::OwnedReceiverStream<sync::mpsc::UnboundedReceiver<T>, T> {
  public:
-  explicit UnboundedReceiverStream(sync::mpsc::UnboundedReceiver<T> rx) : Base(std::move(rx)) {}
-  void close() noexcept { this->src_.close(); }
+  explicit UnboundedReceiverStream(sync::mpsc::UnboundedReceiver<T> rx)
+      : tokio::detail::OwnedReceiverStream<sync::mpsc::UnboundedReceiver<T>, T>(std::move(rx)) {}
 };
 template <class T>
 UnboundedReceiverStream(sync::mpsc::BasicReceiver<T, false>) -> UnboundedReceiverStream<T>;
