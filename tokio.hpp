@@ -2572,7 +2572,11 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 template <class T>
 using void_to_monostate_t = std::conditional_t<std::is_void_v<T>, std::monostate, T>;
 
-template <class T>
+// ReleaseEarly (the default, for select, join and the other composites): a finished
+// branch's result moves out of its frame at once and the frame goes (see above). A ChildOp
+// takes the result right after the step that finished it, so it passes false: the result
+// stays in the promise until take(), one move and one Outcome fewer per operand.
+template <class T, bool ReleaseEarly = true>
 class Branch {
  public:
   using value_type = T;
@@ -2633,7 +2637,7 @@ class Branch {
 
  private:
   static constexpr bool kReleaseEarly =
-      std::is_void_v<T> || std::is_nothrow_move_constructible_v<T>;
+      ReleaseEarly && (std::is_void_v<T> || std::is_nothrow_move_constructible_v<T>);
   struct NoOutcome {};
 
   Task<T> task_;
@@ -8755,7 +8759,8 @@ class ChildOp {
  public:
   using Value = await_result_t<A>;
   static constexpr bool kIsLeaf = std::is_base_of_v<Pollable, A>;
-  using Stored = std::conditional_t<kIsLeaf, A, Branch<Value>>;
+  // (A Branch that keeps its result in the frame until take(): ChildOp takes it at once.)
+  using Stored = std::conditional_t<kIsLeaf, A, Branch<Value, false>>;
 
   ChildOp() noexcept {}
   // Copies happen only before the holder's first poll, when nothing is live.
@@ -8801,7 +8806,7 @@ class ChildOp {
         }
       }
     } else {
-      new (&s_) Branch<Value>(to_task(std::forward<F>(make)()));
+      new (&s_) Stored(to_task(std::forward<F>(make)()));
     }
     live_ = true;
   }
@@ -25775,8 +25780,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_cdbcd1b58177edc3_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_cdbcd1b58177edc3_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_08e01268defb7bad_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_08e01268defb7bad_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -44741,7 +44746,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_cdbcd1b58177edc3_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_08e01268defb7bad_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

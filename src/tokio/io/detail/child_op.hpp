@@ -124,7 +124,8 @@ class ChildOp {
  public:
   using Value = await_result_t<A>;
   static constexpr bool kIsLeaf = std::is_base_of_v<Pollable, A>;
-  using Stored = std::conditional_t<kIsLeaf, A, Branch<Value>>;
+  // (A Branch that keeps its result in the frame until take(): ChildOp takes it at once.)
+  using Stored = std::conditional_t<kIsLeaf, A, Branch<Value, false>>;
 
   ChildOp() noexcept {}
   // Copies happen only before the holder's first poll, when nothing is live.
@@ -170,7 +171,7 @@ class ChildOp {
         }
       }
     } else {
-      new (&s_) Branch<Value>(to_task(std::forward<F>(make)()));
+      new (&s_) Stored(to_task(std::forward<F>(make)()));
     }
     live_ = true;
   }
