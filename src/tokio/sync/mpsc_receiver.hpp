@@ -71,7 +71,7 @@ class BasicReceiver {
   // (stream::wrappers::ReceiverStream): claims the receiver once, for as long as the
   // wrapper holds it (false when a receive in flight holds it now), so that the wrapper's
   // receives (recv_as_owner) skip the claim each receive otherwise takes and lets go: a
-  // compare-exchange and a store per message, 15-20% of a StreamMap over 64 busy channels
+  // compare-exchange and a store per message, 15-22% of a StreamMap over 64 busy channels
   // (bench/NOTES.md). The token is the channel's own address, which no operation has and
   // which moves with the receiver. release_owner_claim() before anyone else may receive.
   bool claim_for_owner() noexcept { return c_ != nullptr && c_->rx_use.try_claim(c_.get()); }

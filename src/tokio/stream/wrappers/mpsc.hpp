@@ -51,35 +51,32 @@ class OwnedReceiverStream : public SourceStream<Rx, MpscRecvPolicy<T>> {
   }
   OwnedReceiverStream& operator=(OwnedReceiverStream&& o) noexcept {
     if (this != &o) {
-      this->op_.reset();
-      release_claim();
+      let_go();
       Base::operator=(std::move(o));
       o.pol_.owner = false;
     }
     return *this;
   }
-  ~OwnedReceiverStream() {
-    this->op_.reset();
-    release_claim();
-  }
+  ~OwnedReceiverStream() { let_go(); }
 
   // Closes the receiving half (senders fail from now on; buffered messages still come).
   void close() noexcept { this->src_.close(); }
   // The receiver, free for the caller's own receives (the one in flight is cancelled:
   // cancel-safe, nothing is lost).
   Rx& get_mut() noexcept {
-    this->op_.reset();
-    release_claim();
+    let_go();
     return this->src_;
   }
   Rx into_inner() && {
-    this->op_.reset();
-    release_claim();
+    let_go();
     return std::move(this->src_);
   }
 
  private:
-  void release_claim() noexcept {
+  // Cancels the receive in flight, then lets go of the claim (the receiver's receives
+  // claim for themselves from here on).
+  void let_go() noexcept {
+    this->op_.reset();
     if (this->pol_.owner) {
       this->src_.release_owner_claim();
       this->pol_.owner = false;
