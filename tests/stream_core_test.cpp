@@ -173,42 +173,52 @@ TEST_CASE("stream: iter spends coop budget, so a long iteration lets other tasks
   }());
 }
 
-// One unit of the task's 128 per 32 items: the 4,065th item takes the last unit, through
-// a pipeline of adapters as directly, for a random-access range (the position the next
-// unit is due at) and a list (a count), and after a move mid-way.
+// One unit of the task's 128 per 32 items (the 1st, 33rd, 65th...), through a pipeline
+// of adapters as directly, for a random-access range (the position the next unit is due
+// at) and a list (a count), and after a move mid-way (the next item takes one at once).
 TEST_CASE("stream: iter takes one budget unit per 32 items, through adapters and moves") {
   auto rt = stest::paused_rt();
   rt.block_on([]() -> Task<> {
-    auto units_left_after = [](auto& s, int items) -> Task<bool> {
+    // The units left of a fresh budget after taking `items` items: counted by spending
+    // them (at most the budget's 128).
+    auto units_left_after = [](auto& s, int items) -> Task<int> {
       co_await tokio::task::yield_now();  // a fresh budget
       for (int i = 0; i < items; ++i) {
         auto v = co_await s.next();
         REQUIRE(v.has_value());
       }
-      co_return tokio::task::has_budget_remaining();
+      int left = 0;
+      while (tokio::task::has_budget_remaining() && left < 200) {
+        co_await tokio::task::consume_budget();
+        ++left;
+      }
+      co_return left;
     };
     {
       auto s = st::iter(std::vector<int>(10000, 1));
-      CHECK(co_await units_left_after(s, 4064));  // 127 units
+      CHECK(co_await units_left_after(s, 1) == 127);
+      CHECK(co_await units_left_after(s, 32) == 127);  // items 2..33: the 33rd takes one
+      CHECK(co_await units_left_after(s, 4064) == 1);  // the 34th..4,097th: 127 units
       auto t = st::iter(std::vector<int>(10000, 1));
-      CHECK_FALSE(co_await units_left_after(t, 4065));  // 128
+      CHECK(co_await units_left_after(t, 4065) == 0);  // 128
     }
     {
       auto s = st::iter(std::list<int>(10000, 1)) | st::map([](int v) { return v * 2; }) |
                st::filter([](const int& v) { return v > 0; });
-      CHECK(co_await units_left_after(s, 4064));
+      CHECK(co_await units_left_after(s, 100) == 124);
+      CHECK(co_await units_left_after(s, 28) == 128);  // items 101..128: none due
       auto t = st::iter(std::list<int>(10000, 1)) | st::take(9000);
-      CHECK_FALSE(co_await units_left_after(t, 4065));
+      CHECK(co_await units_left_after(t, 4065) == 0);
     }
     {
       // Moved after 40 items: the next item takes a unit at once, then one per 32.
       auto s = st::iter(std::vector<int>(10000, 1));
       for (int i = 0; i < 40; ++i) REQUIRE((co_await s.next()).has_value());
       auto moved = std::move(s);
-      CHECK(co_await units_left_after(moved, 4064));
+      CHECK(co_await units_left_after(moved, 33) == 126);
       int rest = 0;
       while (auto v = co_await moved.next()) rest += *v;
-      CHECK(rest == 10000 - 40 - 4064);
+      CHECK(rest == 10000 - 40 - 33);
     }
     {
       // Spent, the iter yields without losing its place: every item comes out once.
