@@ -1617,6 +1617,18 @@ inline bool coop_poll_proceed(TryContext&) noexcept {
   return coop_try([] { return true; });
 }
 
+// For a composition that polls several inner parts in turn (StreamMap): true when the
+// task's budget is spent, so every part still to be polled would be refused (Tokio's
+// StreamMap polls them all anyway: 64 refused polls per forced yield over 64 channels).
+// Polled with a task::Context, the forced yield's wake is arranged here, once, as a
+// refused leaf would: the parts this poll skips were not asked to register a waker, so
+// without it a part that became ready meanwhile could go unseen. Asked (TryContext),
+// nothing registers anyway.
+inline bool coop_budget_spent(task::Context& cx) noexcept {
+  return tls.budget == 0 && !coop_poll_proceed(cx);
+}
+inline bool coop_budget_spent(TryContext&) noexcept { return tls.budget == 0; }
+
 // Polls a leaf, giving back the budget unit its resource took when it is not ready (Tokio's
 // RestoreOnPending): polling something that is not ready costs no budget. Without this, a
 // loop that selects over an empty channel and an always-ready branch spends a unit per
@@ -22978,6 +22990,8 @@ class StreamMap : public PollStream<StreamMap<K, S>, std::pair<K, item_t<S>>> {
           idx = (idx + 1) % entries_.size();
         }
       } else {
+        // The rest would refuse too; the wake is arranged (coop_budget_spent).
+        if (tokio::detail::coop_budget_spent(cx)) return false;
         idx = (idx + 1) % entries_.size();
       }
     }
@@ -25777,8 +25791,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_6290504e1aa3cbb0_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_6290504e1aa3cbb0_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_35cd28f48eff8a32_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_35cd28f48eff8a32_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -44743,7 +44757,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_6290504e1aa3cbb0_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_35cd28f48eff8a32_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

@@ -306,6 +306,76 @@ TEST_CASE("StreamMap: hundreds of idle streams cost no budget; the ready one is 
   }
 }
 
+// A user stream that is either never ready (registering nothing: only a wake from
+// elsewhere brings its task back) or always ready without taking budget.
+class Fixed : public st::PollStream<Fixed, int> {
+ public:
+  explicit Fixed(bool ready) : ready_(ready) {}
+  bool poll_next(tokio::task::Context&, std::optional<int>& out) {
+    if (ready_) out = 5;
+    return ready_;
+  }
+
+ private:
+  bool ready_;
+};
+
+// Once the task's budget is spent, every inner stream still to be polled would refuse:
+// the map stops at the first refusal instead of polling (and waking the task from) all
+// of them (Tokio's StreamMap polls all 64 here), and arranges the forced yield's wake
+// itself, so a stream it skipped is polled again after the yield.
+TEST_CASE(
+    "StreamMap: a spent budget stops the scan at one refusal; the skipped streams are "
+    "served after the yield") {
+  for (bool multi : {false, true}) {
+    CAPTURE(multi);
+    auto rt = test::either_flavour_all(multi);
+    auto metrics = rt.metrics();
+    auto got = rt.block_on(rt.spawn(
+        [](tokio::runtime::RuntimeMetrics metrics) -> Task<std::vector<uint64_t>> {
+          st::StreamMap<int, st::wrappers::ReceiverStream<int>> m;
+          std::vector<tsync::mpsc::Sender<int>> txs;
+          for (int k = 0; k < 64; ++k) {
+            auto [tx, rx] = tsync::mpsc::channel<int>(8);
+            for (int i = 0; i < 8; ++i) (void)tx.try_send(i);
+            m.insert(k, st::wrappers::ReceiverStream<int>(std::move(rx)));
+            txs.push_back(std::move(tx));
+          }
+          co_await tokio::task::yield_now();  // a fresh budget
+          std::vector<uint64_t> out;
+          const uint64_t before = metrics.budget_forced_yield_count();
+          uint64_t items = 0;
+          for (int i = 0; i < 300; ++i) {
+            if (!co_await m.next()) break;
+            ++items;
+          }
+          // 300 items from a fresh budget of 128: two forced yields, each counted twice (the
+          // refused stream and the map); polling every stream counted 64 each.
+          out.push_back(metrics.budget_forced_yield_count() - before);
+          out.push_back(items);
+
+          // With the budget spent before each next(), the never-ready stream is polled
+          // first about half the time; the always-ready one is still served after the yield.
+          st::StreamMap<int, Fixed> mixed;
+          mixed.insert(0, Fixed(false));
+          mixed.insert(1, Fixed(true));
+          auto [utx, urx] = tsync::mpsc::unbounded_channel<int>();
+          for (int i = 0; i < 20 * 130; ++i) (void)utx.send(i);
+          uint64_t served = 0;
+          for (int i = 0; i < 20; ++i) {
+            while (tokio::task::has_budget_remaining()) (void)co_await urx.recv();
+            auto kv = co_await ttime::timeout(std::chrono::seconds(5), mixed.next());
+            if (!kv || !kv->has_value()) break;
+            served += static_cast<uint64_t>((*kv)->first);
+          }
+          out.push_back(served);
+          co_return out;
+        },
+        metrics));
+    CHECK(got == std::vector<uint64_t>{4, 300, 20});
+  }
+}
+
 TEST_CASE(
     "StreamMap: always-ready streams are served fairly (random start), pending ones wake the "
     "task") {

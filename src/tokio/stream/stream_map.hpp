@@ -150,6 +150,8 @@ class StreamMap : public PollStream<StreamMap<K, S>, std::pair<K, item_t<S>>> {
           idx = (idx + 1) % entries_.size();
         }
       } else {
+        // The rest would refuse too; the wake is arranged (coop_budget_spent).
+        if (tokio::detail::coop_budget_spent(cx)) return false;
         idx = (idx + 1) % entries_.size();
       }
     }

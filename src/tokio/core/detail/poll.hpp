@@ -89,6 +89,18 @@ inline bool coop_poll_proceed(TryContext&) noexcept {
   return coop_try([] { return true; });
 }
 
+// For a composition that polls several inner parts in turn (StreamMap): true when the
+// task's budget is spent, so every part still to be polled would be refused (Tokio's
+// StreamMap polls them all anyway: 64 refused polls per forced yield over 64 channels).
+// Polled with a task::Context, the forced yield's wake is arranged here, once, as a
+// refused leaf would: the parts this poll skips were not asked to register a waker, so
+// without it a part that became ready meanwhile could go unseen. Asked (TryContext),
+// nothing registers anyway.
+inline bool coop_budget_spent(task::Context& cx) noexcept {
+  return tls.budget == 0 && !coop_poll_proceed(cx);
+}
+inline bool coop_budget_spent(TryContext&) noexcept { return tls.budget == 0; }
+
 // Polls a leaf, giving back the budget unit its resource took when it is not ready (Tokio's
 // RestoreOnPending): polling something that is not ready costs no budget. Without this, a
 // loop that selects over an empty channel and an always-ready branch spends a unit per
