@@ -20991,6 +20991,11 @@ concept Stream = std::is_object_v<S> && requires(S& s) {
 template <Stream S>
 using item_t = typename tokio::detail::await_result_t<tokio::detail::stream_next_t<S>>::value_type;
 
+// A stream of T: Rust's `impl Stream<Item = T>` (`void f(st::StreamOf<int> auto& s)`, or
+// `template <st::StreamOf<int> S>`).
+template <class S, class T>
+concept StreamOf = Stream<S> && std::same_as<item_t<S>, T>;
+
 // Base of the streams written at the poll level (see the top of this file). Derived
 // implements `bool poll_next(task::Context&, std::optional<T>& out)`; this base supplies
 // next(). poll_next may throw: the exception comes out of the `co_await s.next()`.
@@ -25791,8 +25796,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_35cd28f48eff8a32_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_35cd28f48eff8a32_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_631cfa6fc41bdd2b_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_631cfa6fc41bdd2b_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -44757,7 +44762,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_35cd28f48eff8a32_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_631cfa6fc41bdd2b_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

@@ -22,6 +22,11 @@ static_assert(st::Stream<st::Generator<std::unique_ptr<int>>>);
 static_assert(!st::Stream<int>);
 static_assert(!st::Stream<std::vector<int>>);
 static_assert(tokio::detail::PollNextStream<st::Generator<int>>);
+// StreamOf<S, T>: Rust's `impl Stream<Item = T>`.
+static_assert(st::StreamOf<st::Iter<std::vector<int>>, int>);
+static_assert(!st::StreamOf<st::Iter<std::vector<int>>, long>);
+static_assert(!st::StreamOf<std::vector<int>, int>);
+static_assert(st::StreamOf<st::Generator<std::string>, std::string>);
 
 namespace {
 
@@ -131,6 +136,22 @@ TEST_CASE("stream: iter, once, empty, pending and by_ref") {
 
 // (clang 14 cannot instantiate libstdc++ 12's iota_view at all, so not there.)
 #if !defined(__clang__) || __clang_major__ >= 15
+namespace {
+// A function over any stream of ints, as Rust's `async fn total(s: impl Stream<Item = i32>)`.
+Task<int> total(st::StreamOf<int> auto s) {
+  int sum = 0;
+  while (auto v = co_await s.next()) sum += *v;
+  co_return sum;
+}
+}  // namespace
+
+TEST_CASE("stream: StreamOf<T> takes any stream of T (Rust's impl Stream<Item = T>)") {
+  tokio::runtime::Runtime rt = tokio::runtime::Builder::new_current_thread().build();
+  std::vector<int> v{1, 2, 3, 4};
+  CHECK(rt.block_on(total(st::iter(v))) == 10);
+  CHECK(rt.block_on(total(st::iter(v) | st::map([](int x) { return x * 10; }))) == 100);
+}
+
 TEST_CASE("stream: iter over a C++20 view (Rust's iter(0..n) with u64), moved mid-way") {
   auto rt = stest::paused_rt();
   rt.block_on([]() -> Task<> {

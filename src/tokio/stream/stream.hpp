@@ -92,6 +92,11 @@ concept Stream = std::is_object_v<S> && requires(S& s) {
 template <Stream S>
 using item_t = typename tokio::detail::await_result_t<tokio::detail::stream_next_t<S>>::value_type;
 
+// A stream of T: Rust's `impl Stream<Item = T>` (`void f(st::StreamOf<int> auto& s)`, or
+// `template <st::StreamOf<int> S>`).
+template <class S, class T>
+concept StreamOf = Stream<S> && std::same_as<item_t<S>, T>;
+
 // Base of the streams written at the poll level (see the top of this file). Derived
 // implements `bool poll_next(task::Context&, std::optional<T>& out)`; this base supplies
 // next(). poll_next may throw: the exception comes out of the `co_await s.next()`.
