@@ -257,7 +257,14 @@ CONFIG_MACROS = [
 COMMON_WARNINGS = ["-Wshadow", "-Wconversion", "-Wsign-conversion", "-Wold-style-cast",
                    "-Wdouble-promotion", "-Wzero-as-null-pointer-constant", "-Wfloat-equal",
                    "-Wcast-qual", "-Wmissing-declarations", "-Wswitch-enum", "-Wundef"]
-GCC_WARNINGS = ["-Wuseless-cast", "-Wduplicated-branches", "-Wnull-dereference", "-Wcast-align"]
+# -Wmaybe-uninitialized (in g++'s -Wall) judges optimised code after inlining: the header's
+# operands held in unions behind a `live` flag (ChildOp, Branch) and values behind an atomic
+# flag (OnceCell) read as "may be used uninitialized" in some callers at -O2, an error under
+# -Werror. The cases the suite meets are fixed in the code; this keeps users' builds clean of
+# the ones it does not. The suite is built at -O2 without the suppression
+# (TOKIO_CONFIG_NO_WARNING_SUPPRESSION in CI's g++ step), so new cases still show there.
+GCC_WARNINGS = ["-Wuseless-cast", "-Wduplicated-branches", "-Wnull-dereference", "-Wcast-align",
+                "-Wmaybe-uninitialized"]
 CLANG_WARNINGS = ["-Wshadow-all", "-Wimplicit-int-conversion", "-Wshorten-64-to-32",
                   "-Wcomma", "-Wextra-semi-stmt", "-Wunused-member-function",
                   "-Wdocumentation", "-Wreserved-identifier", "-Wunused-template"]

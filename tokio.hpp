@@ -154,6 +154,7 @@ TOKIO_SYSTEM_HEADERS_END
 #pragma GCC diagnostic ignored "-Wduplicated-branches"
 #pragma GCC diagnostic ignored "-Wnull-dereference"
 #pragma GCC diagnostic ignored "-Wcast-align"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
 #endif
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
@@ -8792,12 +8793,15 @@ class ChildOp {
     return take();
   }
 
-  // Cancels (destroys) the operand, finished or not.
+  // Cancels (destroys) the operand, finished or not (a holder's move or destruction, a
+  // cancel). Out of line: inlined into code that has just moved a holder (a ReceiverStream
+  // handed back in an std::optional by StreamMap::insert), g++ 12 -O2 cannot see that the
+  // moved-to holder's operand was never built and reports the operand's fields as "may be
+  // used uninitialized", an error under -Werror in users' code; the pragma around this
+  // class does not reach the operand's own destructor. take(), the path of every completed
+  // operation, destroys inline.
   void reset() noexcept {
-    if (live_) {
-      live_ = false;
-      s_.~Stored();
-    }
+    if (live_) destroy_live();
   }
 
   // The three steps poll_with runs, for callers that do work between them (the stream
@@ -8849,10 +8853,13 @@ class ChildOp {
   bool try_poll() noexcept requires kTries { return s_.try_poll(); }
 
   Value take() {
-    struct Reset {
+    struct Destroy {
       ChildOp* c;
-      ~Reset() { c->reset(); }
-    } guard{this};
+      ~Destroy() {
+        c->live_ = false;
+        c->s_.~Stored();
+      }
+    } guard{this};  // take() follows a poll that returned true: the operand is live
     if constexpr (kIsLeaf) {
       return s_.await_resume();
     } else {
@@ -8861,6 +8868,11 @@ class ChildOp {
   }
 
  private:
+  TOKIO_NOINLINE void destroy_live() noexcept {
+    live_ = false;
+    s_.~Stored();
+  }
+
   union {
     Stored s_;
   };
@@ -14242,8 +14254,11 @@ class OnceCell {
     co_return std::cref(value_);
   }
 
-  // Takes the value out, leaving the cell empty (exclusive owner only).
-  std::optional<T> take() {
+  // Takes the value out, leaving the cell empty (exclusive owner only). Not inlined: into
+  // a caller that has just made the cell, g++ 12 -O2 cannot see through the atomic flag
+  // and reports the unset union member as "may be used uninitialized" (an error under
+  // -Werror; `std::move(OnceCell<int>()).into_inner()` in sync_notify_test did).
+  TOKIO_NOINLINE std::optional<T> take() {
     if (!initialized()) return std::nullopt;
     std::optional<T> out(std::move(value_));
     value_.~T();
@@ -25796,8 +25811,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_631cfa6fc41bdd2b_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_631cfa6fc41bdd2b_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_10bea8709b6f4139_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_10bea8709b6f4139_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -25845,6 +25860,7 @@ extern const char tokio_hpp_build_631cfa6fc41bdd2b_link_only_with_an_implementat
 #pragma GCC diagnostic ignored "-Wduplicated-branches"
 #pragma GCC diagnostic ignored "-Wnull-dereference"
 #pragma GCC diagnostic ignored "-Wcast-align"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
 #endif
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
@@ -29696,6 +29712,7 @@ struct FileInner {
 #pragma GCC diagnostic ignored "-Wduplicated-branches"
 #pragma GCC diagnostic ignored "-Wnull-dereference"
 #pragma GCC diagnostic ignored "-Wcast-align"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
 #endif
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
@@ -44762,7 +44779,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_631cfa6fc41bdd2b_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_10bea8709b6f4139_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

@@ -145,12 +145,15 @@ class ChildOp {
     return take();
   }
 
-  // Cancels (destroys) the operand, finished or not.
+  // Cancels (destroys) the operand, finished or not (a holder's move or destruction, a
+  // cancel). Out of line: inlined into code that has just moved a holder (a ReceiverStream
+  // handed back in an std::optional by StreamMap::insert), g++ 12 -O2 cannot see that the
+  // moved-to holder's operand was never built and reports the operand's fields as "may be
+  // used uninitialized", an error under -Werror in users' code; the pragma around this
+  // class does not reach the operand's own destructor. take(), the path of every completed
+  // operation, destroys inline.
   void reset() noexcept {
-    if (live_) {
-      live_ = false;
-      s_.~Stored();
-    }
+    if (live_) destroy_live();
   }
 
   // The three steps poll_with runs, for callers that do work between them (the stream
@@ -202,10 +205,13 @@ class ChildOp {
   bool try_poll() noexcept requires kTries { return s_.try_poll(); }
 
   Value take() {
-    struct Reset {
+    struct Destroy {
       ChildOp* c;
-      ~Reset() { c->reset(); }
-    } guard{this};
+      ~Destroy() {
+        c->live_ = false;
+        c->s_.~Stored();
+      }
+    } guard{this};  // take() follows a poll that returned true: the operand is live
     if constexpr (kIsLeaf) {
       return s_.await_resume();
     } else {
@@ -214,6 +220,11 @@ class ChildOp {
   }
 
  private:
+  TOKIO_NOINLINE void destroy_live() noexcept {
+    live_ = false;
+    s_.~Stored();
+  }
+
   union {
     Stored s_;
   };
