@@ -237,7 +237,7 @@ examples: $(EXAMPLE_BINS)
 
 # `make demo` is a debug build (-O0, no -g) in its own directory: the implementation TU
 # (10.5 s of CPU at -O0, against 17.6 s at -O2 without -g: bench/weight.py) and hello.cpp
-# compile side by side; 9.5 s on a fresh clone with 2 cores (`make weight`).
+# compile side by side; 11.6 s on a fresh clone with 2 cores (`make weight`, 2026-12-06).
 DEMO_DIR := build/$(COMPILER)-demo
 DEMO_FLAGS := $(STD) $(WARN) -O0 -I.
 $(DEMO_DIR)/tokio.o: tokio.cpp tokio.hpp
