@@ -8761,8 +8761,9 @@ auto map_ok(Poll<Result<U, std::error_code>>&& d, F&& f)
 }
 
 // g++ -O1 cannot see that an operand is only destroyed while `live_` says it was built, and
-// warns (-Wmaybe-uninitialized) about the operand's fields in its destructor. GCC applies a
-// diagnostic pragma found anywhere on the inlining chain of such a warning.
+// warns (-Wmaybe-uninitialized) about the operand's fields in its destructor. g++ 12 reads
+// the pragma where the warned statement is written: it covers the statements of this class,
+// not an operand's own destructor inlined through it (reset() below).
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
@@ -8855,10 +8856,7 @@ class ChildOp {
   Value take() {
     struct Destroy {
       ChildOp* c;
-      ~Destroy() {
-        c->live_ = false;
-        c->s_.~Stored();
-      }
+      ~Destroy() { c->destroy(); }
     } guard{this};  // take() follows a poll that returned true: the operand is live
     if constexpr (kIsLeaf) {
       return s_.await_resume();
@@ -8868,10 +8866,11 @@ class ChildOp {
   }
 
  private:
-  TOKIO_NOINLINE void destroy_live() noexcept {
+  void destroy() noexcept {
     live_ = false;
     s_.~Stored();
   }
+  TOKIO_NOINLINE void destroy_live() noexcept { destroy(); }
 
   union {
     Stored s_;
@@ -25811,8 +25810,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_10bea8709b6f4139_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_10bea8709b6f4139_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_450ee113db1c9d53_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_450ee113db1c9d53_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -44779,7 +44778,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_10bea8709b6f4139_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_450ee113db1c9d53_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
