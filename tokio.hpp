@@ -20952,6 +20952,7 @@ inline OpenOptions File::options() { return OpenOptions(); }
 // previous next() of the same stream is still being awaited.
 
 /* #include <concepts> (already above) */
+/* #include <cstdint> (already above) */
 /* #include <exception> (already above) */
 /* #include <optional> (already above) */
 /* #include <type_traits> (already above) */
@@ -21107,6 +21108,34 @@ concept PollsNextWith = PollNextStream<S> &&
     (std::same_as<Cx, task::Context> ||
      (std::same_as<Cx, TryContext> && AskablePollNext<S, stream::item_t<S>>));
 
+// Internal iteration over the items a stream has ready, Rust's Iterator::try_fold for the
+// ready part of a stream. The consumers (fold, collect, any, all) hand the stream a sink,
+// `bool sink(T&& item)` (false: stop after this item), through detail::Upstream's
+// poll_each. A stream that can loop over its ready items itself (iter over a random-access
+// range, and map or filter over such a stream) implements
+//
+//   template <class Sink> EachResult poll_each(task::Context& cx, Sink& sink);
+//
+// keeping its position in a local for the whole run, so iter | map | filter | fold compiles
+// to one loop with nothing stored per item (bench/NOTES.md: with an item per poll_next, g++
+// kept the position and the accumulator in memory, a store and a reload on every item).
+// Any other stream is driven by poll_next, one item at a time, with the same result. Budget
+// and wakes are those of poll_next: Pending means the task's waker is registered (or a
+// forced yield arranged), exactly as a poll_next returning false.
+enum class EachResult : uint8_t { Pending, Ended, Stopped };
+
+// A sink of T, declared only: what the PollsEach concept calls poll_each with.
+template <class T>
+struct EachProbe {
+  bool operator()(T&& item) const noexcept;
+};
+
+template <class S>
+concept PollsEach = PollNextStream<S> &&
+    requires(S& s, task::Context& cx, EachProbe<stream::item_t<S>>& sink) {
+  { s.poll_each(cx, sink) } -> std::same_as<EachResult>;
+};
+
 }  // namespace tokio::detail
 #endif // TOKIO_HAS_STREAM
 /* end file src/tokio/stream/stream.hpp */
@@ -21186,9 +21215,31 @@ concept SettlesBudget = requires {
   requires S::kSettlesBudget;
 };
 
+// poll_each driven by poll_next, one item at a time (P: a StreamPoller).
+template <class P, class S, class Sink>
+EachResult poll_each_by_item(P& p, S& s, task::Context& cx, Sink& sink) {
+  for (;;) {
+    std::optional<stream::item_t<S>> v;
+    if (!p.poll(s, cx, v)) return EachResult::Pending;
+    if (!v) return EachResult::Ended;
+    if (!sink(std::move(*v))) return EachResult::Stopped;
+  }
+}
+
 template <class S, bool = PollNextStream<S>>
 class StreamPoller {
  public:
+  // A stream with its own poll_each loops itself when nothing needs to settle each of its
+  // polls (a stream that does not settle its own budget is polled item by item, each poll
+  // settled as above).
+  template <class Sink>
+  EachResult poll_each(S& s, task::Context& cx, Sink& sink) {
+    if constexpr (PollsEach<S> && SettlesBudget<S>) {
+      return s.poll_each(cx, sink);
+    } else {
+      return poll_each_by_item(*this, s, cx, sink);
+    }
+  }
   bool poll(S& s, task::Context& cx, std::optional<stream::item_t<S>>& out) {
     if constexpr (SettlesBudget<S>) {
       return s.poll_next(cx, out);
@@ -21211,6 +21262,10 @@ class StreamPoller<S, false> {
     if (!op_.poll(cx)) return false;
     out = op_.take();
     return true;
+  }
+  template <class Sink>
+  EachResult poll_each(S& s, task::Context& cx, Sink& sink) {
+    return poll_each_by_item(*this, s, cx, sink);
   }
   void reset() noexcept { op_.reset(); }
 
@@ -21244,6 +21299,11 @@ class Upstream {
   template <PollContext Cx>
   bool poll(Cx& cx, std::optional<Item>& out) {
     return p_.poll(s_, cx, out);
+  }
+  // Feeds the ready items to sink (EachResult, stream.hpp).
+  template <class Sink>
+  EachResult poll_each(task::Context& cx, Sink& sink) {
+    return p_.poll_each(s_, cx, sink);
   }
   // Cancels an in-flight next() (nothing to do for poll-level streams).
   void cancel() noexcept { p_.reset(); }
@@ -21387,6 +21447,13 @@ template <class R>
 class Iter : public PollStream<Iter<R>, typename tokio::detail::stream_iter_item<R>::type> {
   using It = decltype(std::begin(std::declval<R&>()));
   using Ref = decltype(*std::declval<It&>());
+  // When the next unit is due: a random-access iterator is compared with the position the
+  // next unit is due at (a member the loop only reads); any other counts the items taken.
+  // (A count kept beside a random-access iterator was one more store and reload per item,
+  // the longest dependency chain of a loop over an iter: bench/NOTES.md.)
+  static constexpr bool kCountsItems =
+      !(std::random_access_iterator<It> &&
+        std::sized_sentinel_for<decltype(std::end(std::declval<R&>())), It>);
 
  public:
   using T = typename tokio::detail::stream_iter_item<R>::type;
@@ -21409,15 +21476,48 @@ class Iter : public PollStream<Iter<R>, typename tokio::detail::stream_iter_item
       if (!take_unit(cx)) return false;
       unit_taken();
     }
-    if constexpr (std::is_lvalue_reference_v<Ref> &&
-                  !std::is_const_v<std::remove_reference_t<Ref>>) {
-      out.emplace(std::move(*it_));
-    } else {
-      out.emplace(*it_);
-    }
+    out.emplace(item_at(it_));
     ++it_;
     if constexpr (kCountsItems) ++pos_;
     return true;
+  }
+
+  // The ready items in one loop (EachResult, stream.hpp), for a random-access range: the
+  // position stays in a local between the units, each unit's items run without a check
+  // beyond the unit's end. An item is taken (the position moves past it) before the sink
+  // sees it, as poll_next's caller gets it; the position is stored back on every way out,
+  // a throwing sink's included.
+  template <class Sink>
+    requires(!kCountsItems)
+  tokio::detail::EachResult poll_each(task::Context& cx, Sink& sink) {
+    using tokio::detail::EachResult;
+    const auto end = std::end(r_);
+    It it = it_;
+    try {
+      for (;;) {
+        if (it == end) {
+          it_ = it;
+          return EachResult::Ended;
+        }
+        if (it == unit_end_) {
+          it_ = it;
+          if (!take_unit(cx)) return EachResult::Pending;
+          unit_taken();
+        }
+        const It unit_end = unit_end_;  // past `it`, at most `end`
+        do {
+          T v(item_at(it));
+          ++it;
+          if (!sink(std::move(v))) {
+            it_ = it;
+            return EachResult::Stopped;
+          }
+        } while (it != unit_end);
+      }
+    } catch (...) {
+      it_ = it;
+      throw;
+    }
   }
 
  private:
@@ -21433,13 +21533,17 @@ class Iter : public PollStream<Iter<R>, typename tokio::detail::stream_iter_item
     }
   }
 
-  // When the next unit is due. A random-access iterator is compared with the position the
-  // next unit is due at (a member the loop only reads); any other counts the items taken.
-  // (A count kept beside a random-access iterator was one more store and reload per item,
-  // the longest dependency chain of a loop over an iter: bench/NOTES.md.)
-  static constexpr bool kCountsItems =
-      !(std::random_access_iterator<It> &&
-        std::sized_sentinel_for<decltype(std::end(std::declval<R&>())), It>);
+  // The item at `it`, moved out of a range that holds its elements, copied otherwise.
+  static decltype(auto) item_at(It& it) {
+    if constexpr (std::is_lvalue_reference_v<Ref> &&
+                  !std::is_const_v<std::remove_reference_t<Ref>>) {
+      return std::move(*it);
+    } else {
+      return *it;
+    }
+  }
+
+  // When the next unit is due.
   struct NoCount {};
   bool unit_due() const noexcept {
     if constexpr (kCountsItems) {
@@ -21553,9 +21657,15 @@ class ByRef : public PollStream<ByRef<S>, item_t<S>> {
   ByRef& operator=(ByRef&&) = delete;
   ~ByRef() { p_.reset(); }
 
+  // Every poll of s is settled by p_ (detail/upstream.hpp).
+  static constexpr bool kSettlesBudget = true;
   template <class Cx>
     requires tokio::detail::UpstreamPolls<S, Cx>
   bool poll_next(Cx& cx, std::optional<item_t<S>>& out) { return p_.poll(*s_, cx, out); }
+  template <class Sink>
+  tokio::detail::EachResult poll_each(task::Context& cx, Sink& sink) {
+    return p_.poll_each(*s_, cx, sink);
+  }
   S& get() noexcept { return *s_; }
 
  private:
@@ -21779,6 +21889,11 @@ class Map : public PollStream<Map<S, F>, map_item_t<S, F>>, public tokio::detail
     if (v) out.emplace(std::invoke(this->f_, std::move(*v)));
     return true;
   }
+  template <class Sink>
+  tokio::detail::EachResult poll_each(task::Context& cx, Sink& sink) {
+    auto each = [&](item_t<S>&& v) { return sink(std::invoke(this->f_, std::move(v))); };
+    return this->in_.poll_each(cx, each);
+  }
 };
 
 template <Stream S, class F>
@@ -21796,6 +21911,13 @@ class Filter : public PollStream<Filter<S, F>, item_t<S>>, public tokio::detail:
         return true;
       }
     }
+  }
+  template <class Sink>
+  tokio::detail::EachResult poll_each(task::Context& cx, Sink& sink) {
+    auto each = [&](item_t<S>&& v) {
+      return !std::invoke(this->f_, std::as_const(v)) || sink(std::move(v));
+    };
+    return this->in_.poll_each(cx, each);
   }
 };
 
@@ -22334,13 +22456,19 @@ class TOKIO_MUST_AWAIT FoldOp : public CompositeLeaf<FoldOp<S, B, F>> {
         acc_(std::move(o.acc_)),
         f_(std::move(o.f_)) {}
 
+  // The accumulator is a local while the ready items run: as a member, every item was a
+  // read-modify-write of memory, a dependency chain through the store buffer (iter | map |
+  // filter | fold: bench/NOTES.md). When f throws, the fold's result is the exception and
+  // the accumulator is not needed again.
   bool step(task::Context& cx) {
-    for (;;) {
-      std::optional<stream::item_t<S>> v;
-      if (!in_.poll(cx, v)) return false;
-      if (!v) return true;
-      acc_ = std::invoke(f_, std::move(acc_), std::move(*v));
-    }
+    B acc(std::move(acc_));
+    auto each = [&](stream::item_t<S>&& v) {
+      acc = std::invoke(f_, std::move(acc), std::move(v));
+      return true;
+    };
+    EachResult r = in_.poll_each(cx, each);
+    acc_ = std::move(acc);
+    return r != EachResult::Pending;
   }
   B await_resume() {
     this->check();
@@ -22362,15 +22490,11 @@ class TOKIO_MUST_AWAIT DecideOp : public CompositeLeaf<DecideOp<S, F, Want>> {
   DecideOp(DecideOp&& o) : CompositeLeaf<DecideOp>(o), in_(std::move(o.in_)), f_(std::move(o.f_)) {}
 
   bool step(task::Context& cx) {
-    for (;;) {
-      std::optional<stream::item_t<S>> v;
-      if (!in_.poll(cx, v)) return false;
-      if (!v) return true;
-      if (static_cast<bool>(std::invoke(f_, std::as_const(*v))) == Want) {
-        decided_ = true;
-        return true;
-      }
-    }
+    auto each = [&](stream::item_t<S>&& v) {
+      decided_ = static_cast<bool>(std::invoke(f_, std::as_const(v))) == Want;
+      return !decided_;
+    };
+    return in_.poll_each(cx, each) != EachResult::Pending;
   }
   bool await_resume() {
     this->check();
@@ -22406,12 +22530,11 @@ class TOKIO_MUST_AWAIT CollectOp : public CompositeLeaf<CollectOp<S, C>> {
       : CompositeLeaf<CollectOp>(o), in_(std::move(o.in_)), c_(std::move(o.c_)) {}
 
   bool step(task::Context& cx) {
-    for (;;) {
-      std::optional<stream::item_t<S>> v;
-      if (!in_.poll(cx, v)) return false;
-      if (!v) return true;
-      collect_push(c_, std::move(*v));
-    }
+    auto each = [&](stream::item_t<S>&& v) {
+      collect_push(c_, std::move(v));
+      return true;
+    };
+    return in_.poll_each(cx, each) != EachResult::Pending;
   }
   C await_resume() {
     this->check();
@@ -25810,8 +25933,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_450ee113db1c9d53_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_450ee113db1c9d53_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_26fb244f9a9ba216_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_26fb244f9a9ba216_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -44778,7 +44901,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_450ee113db1c9d53_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_26fb244f9a9ba216_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

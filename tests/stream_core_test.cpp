@@ -2,9 +2,11 @@
 // Generator: yields, awaits inside the body, exceptions, destruction while suspended,
 // next() destroyed mid-way (nothing lost), moving a generator while it waits, and the
 // consumer's task and budget driving the body.
+#include <algorithm>
 #include <cstdint>
 #include <list>
 #include <memory>
+#include <numeric>
 #include <ranges>
 #include <stdexcept>
 #include <string>
@@ -371,4 +373,88 @@ TEST_CASE("generator: a body that awaits a pending leaf wakes the consumer when 
     auto got = co_await waiter;
     CHECK(got == std::optional<int>(9));
   }());
+}
+
+// fold, collect, any and all hand their stream a sink, and an iter over a random-access
+// range (through map and filter) loops over its ready items itself (EachResult,
+// stream.hpp). What a consumer sees must be what a next() loop sees: the same items, the
+// same budget units (one per 32 items) and forced yields, the same rest left in a borrowed
+// stream after any/all decide or after the fold's function throws.
+TEST_CASE(
+    "stream: consumers over iter | map | filter loop inside the iter, with next()'s results") {
+  auto rt = test::either_flavour_all(false);
+  auto metrics = rt.metrics();
+  rt.block_on([](tokio::runtime::RuntimeMetrics metrics) -> Task<> {
+    test::Rng rng(29);
+    auto triple = [](int x) { return 3 * x; };
+    auto even = [](const int& x) { return x % 2 == 0; };
+    for (std::size_t n : {0, 1, 31, 32, 33, 100, 4096, 4097, 20000}) {
+      CAPTURE(n);
+      std::vector<int> items = rng.ints(n, 1000);
+      std::vector<int> want;
+      for (int x : items) {
+        if (even(triple(x))) want.push_back(triple(x));
+      }
+      const int64_t want_sum = std::accumulate(want.begin(), want.end(), int64_t{0});
+
+      // fold and collect, and the forced yields of each against a next() loop's.
+      co_await tokio::task::yield_now();  // a fresh budget
+      uint64_t before = metrics.budget_forced_yield_count();
+      int64_t by_next = 0;
+      auto s = st::iter(items) | st::map(triple) | st::filter(even);
+      while (auto v = co_await s.next()) by_next += *v;
+      const uint64_t next_yields = metrics.budget_forced_yield_count() - before;
+      CHECK(by_next == want_sum);
+      CHECK(next_yields == (n > 4096 ? (n - 1) / 4096 : 0));
+
+      co_await tokio::task::yield_now();
+      before = metrics.budget_forced_yield_count();
+      int64_t folded = co_await (st::iter(items) | st::map(triple) | st::filter(even) |
+                                 st::fold(int64_t{0}, [](int64_t a, int x) { return a + x; }));
+      CHECK(folded == want_sum);
+      CHECK(metrics.budget_forced_yield_count() - before == next_yields);
+      auto collected = co_await (st::iter(items) | st::map(triple) | st::filter(even) |
+                                 st::collect<std::vector<int>>());
+      CHECK(collected == want);
+
+      // any / all over a borrowed pipeline: the deciding item is taken, the rest stays.
+      const int limit = static_cast<int>(rng.below(3000));
+      auto above = [limit](const int& x) { return x > limit; };
+      auto b = st::iter(items) | st::map(triple) | st::filter(even);
+      bool any = co_await st::any(b, above);
+      auto first = std::find_if(want.begin(), want.end(), above);
+      CHECK(any == (first != want.end()));
+      std::vector<int> rest = co_await stest::drain(b);
+      CHECK(rest == std::vector<int>(first == want.end() ? want.end() : first + 1, want.end()));
+      auto c = st::iter(items) | st::map(triple);
+      bool all = co_await st::all(c, [limit](const int& x) { return x <= limit; });
+      auto first_fail =
+          std::find_if(items.begin(), items.end(), [&](int x) { return triple(x) > limit; });
+      CHECK(all == (first_fail == items.end()));
+      CHECK((co_await stest::drain(c)).size() ==
+            static_cast<std::size_t>(items.end() -
+                                     (first_fail == items.end() ? items.end() : first_fail + 1)));
+
+      // A throwing fold function: the exception comes out of the await, the item it threw
+      // on is taken, the rest stays in the borrowed stream.
+      if (n == 0) continue;
+      const std::size_t bad = rng.below(n);
+      std::vector<std::size_t> positions(n);
+      std::iota(positions.begin(), positions.end(), std::size_t{0});
+      auto t = st::iter(std::move(positions));
+      bool threw = false;
+      try {
+        (void)co_await st::fold(t, std::size_t{0}, [bad](std::size_t a, std::size_t i) {
+          if (i == bad) throw std::runtime_error("bad item");
+          return a + i;
+        });
+      } catch (const std::runtime_error&) {
+        threw = true;
+      }
+      CHECK(threw);
+      auto left = co_await stest::drain(t);
+      CHECK(left.size() == n - bad - 1);
+      if (!left.empty()) CHECK(left.front() == bad + 1);
+    }
+  }(metrics));
 }

@@ -53,6 +53,11 @@ class Map : public PollStream<Map<S, F>, map_item_t<S, F>>, public tokio::detail
     if (v) out.emplace(std::invoke(this->f_, std::move(*v)));
     return true;
   }
+  template <class Sink>
+  tokio::detail::EachResult poll_each(task::Context& cx, Sink& sink) {
+    auto each = [&](item_t<S>&& v) { return sink(std::invoke(this->f_, std::move(v))); };
+    return this->in_.poll_each(cx, each);
+  }
 };
 
 template <Stream S, class F>
@@ -70,6 +75,13 @@ class Filter : public PollStream<Filter<S, F>, item_t<S>>, public tokio::detail:
         return true;
       }
     }
+  }
+  template <class Sink>
+  tokio::detail::EachResult poll_each(task::Context& cx, Sink& sink) {
+    auto each = [&](item_t<S>&& v) {
+      return !std::invoke(this->f_, std::as_const(v)) || sink(std::move(v));
+    };
+    return this->in_.poll_each(cx, each);
   }
 };
 

@@ -50,6 +50,13 @@ template <class R>
 class Iter : public PollStream<Iter<R>, typename tokio::detail::stream_iter_item<R>::type> {
   using It = decltype(std::begin(std::declval<R&>()));
   using Ref = decltype(*std::declval<It&>());
+  // When the next unit is due: a random-access iterator is compared with the position the
+  // next unit is due at (a member the loop only reads); any other counts the items taken.
+  // (A count kept beside a random-access iterator was one more store and reload per item,
+  // the longest dependency chain of a loop over an iter: bench/NOTES.md.)
+  static constexpr bool kCountsItems =
+      !(std::random_access_iterator<It> &&
+        std::sized_sentinel_for<decltype(std::end(std::declval<R&>())), It>);
 
  public:
   using T = typename tokio::detail::stream_iter_item<R>::type;
@@ -72,15 +79,48 @@ class Iter : public PollStream<Iter<R>, typename tokio::detail::stream_iter_item
       if (!take_unit(cx)) return false;
       unit_taken();
     }
-    if constexpr (std::is_lvalue_reference_v<Ref> &&
-                  !std::is_const_v<std::remove_reference_t<Ref>>) {
-      out.emplace(std::move(*it_));
-    } else {
-      out.emplace(*it_);
-    }
+    out.emplace(item_at(it_));
     ++it_;
     if constexpr (kCountsItems) ++pos_;
     return true;
+  }
+
+  // The ready items in one loop (EachResult, stream.hpp), for a random-access range: the
+  // position stays in a local between the units, each unit's items run without a check
+  // beyond the unit's end. An item is taken (the position moves past it) before the sink
+  // sees it, as poll_next's caller gets it; the position is stored back on every way out,
+  // a throwing sink's included.
+  template <class Sink>
+    requires(!kCountsItems)
+  tokio::detail::EachResult poll_each(task::Context& cx, Sink& sink) {
+    using tokio::detail::EachResult;
+    const auto end = std::end(r_);
+    It it = it_;
+    try {
+      for (;;) {
+        if (it == end) {
+          it_ = it;
+          return EachResult::Ended;
+        }
+        if (it == unit_end_) {
+          it_ = it;
+          if (!take_unit(cx)) return EachResult::Pending;
+          unit_taken();
+        }
+        const It unit_end = unit_end_;  // past `it`, at most `end`
+        do {
+          T v(item_at(it));
+          ++it;
+          if (!sink(std::move(v))) {
+            it_ = it;
+            return EachResult::Stopped;
+          }
+        } while (it != unit_end);
+      }
+    } catch (...) {
+      it_ = it;
+      throw;
+    }
   }
 
  private:
@@ -96,13 +136,17 @@ class Iter : public PollStream<Iter<R>, typename tokio::detail::stream_iter_item
     }
   }
 
-  // When the next unit is due. A random-access iterator is compared with the position the
-  // next unit is due at (a member the loop only reads); any other counts the items taken.
-  // (A count kept beside a random-access iterator was one more store and reload per item,
-  // the longest dependency chain of a loop over an iter: bench/NOTES.md.)
-  static constexpr bool kCountsItems =
-      !(std::random_access_iterator<It> &&
-        std::sized_sentinel_for<decltype(std::end(std::declval<R&>())), It>);
+  // The item at `it`, moved out of a range that holds its elements, copied otherwise.
+  static decltype(auto) item_at(It& it) {
+    if constexpr (std::is_lvalue_reference_v<Ref> &&
+                  !std::is_const_v<std::remove_reference_t<Ref>>) {
+      return std::move(*it);
+    } else {
+      return *it;
+    }
+  }
+
+  // When the next unit is due.
   struct NoCount {};
   bool unit_due() const noexcept {
     if constexpr (kCountsItems) {
@@ -216,9 +260,15 @@ class ByRef : public PollStream<ByRef<S>, item_t<S>> {
   ByRef& operator=(ByRef&&) = delete;
   ~ByRef() { p_.reset(); }
 
+  // Every poll of s is settled by p_ (detail/upstream.hpp).
+  static constexpr bool kSettlesBudget = true;
   template <class Cx>
     requires tokio::detail::UpstreamPolls<S, Cx>
   bool poll_next(Cx& cx, std::optional<item_t<S>>& out) { return p_.poll(*s_, cx, out); }
+  template <class Sink>
+  tokio::detail::EachResult poll_each(task::Context& cx, Sink& sink) {
+    return p_.poll_each(*s_, cx, sink);
+  }
   S& get() noexcept { return *s_; }
 
  private:

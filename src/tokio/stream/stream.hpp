@@ -43,6 +43,7 @@
 // previous next() of the same stream is still being awaited.
 
 #include <concepts>
+#include <cstdint>
 #include <exception>
 #include <optional>
 #include <type_traits>
@@ -193,5 +194,33 @@ template <class S, class Cx>
 concept PollsNextWith = PollNextStream<S> &&
     (std::same_as<Cx, task::Context> ||
      (std::same_as<Cx, TryContext> && AskablePollNext<S, stream::item_t<S>>));
+
+// Internal iteration over the items a stream has ready, Rust's Iterator::try_fold for the
+// ready part of a stream. The consumers (fold, collect, any, all) hand the stream a sink,
+// `bool sink(T&& item)` (false: stop after this item), through detail::Upstream's
+// poll_each. A stream that can loop over its ready items itself (iter over a random-access
+// range, and map or filter over such a stream) implements
+//
+//   template <class Sink> EachResult poll_each(task::Context& cx, Sink& sink);
+//
+// keeping its position in a local for the whole run, so iter | map | filter | fold compiles
+// to one loop with nothing stored per item (bench/NOTES.md: with an item per poll_next, g++
+// kept the position and the accumulator in memory, a store and a reload on every item).
+// Any other stream is driven by poll_next, one item at a time, with the same result. Budget
+// and wakes are those of poll_next: Pending means the task's waker is registered (or a
+// forced yield arranged), exactly as a poll_next returning false.
+enum class EachResult : uint8_t { Pending, Ended, Stopped };
+
+// A sink of T, declared only: what the PollsEach concept calls poll_each with.
+template <class T>
+struct EachProbe {
+  bool operator()(T&& item) const noexcept;
+};
+
+template <class S>
+concept PollsEach = PollNextStream<S> &&
+    requires(S& s, task::Context& cx, EachProbe<stream::item_t<S>>& sink) {
+  { s.poll_each(cx, sink) } -> std::same_as<EachResult>;
+};
 
 }  // namespace tokio::detail

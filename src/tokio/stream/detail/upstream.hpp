@@ -40,9 +40,31 @@ concept SettlesBudget = requires {
   requires S::kSettlesBudget;
 };
 
+// poll_each driven by poll_next, one item at a time (P: a StreamPoller).
+template <class P, class S, class Sink>
+EachResult poll_each_by_item(P& p, S& s, task::Context& cx, Sink& sink) {
+  for (;;) {
+    std::optional<stream::item_t<S>> v;
+    if (!p.poll(s, cx, v)) return EachResult::Pending;
+    if (!v) return EachResult::Ended;
+    if (!sink(std::move(*v))) return EachResult::Stopped;
+  }
+}
+
 template <class S, bool = PollNextStream<S>>
 class StreamPoller {
  public:
+  // A stream with its own poll_each loops itself when nothing needs to settle each of its
+  // polls (a stream that does not settle its own budget is polled item by item, each poll
+  // settled as above).
+  template <class Sink>
+  EachResult poll_each(S& s, task::Context& cx, Sink& sink) {
+    if constexpr (PollsEach<S> && SettlesBudget<S>) {
+      return s.poll_each(cx, sink);
+    } else {
+      return poll_each_by_item(*this, s, cx, sink);
+    }
+  }
   bool poll(S& s, task::Context& cx, std::optional<stream::item_t<S>>& out) {
     if constexpr (SettlesBudget<S>) {
       return s.poll_next(cx, out);
@@ -65,6 +87,10 @@ class StreamPoller<S, false> {
     if (!op_.poll(cx)) return false;
     out = op_.take();
     return true;
+  }
+  template <class Sink>
+  EachResult poll_each(S& s, task::Context& cx, Sink& sink) {
+    return poll_each_by_item(*this, s, cx, sink);
   }
   void reset() noexcept { op_.reset(); }
 
@@ -98,6 +124,11 @@ class Upstream {
   template <PollContext Cx>
   bool poll(Cx& cx, std::optional<Item>& out) {
     return p_.poll(s_, cx, out);
+  }
+  // Feeds the ready items to sink (EachResult, stream.hpp).
+  template <class Sink>
+  EachResult poll_each(task::Context& cx, Sink& sink) {
+    return p_.poll_each(s_, cx, sink);
   }
   // Cancels an in-flight next() (nothing to do for poll-level streams).
   void cancel() noexcept { p_.reset(); }
