@@ -1408,6 +1408,9 @@ TOKIO_SYSTEM_HEADERS_BEGIN
 TOKIO_SYSTEM_HEADERS_END
 /* #include <coroutine> (already above) */
 /* #include <cstdint> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <optional>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
 
@@ -1635,7 +1638,8 @@ inline bool coop_budget_spent(TryContext&) noexcept { return tls.budget == 0; }
 // loop that selects over an empty channel and an always-ready branch spends a unit per
 // iteration, runs out after kInitialBudget, and from then on never sees the channel's next
 // message while it loops. Every place that polls a leaf goes through here: the first poll in
-// Leaf::await_suspend, later ones through the slot in drive_slot, and the poll-level
+// Leaf::await_ready (unless the leaf says every poll inside it is settled already:
+// kSettlesBudget, as a stream's next() over a combinator chain does), later ones through the slot in drive_slot, and the poll-level
 // compositions, which poll inner leaves themselves (ChildOp's leaf children, the inner
 // streams of stream combinators and StreamMap: detail::Upstream). coop_took starts clear
 // for each leaf poll and gets the caller's value back after it, so a composite leaf (select,
@@ -1835,13 +1839,25 @@ const char* leaf_type_pretty() noexcept {
   return __PRETTY_FUNCTION__;
 }
 
+// Moves the value out of an optional a poll has just filled, member by member. A whole-
+// optional move of a small trivially copyable T (what `return std::move(out_)` compiles to)
+// is one load as wide as the optional, reading the value and the flag the poll wrote with
+// two narrower stores: the store buffer cannot forward it, and the load waits for both
+// stores to retire. On a next() loop over a fast stream that cost most of the time
+// (bench/NOTES.md, 2026-12-06).
+template <class T>
+std::optional<T> take_fresh(std::optional<T>& o) {
+  if (!o) return std::nullopt;
+  return std::optional<T>(std::in_place, std::move(*o));
+}
+
 // CRTP base of leaf awaitables. Derived provides `bool poll(task::Context&) noexcept`
 // (ready?) and `await_resume()`, and may provide `void before_first_poll()`, called before
 // the first poll of each await and allowed to throw (a timer leaf checks there that the
 // runtime has a timer driver). Derived does not override await_ready or await_suspend:
 // select, join, try_join and timeout poll a leaf directly (LeafBranch,
 // core/detail/branch.hpp), and a leaf that overrides them is awaited there through a Task
-// frame instead. The first poll happens inside await_suspend, so a ready
+// frame instead. The first poll happens inside await_ready, so a ready
 // resource is consumed without suspending (it still costs one unit of coop budget). Leaves
 // hold no bookkeeping of their own (see PollSlot), so they copy and move freely before they
 // first suspend; once suspended they are registered by address and must not move.
@@ -1859,23 +1875,33 @@ class Leaf : public Pollable {
  public:
   using tokio_awaitable = void;
 
-  bool await_ready() const noexcept { return false; }
-  bool await_suspend(std::coroutine_handle<> h) {
+  // The first poll: a ready leaf completes here and the co_await goes straight on to
+  // await_resume, without the suspension's bookkeeping (a next() loop over a stream, a
+  // receive from a channel holding messages). Outside a task nothing is polled and
+  // await_suspend reports the misuse.
+  bool await_ready() {
     ThreadContext& t = tls;
-    if (TOKIO_UNLIKELY(t.slot == nullptr)) throw_not_in_task("co_await of a tokio awaitable");
+    if (TOKIO_UNLIKELY(t.slot == nullptr)) return false;
     if constexpr (requires(Derived & d) { d.before_first_poll(); }) {
       static_cast<Derived*>(this)->before_first_poll();
     }
     task::Context cx(t.waker);
-    if (poll_leaf_restoring(t, [&] { return static_cast<Derived*>(this)->poll(cx); })) {
-      return false;
+    if constexpr (requires { requires Derived::kSettlesBudget; }) {
+      return static_cast<Derived*>(this)->poll(cx);  // each poll inside it is settled
+    } else {
+      return poll_leaf_restoring(t, [&] { return static_cast<Derived*>(this)->poll(cx); });
     }
+  }
+  // Pending: await_ready's poll registered the task's waker; the slot records the leaf, so
+  // the next wake polls it again.
+  void await_suspend(std::coroutine_handle<> h) {
+    ThreadContext& t = tls;
+    if (TOKIO_UNLIKELY(t.slot == nullptr)) throw_not_in_task("co_await of a tokio awaitable");
     PollSlot* s = t.slot;
     s->leaf = this;
     s->poll_fn = &poll_thunk;
     s->continuation = h;
     (void)&name_entry;  // instantiates this type's LeafName (registered at start-up)
-    return true;
   }
 
  private:
@@ -2538,9 +2564,7 @@ TOKIO_SYSTEM_HEADERS_BEGIN
 #include <array>
 TOKIO_SYSTEM_HEADERS_END
 /* #include <cstddef> (already above) */
-TOKIO_SYSTEM_HEADERS_BEGIN
-#include <optional>
-TOKIO_SYSTEM_HEADERS_END
+/* #include <optional> (already above) */
 /* #include <stdexcept> (already above) */
 TOKIO_SYSTEM_HEADERS_BEGIN
 #include <tuple>
@@ -2667,8 +2691,8 @@ class Branch {
 template <class L>
 concept PlainLeaf = std::is_base_of_v<Leaf<L>, L> && requires(L& l, task::Context& cx) {
   { l.poll(cx) } -> std::same_as<bool>;
-  requires std::is_same_v<decltype(&L::await_suspend), bool (Leaf<L>::*)(std::coroutine_handle<>)>;
-  requires std::is_same_v<decltype(&L::await_ready), bool (Leaf<L>::*)() const noexcept>;
+  requires std::is_same_v<decltype(&L::await_suspend), void (Leaf<L>::*)(std::coroutine_handle<>)>;
+  requires std::is_same_v<decltype(&L::await_ready), bool (Leaf<L>::*)()>;
 };
 
 // Borrowed (an lvalue) or movable into the branch.
@@ -15099,7 +15123,7 @@ class BasicReceiver {
     }
     std::optional<T> await_resume() {
       if (claim_.refused) detail::throw_second_recv();
-      return std::move(out_);
+      return detail::take_fresh(out_);
     }
 
    private:
@@ -21029,6 +21053,10 @@ class PollStream {
     struct NoClaim {};
 
    public:
+    // Polled directly by Leaf::await_ready when the stream settles each budget unit it
+    // takes itself (detail/upstream.hpp's SettlesBudget: iter and the combinators over it).
+    static constexpr bool kSettlesBudget = requires { requires Derived::kSettlesBudget; };
+
     explicit Next(Derived& s) noexcept : s_(&s) {}
     Next(const Next& o) noexcept
         : tokio::detail::Leaf<Next>(o), s_(o.s_) {}  // before the first poll
@@ -21046,7 +21074,7 @@ class PollStream {
         if (claim_.refused) tokio::detail::throw_concurrent_use(Derived::kTypeName);
       }
       if (err_) std::rethrow_exception(std::exchange(err_, nullptr));
-      return std::move(out_);
+      return tokio::detail::take_fresh(out_);
     }
 
    private:
@@ -21903,11 +21931,16 @@ class Filter : public PollStream<Filter<S, F>, item_t<S>>, public tokio::detail:
   template <class Cx>
     requires tokio::detail::UpstreamPolls<S, Cx>
   bool poll_next(Cx& cx, std::optional<item_t<S>>& out) {
+    // The item goes to `out` member by member, and only once kept: polling into `out`
+    // itself kept the inner position in memory across the rejected items (`out` may alias
+    // it), and a whole-optional copy cannot be forwarded from the stores that built it
+    // (detail::take_fresh).
     for (;;) {
       std::optional<item_t<S>> v;
       if (!this->in_.poll(cx, v)) return false;
-      if (!v || std::invoke(this->f_, std::as_const(*v))) {
-        out = std::move(v);
+      if (!v) return true;
+      if (std::invoke(this->f_, std::as_const(*v))) {
+        out.emplace(std::move(*v));
         return true;
       }
     }
@@ -22029,7 +22062,7 @@ class TakeWhile : public PollStream<TakeWhile<S, F>, item_t<S>>,
     std::optional<item_t<S>> v;
     if (!this->in_.poll(cx, v)) return false;
     if (v && std::invoke(this->f_, std::as_const(*v))) {
-      out = std::move(v);
+      out.emplace(std::move(*v));
     } else {
       done_ = true;
     }
@@ -22056,7 +22089,7 @@ class Skip : public PollStream<Skip<S>, item_t<S>>, public tokio::detail::OneUps
         --left_;
         continue;
       }
-      out = std::move(v);
+      if (v) out.emplace(std::move(*v));
       return true;
     }
   }
@@ -22078,7 +22111,7 @@ class SkipWhile : public PollStream<SkipWhile<S, F>, item_t<S>>,
       if (!this->in_.poll(cx, v)) return false;
       if (v && skipping_ && std::invoke(this->f_, std::as_const(*v))) continue;
       skipping_ = false;
-      out = std::move(v);
+      if (v) out.emplace(std::move(*v));
       return true;
     }
   }
@@ -23359,7 +23392,7 @@ struct MpscRecvPolicy {
     return owner ? rx.recv_as_owner() : rx.recv();
   }
   bool map(std::optional<T>&& r, std::optional<T>& out) {
-    out = std::move(r);
+    if (r) out.emplace(std::move(*r));  // member by member (detail::take_fresh says why)
     return true;
   }
 };
@@ -25933,8 +25966,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_26fb244f9a9ba216_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_26fb244f9a9ba216_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_17dc1ba791dda5e7_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_17dc1ba791dda5e7_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -44901,7 +44934,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_26fb244f9a9ba216_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_17dc1ba791dda5e7_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

@@ -389,8 +389,8 @@ class IoGateLeaf : public tokio::detail::Leaf<IoGateLeaf> {
 class OwnSuspendLeaf : public tokio::detail::Leaf<OwnSuspendLeaf> {
  public:
   bool poll(tokio::task::Context&) noexcept { return true; }
-  bool await_suspend(std::coroutine_handle<> h) {
-    return tokio::detail::Leaf<OwnSuspendLeaf>::await_suspend(h);
+  void await_suspend(std::coroutine_handle<> h) {
+    tokio::detail::Leaf<OwnSuspendLeaf>::await_suspend(h);
   }
   int await_resume() const noexcept { return 1; }
 };

@@ -67,11 +67,16 @@ class Filter : public PollStream<Filter<S, F>, item_t<S>>, public tokio::detail:
   template <class Cx>
     requires tokio::detail::UpstreamPolls<S, Cx>
   bool poll_next(Cx& cx, std::optional<item_t<S>>& out) {
+    // The item goes to `out` member by member, and only once kept: polling into `out`
+    // itself kept the inner position in memory across the rejected items (`out` may alias
+    // it), and a whole-optional copy cannot be forwarded from the stores that built it
+    // (detail::take_fresh).
     for (;;) {
       std::optional<item_t<S>> v;
       if (!this->in_.poll(cx, v)) return false;
-      if (!v || std::invoke(this->f_, std::as_const(*v))) {
-        out = std::move(v);
+      if (!v) return true;
+      if (std::invoke(this->f_, std::as_const(*v))) {
+        out.emplace(std::move(*v));
         return true;
       }
     }
@@ -193,7 +198,7 @@ class TakeWhile : public PollStream<TakeWhile<S, F>, item_t<S>>,
     std::optional<item_t<S>> v;
     if (!this->in_.poll(cx, v)) return false;
     if (v && std::invoke(this->f_, std::as_const(*v))) {
-      out = std::move(v);
+      out.emplace(std::move(*v));
     } else {
       done_ = true;
     }
@@ -220,7 +225,7 @@ class Skip : public PollStream<Skip<S>, item_t<S>>, public tokio::detail::OneUps
         --left_;
         continue;
       }
-      out = std::move(v);
+      if (v) out.emplace(std::move(*v));
       return true;
     }
   }
@@ -242,7 +247,7 @@ class SkipWhile : public PollStream<SkipWhile<S, F>, item_t<S>>,
       if (!this->in_.poll(cx, v)) return false;
       if (v && skipping_ && std::invoke(this->f_, std::as_const(*v))) continue;
       skipping_ = false;
-      out = std::move(v);
+      if (v) out.emplace(std::move(*v));
       return true;
     }
   }

@@ -116,6 +116,10 @@ class PollStream {
     struct NoClaim {};
 
    public:
+    // Polled directly by Leaf::await_ready when the stream settles each budget unit it
+    // takes itself (detail/upstream.hpp's SettlesBudget: iter and the combinators over it).
+    static constexpr bool kSettlesBudget = requires { requires Derived::kSettlesBudget; };
+
     explicit Next(Derived& s) noexcept : s_(&s) {}
     Next(const Next& o) noexcept
         : tokio::detail::Leaf<Next>(o), s_(o.s_) {}  // before the first poll
@@ -133,7 +137,7 @@ class PollStream {
         if (claim_.refused) tokio::detail::throw_concurrent_use(Derived::kTypeName);
       }
       if (err_) std::rethrow_exception(std::exchange(err_, nullptr));
-      return std::move(out_);
+      return tokio::detail::take_fresh(out_);
     }
 
    private:

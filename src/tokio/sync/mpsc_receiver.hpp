@@ -55,7 +55,7 @@ class BasicReceiver {
     }
     std::optional<T> await_resume() {
       if (claim_.refused) detail::throw_second_recv();
-      return std::move(out_);
+      return detail::take_fresh(out_);
     }
 
    private:

@@ -117,8 +117,8 @@ class Branch {
 template <class L>
 concept PlainLeaf = std::is_base_of_v<Leaf<L>, L> && requires(L& l, task::Context& cx) {
   { l.poll(cx) } -> std::same_as<bool>;
-  requires std::is_same_v<decltype(&L::await_suspend), bool (Leaf<L>::*)(std::coroutine_handle<>)>;
-  requires std::is_same_v<decltype(&L::await_ready), bool (Leaf<L>::*)() const noexcept>;
+  requires std::is_same_v<decltype(&L::await_suspend), void (Leaf<L>::*)(std::coroutine_handle<>)>;
+  requires std::is_same_v<decltype(&L::await_ready), bool (Leaf<L>::*)()>;
 };
 
 // Borrowed (an lvalue) or movable into the branch.

@@ -16,6 +16,7 @@
 #include <concepts>
 #include <coroutine>
 #include <cstdint>
+#include <optional>
 #include <type_traits>
 #include <utility>
 
@@ -106,7 +107,8 @@ inline bool coop_budget_spent(TryContext&) noexcept { return tls.budget == 0; }
 // loop that selects over an empty channel and an always-ready branch spends a unit per
 // iteration, runs out after kInitialBudget, and from then on never sees the channel's next
 // message while it loops. Every place that polls a leaf goes through here: the first poll in
-// Leaf::await_suspend, later ones through the slot in drive_slot, and the poll-level
+// Leaf::await_ready (unless the leaf says every poll inside it is settled already:
+// kSettlesBudget, as a stream's next() over a combinator chain does), later ones through the slot in drive_slot, and the poll-level
 // compositions, which poll inner leaves themselves (ChildOp's leaf children, the inner
 // streams of stream combinators and StreamMap: detail::Upstream). coop_took starts clear
 // for each leaf poll and gets the caller's value back after it, so a composite leaf (select,
@@ -306,13 +308,25 @@ const char* leaf_type_pretty() noexcept {
   return __PRETTY_FUNCTION__;
 }
 
+// Moves the value out of an optional a poll has just filled, member by member. A whole-
+// optional move of a small trivially copyable T (what `return std::move(out_)` compiles to)
+// is one load as wide as the optional, reading the value and the flag the poll wrote with
+// two narrower stores: the store buffer cannot forward it, and the load waits for both
+// stores to retire. On a next() loop over a fast stream that cost most of the time
+// (bench/NOTES.md, 2026-12-06).
+template <class T>
+std::optional<T> take_fresh(std::optional<T>& o) {
+  if (!o) return std::nullopt;
+  return std::optional<T>(std::in_place, std::move(*o));
+}
+
 // CRTP base of leaf awaitables. Derived provides `bool poll(task::Context&) noexcept`
 // (ready?) and `await_resume()`, and may provide `void before_first_poll()`, called before
 // the first poll of each await and allowed to throw (a timer leaf checks there that the
 // runtime has a timer driver). Derived does not override await_ready or await_suspend:
 // select, join, try_join and timeout poll a leaf directly (LeafBranch,
 // core/detail/branch.hpp), and a leaf that overrides them is awaited there through a Task
-// frame instead. The first poll happens inside await_suspend, so a ready
+// frame instead. The first poll happens inside await_ready, so a ready
 // resource is consumed without suspending (it still costs one unit of coop budget). Leaves
 // hold no bookkeeping of their own (see PollSlot), so they copy and move freely before they
 // first suspend; once suspended they are registered by address and must not move.
@@ -330,23 +344,33 @@ class Leaf : public Pollable {
  public:
   using tokio_awaitable = void;
 
-  bool await_ready() const noexcept { return false; }
-  bool await_suspend(std::coroutine_handle<> h) {
+  // The first poll: a ready leaf completes here and the co_await goes straight on to
+  // await_resume, without the suspension's bookkeeping (a next() loop over a stream, a
+  // receive from a channel holding messages). Outside a task nothing is polled and
+  // await_suspend reports the misuse.
+  bool await_ready() {
     ThreadContext& t = tls;
-    if (TOKIO_UNLIKELY(t.slot == nullptr)) throw_not_in_task("co_await of a tokio awaitable");
+    if (TOKIO_UNLIKELY(t.slot == nullptr)) return false;
     if constexpr (requires(Derived & d) { d.before_first_poll(); }) {
       static_cast<Derived*>(this)->before_first_poll();
     }
     task::Context cx(t.waker);
-    if (poll_leaf_restoring(t, [&] { return static_cast<Derived*>(this)->poll(cx); })) {
-      return false;
+    if constexpr (requires { requires Derived::kSettlesBudget; }) {
+      return static_cast<Derived*>(this)->poll(cx);  // each poll inside it is settled
+    } else {
+      return poll_leaf_restoring(t, [&] { return static_cast<Derived*>(this)->poll(cx); });
     }
+  }
+  // Pending: await_ready's poll registered the task's waker; the slot records the leaf, so
+  // the next wake polls it again.
+  void await_suspend(std::coroutine_handle<> h) {
+    ThreadContext& t = tls;
+    if (TOKIO_UNLIKELY(t.slot == nullptr)) throw_not_in_task("co_await of a tokio awaitable");
     PollSlot* s = t.slot;
     s->leaf = this;
     s->poll_fn = &poll_thunk;
     s->continuation = h;
     (void)&name_entry;  // instantiates this type's LeafName (registered at start-up)
-    return true;
   }
 
  private:

@@ -27,7 +27,7 @@ struct MpscRecvPolicy {
     return owner ? rx.recv_as_owner() : rx.recv();
   }
   bool map(std::optional<T>&& r, std::optional<T>& out) {
-    out = std::move(r);
+    if (r) out.emplace(std::move(*r));  // member by member (detail::take_fresh says why)
     return true;
   }
 };
