@@ -6,6 +6,8 @@
 //   then           iter(0..100,000) | then(async fn: x * 3), summed with a next() loop:
 //                  one Task frame per item here, an inlined state machine in Rust.
 //   pipeline       iter(0..1,000,000) | map(x * 3) | filter(even) | fold(0, +).
+//   next_loop      the same pipeline summed with a next() loop (`while (auto v = co_await
+//                  s.next())`), the form most consumers take.
 //   merge          two mpsc channels (capacity 128), a producer task on each sending
 //                  50,000 numbers (spawned as tokio::spawn(lambda, Sender)); the two
 //                  ReceiverStreams merged and summed with a next() loop.
@@ -57,6 +59,17 @@ Task<> then_rounds(std::size_t rounds) {
     uint64_t sum = 0;
     while (auto v = co_await s.next()) sum += *v;
     if (sum != 3 * (kThenItems * (kThenItems - 1) / 2)) fail("then: wrong sum");
+  }
+}
+
+Task<> next_loop_rounds(std::size_t rounds) {
+  for (std::size_t r = 0; r < rounds; ++r) {
+    auto s = st::iter(std::views::iota(uint64_t{0}, kPipelineItems)) |
+             st::map([](uint64_t x) { return x * 3; }) |
+             st::filter([](const uint64_t& x) { return x % 2 == 0; });
+    uint64_t sum = 0;
+    while (auto v = co_await s.next()) sum += *v;
+    if (sum == 0) fail("next_loop: wrong sum");
   }
 }
 
@@ -154,6 +167,7 @@ int main(int argc, char** argv) {
   const std::string& n = a.name;
   if (n == "then") runtime(a.workers).block_on(then_rounds(a.iters));
   else if (n == "pipeline") runtime(a.workers).block_on(pipeline_rounds(a.iters));
+  else if (n == "next_loop") runtime(a.workers).block_on(next_loop_rounds(a.iters));
   else if (n == "merge") runtime(a.workers).block_on(merge_rounds(a.iters));
   else if (n == "stream_map") runtime(a.workers).block_on(stream_map_rounds(a.iters));
   else if (n == "lines_codec") runtime(a.workers).block_on(lines_rounds(a.iters));

@@ -58,6 +58,15 @@ async fn pipeline_rounds(rounds: usize) {
     }
 }
 
+async fn next_loop_rounds(rounds: usize) {
+    for _ in 0..rounds {
+        let s = tokio_stream::iter(0..PIPELINE_ITEMS).map(|x| x * 3).filter(|x| x % 2 == 0);
+        if sum_all(s).await == 0 {
+            fail("next_loop: wrong sum");
+        }
+    }
+}
+
 async fn merge_rounds(rounds: usize) {
     for _ in 0..rounds {
         let (tx1, rx1) = mpsc::channel::<u64>(128);
@@ -148,6 +157,7 @@ fn main() {
     match a.name.as_str() {
         "then" => runtime(a.workers).block_on(then_rounds(a.iters)),
         "pipeline" => runtime(a.workers).block_on(pipeline_rounds(a.iters)),
+        "next_loop" => runtime(a.workers).block_on(next_loop_rounds(a.iters)),
         "merge" => runtime(a.workers).block_on(merge_rounds(a.iters)),
         "stream_map" => runtime(a.workers).block_on(stream_map_rounds(a.iters)),
         "lines_codec" => runtime(a.workers).block_on(lines_rounds(a.iters)),
