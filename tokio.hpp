@@ -1639,9 +1639,10 @@ inline bool coop_budget_spent(TryContext&) noexcept { return tls.budget == 0; }
 // iteration, runs out after kInitialBudget, and from then on never sees the channel's next
 // message while it loops. Every place that polls a leaf goes through here: the first poll in
 // Leaf::await_ready (unless the leaf says every poll inside it is settled already:
-// kSettlesBudget, as a stream's next() over a combinator chain does), later ones through the slot in drive_slot, and the poll-level
-// compositions, which poll inner leaves themselves (ChildOp's leaf children, the inner
-// streams of stream combinators and StreamMap: detail::Upstream). coop_took starts clear
+// kSettlesBudget, as a stream's next() over a combinator chain does), later ones through
+// the slot in drive_slot, and the poll-level compositions, which poll inner leaves
+// themselves (ChildOp's leaf children, the inner streams of stream combinators and
+// StreamMap: detail::Upstream). coop_took starts clear
 // for each leaf poll and gets the caller's value back after it, so a composite leaf (select,
 // join) is not refunded for what the leaves of its branches took and kept: each of those
 // was settled at its own poll. Only the last take of a poll is given back (a stream
@@ -1858,7 +1859,9 @@ std::optional<T> take_fresh(std::optional<T>& o) {
 // select, join, try_join and timeout poll a leaf directly (LeafBranch,
 // core/detail/branch.hpp), and a leaf that overrides them is awaited there through a Task
 // frame instead. The first poll happens inside await_ready, so a ready
-// resource is consumed without suspending (it still costs one unit of coop budget). Leaves
+// resource is consumed without suspending (it still costs one unit of coop budget). A leaf
+// whose polls settle every unit they take themselves says so with `static constexpr bool
+// kSettlesBudget = true;`, and its first poll is not wrapped in poll_leaf_restoring. Leaves
 // hold no bookkeeping of their own (see PollSlot), so they copy and move freely before they
 // first suspend; once suspended they are registered by address and must not move.
 //
@@ -25966,8 +25969,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_17dc1ba791dda5e7_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_17dc1ba791dda5e7_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_2bdd05d0ca3c8493_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_2bdd05d0ca3c8493_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -44934,7 +44937,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_17dc1ba791dda5e7_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_2bdd05d0ca3c8493_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

@@ -108,9 +108,10 @@ inline bool coop_budget_spent(TryContext&) noexcept { return tls.budget == 0; }
 // iteration, runs out after kInitialBudget, and from then on never sees the channel's next
 // message while it loops. Every place that polls a leaf goes through here: the first poll in
 // Leaf::await_ready (unless the leaf says every poll inside it is settled already:
-// kSettlesBudget, as a stream's next() over a combinator chain does), later ones through the slot in drive_slot, and the poll-level
-// compositions, which poll inner leaves themselves (ChildOp's leaf children, the inner
-// streams of stream combinators and StreamMap: detail::Upstream). coop_took starts clear
+// kSettlesBudget, as a stream's next() over a combinator chain does), later ones through
+// the slot in drive_slot, and the poll-level compositions, which poll inner leaves
+// themselves (ChildOp's leaf children, the inner streams of stream combinators and
+// StreamMap: detail::Upstream). coop_took starts clear
 // for each leaf poll and gets the caller's value back after it, so a composite leaf (select,
 // join) is not refunded for what the leaves of its branches took and kept: each of those
 // was settled at its own poll. Only the last take of a poll is given back (a stream
@@ -327,7 +328,9 @@ std::optional<T> take_fresh(std::optional<T>& o) {
 // select, join, try_join and timeout poll a leaf directly (LeafBranch,
 // core/detail/branch.hpp), and a leaf that overrides them is awaited there through a Task
 // frame instead. The first poll happens inside await_ready, so a ready
-// resource is consumed without suspending (it still costs one unit of coop budget). Leaves
+// resource is consumed without suspending (it still costs one unit of coop budget). A leaf
+// whose polls settle every unit they take themselves says so with `static constexpr bool
+// kSettlesBudget = true;`, and its first poll is not wrapped in poll_leaf_restoring. Leaves
 // hold no bookkeeping of their own (see PollSlot), so they copy and move freely before they
 // first suspend; once suspended they are registered by address and must not move.
 //
