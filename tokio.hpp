@@ -1657,6 +1657,15 @@ TOKIO_ALWAYS_INLINE bool poll_leaf_restoring(ThreadContext& t, Poll&& poll) {
   return ready;
 }
 
+// A pollable whose polls settle every budget unit they take themselves (each through
+// poll_leaf_restoring inside it) says so with `static constexpr bool kSettlesBudget =
+// true;`: it is polled without another poll_leaf_restoring around it (Leaf's first poll,
+// stream combinators over it: stream/detail/upstream.hpp).
+template <class P>
+concept SettlesBudget = requires {
+  requires P::kSettlesBudget;
+};
+
 // yield_now's wake-up: deferred until the scheduler has run everything else ready and
 // polled its drivers (as in Tokio, so a yielding task lets I/O, timers and the block_on
 // future make progress); immediate when no scheduler runs this thread. A spawned task that
@@ -1889,7 +1898,7 @@ class Leaf : public Pollable {
       static_cast<Derived*>(this)->before_first_poll();
     }
     task::Context cx(t.waker);
-    if constexpr (requires { requires Derived::kSettlesBudget; }) {
+    if constexpr (SettlesBudget<Derived>) {
       return static_cast<Derived*>(this)->poll(cx);  // each poll inside it is settled
     } else {
       return poll_leaf_restoring(t, [&] { return static_cast<Derived*>(this)->poll(cx); });
@@ -21057,8 +21066,8 @@ class PollStream {
 
    public:
     // Polled directly by Leaf::await_ready when the stream settles each budget unit it
-    // takes itself (detail/upstream.hpp's SettlesBudget: iter and the combinators over it).
-    static constexpr bool kSettlesBudget = requires { requires Derived::kSettlesBudget; };
+    // takes itself (iter and the combinators over it).
+    static constexpr bool kSettlesBudget = tokio::detail::SettlesBudget<Derived>;
 
     explicit Next(Derived& s) noexcept : s_(&s) {}
     Next(const Next& o) noexcept
@@ -21236,15 +21245,12 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 // nothing to give back.
 //
 // A combinator that takes budget only through polls settled this way (its Upstreams, a
-// ChildOp) says so with `static constexpr bool kSettlesBudget = true;` and is polled
-// directly: each settled poll inside it hands coop_took back as it found it, so wrapping
-// the combinator's poll again would give back nothing, and would cost every item of a
-// pipeline four accesses to the thread's context per layer. Adapters that poll a timer
-// themselves (timeout, throttle, chunks_timeout) do not say it.
-template <class S>
-concept SettlesBudget = requires {
-  requires S::kSettlesBudget;
-};
+// ChildOp) says so with `static constexpr bool kSettlesBudget = true;` (SettlesBudget,
+// core/detail/poll.hpp) and is polled directly: each settled poll inside it hands
+// coop_took back as it found it, so wrapping the combinator's poll again would give back
+// nothing, and would cost every item of a pipeline four accesses to the thread's context
+// per layer. Adapters that poll a timer themselves (timeout, throttle, chunks_timeout) do
+// not say it.
 
 // poll_each driven by poll_next, one item at a time (P: a StreamPoller).
 template <class P, class S, class Sink>
@@ -22525,12 +22531,16 @@ class TOKIO_MUST_AWAIT DecideOp : public CompositeLeaf<DecideOp<S, F, Want>> {
   DecideOp(U&& s, F f) : in_(std::forward<U>(s)), f_(std::move(f)) {}
   DecideOp(DecideOp&& o) : CompositeLeaf<DecideOp>(o), in_(std::move(o.in_)), f_(std::move(o.f_)) {}
 
+  // Decided in a local, stored once: a member written on every item is a store per item.
   bool step(task::Context& cx) {
+    bool hit = false;
     auto each = [&](stream::item_t<S>&& v) {
-      decided_ = static_cast<bool>(std::invoke(f_, std::as_const(v))) == Want;
-      return !decided_;
+      hit = static_cast<bool>(std::invoke(f_, std::as_const(v))) == Want;
+      return !hit;
     };
-    return in_.poll_each(cx, each) != EachResult::Pending;
+    const EachResult r = in_.poll_each(cx, each);
+    decided_ = hit;
+    return r != EachResult::Pending;
   }
   bool await_resume() {
     this->check();
@@ -25969,8 +25979,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_2bdd05d0ca3c8493_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_2bdd05d0ca3c8493_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_b46a80a34469f977_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_b46a80a34469f977_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -44937,7 +44947,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_2bdd05d0ca3c8493_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_b46a80a34469f977_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

@@ -92,12 +92,16 @@ class TOKIO_MUST_AWAIT DecideOp : public CompositeLeaf<DecideOp<S, F, Want>> {
   DecideOp(U&& s, F f) : in_(std::forward<U>(s)), f_(std::move(f)) {}
   DecideOp(DecideOp&& o) : CompositeLeaf<DecideOp>(o), in_(std::move(o.in_)), f_(std::move(o.f_)) {}
 
+  // Decided in a local, stored once: a member written on every item is a store per item.
   bool step(task::Context& cx) {
+    bool hit = false;
     auto each = [&](stream::item_t<S>&& v) {
-      decided_ = static_cast<bool>(std::invoke(f_, std::as_const(v))) == Want;
-      return !decided_;
+      hit = static_cast<bool>(std::invoke(f_, std::as_const(v))) == Want;
+      return !hit;
     };
-    return in_.poll_each(cx, each) != EachResult::Pending;
+    const EachResult r = in_.poll_each(cx, each);
+    decided_ = hit;
+    return r != EachResult::Pending;
   }
   bool await_resume() {
     this->check();

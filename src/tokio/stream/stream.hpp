@@ -117,8 +117,8 @@ class PollStream {
 
    public:
     // Polled directly by Leaf::await_ready when the stream settles each budget unit it
-    // takes itself (detail/upstream.hpp's SettlesBudget: iter and the combinators over it).
-    static constexpr bool kSettlesBudget = requires { requires Derived::kSettlesBudget; };
+    // takes itself (iter and the combinators over it).
+    static constexpr bool kSettlesBudget = tokio::detail::SettlesBudget<Derived>;
 
     explicit Next(Derived& s) noexcept : s_(&s) {}
     Next(const Next& o) noexcept

@@ -126,6 +126,15 @@ TOKIO_ALWAYS_INLINE bool poll_leaf_restoring(ThreadContext& t, Poll&& poll) {
   return ready;
 }
 
+// A pollable whose polls settle every budget unit they take themselves (each through
+// poll_leaf_restoring inside it) says so with `static constexpr bool kSettlesBudget =
+// true;`: it is polled without another poll_leaf_restoring around it (Leaf's first poll,
+// stream combinators over it: stream/detail/upstream.hpp).
+template <class P>
+concept SettlesBudget = requires {
+  requires P::kSettlesBudget;
+};
+
 // yield_now's wake-up: deferred until the scheduler has run everything else ready and
 // polled its drivers (as in Tokio, so a yielding task lets I/O, timers and the block_on
 // future make progress); immediate when no scheduler runs this thread. A spawned task that
@@ -358,7 +367,7 @@ class Leaf : public Pollable {
       static_cast<Derived*>(this)->before_first_poll();
     }
     task::Context cx(t.waker);
-    if constexpr (requires { requires Derived::kSettlesBudget; }) {
+    if constexpr (SettlesBudget<Derived>) {
       return static_cast<Derived*>(this)->poll(cx);  // each poll inside it is settled
     } else {
       return poll_leaf_restoring(t, [&] { return static_cast<Derived*>(this)->poll(cx); });

@@ -30,15 +30,12 @@ namespace tokio::detail {
 // nothing to give back.
 //
 // A combinator that takes budget only through polls settled this way (its Upstreams, a
-// ChildOp) says so with `static constexpr bool kSettlesBudget = true;` and is polled
-// directly: each settled poll inside it hands coop_took back as it found it, so wrapping
-// the combinator's poll again would give back nothing, and would cost every item of a
-// pipeline four accesses to the thread's context per layer. Adapters that poll a timer
-// themselves (timeout, throttle, chunks_timeout) do not say it.
-template <class S>
-concept SettlesBudget = requires {
-  requires S::kSettlesBudget;
-};
+// ChildOp) says so with `static constexpr bool kSettlesBudget = true;` (SettlesBudget,
+// core/detail/poll.hpp) and is polled directly: each settled poll inside it hands
+// coop_took back as it found it, so wrapping the combinator's poll again would give back
+// nothing, and would cost every item of a pipeline four accesses to the thread's context
+// per layer. Adapters that poll a timer themselves (timeout, throttle, chunks_timeout) do
+// not say it.
 
 // poll_each driven by poll_next, one item at a time (P: a StreamPoller).
 template <class P, class S, class Sink>
