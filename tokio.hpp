@@ -25613,8 +25613,8 @@ class BytesCodec {
 //   auto c2 = LengthDelimitedCodec::builder()
 //                 .length_field_offset(1)                  // a type byte comes first
 //                 .length_field_length(2)                  // 1, 2, 3, 4 or 8 bytes (any of 1..8)
-//                 .length_adjustment(-3)                   // the length counts the 3 header bytes
-//                 .num_skip(0)                             // keep the header in the frame
+//                 .length_adjustment(-3)                   // the length counts those 3 header bytes
+//                 .num_skip(3)                             // the frame is what follows them
 //                 .little_endian()
 //                 .max_frame_length(64 * 1024)
 //                 .new_codec();                          // or .new_framed(std::move(sock))
@@ -25987,8 +25987,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_586096a38aa63803_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_586096a38aa63803_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_692dd13121157918_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_692dd13121157918_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -44955,7 +44955,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_586096a38aa63803_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_692dd13121157918_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

@@ -6,8 +6,8 @@
 //   auto c2 = LengthDelimitedCodec::builder()
 //                 .length_field_offset(1)                  // a type byte comes first
 //                 .length_field_length(2)                  // 1, 2, 3, 4 or 8 bytes (any of 1..8)
-//                 .length_adjustment(-3)                   // the length counts the 3 header bytes
-//                 .num_skip(0)                             // keep the header in the frame
+//                 .length_adjustment(-3)                   // the length counts those 3 header bytes
+//                 .num_skip(3)                             // the frame is what follows them
 //                 .little_endian()
 //                 .max_frame_length(64 * 1024)
 //                 .new_codec();                          // or .new_framed(std::move(sock))
