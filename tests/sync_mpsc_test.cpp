@@ -205,15 +205,39 @@ TEST_CASE("mpsc: a Permit outliving every Sender keeps the channel open; its sen
     REQUIRE(p.has_value());
     auto it = tx.try_reserve_many(1);
     REQUIRE(it.has_value());
+    // Permits keep the channel open but are not Senders (Tokio's borrow a Sender).
+    CHECK(tx.strong_count() == 1);
+    CHECK(rx.sender_strong_count() == 1);
     tx = {};  // the last Sender is gone; two reservations are not
+    CHECK(rx.sender_strong_count() == 0);
     CHECK_FALSE(rx.is_closed());
     p->send(5);
     CHECK(*(co_await rx.recv()) == 5);
     CHECK_FALSE(rx.is_closed());  // the iterator still holds a slot
-    it->next()->send(6);
-    { auto drop = std::move(*it); }
+    auto last = it->next();
+    REQUIRE(last.has_value());
+    { auto drop = std::move(*it); }  // the iterator goes; the permit it handed out stays
+    CHECK_FALSE(rx.is_closed());
+    CHECK(rx.len() == 0);
+    last->send(6);
+    CHECK(rx.is_closed());  // the last permit was used: nothing can send any more
+    CHECK(rx.len() == 1);   // the close marker is not a message
     CHECK(*(co_await rx.recv()) == 6);
     CHECK_FALSE((co_await rx.recv()).has_value());  // now every sender is gone
+    auto [tx2, rx2] = mpsc::channel<int>(4);
+    auto weak = tx2.downgrade();
+    auto p2 = tx2.try_reserve();
+    REQUIRE(p2.has_value());
+    auto copy = tx2;
+    CHECK(weak.strong_count() == 2);  // two Senders; the permit is not one
+    copy = {};
+    tx2 = {};
+    CHECK(weak.strong_count() == 0);
+    CHECK_FALSE(rx2.is_closed());
+    { auto drop = std::move(*p2); }  // dropped unused: the slot goes back, the channel closes
+    CHECK(rx2.is_closed());
+    CHECK_FALSE(weak.upgrade().has_value());
+    CHECK_FALSE((co_await rx2.recv()).has_value());
   }());
   // Dropping the Receiver and every Sender first, then the permit: nothing is freed early
   // (ASan), and the slot goes back to a channel that still exists.

@@ -48,50 +48,52 @@ template <class T>
 class Sender;
 
 // One reserved slot. In Rust a Permit borrows its Sender, so the borrow checker keeps the
-// channel open while the permit lives; here the permit holds a sender reference of its own
-// (what a Sender copy holds), so dropping every Sender while a permit is alive neither
-// closes the channel under it (its send would be lost) nor frees it.
+// channel open while the permit lives; here the permit holds a reference of its own that
+// keeps the channel open as a Sender does, so dropping every Sender while a permit is
+// alive neither closes the channel under it (its send would be lost) nor frees it. It is
+// not counted as a Sender (strong_count(), as in Tokio).
 template <class T>
 class [[nodiscard]] Permit {
   using Chan = detail::Chan<T, true>;
 
  public:
   // Move-only; dropping an unused permit gives the slot back.
-  explicit Permit(Chan* c) noexcept : c_(c) { c->counts.tx_clone(); }
+  explicit Permit(Chan* c) noexcept : c_(c) { c->counts.permit_clone(); }
 
   // Sends into the reserved slot (never waits, never fails). Consumes the permit.
   void send(T value) {
     Chan* c = c_.release();
     if (!c) detail::throw_misuse("mpsc::Permit::send on a used (or moved-from) permit");
     c->push(std::move(value));
-    c->tx_drop();
+    c->tx_drop(kUnit);
   }
 
  private:
   struct Drop {
     void operator()(Chan* c) const noexcept {
       c->release_permit(1);
-      c->tx_drop();
+      c->tx_drop(kUnit);
     }
   };
+  static constexpr std::size_t kUnit = tokio::detail::ChannelCounts::kPermitUnit;
   std::unique_ptr<Chan, Drop> c_;
 };
 
 // n reserved slots, handed out one Permit at a time; the rest are released on destruction.
-// Holds a sender reference while it holds slots, as Permit does.
+// Holds a reference that keeps the channel open while it holds slots, as Permit does.
 template <class T>
 class [[nodiscard]] PermitIterator {
   using Chan = detail::Chan<T, true>;
 
  public:
-  PermitIterator(Chan* c, std::size_t n) noexcept : c_(c), n_(n) { c->counts.tx_clone(); }
+  PermitIterator(Chan* c, std::size_t n) noexcept : c_(c), n_(n) { c->counts.permit_clone(); }
   PermitIterator(PermitIterator&& o) noexcept
       : c_(std::exchange(o.c_, nullptr)), n_(std::exchange(o.n_, 0)) {}
   PermitIterator& operator=(PermitIterator&&) = delete;
   ~PermitIterator() {
     if (!c_) return;
     if (n_) c_->release_permit(n_);
-    c_->tx_drop();
+    c_->tx_drop(tokio::detail::ChannelCounts::kPermitUnit);
   }
   std::optional<Permit<T>> next() noexcept {
     if (n_ == 0) return std::nullopt;

@@ -144,14 +144,14 @@ class BasicReceiver {
     if (c_) c_->close_rx();
   }
   // True once close() was called or every sender is gone.
-  bool is_closed() const noexcept { return !c_ || c_->rx_closed || c_->counts.strong_count() == 0; }
+  bool is_closed() const noexcept { return !c_ || c_->rx_closed || !c_->counts.tx_open(); }
   // True when no message is ready to be received right now.
   bool is_empty() const noexcept { return !c_ || !c_->list.has_ready(); }
   // Messages buffered (approximate while senders are active).
   std::size_t len() const noexcept {
     if (!c_) return 0;
     std::size_t n = c_->list.tail_position() - c_->list.index();
-    if (n > 0 && c_->counts.strong_count() == 0) --n;  // the close marker
+    if (n > 0 && !c_->counts.tx_open()) --n;  // the close marker
     return n;
   }
   // Free slots (bounded only).

@@ -2,10 +2,14 @@
 // The handle counts of a channel's shared state, and the weak sender built on them
 // (internal; mpsc, broadcast and watch).
 //
-//   tx       live Senders (for mpsc, OwnedPermits too). The last one to go closes the
-//            channel, once: a Sender is only made from a live one (a copy) or by a weak
-//            sender's upgrade, which succeeds only while tx is above 0 (a compare-exchange
-//            from n > 0 to n + 1), so a closed channel never reopens.
+//   tx       what keeps the channel open, two counts in one word: live Senders (for mpsc,
+//            OwnedPermits too, which own one) in the low 32 bits, and mpsc's borrowed-style
+//            Permits and PermitIterators (kPermitUnit each) in the high 32. The last of
+//            either kind to go closes the channel, once: a Sender or Permit is only made
+//            while the word is above 0 (a copy of a live Sender, a permit reserved through
+//            one, or a weak sender's upgrade: a compare-exchange from n > 0 to n + 1), so a
+//            closed channel never reopens. strong_count() reports the Senders only, as
+//            Tokio's, whose Permit borrows a Sender instead of counting as one.
 //   tx_weak  WeakSenders: only counted (weak_count()); they keep the state alive, not the
 //            channel open.
 //   refs     every handle of any kind (senders, weak senders, receivers); the last one
@@ -42,10 +46,21 @@ struct ChannelCounts {
     tx.fetch_add(1, std::memory_order_relaxed);
     ref();
   }
-  // A Sender gone (its reference is the caller's to drop, after closing): true when it
-  // was the last. acq_rel: the last decrement acquires every other Sender's, so whatever
-  // they sent comes before the close the caller publishes.
-  [[nodiscard]] bool tx_drop() noexcept { return tx.fetch_sub(1, std::memory_order_acq_rel) == 1; }
+  // A Permit made through a live Sender (its reference included): counted apart from the
+  // Senders, in the word's high half. Relaxed, as tx_clone.
+  static constexpr std::size_t kPermitUnit = std::size_t{1} << 32;
+  static_assert(sizeof(std::size_t) >= 8, "the sender and permit counts share one word");
+  void permit_clone() noexcept {
+    tx.fetch_add(kPermitUnit, std::memory_order_relaxed);
+    ref();
+  }
+  // A Sender (unit 1) or Permit (kPermitUnit) gone (its reference is the caller's to drop,
+  // after closing): true when it was the last of both. acq_rel: the last decrement
+  // acquires every other one's, so whatever they sent comes before the close the caller
+  // publishes.
+  [[nodiscard]] bool tx_drop(std::size_t unit = 1) noexcept {
+    return tx.fetch_sub(unit, std::memory_order_acq_rel) == unit;
+  }
   // Weak -> strong, only while some Sender lives; takes a reference too. Acquire on
   // success pairs with tx_drop's acq_rel: a count seen above 0 was not yet the one that
   // closed the channel.
@@ -69,7 +84,12 @@ struct ChannelCounts {
   }
   void weak_drop() noexcept { tx_weak.fetch_sub(1, std::memory_order_relaxed); }
 
-  std::size_t strong_count() const noexcept { return tx.load(std::memory_order_acquire); }
+  // The live Senders (Permits not counted).
+  std::size_t strong_count() const noexcept {
+    return tx.load(std::memory_order_acquire) & (kPermitUnit - 1);
+  }
+  // False once the last Sender and Permit went (the channel is closed for senders).
+  bool tx_open() const noexcept { return tx.load(std::memory_order_acquire) != 0; }
   std::size_t weak_count() const noexcept { return tx_weak.load(std::memory_order_acquire); }
 };
 

@@ -100,8 +100,9 @@ struct Chan {
   }
 
   // --- senders ---------------------------------------------------------------------------
-  void tx_drop() noexcept {
-    if (counts.tx_drop()) {
+  // A Sender (unit 1) or a Permit (ChannelCounts::kPermitUnit) let go of the channel.
+  void tx_drop(std::size_t unit = 1) noexcept {
+    if (counts.tx_drop(unit)) {
       list.close();  // publishes with a seq_cst RMW, like a push
       rx_waker.wake();
     }
