@@ -14501,10 +14501,14 @@ class AtomicWaker {
 // The handle counts of a channel's shared state, and the weak sender built on them
 // (internal; mpsc, broadcast and watch).
 //
-//   tx       live Senders (for mpsc, OwnedPermits too). The last one to go closes the
-//            channel, once: a Sender is only made from a live one (a copy) or by a weak
-//            sender's upgrade, which succeeds only while tx is above 0 (a compare-exchange
-//            from n > 0 to n + 1), so a closed channel never reopens.
+//   tx       what keeps the channel open, two counts in one word: live Senders (for mpsc,
+//            OwnedPermits too, which own one) in the low 32 bits, and mpsc's borrowed-style
+//            Permits and PermitIterators (kPermitUnit each) in the high 32. The last of
+//            either kind to go closes the channel, once: a Sender or Permit is only made
+//            while the word is above 0 (a copy of a live Sender, a permit reserved through
+//            one, or a weak sender's upgrade: a compare-exchange from n > 0 to n + 1), so a
+//            closed channel never reopens. strong_count() reports the Senders only, as
+//            Tokio's, whose Permit borrows a Sender instead of counting as one.
 //   tx_weak  WeakSenders: only counted (weak_count()); they keep the state alive, not the
 //            channel open.
 //   refs     every handle of any kind (senders, weak senders, receivers); the last one
@@ -14541,10 +14545,21 @@ struct ChannelCounts {
     tx.fetch_add(1, std::memory_order_relaxed);
     ref();
   }
-  // A Sender gone (its reference is the caller's to drop, after closing): true when it
-  // was the last. acq_rel: the last decrement acquires every other Sender's, so whatever
-  // they sent comes before the close the caller publishes.
-  [[nodiscard]] bool tx_drop() noexcept { return tx.fetch_sub(1, std::memory_order_acq_rel) == 1; }
+  // A Permit made through a live Sender (its reference included): counted apart from the
+  // Senders, in the word's high half. Relaxed, as tx_clone.
+  static constexpr std::size_t kPermitUnit = std::size_t{1} << 32;
+  static_assert(sizeof(std::size_t) >= 8, "the sender and permit counts share one word");
+  void permit_clone() noexcept {
+    tx.fetch_add(kPermitUnit, std::memory_order_relaxed);
+    ref();
+  }
+  // A Sender (unit 1) or Permit (kPermitUnit) gone (its reference is the caller's to drop,
+  // after closing): true when it was the last of both. acq_rel: the last decrement
+  // acquires every other one's, so whatever they sent comes before the close the caller
+  // publishes.
+  [[nodiscard]] bool tx_drop(std::size_t unit = 1) noexcept {
+    return tx.fetch_sub(unit, std::memory_order_acq_rel) == unit;
+  }
   // Weak -> strong, only while some Sender lives; takes a reference too. Acquire on
   // success pairs with tx_drop's acq_rel: a count seen above 0 was not yet the one that
   // closed the channel.
@@ -14568,7 +14583,12 @@ struct ChannelCounts {
   }
   void weak_drop() noexcept { tx_weak.fetch_sub(1, std::memory_order_relaxed); }
 
-  std::size_t strong_count() const noexcept { return tx.load(std::memory_order_acquire); }
+  // The live Senders (Permits not counted).
+  std::size_t strong_count() const noexcept {
+    return tx.load(std::memory_order_acquire) & (kPermitUnit - 1);
+  }
+  // False once the last Sender and Permit went (the channel is closed for senders).
+  bool tx_open() const noexcept { return tx.load(std::memory_order_acquire) != 0; }
   std::size_t weak_count() const noexcept { return tx_weak.load(std::memory_order_acquire); }
 };
 
@@ -14952,8 +14972,9 @@ struct Chan {
   }
 
   // --- senders ---------------------------------------------------------------------------
-  void tx_drop() noexcept {
-    if (counts.tx_drop()) {
+  // A Sender (unit 1) or a Permit (ChannelCounts::kPermitUnit) let go of the channel.
+  void tx_drop(std::size_t unit = 1) noexcept {
+    if (counts.tx_drop(unit)) {
       list.close();  // publishes with a seq_cst RMW, like a push
       rx_waker.wake();
     }
@@ -15224,14 +15245,14 @@ class BasicReceiver {
     if (c_) c_->close_rx();
   }
   // True once close() was called or every sender is gone.
-  bool is_closed() const noexcept { return !c_ || c_->rx_closed || c_->counts.strong_count() == 0; }
+  bool is_closed() const noexcept { return !c_ || c_->rx_closed || !c_->counts.tx_open(); }
   // True when no message is ready to be received right now.
   bool is_empty() const noexcept { return !c_ || !c_->list.has_ready(); }
   // Messages buffered (approximate while senders are active).
   std::size_t len() const noexcept {
     if (!c_) return 0;
     std::size_t n = c_->list.tail_position() - c_->list.index();
-    if (n > 0 && c_->counts.strong_count() == 0) --n;  // the close marker
+    if (n > 0 && !c_->counts.tx_open()) --n;  // the close marker
     return n;
   }
   // Free slots (bounded only).
@@ -15337,50 +15358,52 @@ template <class T>
 class Sender;
 
 // One reserved slot. In Rust a Permit borrows its Sender, so the borrow checker keeps the
-// channel open while the permit lives; here the permit holds a sender reference of its own
-// (what a Sender copy holds), so dropping every Sender while a permit is alive neither
-// closes the channel under it (its send would be lost) nor frees it.
+// channel open while the permit lives; here the permit holds a reference of its own that
+// keeps the channel open as a Sender does, so dropping every Sender while a permit is
+// alive neither closes the channel under it (its send would be lost) nor frees it. It is
+// not counted as a Sender (strong_count(), as in Tokio).
 template <class T>
 class [[nodiscard]] Permit {
   using Chan = detail::Chan<T, true>;
 
  public:
   // Move-only; dropping an unused permit gives the slot back.
-  explicit Permit(Chan* c) noexcept : c_(c) { c->counts.tx_clone(); }
+  explicit Permit(Chan* c) noexcept : c_(c) { c->counts.permit_clone(); }
 
   // Sends into the reserved slot (never waits, never fails). Consumes the permit.
   void send(T value) {
     Chan* c = c_.release();
     if (!c) detail::throw_misuse("mpsc::Permit::send on a used (or moved-from) permit");
     c->push(std::move(value));
-    c->tx_drop();
+    c->tx_drop(kUnit);
   }
 
  private:
   struct Drop {
     void operator()(Chan* c) const noexcept {
       c->release_permit(1);
-      c->tx_drop();
+      c->tx_drop(kUnit);
     }
   };
+  static constexpr std::size_t kUnit = tokio::detail::ChannelCounts::kPermitUnit;
   std::unique_ptr<Chan, Drop> c_;
 };
 
 // n reserved slots, handed out one Permit at a time; the rest are released on destruction.
-// Holds a sender reference while it holds slots, as Permit does.
+// Holds a reference that keeps the channel open while it holds slots, as Permit does.
 template <class T>
 class [[nodiscard]] PermitIterator {
   using Chan = detail::Chan<T, true>;
 
  public:
-  PermitIterator(Chan* c, std::size_t n) noexcept : c_(c), n_(n) { c->counts.tx_clone(); }
+  PermitIterator(Chan* c, std::size_t n) noexcept : c_(c), n_(n) { c->counts.permit_clone(); }
   PermitIterator(PermitIterator&& o) noexcept
       : c_(std::exchange(o.c_, nullptr)), n_(std::exchange(o.n_, 0)) {}
   PermitIterator& operator=(PermitIterator&&) = delete;
   ~PermitIterator() {
     if (!c_) return;
     if (n_) c_->release_permit(n_);
-    c_->tx_drop();
+    c_->tx_drop(tokio::detail::ChannelCounts::kPermitUnit);
   }
   std::optional<Permit<T>> next() noexcept {
     if (n_ == 0) return std::nullopt;
@@ -25987,8 +26010,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_692dd13121157918_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_692dd13121157918_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_7558f9a674eeaf05_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_7558f9a674eeaf05_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -30985,7 +31008,7 @@ class CurrentThread final : public HandleInner {
   }
 
   void block_on_slot(PollSlot& slot) override {
-    EnterRuntime enter(this, "Runtime::block_on");
+    EnterRuntime enter(this, "block_on (Runtime::block_on or Handle::block_on)");
     for (;;) {
       // The core goes to the shutdown from here on (see the file comment).
       if (is_shutdown.load(std::memory_order_relaxed)) throw_shut_down();
@@ -32899,7 +32922,7 @@ void MultiThread::wake_all_for_halt() noexcept {
 }
 
 void MultiThread::block_on_slot(PollSlot& slot) {
-  EnterRuntime enter(this, "Runtime::block_on");
+  EnterRuntime enter(this, "block_on (Runtime::block_on or Handle::block_on)");
   ParkThread* pt = ParkThread::current();
   ThreadContext& c = tls;
   Wakeable* pw = c.waker;
@@ -44955,7 +44978,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_692dd13121157918_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_7558f9a674eeaf05_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

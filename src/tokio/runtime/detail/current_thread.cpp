@@ -107,7 +107,7 @@ class CurrentThread final : public HandleInner {
   }
 
   void block_on_slot(PollSlot& slot) override {
-    EnterRuntime enter(this, "Runtime::block_on");
+    EnterRuntime enter(this, "block_on (Runtime::block_on or Handle::block_on)");
     for (;;) {
       // The core goes to the shutdown from here on (see the file comment).
       if (is_shutdown.load(std::memory_order_relaxed)) throw_shut_down();

@@ -542,7 +542,7 @@ void MultiThread::wake_all_for_halt() noexcept {
 }
 
 void MultiThread::block_on_slot(PollSlot& slot) {
-  EnterRuntime enter(this, "Runtime::block_on");
+  EnterRuntime enter(this, "block_on (Runtime::block_on or Handle::block_on)");
   ParkThread* pt = ParkThread::current();
   ThreadContext& c = tls;
   Wakeable* pw = c.waker;
