@@ -4066,7 +4066,9 @@ class Builder {
   explicit Builder(RuntimeFlavor f);
   // The configuration; throws std::logic_error on a moved-from Builder.
   detail::Config* cfg() const;
-  std::unique_ptr<detail::Config> cfg_;
+  // Owned (deleted by ~Builder). A raw pointer rather than a std::unique_ptr: a member of
+  // that type instantiates the unique_ptr class in every TU that includes this header.
+  detail::Config* cfg_;
 };
 
 }  // namespace tokio::runtime
@@ -12019,10 +12021,9 @@ io::Stdout stdout_from_fd(int fd);
 
 // The state shared by the operations of one stdio object (Tokio's Blocking<T>): idle with
 // possibly some read-ahead data, or busy with one blocking job. Defined in stdio.cpp.
+// The objects below own theirs through a raw pointer, freed by their out-of-line
+// destructors: a std::unique_ptr member would instantiate its class in every user TU.
 class BlockingFd;
-struct BlockingFdDelete {
-  void operator()(BlockingFd* b) const noexcept;
-};
 
 // The operations (adaptor ops over the object's BlockingFd; polled out of line).
 struct StdioRead {
@@ -12051,19 +12052,27 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::io {
 // moved-from object.
 class Stdin : public Ext<Stdin> {
  public:
+  Stdin(Stdin&& o) noexcept;
+  Stdin& operator=(Stdin&& o) noexcept;
+  ~Stdin();
+
   detail::StdioReadOp read(io::MutableBuffer buf);
 
  private:
   friend Stdin stdin();
   friend Stdin detail::stdin_from_fd(int);
   explicit Stdin(int fd);
-  std::unique_ptr<detail::BlockingFd, detail::BlockingFdDelete> b_;
+  detail::BlockingFd* b_;  // owned; null once moved from
 };
 
 // Standard output / error. write is cancel-safe (a cancelled write buffered nothing);
 // flush and shutdown wait for the write in flight.
 class StdWriter : public Ext<StdWriter> {
  public:
+  StdWriter(StdWriter&& o) noexcept;
+  StdWriter& operator=(StdWriter&& o) noexcept;
+  ~StdWriter();
+
   detail::StdioWriteOp write(io::ConstBuffer buf);
   detail::StdioFlushOp flush();
   detail::StdioFlushOp shutdown();
@@ -12072,7 +12081,7 @@ class StdWriter : public Ext<StdWriter> {
   explicit StdWriter(int fd);
 
  private:
-  std::unique_ptr<detail::BlockingFd, detail::BlockingFdDelete> b_;
+  detail::BlockingFd* b_;  // owned; null once moved from
 };
 
 class Stdout : public StdWriter {
@@ -17463,18 +17472,23 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::net {
 
 class ToSocketAddrs {
  public:
-  ToSocketAddrs(SocketAddr a) : kind_(Kind::List), addrs_{a} {}  // NOLINT
-  ToSocketAddrs(IpAddr ip, uint16_t port) : kind_(Kind::List), addrs_{SocketAddr(ip, port)} {}
-  ToSocketAddrs(std::vector<SocketAddr> list)
-      : kind_(Kind::List), addrs_(std::move(list)) {}  // NOLINT
-  ToSocketAddrs(std::span<const SocketAddr> list)      // NOLINT
-      : kind_(Kind::List), addrs_(list.begin(), list.end()) {}
-  ToSocketAddrs(const char* host_port) : kind_(Kind::Text), text_(host_port) {}         // NOLINT
-  ToSocketAddrs(std::string_view host_port) : kind_(Kind::Text), text_(host_port) {}    // NOLINT
-  ToSocketAddrs(const std::string& host_port) : kind_(Kind::Text), text_(host_port) {}  // NOLINT
-  ToSocketAddrs(std::string_view host, uint16_t port)
-      : kind_(Kind::HostPort), text_(host), port_(port) {}
-  ToSocketAddrs(const char* host, uint16_t port) : ToSocketAddrs(std::string_view(host), port) {}
+  // (Defined in lookup_host.cpp, with the copy, move and destructor: made once per
+  // connect/bind/lookup, and inline they would instantiate std::vector's members in every
+  // TU that includes this header.)
+  ToSocketAddrs(SocketAddr a);  // NOLINT
+  ToSocketAddrs(IpAddr ip, uint16_t port);
+  ToSocketAddrs(std::vector<SocketAddr> list);      // NOLINT
+  ToSocketAddrs(std::span<const SocketAddr> list);  // NOLINT
+  ToSocketAddrs(const char* host_port);             // NOLINT
+  ToSocketAddrs(std::string_view host_port);        // NOLINT
+  ToSocketAddrs(const std::string& host_port);      // NOLINT
+  ToSocketAddrs(std::string_view host, uint16_t port);
+  ToSocketAddrs(const char* host, uint16_t port);
+  ToSocketAddrs(const ToSocketAddrs& o);
+  ToSocketAddrs(ToSocketAddrs&& o) noexcept;
+  ToSocketAddrs& operator=(const ToSocketAddrs& o);
+  ToSocketAddrs& operator=(ToSocketAddrs&& o) noexcept;
+  ~ToSocketAddrs();
 
   // The addresses when no DNS lookup is needed (or the parse error); nullopt when a host
   // name must be resolved with resolve_blocking().
@@ -17492,9 +17506,7 @@ class ToSocketAddrs {
 
 // Every address `target` stands for (literal at once, host names via the blocking pool).
 Task<io::Result<std::vector<SocketAddr>>> lookup_host(ToSocketAddrs target);
-inline Task<io::Result<std::vector<SocketAddr>>> lookup_host(std::string_view host, uint16_t port) {
-  return lookup_host(ToSocketAddrs(host, port));
-}
+Task<io::Result<std::vector<SocketAddr>>> lookup_host(std::string_view host, uint16_t port);
 
 }  // namespace tokio::net
 /* end file src/tokio/net/lookup_host.hpp */
@@ -19955,7 +19967,8 @@ class TOKIO_MUST_AWAIT ChildWaitOp : public Leaf<ChildWaitOp> {
   // pidfd mode, when other waits pin the Child's registration to another runtime (which may
   // be idle): a dup of the pidfd registered on this wait's runtime. Never copied (a copy of
   // the op starts without one); freed under s_->mu (drop_own), which the destructor holds.
-  std::unique_ptr<PollSocket> own_;
+  // Owned; a raw pointer so that this header does not instantiate std::unique_ptr for it.
+  PollSocket* own_ = nullptr;
   SignalRecvNode sig_;  // SIGCHLD mode
   int err_ = 0;         // errno, or -1: the reactor shut down
 };
@@ -19971,11 +19984,7 @@ class Child {
   std::optional<ChildStdout> stdout;
   std::optional<ChildStderr> stderr;
 
-  Child(Child&& o) noexcept
-      : stdin(std::move(o.stdin)),
-        stdout(std::move(o.stdout)),
-        stderr(std::move(o.stderr)),
-        st_(std::exchange(o.st_, nullptr)) {}
+  Child(Child&& o) noexcept;
   Child& operator=(Child&& o) noexcept;
   Child(const Child&) = delete;
   Child& operator=(const Child&) = delete;
@@ -20000,7 +20009,7 @@ class Child {
 
  private:
   friend struct detail::ChildFactory;
-  explicit Child(detail::ChildState* s) noexcept : st_(s) {}
+  explicit Child(detail::ChildState* s) noexcept;
 
   detail::ChildState* st_ = nullptr;
 };
@@ -20144,7 +20153,9 @@ class Command {
  private:
   // The specification; throws std::logic_error on a moved-from Command.
   detail::CommandSpec* spec() const;
-  std::unique_ptr<detail::CommandSpec> spec_;
+  // Owned (deleted by ~Command). A raw pointer rather than a std::unique_ptr: a member of
+  // that type instantiates the unique_ptr class in every TU that includes this header.
+  detail::CommandSpec* spec_;
 };
 
 }  // namespace tokio::process
@@ -26010,8 +26021,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_7558f9a674eeaf05_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_7558f9a674eeaf05_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_1d75fe0aaa15b79a_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_1d75fe0aaa15b79a_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -33923,10 +33934,16 @@ void ensure_std_fds_open() noexcept {
 namespace tokio::inline TOKIO_ABI_NAMESPACE::runtime {
 
 // --- Builder -----------------------------------------------------------------------------
-Builder::Builder(RuntimeFlavor f) : cfg_(std::make_unique<detail::Config>()) { cfg_->flavor = f; }
-Builder::Builder(Builder&& o) noexcept = default;
-Builder& Builder::operator=(Builder&& o) noexcept = default;
-Builder::~Builder() = default;
+Builder::Builder(RuntimeFlavor f) : cfg_(new detail::Config()) { cfg_->flavor = f; }
+Builder::Builder(Builder&& o) noexcept : cfg_(std::exchange(o.cfg_, nullptr)) {}
+Builder& Builder::operator=(Builder&& o) noexcept {
+  if (this != &o) {
+    delete cfg_;
+    cfg_ = std::exchange(o.cfg_, nullptr);
+  }
+  return *this;
+}
+Builder::~Builder() { delete cfg_; }
 
 detail::Config* Builder::cfg() const {
   if (TOKIO_UNLIKELY(!cfg_)) {
@@ -33934,7 +33951,7 @@ detail::Config* Builder::cfg() const {
         "runtime::Builder used after it was moved from: configure and build the Builder it "
         "was moved into");
   }
-  return cfg_.get();
+  return cfg_;
 }
 
 Builder Builder::new_current_thread() { return Builder(RuntimeFlavor::CurrentThread); }
@@ -36397,8 +36414,6 @@ class BlockingFd {
   task::JoinHandle<StdioJobOut> job_;  // valid while busy
 };
 
-void BlockingFdDelete::operator()(BlockingFd* b) const noexcept { delete b; }
-
 namespace io_stdio_impl {
 
 StdioJobOut blocking_read(int fd, std::vector<std::byte> buf) {
@@ -36529,19 +36544,38 @@ io::Stdout stdout_from_fd(int fd) { return io::Stdout(fd); }
 namespace tokio::inline TOKIO_ABI_NAMESPACE::io {
 
 Stdin::Stdin(int fd) : b_(new detail::BlockingFd(fd)) {}
+Stdin::Stdin(Stdin&& o) noexcept : b_(std::exchange(o.b_, nullptr)) {}
+Stdin& Stdin::operator=(Stdin&& o) noexcept {
+  if (this != &o) {
+    delete b_;
+    b_ = std::exchange(o.b_, nullptr);
+  }
+  return *this;
+}
+Stdin::~Stdin() { delete b_; }
+
 StdWriter::StdWriter(int fd) : b_(new detail::BlockingFd(fd)) {}
+StdWriter::StdWriter(StdWriter&& o) noexcept : b_(std::exchange(o.b_, nullptr)) {}
+StdWriter& StdWriter::operator=(StdWriter&& o) noexcept {
+  if (this != &o) {
+    delete b_;
+    b_ = std::exchange(o.b_, nullptr);
+  }
+  return *this;
+}
+StdWriter::~StdWriter() { delete b_; }
 
 detail::StdioReadOp Stdin::read(io::MutableBuffer buf) {
   if (!b_) throw std::logic_error("operation on a moved-from io::Stdin");
-  return {{b_.get(), buf}};
+  return {{b_, buf}};
 }
 detail::StdioWriteOp StdWriter::write(io::ConstBuffer buf) {
   if (!b_) throw std::logic_error("operation on a moved-from io::Stdout/Stderr");
-  return {{b_.get(), buf}};
+  return {{b_, buf}};
 }
 detail::StdioFlushOp StdWriter::flush() {
   if (!b_) throw std::logic_error("operation on a moved-from io::Stdout/Stderr");
-  return {{b_.get()}};
+  return {{b_}};
 }
 detail::StdioFlushOp StdWriter::shutdown() { return flush(); }
 
@@ -37748,6 +37782,26 @@ bool split_host_port(std::string_view s, std::string_view& host, uint16_t& port,
 }
 }  // namespace net_lookup_host_impl
 
+ToSocketAddrs::ToSocketAddrs(SocketAddr a) : kind_(Kind::List), addrs_{a} {}
+ToSocketAddrs::ToSocketAddrs(IpAddr ip, uint16_t port)
+    : kind_(Kind::List), addrs_{SocketAddr(ip, port)} {}
+ToSocketAddrs::ToSocketAddrs(std::vector<SocketAddr> list)
+    : kind_(Kind::List), addrs_(std::move(list)) {}
+ToSocketAddrs::ToSocketAddrs(std::span<const SocketAddr> list)
+    : kind_(Kind::List), addrs_(list.begin(), list.end()) {}
+ToSocketAddrs::ToSocketAddrs(const char* host_port) : kind_(Kind::Text), text_(host_port) {}
+ToSocketAddrs::ToSocketAddrs(std::string_view host_port) : kind_(Kind::Text), text_(host_port) {}
+ToSocketAddrs::ToSocketAddrs(const std::string& host_port) : kind_(Kind::Text), text_(host_port) {}
+ToSocketAddrs::ToSocketAddrs(std::string_view host, uint16_t port)
+    : kind_(Kind::HostPort), text_(host), port_(port) {}
+ToSocketAddrs::ToSocketAddrs(const char* host, uint16_t port)
+    : ToSocketAddrs(std::string_view(host), port) {}
+ToSocketAddrs::ToSocketAddrs(const ToSocketAddrs& o) = default;
+ToSocketAddrs::ToSocketAddrs(ToSocketAddrs&& o) noexcept = default;
+ToSocketAddrs& ToSocketAddrs::operator=(const ToSocketAddrs& o) = default;
+ToSocketAddrs& ToSocketAddrs::operator=(ToSocketAddrs&& o) noexcept = default;
+ToSocketAddrs::~ToSocketAddrs() = default;
+
 std::optional<io::Result<std::vector<SocketAddr>>> ToSocketAddrs::try_resolve() const {
   switch (kind_) {
     case Kind::List: return io::Result<std::vector<SocketAddr>>(addrs_);
@@ -37820,6 +37874,10 @@ io::Result<std::vector<SocketAddr>> ToSocketAddrs::resolve_blocking() const {
   ::freeaddrinfo(res);
   if (out.empty()) return net_lookup_host_impl::lookup_fail(AddrErrc::no_addresses);
   return out;
+}
+
+Task<io::Result<std::vector<SocketAddr>>> lookup_host(std::string_view host, uint16_t port) {
+  return lookup_host(ToSocketAddrs(host, port));
 }
 
 Task<io::Result<std::vector<SocketAddr>>> lookup_host(ToSocketAddrs target) {
@@ -39672,7 +39730,7 @@ void ChildWaitOp::unpark() noexcept {
 }
 
 void ChildWaitOp::drop_own() noexcept {
-  own_.reset();  // deregisters and closes the dup
+  delete std::exchange(own_, nullptr);  // deregisters and closes the dup
 }
 
 // (s_->mu held.) Out of every wait this op joined: the reactor entry, its dup, SIGCHLD.
@@ -39721,7 +39779,7 @@ void ChildWaitOp::follow_runtime() noexcept {
     int dup = ::fcntl(s_->pidfd.fd(), F_DUPFD_CLOEXEC, 0);
     if (dup < 0) return;
     auto own = PollSocket::adopt(OwnedFd(dup), io::Interest::READABLE, "process::Child::wait");
-    if (own) own_ = std::make_unique<PollSocket>(std::move(*own));
+    if (own) own_ = new PollSocket(std::move(*own));
   } catch (...) {
   }
 }
@@ -39860,6 +39918,14 @@ Task<io::Result<void>> kill_then_wait(ChildWaitOp w) {
 }  // namespace tokio::detail::process_child_impl
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::process {
+
+Child::Child(detail::ChildState* s) noexcept : st_(s) {}
+
+Child::Child(Child&& o) noexcept
+    : stdin(std::move(o.stdin)),
+      stdout(std::move(o.stdout)),
+      stderr(std::move(o.stderr)),
+      st_(std::exchange(o.st_, nullptr)) {}
 
 Child& Child::operator=(Child&& o) noexcept {
   if (this != &o) {
@@ -40021,12 +40087,18 @@ Task<io::Result<process::Output>> output_of(io::Result<process::Child> c) {
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::process {
 
-Command::Command(detail::StringArg program) : spec_(std::make_unique<detail::CommandSpec>()) {
+Command::Command(detail::StringArg program) : spec_(new detail::CommandSpec()) {
   spec_->program = std::move(program.value);
 }
-Command::Command(Command&&) noexcept = default;
-Command& Command::operator=(Command&&) noexcept = default;
-Command::~Command() = default;
+Command::Command(Command&& o) noexcept : spec_(std::exchange(o.spec_, nullptr)) {}
+Command& Command::operator=(Command&& o) noexcept {
+  if (this != &o) {
+    delete spec_;
+    spec_ = std::exchange(o.spec_, nullptr);
+  }
+  return *this;
+}
+Command::~Command() { delete spec_; }
 
 Command& Command::arg(detail::StringArg a) {
   spec()->args.push_back(std::move(a.value));
@@ -40087,7 +40159,7 @@ detail::CommandSpec* Command::spec() const {
     detail::throw_misuse(
         "process::Command used after it was moved from: use the Command it was moved into");
   }
-  return spec_.get();
+  return spec_;
 }
 
 const std::string& Command::get_program() const { return spec()->program; }
@@ -44978,7 +45050,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_7558f9a674eeaf05_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_1d75fe0aaa15b79a_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

@@ -49,8 +49,6 @@ class BlockingFd {
   task::JoinHandle<StdioJobOut> job_;  // valid while busy
 };
 
-void BlockingFdDelete::operator()(BlockingFd* b) const noexcept { delete b; }
-
 namespace io_stdio_impl {
 
 StdioJobOut blocking_read(int fd, std::vector<std::byte> buf) {
@@ -181,19 +179,38 @@ io::Stdout stdout_from_fd(int fd) { return io::Stdout(fd); }
 namespace tokio::io {
 
 Stdin::Stdin(int fd) : b_(new detail::BlockingFd(fd)) {}
+Stdin::Stdin(Stdin&& o) noexcept : b_(std::exchange(o.b_, nullptr)) {}
+Stdin& Stdin::operator=(Stdin&& o) noexcept {
+  if (this != &o) {
+    delete b_;
+    b_ = std::exchange(o.b_, nullptr);
+  }
+  return *this;
+}
+Stdin::~Stdin() { delete b_; }
+
 StdWriter::StdWriter(int fd) : b_(new detail::BlockingFd(fd)) {}
+StdWriter::StdWriter(StdWriter&& o) noexcept : b_(std::exchange(o.b_, nullptr)) {}
+StdWriter& StdWriter::operator=(StdWriter&& o) noexcept {
+  if (this != &o) {
+    delete b_;
+    b_ = std::exchange(o.b_, nullptr);
+  }
+  return *this;
+}
+StdWriter::~StdWriter() { delete b_; }
 
 detail::StdioReadOp Stdin::read(io::MutableBuffer buf) {
   if (!b_) throw std::logic_error("operation on a moved-from io::Stdin");
-  return {{b_.get(), buf}};
+  return {{b_, buf}};
 }
 detail::StdioWriteOp StdWriter::write(io::ConstBuffer buf) {
   if (!b_) throw std::logic_error("operation on a moved-from io::Stdout/Stderr");
-  return {{b_.get(), buf}};
+  return {{b_, buf}};
 }
 detail::StdioFlushOp StdWriter::flush() {
   if (!b_) throw std::logic_error("operation on a moved-from io::Stdout/Stderr");
-  return {{b_.get()}};
+  return {{b_}};
 }
 detail::StdioFlushOp StdWriter::shutdown() { return flush(); }
 

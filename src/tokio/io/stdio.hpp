@@ -49,10 +49,9 @@ io::Stdout stdout_from_fd(int fd);
 
 // The state shared by the operations of one stdio object (Tokio's Blocking<T>): idle with
 // possibly some read-ahead data, or busy with one blocking job. Defined in stdio.cpp.
+// The objects below own theirs through a raw pointer, freed by their out-of-line
+// destructors: a std::unique_ptr member would instantiate its class in every user TU.
 class BlockingFd;
-struct BlockingFdDelete {
-  void operator()(BlockingFd* b) const noexcept;
-};
 
 // The operations (adaptor ops over the object's BlockingFd; polled out of line).
 struct StdioRead {
@@ -81,19 +80,27 @@ namespace tokio::io {
 // moved-from object.
 class Stdin : public Ext<Stdin> {
  public:
+  Stdin(Stdin&& o) noexcept;
+  Stdin& operator=(Stdin&& o) noexcept;
+  ~Stdin();
+
   detail::StdioReadOp read(io::MutableBuffer buf);
 
  private:
   friend Stdin stdin();
   friend Stdin detail::stdin_from_fd(int);
   explicit Stdin(int fd);
-  std::unique_ptr<detail::BlockingFd, detail::BlockingFdDelete> b_;
+  detail::BlockingFd* b_;  // owned; null once moved from
 };
 
 // Standard output / error. write is cancel-safe (a cancelled write buffered nothing);
 // flush and shutdown wait for the write in flight.
 class StdWriter : public Ext<StdWriter> {
  public:
+  StdWriter(StdWriter&& o) noexcept;
+  StdWriter& operator=(StdWriter&& o) noexcept;
+  ~StdWriter();
+
   detail::StdioWriteOp write(io::ConstBuffer buf);
   detail::StdioFlushOp flush();
   detail::StdioFlushOp shutdown();
@@ -102,7 +109,7 @@ class StdWriter : public Ext<StdWriter> {
   explicit StdWriter(int fd);
 
  private:
-  std::unique_ptr<detail::BlockingFd, detail::BlockingFdDelete> b_;
+  detail::BlockingFd* b_;  // owned; null once moved from
 };
 
 class Stdout : public StdWriter {

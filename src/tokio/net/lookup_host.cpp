@@ -49,6 +49,26 @@ bool split_host_port(std::string_view s, std::string_view& host, uint16_t& port,
 }
 }  // namespace net_lookup_host_impl
 
+ToSocketAddrs::ToSocketAddrs(SocketAddr a) : kind_(Kind::List), addrs_{a} {}
+ToSocketAddrs::ToSocketAddrs(IpAddr ip, uint16_t port)
+    : kind_(Kind::List), addrs_{SocketAddr(ip, port)} {}
+ToSocketAddrs::ToSocketAddrs(std::vector<SocketAddr> list)
+    : kind_(Kind::List), addrs_(std::move(list)) {}
+ToSocketAddrs::ToSocketAddrs(std::span<const SocketAddr> list)
+    : kind_(Kind::List), addrs_(list.begin(), list.end()) {}
+ToSocketAddrs::ToSocketAddrs(const char* host_port) : kind_(Kind::Text), text_(host_port) {}
+ToSocketAddrs::ToSocketAddrs(std::string_view host_port) : kind_(Kind::Text), text_(host_port) {}
+ToSocketAddrs::ToSocketAddrs(const std::string& host_port) : kind_(Kind::Text), text_(host_port) {}
+ToSocketAddrs::ToSocketAddrs(std::string_view host, uint16_t port)
+    : kind_(Kind::HostPort), text_(host), port_(port) {}
+ToSocketAddrs::ToSocketAddrs(const char* host, uint16_t port)
+    : ToSocketAddrs(std::string_view(host), port) {}
+ToSocketAddrs::ToSocketAddrs(const ToSocketAddrs& o) = default;
+ToSocketAddrs::ToSocketAddrs(ToSocketAddrs&& o) noexcept = default;
+ToSocketAddrs& ToSocketAddrs::operator=(const ToSocketAddrs& o) = default;
+ToSocketAddrs& ToSocketAddrs::operator=(ToSocketAddrs&& o) noexcept = default;
+ToSocketAddrs::~ToSocketAddrs() = default;
+
 std::optional<io::Result<std::vector<SocketAddr>>> ToSocketAddrs::try_resolve() const {
   switch (kind_) {
     case Kind::List: return io::Result<std::vector<SocketAddr>>(addrs_);
@@ -121,6 +141,10 @@ io::Result<std::vector<SocketAddr>> ToSocketAddrs::resolve_blocking() const {
   ::freeaddrinfo(res);
   if (out.empty()) return net_lookup_host_impl::lookup_fail(AddrErrc::no_addresses);
   return out;
+}
+
+Task<io::Result<std::vector<SocketAddr>>> lookup_host(std::string_view host, uint16_t port) {
+  return lookup_host(ToSocketAddrs(host, port));
 }
 
 Task<io::Result<std::vector<SocketAddr>>> lookup_host(ToSocketAddrs target) {

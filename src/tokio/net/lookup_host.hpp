@@ -33,18 +33,23 @@ namespace tokio::net {
 
 class ToSocketAddrs {
  public:
-  ToSocketAddrs(SocketAddr a) : kind_(Kind::List), addrs_{a} {}  // NOLINT
-  ToSocketAddrs(IpAddr ip, uint16_t port) : kind_(Kind::List), addrs_{SocketAddr(ip, port)} {}
-  ToSocketAddrs(std::vector<SocketAddr> list)
-      : kind_(Kind::List), addrs_(std::move(list)) {}  // NOLINT
-  ToSocketAddrs(std::span<const SocketAddr> list)      // NOLINT
-      : kind_(Kind::List), addrs_(list.begin(), list.end()) {}
-  ToSocketAddrs(const char* host_port) : kind_(Kind::Text), text_(host_port) {}         // NOLINT
-  ToSocketAddrs(std::string_view host_port) : kind_(Kind::Text), text_(host_port) {}    // NOLINT
-  ToSocketAddrs(const std::string& host_port) : kind_(Kind::Text), text_(host_port) {}  // NOLINT
-  ToSocketAddrs(std::string_view host, uint16_t port)
-      : kind_(Kind::HostPort), text_(host), port_(port) {}
-  ToSocketAddrs(const char* host, uint16_t port) : ToSocketAddrs(std::string_view(host), port) {}
+  // (Defined in lookup_host.cpp, with the copy, move and destructor: made once per
+  // connect/bind/lookup, and inline they would instantiate std::vector's members in every
+  // TU that includes this header.)
+  ToSocketAddrs(SocketAddr a);  // NOLINT
+  ToSocketAddrs(IpAddr ip, uint16_t port);
+  ToSocketAddrs(std::vector<SocketAddr> list);      // NOLINT
+  ToSocketAddrs(std::span<const SocketAddr> list);  // NOLINT
+  ToSocketAddrs(const char* host_port);             // NOLINT
+  ToSocketAddrs(std::string_view host_port);        // NOLINT
+  ToSocketAddrs(const std::string& host_port);      // NOLINT
+  ToSocketAddrs(std::string_view host, uint16_t port);
+  ToSocketAddrs(const char* host, uint16_t port);
+  ToSocketAddrs(const ToSocketAddrs& o);
+  ToSocketAddrs(ToSocketAddrs&& o) noexcept;
+  ToSocketAddrs& operator=(const ToSocketAddrs& o);
+  ToSocketAddrs& operator=(ToSocketAddrs&& o) noexcept;
+  ~ToSocketAddrs();
 
   // The addresses when no DNS lookup is needed (or the parse error); nullopt when a host
   // name must be resolved with resolve_blocking().
@@ -62,8 +67,6 @@ class ToSocketAddrs {
 
 // Every address `target` stands for (literal at once, host names via the blocking pool).
 Task<io::Result<std::vector<SocketAddr>>> lookup_host(ToSocketAddrs target);
-inline Task<io::Result<std::vector<SocketAddr>>> lookup_host(std::string_view host, uint16_t port) {
-  return lookup_host(ToSocketAddrs(host, port));
-}
+Task<io::Result<std::vector<SocketAddr>>> lookup_host(std::string_view host, uint16_t port);
 
 }  // namespace tokio::net

@@ -54,7 +54,7 @@ void ChildWaitOp::unpark() noexcept {
 }
 
 void ChildWaitOp::drop_own() noexcept {
-  own_.reset();  // deregisters and closes the dup
+  delete std::exchange(own_, nullptr);  // deregisters and closes the dup
 }
 
 // (s_->mu held.) Out of every wait this op joined: the reactor entry, its dup, SIGCHLD.
@@ -103,7 +103,7 @@ void ChildWaitOp::follow_runtime() noexcept {
     int dup = ::fcntl(s_->pidfd.fd(), F_DUPFD_CLOEXEC, 0);
     if (dup < 0) return;
     auto own = PollSocket::adopt(OwnedFd(dup), io::Interest::READABLE, "process::Child::wait");
-    if (own) own_ = std::make_unique<PollSocket>(std::move(*own));
+    if (own) own_ = new PollSocket(std::move(*own));
   } catch (...) {
   }
 }
@@ -242,6 +242,14 @@ Task<io::Result<void>> kill_then_wait(ChildWaitOp w) {
 }  // namespace tokio::detail::process_child_impl
 
 namespace tokio::process {
+
+Child::Child(detail::ChildState* s) noexcept : st_(s) {}
+
+Child::Child(Child&& o) noexcept
+    : stdin(std::move(o.stdin)),
+      stdout(std::move(o.stdout)),
+      stderr(std::move(o.stderr)),
+      st_(std::exchange(o.st_, nullptr)) {}
 
 Child& Child::operator=(Child&& o) noexcept {
   if (this != &o) {

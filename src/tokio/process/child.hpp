@@ -79,7 +79,8 @@ class TOKIO_MUST_AWAIT ChildWaitOp : public Leaf<ChildWaitOp> {
   // pidfd mode, when other waits pin the Child's registration to another runtime (which may
   // be idle): a dup of the pidfd registered on this wait's runtime. Never copied (a copy of
   // the op starts without one); freed under s_->mu (drop_own), which the destructor holds.
-  std::unique_ptr<PollSocket> own_;
+  // Owned; a raw pointer so that this header does not instantiate std::unique_ptr for it.
+  PollSocket* own_ = nullptr;
   SignalRecvNode sig_;  // SIGCHLD mode
   int err_ = 0;         // errno, or -1: the reactor shut down
 };
@@ -95,11 +96,7 @@ class Child {
   std::optional<ChildStdout> stdout;
   std::optional<ChildStderr> stderr;
 
-  Child(Child&& o) noexcept
-      : stdin(std::move(o.stdin)),
-        stdout(std::move(o.stdout)),
-        stderr(std::move(o.stderr)),
-        st_(std::exchange(o.st_, nullptr)) {}
+  Child(Child&& o) noexcept;
   Child& operator=(Child&& o) noexcept;
   Child(const Child&) = delete;
   Child& operator=(const Child&) = delete;
@@ -124,7 +121,7 @@ class Child {
 
  private:
   friend struct detail::ChildFactory;
-  explicit Child(detail::ChildState* s) noexcept : st_(s) {}
+  explicit Child(detail::ChildState* s) noexcept;
 
   detail::ChildState* st_ = nullptr;
 };

@@ -132,7 +132,9 @@ class Command {
  private:
   // The specification; throws std::logic_error on a moved-from Command.
   detail::CommandSpec* spec() const;
-  std::unique_ptr<detail::CommandSpec> spec_;
+  // Owned (deleted by ~Command). A raw pointer rather than a std::unique_ptr: a member of
+  // that type instantiates the unique_ptr class in every TU that includes this header.
+  detail::CommandSpec* spec_;
 };
 
 }  // namespace tokio::process

@@ -113,7 +113,9 @@ class Builder {
   explicit Builder(RuntimeFlavor f);
   // The configuration; throws std::logic_error on a moved-from Builder.
   detail::Config* cfg() const;
-  std::unique_ptr<detail::Config> cfg_;
+  // Owned (deleted by ~Builder). A raw pointer rather than a std::unique_ptr: a member of
+  // that type instantiates the unique_ptr class in every TU that includes this header.
+  detail::Config* cfg_;
 };
 
 }  // namespace tokio::runtime
