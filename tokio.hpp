@@ -3724,12 +3724,19 @@ const char* to_string(TaskDump::State s) noexcept;
 
 class Dump {
  public:
-  Dump() = default;
-  explicit Dump(std::vector<TaskDump> tasks) : tasks_(std::move(tasks)) {}
+  // (The constructors, copy, move and destructor are defined in dump.cpp: inline, they
+  // would instantiate std::vector<TaskDump>'s members in every TU that includes this.)
+  Dump() noexcept;
+  explicit Dump(std::vector<TaskDump> tasks);
+  Dump(const Dump& o);
+  Dump(Dump&& o) noexcept;
+  Dump& operator=(const Dump& o);
+  Dump& operator=(Dump&& o) noexcept;
+  ~Dump();
   const std::vector<TaskDump>& tasks() const& noexcept { return tasks_; }
   // On a temporary (`for (auto& t : handle.dump().tasks())`), the tasks themselves: a
   // reference into the temporary would dangle.
-  std::vector<TaskDump> tasks() && noexcept { return std::move(tasks_); }
+  std::vector<TaskDump> tasks() && noexcept;
   // One line per task, then its backtrace: `task 12 "conn 10.0.0.1:5555" idle for 1.250 s,
   // waiting on TcpStream read op (3 frames)` / `    at src/conn.cpp:42 in handle(...)`.
   std::string to_string() const;
@@ -18248,9 +18255,7 @@ class StreamBase : public io::Ext<StreamBase>, public UserIo<StreamBase> {
 
   int as_raw_fd() const noexcept { return sock_.fd(); }
   // The pending socket error (SO_ERROR), if any; reading it clears it.
-  io::Result<std::optional<std::error_code>> take_error() const noexcept {
-    return take_socket_error(sock_.fd());
-  }
+  io::Result<std::optional<std::error_code>> take_error() const noexcept;
 
   // try_io / async_io come from UserIo, which reaches sock_.
   friend class UserIo<StreamBase>;
@@ -18321,12 +18326,8 @@ class TcpStream : public detail::StreamBase, public detail_split::IntoSplit<TcpS
   io::Result<bool> nodelay() const noexcept;
   io::Result<void> set_nodelay(bool on) noexcept;
   // SO_LINGER: nullopt = off; zero seconds makes close() send a reset.
-  io::Result<std::optional<std::chrono::seconds>> linger() const noexcept {
-    return detail::get_linger(sock_.fd());
-  }
-  io::Result<void> set_linger(std::optional<std::chrono::seconds> d) noexcept {
-    return detail::set_linger(sock_.fd(), d);
-  }
+  io::Result<std::optional<std::chrono::seconds>> linger() const noexcept;
+  io::Result<void> set_linger(std::optional<std::chrono::seconds> d) noexcept;
   io::Result<uint32_t> ttl() const noexcept;
   io::Result<void> set_ttl(uint32_t ttl) noexcept;
 
@@ -18400,9 +18401,7 @@ class TcpListener {
   io::Result<SocketAddr> local_addr() const noexcept { return detail::inet_sock_name(sock_.fd()); }
   io::Result<uint32_t> ttl() const noexcept;
   io::Result<void> set_ttl(uint32_t ttl) noexcept;
-  io::Result<std::optional<std::error_code>> take_error() const noexcept {
-    return detail::take_socket_error(sock_.fd());
-  }
+  io::Result<std::optional<std::error_code>> take_error() const noexcept;
 
  private:
   friend class TcpSocket;
@@ -18460,12 +18459,8 @@ class TcpSocket {
   io::Result<uint32_t> send_buffer_size() const noexcept;
   io::Result<void> set_recv_buffer_size(uint32_t n) noexcept;
   io::Result<uint32_t> recv_buffer_size() const noexcept;
-  io::Result<void> set_linger(std::optional<std::chrono::seconds> d) noexcept {
-    return detail::set_linger(fd_.get(), d);
-  }
-  io::Result<std::optional<std::chrono::seconds>> linger() const noexcept {
-    return detail::get_linger(fd_.get());
-  }
+  io::Result<void> set_linger(std::optional<std::chrono::seconds> d) noexcept;
+  io::Result<std::optional<std::chrono::seconds>> linger() const noexcept;
 
   // The IP type-of-service byte (IP_TOS; IPV6_TCLASS on an IPv6 socket).
   io::Result<void> set_tos(uint32_t tos) noexcept;
@@ -18477,9 +18472,7 @@ class TcpSocket {
 
   io::Result<void> bind(const ToSocketAddrs& addr);
   io::Result<SocketAddr> local_addr() const noexcept { return detail::inet_sock_name(fd_.get()); }
-  io::Result<std::optional<std::error_code>> take_error() const noexcept {
-    return detail::take_socket_error(fd_.get());
-  }
+  io::Result<std::optional<std::error_code>> take_error() const noexcept;
 
   // Consumes the socket.
   Task<io::Result<TcpStream>> connect(ToSocketAddrs addr) &&;
@@ -18628,9 +18621,7 @@ class UdpSocket : public detail::UserIo<UdpSocket> {
 
   io::Result<SocketAddr> local_addr() const noexcept { return detail::inet_sock_name(sock_.fd()); }
   io::Result<SocketAddr> peer_addr() const noexcept { return detail::inet_peer_name(sock_.fd()); }
-  io::Result<std::optional<std::error_code>> take_error() const noexcept {
-    return detail::take_socket_error(sock_.fd());
-  }
+  io::Result<std::optional<std::error_code>> take_error() const noexcept;
 
   // --- options
   io::Result<bool> broadcast() const noexcept;
@@ -18854,9 +18845,7 @@ class UnixListener {
   io::Result<UnixSocketAddr> local_addr() const noexcept {
     return detail_unix::sock_name(sock_.fd());
   }
-  io::Result<std::optional<std::error_code>> take_error() const noexcept {
-    return detail::take_socket_error(sock_.fd());
-  }
+  io::Result<std::optional<std::error_code>> take_error() const noexcept;
 
  private:
   explicit UnixListener(detail::PollSocket s) noexcept : sock_(std::move(s)) {}
@@ -18985,9 +18974,7 @@ class UnixDatagram : public detail::UserIo<UnixDatagram> {
   io::Result<void> shutdown(Shutdown how) noexcept {
     return detail::shutdown_socket(sock_.fd(), how);
   }
-  io::Result<std::optional<std::error_code>> take_error() const noexcept {
-    return detail::take_socket_error(sock_.fd());
-  }
+  io::Result<std::optional<std::error_code>> take_error() const noexcept;
 
  private:
   friend class detail::UserIo<UnixDatagram>;  // try_io / async_io reach sock_
@@ -20568,12 +20555,11 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::fs {
 class DirEntry {
  public:
   DirEntry(std::shared_ptr<const detail::DirShared> dir, std::string name, uint64_t ino,
-           uint8_t d_type) noexcept
-      : dir_(std::move(dir)), name_(std::move(name)), ino_(ino), type_(d_type) {}
+           uint8_t d_type) noexcept;
 
   // The directory's path (as given to read_dir) joined with file_name().
   std::filesystem::path path() const;
-  std::filesystem::path file_name() const { return std::filesystem::path(name_); }
+  std::filesystem::path file_name() const;
   uint64_t ino() const noexcept { return ino_; }
   // The entry's type, not following a symlink.
   detail::FileTypeAwait file_type() const;
@@ -20597,36 +20583,36 @@ bool fs_read_dir_poll(ReadDirInner* rd, task::Context& cx,
                       io::Result<std::optional<fs::DirEntry>>& out);
 void fs_read_dir_free(ReadDirInner* rd) noexcept;
 
+// The constructors, destructor and await_resume of these two are defined in read_dir.cpp:
+// inline, they would instantiate the members of io::Result<std::optional<fs::DirEntry>>
+// and std::optional<FsAwait<fs::Metadata>> in every TU that includes this header.
 class TOKIO_MUST_AWAIT ReadDirNext : public Leaf<ReadDirNext> {
  public:
-  explicit ReadDirNext(ReadDirInner* rd) noexcept : rd_(rd) {}
-  ReadDirNext(const ReadDirNext& o) noexcept : Leaf<ReadDirNext>(o), rd_(o.rd_) {}
+  explicit ReadDirNext(ReadDirInner* rd) noexcept;
+  ReadDirNext(const ReadDirNext& o) noexcept;
+  ~ReadDirNext();
   bool poll(task::Context& cx) {
     if (!coop_poll_proceed(cx)) return false;
     return fs_read_dir_poll(rd_, cx, out_);
   }
-  io::Result<std::optional<fs::DirEntry>> await_resume() { return std::move(out_); }
+  io::Result<std::optional<fs::DirEntry>> await_resume();
 
  private:
   ReadDirInner* rd_;
-  io::Result<std::optional<fs::DirEntry>> out_ = std::optional<fs::DirEntry>();
+  io::Result<std::optional<fs::DirEntry>> out_;  // (set by the constructors)
 };
 
 // DirEntry::file_type: ready at once when the directory listing said the type, else an
 // lstat of the entry.
 class TOKIO_MUST_AWAIT FileTypeAwait : public Leaf<FileTypeAwait> {
  public:
-  explicit FileTypeAwait(std::filesystem::file_type t) noexcept : type_(t) {}
-  explicit FileTypeAwait(FsAwait<fs::Metadata>&& m) noexcept : meta_(std::move(m)) {}
-  FileTypeAwait(FileTypeAwait&& o) noexcept : type_(o.type_), meta_(std::move(o.meta_)) {}
+  explicit FileTypeAwait(std::filesystem::file_type t) noexcept;
+  explicit FileTypeAwait(FsAwait<fs::Metadata>&& m) noexcept;
+  FileTypeAwait(FileTypeAwait&& o) noexcept;
+  ~FileTypeAwait();
 
-  bool poll(task::Context& cx) { return meta_ ? meta_->poll(cx) : true; }
-  io::Result<fs::FileType> await_resume() {
-    if (!meta_) return type_;
-    auto m = meta_->await_resume();
-    if (!m) return tokio::unexpected(m.error());
-    return m->file_type();
-  }
+  bool poll(task::Context& cx);
+  io::Result<fs::FileType> await_resume();
 
  private:
   fs::FileType type_;
@@ -26021,8 +26007,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_1d75fe0aaa15b79a_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_1d75fe0aaa15b79a_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_07325b45beea2eff_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_07325b45beea2eff_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -31513,6 +31499,15 @@ void release_claim(detail::TaskHeader* t) noexcept {
 }
 
 }  // namespace dump_impl
+
+Dump::Dump() noexcept = default;
+Dump::Dump(std::vector<TaskDump> tasks) : tasks_(std::move(tasks)) {}
+Dump::Dump(const Dump& o) = default;
+Dump::Dump(Dump&& o) noexcept = default;
+Dump& Dump::operator=(const Dump& o) = default;
+Dump& Dump::operator=(Dump&& o) noexcept = default;
+Dump::~Dump() = default;
+std::vector<TaskDump> Dump::tasks() && noexcept { return std::move(tasks_); }
 
 std::string Dump::to_string() const {
   std::string out;
@@ -38182,6 +38177,10 @@ io::Result<void> TcpListener::set_ttl(uint32_t ttl) noexcept {
   return detail::set_opt(sock_.fd(), IPPROTO_IP, IP_TTL, static_cast<int>(ttl));
 }
 
+io::Result<std::optional<std::error_code>> TcpListener::take_error() const noexcept {
+  return detail::take_socket_error(sock_.fd());
+}
+
 }  // namespace tokio::net
 /* end file src/tokio/net/tcp_listener.cpp */
 /* begin file src/tokio/net/tcp_socket.cpp */
@@ -38318,6 +38317,16 @@ Task<io::Result<TcpStream>> TcpSocket::connect_impl(detail::OwnedFd fd, int fami
   co_return tokio::unexpected(std::make_error_code(std::errc::address_family_not_supported));
 }
 
+io::Result<void> TcpSocket::set_linger(std::optional<std::chrono::seconds> d) noexcept {
+  return detail::set_linger(fd_.get(), d);
+}
+io::Result<std::optional<std::chrono::seconds>> TcpSocket::linger() const noexcept {
+  return detail::get_linger(fd_.get());
+}
+io::Result<std::optional<std::error_code>> TcpSocket::take_error() const noexcept {
+  return detail::take_socket_error(fd_.get());
+}
+
 }  // namespace tokio::net
 /* end file src/tokio/net/tcp_socket.cpp */
 /* begin file src/tokio/net/tcp_stream.cpp */
@@ -38325,6 +38334,13 @@ Task<io::Result<TcpStream>> TcpSocket::connect_impl(detail::OwnedFd fd, int fami
 /* #include <netinet/in.h> (already above) */
 /* #include <netinet/tcp.h> (already above) */
 
+
+// Out of line so that the user part need not instantiate io::Result<std::optional<...>>.
+namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
+io::Result<std::optional<std::error_code>> StreamBase::take_error() const noexcept {
+  return take_socket_error(sock_.fd());
+}
+}  // namespace tokio::detail
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::net {
 
@@ -38375,6 +38391,13 @@ io::Result<uint32_t> TcpStream::ttl() const noexcept {
 
 io::Result<void> TcpStream::set_ttl(uint32_t ttl) noexcept {
   return detail::set_opt(sock_.fd(), IPPROTO_IP, IP_TTL, static_cast<int>(ttl));
+}
+
+io::Result<std::optional<std::chrono::seconds>> TcpStream::linger() const noexcept {
+  return detail::get_linger(sock_.fd());
+}
+io::Result<void> TcpStream::set_linger(std::optional<std::chrono::seconds> d) noexcept {
+  return detail::set_linger(sock_.fd(), d);
 }
 
 }  // namespace tokio::net
@@ -38555,6 +38578,10 @@ io::Result<void> UdpSocket::leave_multicast_v6(const Ipv6Addr& multiaddr,
                                                uint32_t ifindex) noexcept {
   return net_udp_socket_impl::udp_v6_membership(sock_.fd(), IPV6_DROP_MEMBERSHIP, multiaddr,
                                                 ifindex);
+}
+
+io::Result<std::optional<std::error_code>> UdpSocket::take_error() const noexcept {
+  return detail::take_socket_error(sock_.fd());
 }
 
 }  // namespace tokio::net
@@ -38744,6 +38771,10 @@ io::Result<std::pair<std::size_t, UnixSocketAddr>> UnixDatagram::try_recv_from(
   return op.finish(detail::try_io_once(sock_.io(), io::Interest::READABLE.mask(), op));
 }
 
+io::Result<std::optional<std::error_code>> UnixDatagram::take_error() const noexcept {
+  return detail::take_socket_error(sock_.fd());
+}
+
 }  // namespace tokio::net
 /* end file src/tokio/net/unix_datagram.cpp */
 /* begin file src/tokio/net/unix_listener.cpp */
@@ -38776,6 +38807,10 @@ io::Result<std::pair<UnixStream, UnixSocketAddr>> UnixListener::MakeAccepted::ma
                                         detail::kConnected);
   if (!sock) return tokio::unexpected(sock.error());
   return std::pair<UnixStream, UnixSocketAddr>(UnixStream(std::move(*sock)), *peer);
+}
+
+io::Result<std::optional<std::error_code>> UnixListener::take_error() const noexcept {
+  return detail::take_socket_error(sock_.fd());
 }
 
 }  // namespace tokio::net
@@ -44485,6 +44520,26 @@ io::Result<fs::ReadDir> take_read_dir(FsOp* o) {
 
 }  // namespace fs_read_dir_impl
 
+ReadDirNext::ReadDirNext(ReadDirInner* rd) noexcept
+    : rd_(rd), out_(std::optional<fs::DirEntry>()) {}
+ReadDirNext::ReadDirNext(const ReadDirNext& o) noexcept
+    : Leaf<ReadDirNext>(o), rd_(o.rd_), out_(std::optional<fs::DirEntry>()) {}
+ReadDirNext::~ReadDirNext() = default;
+io::Result<std::optional<fs::DirEntry>> ReadDirNext::await_resume() { return std::move(out_); }
+
+FileTypeAwait::FileTypeAwait(std::filesystem::file_type t) noexcept : type_(t) {}
+FileTypeAwait::FileTypeAwait(FsAwait<fs::Metadata>&& m) noexcept : meta_(std::move(m)) {}
+FileTypeAwait::FileTypeAwait(FileTypeAwait&& o) noexcept
+    : type_(o.type_), meta_(std::move(o.meta_)) {}
+FileTypeAwait::~FileTypeAwait() = default;
+bool FileTypeAwait::poll(task::Context& cx) { return meta_ ? meta_->poll(cx) : true; }
+io::Result<fs::FileType> FileTypeAwait::await_resume() {
+  if (!meta_) return type_;
+  auto m = meta_->await_resume();
+  if (!m) return tokio::unexpected(m.error());
+  return m->file_type();
+}
+
 }  // namespace tokio::detail
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::fs {
@@ -44502,7 +44557,12 @@ const detail::DirShared& DirEntry::dir() const {
   return *dir_;
 }
 
+DirEntry::DirEntry(std::shared_ptr<const detail::DirShared> dir, std::string name, uint64_t ino,
+                   uint8_t d_type) noexcept
+    : dir_(std::move(dir)), name_(std::move(name)), ino_(ino), type_(d_type) {}
+
 std::filesystem::path DirEntry::path() const { return dir().path / name_; }
+std::filesystem::path DirEntry::file_name() const { return std::filesystem::path(name_); }
 
 detail::FileTypeAwait DirEntry::file_type() const {
   using std::filesystem::file_type;
@@ -45050,7 +45110,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_1d75fe0aaa15b79a_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_07325b45beea2eff_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

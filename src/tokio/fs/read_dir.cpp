@@ -186,6 +186,26 @@ io::Result<fs::ReadDir> take_read_dir(FsOp* o) {
 
 }  // namespace fs_read_dir_impl
 
+ReadDirNext::ReadDirNext(ReadDirInner* rd) noexcept
+    : rd_(rd), out_(std::optional<fs::DirEntry>()) {}
+ReadDirNext::ReadDirNext(const ReadDirNext& o) noexcept
+    : Leaf<ReadDirNext>(o), rd_(o.rd_), out_(std::optional<fs::DirEntry>()) {}
+ReadDirNext::~ReadDirNext() = default;
+io::Result<std::optional<fs::DirEntry>> ReadDirNext::await_resume() { return std::move(out_); }
+
+FileTypeAwait::FileTypeAwait(std::filesystem::file_type t) noexcept : type_(t) {}
+FileTypeAwait::FileTypeAwait(FsAwait<fs::Metadata>&& m) noexcept : meta_(std::move(m)) {}
+FileTypeAwait::FileTypeAwait(FileTypeAwait&& o) noexcept
+    : type_(o.type_), meta_(std::move(o.meta_)) {}
+FileTypeAwait::~FileTypeAwait() = default;
+bool FileTypeAwait::poll(task::Context& cx) { return meta_ ? meta_->poll(cx) : true; }
+io::Result<fs::FileType> FileTypeAwait::await_resume() {
+  if (!meta_) return type_;
+  auto m = meta_->await_resume();
+  if (!m) return tokio::unexpected(m.error());
+  return m->file_type();
+}
+
 }  // namespace tokio::detail
 
 namespace tokio::fs {
@@ -203,7 +223,12 @@ const detail::DirShared& DirEntry::dir() const {
   return *dir_;
 }
 
+DirEntry::DirEntry(std::shared_ptr<const detail::DirShared> dir, std::string name, uint64_t ino,
+                   uint8_t d_type) noexcept
+    : dir_(std::move(dir)), name_(std::move(name)), ino_(ino), type_(d_type) {}
+
 std::filesystem::path DirEntry::path() const { return dir().path / name_; }
+std::filesystem::path DirEntry::file_name() const { return std::filesystem::path(name_); }
 
 detail::FileTypeAwait DirEntry::file_type() const {
   using std::filesystem::file_type;

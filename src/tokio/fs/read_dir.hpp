@@ -42,12 +42,11 @@ namespace tokio::fs {
 class DirEntry {
  public:
   DirEntry(std::shared_ptr<const detail::DirShared> dir, std::string name, uint64_t ino,
-           uint8_t d_type) noexcept
-      : dir_(std::move(dir)), name_(std::move(name)), ino_(ino), type_(d_type) {}
+           uint8_t d_type) noexcept;
 
   // The directory's path (as given to read_dir) joined with file_name().
   std::filesystem::path path() const;
-  std::filesystem::path file_name() const { return std::filesystem::path(name_); }
+  std::filesystem::path file_name() const;
   uint64_t ino() const noexcept { return ino_; }
   // The entry's type, not following a symlink.
   detail::FileTypeAwait file_type() const;
@@ -71,36 +70,36 @@ bool fs_read_dir_poll(ReadDirInner* rd, task::Context& cx,
                       io::Result<std::optional<fs::DirEntry>>& out);
 void fs_read_dir_free(ReadDirInner* rd) noexcept;
 
+// The constructors, destructor and await_resume of these two are defined in read_dir.cpp:
+// inline, they would instantiate the members of io::Result<std::optional<fs::DirEntry>>
+// and std::optional<FsAwait<fs::Metadata>> in every TU that includes this header.
 class TOKIO_MUST_AWAIT ReadDirNext : public Leaf<ReadDirNext> {
  public:
-  explicit ReadDirNext(ReadDirInner* rd) noexcept : rd_(rd) {}
-  ReadDirNext(const ReadDirNext& o) noexcept : Leaf<ReadDirNext>(o), rd_(o.rd_) {}
+  explicit ReadDirNext(ReadDirInner* rd) noexcept;
+  ReadDirNext(const ReadDirNext& o) noexcept;
+  ~ReadDirNext();
   bool poll(task::Context& cx) {
     if (!coop_poll_proceed(cx)) return false;
     return fs_read_dir_poll(rd_, cx, out_);
   }
-  io::Result<std::optional<fs::DirEntry>> await_resume() { return std::move(out_); }
+  io::Result<std::optional<fs::DirEntry>> await_resume();
 
  private:
   ReadDirInner* rd_;
-  io::Result<std::optional<fs::DirEntry>> out_ = std::optional<fs::DirEntry>();
+  io::Result<std::optional<fs::DirEntry>> out_;  // (set by the constructors)
 };
 
 // DirEntry::file_type: ready at once when the directory listing said the type, else an
 // lstat of the entry.
 class TOKIO_MUST_AWAIT FileTypeAwait : public Leaf<FileTypeAwait> {
  public:
-  explicit FileTypeAwait(std::filesystem::file_type t) noexcept : type_(t) {}
-  explicit FileTypeAwait(FsAwait<fs::Metadata>&& m) noexcept : meta_(std::move(m)) {}
-  FileTypeAwait(FileTypeAwait&& o) noexcept : type_(o.type_), meta_(std::move(o.meta_)) {}
+  explicit FileTypeAwait(std::filesystem::file_type t) noexcept;
+  explicit FileTypeAwait(FsAwait<fs::Metadata>&& m) noexcept;
+  FileTypeAwait(FileTypeAwait&& o) noexcept;
+  ~FileTypeAwait();
 
-  bool poll(task::Context& cx) { return meta_ ? meta_->poll(cx) : true; }
-  io::Result<fs::FileType> await_resume() {
-    if (!meta_) return type_;
-    auto m = meta_->await_resume();
-    if (!m) return tokio::unexpected(m.error());
-    return m->file_type();
-  }
+  bool poll(task::Context& cx);
+  io::Result<fs::FileType> await_resume();
 
  private:
   fs::FileType type_;

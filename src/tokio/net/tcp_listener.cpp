@@ -65,4 +65,8 @@ io::Result<void> TcpListener::set_ttl(uint32_t ttl) noexcept {
   return detail::set_opt(sock_.fd(), IPPROTO_IP, IP_TTL, static_cast<int>(ttl));
 }
 
+io::Result<std::optional<std::error_code>> TcpListener::take_error() const noexcept {
+  return detail::take_socket_error(sock_.fd());
+}
+
 }  // namespace tokio::net

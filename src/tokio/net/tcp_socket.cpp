@@ -133,4 +133,14 @@ Task<io::Result<TcpStream>> TcpSocket::connect_impl(detail::OwnedFd fd, int fami
   co_return tokio::unexpected(std::make_error_code(std::errc::address_family_not_supported));
 }
 
+io::Result<void> TcpSocket::set_linger(std::optional<std::chrono::seconds> d) noexcept {
+  return detail::set_linger(fd_.get(), d);
+}
+io::Result<std::optional<std::chrono::seconds>> TcpSocket::linger() const noexcept {
+  return detail::get_linger(fd_.get());
+}
+io::Result<std::optional<std::error_code>> TcpSocket::take_error() const noexcept {
+  return detail::take_socket_error(fd_.get());
+}
+
 }  // namespace tokio::net

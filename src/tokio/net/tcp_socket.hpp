@@ -52,12 +52,8 @@ class TcpSocket {
   io::Result<uint32_t> send_buffer_size() const noexcept;
   io::Result<void> set_recv_buffer_size(uint32_t n) noexcept;
   io::Result<uint32_t> recv_buffer_size() const noexcept;
-  io::Result<void> set_linger(std::optional<std::chrono::seconds> d) noexcept {
-    return detail::set_linger(fd_.get(), d);
-  }
-  io::Result<std::optional<std::chrono::seconds>> linger() const noexcept {
-    return detail::get_linger(fd_.get());
-  }
+  io::Result<void> set_linger(std::optional<std::chrono::seconds> d) noexcept;
+  io::Result<std::optional<std::chrono::seconds>> linger() const noexcept;
 
   // The IP type-of-service byte (IP_TOS; IPV6_TCLASS on an IPv6 socket).
   io::Result<void> set_tos(uint32_t tos) noexcept;
@@ -69,9 +65,7 @@ class TcpSocket {
 
   io::Result<void> bind(const ToSocketAddrs& addr);
   io::Result<SocketAddr> local_addr() const noexcept { return detail::inet_sock_name(fd_.get()); }
-  io::Result<std::optional<std::error_code>> take_error() const noexcept {
-    return detail::take_socket_error(fd_.get());
-  }
+  io::Result<std::optional<std::error_code>> take_error() const noexcept;
 
   // Consumes the socket.
   Task<io::Result<TcpStream>> connect(ToSocketAddrs addr) &&;

@@ -5,6 +5,13 @@
 
 #include "tokio/net/errors.hpp"
 
+// Out of line so that the user part need not instantiate io::Result<std::optional<...>>.
+namespace tokio::detail {
+io::Result<std::optional<std::error_code>> StreamBase::take_error() const noexcept {
+  return take_socket_error(sock_.fd());
+}
+}  // namespace tokio::detail
+
 namespace tokio::net {
 
 Task<io::Result<TcpStream>> TcpStream::connect_fd(detail::OwnedFd fd, SocketAddr addr) {
@@ -54,6 +61,13 @@ io::Result<uint32_t> TcpStream::ttl() const noexcept {
 
 io::Result<void> TcpStream::set_ttl(uint32_t ttl) noexcept {
   return detail::set_opt(sock_.fd(), IPPROTO_IP, IP_TTL, static_cast<int>(ttl));
+}
+
+io::Result<std::optional<std::chrono::seconds>> TcpStream::linger() const noexcept {
+  return detail::get_linger(sock_.fd());
+}
+io::Result<void> TcpStream::set_linger(std::optional<std::chrono::seconds> d) noexcept {
+  return detail::set_linger(sock_.fd(), d);
 }
 
 }  // namespace tokio::net

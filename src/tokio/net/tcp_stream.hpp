@@ -78,12 +78,8 @@ class TcpStream : public detail::StreamBase, public detail_split::IntoSplit<TcpS
   io::Result<bool> nodelay() const noexcept;
   io::Result<void> set_nodelay(bool on) noexcept;
   // SO_LINGER: nullopt = off; zero seconds makes close() send a reset.
-  io::Result<std::optional<std::chrono::seconds>> linger() const noexcept {
-    return detail::get_linger(sock_.fd());
-  }
-  io::Result<void> set_linger(std::optional<std::chrono::seconds> d) noexcept {
-    return detail::set_linger(sock_.fd(), d);
-  }
+  io::Result<std::optional<std::chrono::seconds>> linger() const noexcept;
+  io::Result<void> set_linger(std::optional<std::chrono::seconds> d) noexcept;
   io::Result<uint32_t> ttl() const noexcept;
   io::Result<void> set_ttl(uint32_t ttl) noexcept;
 

@@ -177,4 +177,8 @@ io::Result<void> UdpSocket::leave_multicast_v6(const Ipv6Addr& multiaddr,
                                                 ifindex);
 }
 
+io::Result<std::optional<std::error_code>> UdpSocket::take_error() const noexcept {
+  return detail::take_socket_error(sock_.fd());
+}
+
 }  // namespace tokio::net

@@ -122,9 +122,7 @@ class UdpSocket : public detail::UserIo<UdpSocket> {
 
   io::Result<SocketAddr> local_addr() const noexcept { return detail::inet_sock_name(sock_.fd()); }
   io::Result<SocketAddr> peer_addr() const noexcept { return detail::inet_peer_name(sock_.fd()); }
-  io::Result<std::optional<std::error_code>> take_error() const noexcept {
-    return detail::take_socket_error(sock_.fd());
-  }
+  io::Result<std::optional<std::error_code>> take_error() const noexcept;
 
   // --- options
   io::Result<bool> broadcast() const noexcept;

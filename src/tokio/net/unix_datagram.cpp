@@ -75,4 +75,8 @@ io::Result<std::pair<std::size_t, UnixSocketAddr>> UnixDatagram::try_recv_from(
   return op.finish(detail::try_io_once(sock_.io(), io::Interest::READABLE.mask(), op));
 }
 
+io::Result<std::optional<std::error_code>> UnixDatagram::take_error() const noexcept {
+  return detail::take_socket_error(sock_.fd());
+}
+
 }  // namespace tokio::net

@@ -124,9 +124,7 @@ class UnixDatagram : public detail::UserIo<UnixDatagram> {
   io::Result<void> shutdown(Shutdown how) noexcept {
     return detail::shutdown_socket(sock_.fd(), how);
   }
-  io::Result<std::optional<std::error_code>> take_error() const noexcept {
-    return detail::take_socket_error(sock_.fd());
-  }
+  io::Result<std::optional<std::error_code>> take_error() const noexcept;
 
  private:
   friend class detail::UserIo<UnixDatagram>;  // try_io / async_io reach sock_

@@ -30,4 +30,8 @@ io::Result<std::pair<UnixStream, UnixSocketAddr>> UnixListener::MakeAccepted::ma
   return std::pair<UnixStream, UnixSocketAddr>(UnixStream(std::move(*sock)), *peer);
 }
 
+io::Result<std::optional<std::error_code>> UnixListener::take_error() const noexcept {
+  return detail::take_socket_error(sock_.fd());
+}
+
 }  // namespace tokio::net

@@ -42,9 +42,7 @@ class UnixListener {
   io::Result<UnixSocketAddr> local_addr() const noexcept {
     return detail_unix::sock_name(sock_.fd());
   }
-  io::Result<std::optional<std::error_code>> take_error() const noexcept {
-    return detail::take_socket_error(sock_.fd());
-  }
+  io::Result<std::optional<std::error_code>> take_error() const noexcept;
 
  private:
   explicit UnixListener(detail::PollSocket s) noexcept : sock_(std::move(s)) {}

@@ -57,12 +57,19 @@ const char* to_string(TaskDump::State s) noexcept;
 
 class Dump {
  public:
-  Dump() = default;
-  explicit Dump(std::vector<TaskDump> tasks) : tasks_(std::move(tasks)) {}
+  // (The constructors, copy, move and destructor are defined in dump.cpp: inline, they
+  // would instantiate std::vector<TaskDump>'s members in every TU that includes this.)
+  Dump() noexcept;
+  explicit Dump(std::vector<TaskDump> tasks);
+  Dump(const Dump& o);
+  Dump(Dump&& o) noexcept;
+  Dump& operator=(const Dump& o);
+  Dump& operator=(Dump&& o) noexcept;
+  ~Dump();
   const std::vector<TaskDump>& tasks() const& noexcept { return tasks_; }
   // On a temporary (`for (auto& t : handle.dump().tasks())`), the tasks themselves: a
   // reference into the temporary would dangle.
-  std::vector<TaskDump> tasks() && noexcept { return std::move(tasks_); }
+  std::vector<TaskDump> tasks() && noexcept;
   // One line per task, then its backtrace: `task 12 "conn 10.0.0.1:5555" idle for 1.250 s,
   // waiting on TcpStream read op (3 frames)` / `    at src/conn.cpp:42 in handle(...)`.
   std::string to_string() const;

@@ -114,9 +114,7 @@ class StreamBase : public io::Ext<StreamBase>, public UserIo<StreamBase> {
 
   int as_raw_fd() const noexcept { return sock_.fd(); }
   // The pending socket error (SO_ERROR), if any; reading it clears it.
-  io::Result<std::optional<std::error_code>> take_error() const noexcept {
-    return take_socket_error(sock_.fd());
-  }
+  io::Result<std::optional<std::error_code>> take_error() const noexcept;
 
   // try_io / async_io come from UserIo, which reaches sock_.
   friend class UserIo<StreamBase>;

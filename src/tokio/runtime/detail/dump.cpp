@@ -84,6 +84,15 @@ void release_claim(detail::TaskHeader* t) noexcept {
 
 }  // namespace dump_impl
 
+Dump::Dump() noexcept = default;
+Dump::Dump(std::vector<TaskDump> tasks) : tasks_(std::move(tasks)) {}
+Dump::Dump(const Dump& o) = default;
+Dump::Dump(Dump&& o) noexcept = default;
+Dump& Dump::operator=(const Dump& o) = default;
+Dump& Dump::operator=(Dump&& o) noexcept = default;
+Dump::~Dump() = default;
+std::vector<TaskDump> Dump::tasks() && noexcept { return std::move(tasks_); }
+
 std::string Dump::to_string() const {
   std::string out;
   out += std::to_string(tasks_.size()) + (tasks_.size() == 1 ? " task\n" : " tasks\n");
