@@ -3920,6 +3920,53 @@ class Runtime {
 /* #include <memory> (already above) */
 /* #include <string> (already above) */
 
+/* begin file src/tokio/core/detail/owned.hpp */
+// detail::Owned<T>: the owning pointer of a non-template public class whose state is
+// defined in the implementation section (runtime::Builder's Config, process::Command's
+// spec, io::Stdin's blocking fd...). A std::unique_ptr member would instantiate
+// unique_ptr's class (its tuple storage and deleter machinery) in every user TU that
+// includes the header, 10-15 ms each; this one is a pointer and declarations. Its move
+// operations and destructor delete T, so the owning class defines its own out of line (in
+// its .cpp, where T is complete): `Builder::~Builder() = default;` there.
+
+/* #include <utility> (already above) */
+
+namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
+
+template <class T>
+class Owned {
+ public:
+  Owned() noexcept = default;
+  explicit Owned(T* p) noexcept : p_(p) {}
+  Owned(Owned&& o) noexcept : p_(o.p_) { o.p_ = nullptr; }
+  Owned& operator=(Owned&& o) noexcept {
+    if (this != &o) {
+      delete p_;
+      p_ = o.p_;
+      o.p_ = nullptr;
+    }
+    return *this;
+  }
+  Owned(const Owned&) = delete;
+  Owned& operator=(const Owned&) = delete;
+  ~Owned() { delete p_; }
+
+  // Null once moved from.
+  T* get() const noexcept { return p_; }
+  T* operator->() const noexcept { return p_; }
+  explicit operator bool() const noexcept { return p_ != nullptr; }
+  // Deletes the object now (the pointer is null after).
+  void reset() noexcept {
+    delete p_;
+    p_ = nullptr;
+  }
+
+ private:
+  T* p_ = nullptr;
+};
+
+}  // namespace tokio::detail
+/* end file src/tokio/core/detail/owned.hpp */
 /* begin file src/tokio/runtime/detail/callback.hpp */
 // Callback<R(A...)>: a copyable, type-erased callable for the runtime's hooks
 // (Builder::on_thread_start, thread_name_fn, on_task_spawn...). std::function would do,
@@ -4073,9 +4120,7 @@ class Builder {
   explicit Builder(RuntimeFlavor f);
   // The configuration; throws std::logic_error on a moved-from Builder.
   detail::Config* cfg() const;
-  // Owned (deleted by ~Builder). A raw pointer rather than a std::unique_ptr: a member of
-  // that type instantiates the unique_ptr class in every TU that includes this header.
-  detail::Config* cfg_;
+  detail::Owned<detail::Config> cfg_;
 };
 
 }  // namespace tokio::runtime
@@ -12028,8 +12073,6 @@ io::Stdout stdout_from_fd(int fd);
 
 // The state shared by the operations of one stdio object (Tokio's Blocking<T>): idle with
 // possibly some read-ahead data, or busy with one blocking job. Defined in stdio.cpp.
-// The objects below own theirs through a raw pointer, freed by their out-of-line
-// destructors: a std::unique_ptr member would instantiate its class in every user TU.
 class BlockingFd;
 
 // The operations (adaptor ops over the object's BlockingFd; polled out of line).
@@ -12069,7 +12112,7 @@ class Stdin : public Ext<Stdin> {
   friend Stdin stdin();
   friend Stdin detail::stdin_from_fd(int);
   explicit Stdin(int fd);
-  detail::BlockingFd* b_;  // owned; null once moved from
+  detail::Owned<detail::BlockingFd> b_;  // null once moved from
 };
 
 // Standard output / error. write is cancel-safe (a cancelled write buffered nothing);
@@ -12088,7 +12131,7 @@ class StdWriter : public Ext<StdWriter> {
   explicit StdWriter(int fd);
 
  private:
-  detail::BlockingFd* b_;  // owned; null once moved from
+  detail::Owned<detail::BlockingFd> b_;  // null once moved from
 };
 
 class Stdout : public StdWriter {
@@ -19915,6 +19958,8 @@ using ChildStderr = ChildOutput<2>;
 #if TOKIO_HAS_PROCESS
 #endif // TOKIO_HAS_PROCESS
 #if TOKIO_HAS_PROCESS
+#endif // TOKIO_HAS_PROCESS
+#if TOKIO_HAS_PROCESS
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
@@ -19954,8 +19999,7 @@ class TOKIO_MUST_AWAIT ChildWaitOp : public Leaf<ChildWaitOp> {
   // pidfd mode, when other waits pin the Child's registration to another runtime (which may
   // be idle): a dup of the pidfd registered on this wait's runtime. Never copied (a copy of
   // the op starts without one); freed under s_->mu (drop_own), which the destructor holds.
-  // Owned; a raw pointer so that this header does not instantiate std::unique_ptr for it.
-  PollSocket* own_ = nullptr;
+  Owned<PollSocket> own_;
   SignalRecvNode sig_;  // SIGCHLD mode
   int err_ = 0;         // errno, or -1: the reactor shut down
 };
@@ -20063,6 +20107,8 @@ TOKIO_SYSTEM_HEADERS_END
 #if TOKIO_HAS_PROCESS
 #endif // TOKIO_HAS_PROCESS
 #if TOKIO_HAS_PROCESS
+#endif // TOKIO_HAS_PROCESS
+#if TOKIO_HAS_PROCESS
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 struct CommandSpec;  // process/detail/spawn.hpp
@@ -20140,9 +20186,7 @@ class Command {
  private:
   // The specification; throws std::logic_error on a moved-from Command.
   detail::CommandSpec* spec() const;
-  // Owned (deleted by ~Command). A raw pointer rather than a std::unique_ptr: a member of
-  // that type instantiates the unique_ptr class in every TU that includes this header.
-  detail::CommandSpec* spec_;
+  detail::Owned<detail::CommandSpec> spec_;
 };
 
 }  // namespace tokio::process
@@ -26007,8 +26051,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_07325b45beea2eff_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_07325b45beea2eff_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_47fca86f3fb5648e_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_47fca86f3fb5648e_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -33930,15 +33974,9 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::runtime {
 
 // --- Builder -----------------------------------------------------------------------------
 Builder::Builder(RuntimeFlavor f) : cfg_(new detail::Config()) { cfg_->flavor = f; }
-Builder::Builder(Builder&& o) noexcept : cfg_(std::exchange(o.cfg_, nullptr)) {}
-Builder& Builder::operator=(Builder&& o) noexcept {
-  if (this != &o) {
-    delete cfg_;
-    cfg_ = std::exchange(o.cfg_, nullptr);
-  }
-  return *this;
-}
-Builder::~Builder() { delete cfg_; }
+Builder::Builder(Builder&& o) noexcept = default;
+Builder& Builder::operator=(Builder&&) noexcept = default;
+Builder::~Builder() = default;
 
 detail::Config* Builder::cfg() const {
   if (TOKIO_UNLIKELY(!cfg_)) {
@@ -33946,7 +33984,7 @@ detail::Config* Builder::cfg() const {
         "runtime::Builder used after it was moved from: configure and build the Builder it "
         "was moved into");
   }
-  return cfg_;
+  return cfg_.get();
 }
 
 Builder Builder::new_current_thread() { return Builder(RuntimeFlavor::CurrentThread); }
@@ -36539,38 +36577,26 @@ io::Stdout stdout_from_fd(int fd) { return io::Stdout(fd); }
 namespace tokio::inline TOKIO_ABI_NAMESPACE::io {
 
 Stdin::Stdin(int fd) : b_(new detail::BlockingFd(fd)) {}
-Stdin::Stdin(Stdin&& o) noexcept : b_(std::exchange(o.b_, nullptr)) {}
-Stdin& Stdin::operator=(Stdin&& o) noexcept {
-  if (this != &o) {
-    delete b_;
-    b_ = std::exchange(o.b_, nullptr);
-  }
-  return *this;
-}
-Stdin::~Stdin() { delete b_; }
+Stdin::Stdin(Stdin&&) noexcept = default;
+Stdin& Stdin::operator=(Stdin&&) noexcept = default;
+Stdin::~Stdin() = default;
 
 StdWriter::StdWriter(int fd) : b_(new detail::BlockingFd(fd)) {}
-StdWriter::StdWriter(StdWriter&& o) noexcept : b_(std::exchange(o.b_, nullptr)) {}
-StdWriter& StdWriter::operator=(StdWriter&& o) noexcept {
-  if (this != &o) {
-    delete b_;
-    b_ = std::exchange(o.b_, nullptr);
-  }
-  return *this;
-}
-StdWriter::~StdWriter() { delete b_; }
+StdWriter::StdWriter(StdWriter&&) noexcept = default;
+StdWriter& StdWriter::operator=(StdWriter&&) noexcept = default;
+StdWriter::~StdWriter() = default;
 
 detail::StdioReadOp Stdin::read(io::MutableBuffer buf) {
   if (!b_) throw std::logic_error("operation on a moved-from io::Stdin");
-  return {{b_, buf}};
+  return {{b_.get(), buf}};
 }
 detail::StdioWriteOp StdWriter::write(io::ConstBuffer buf) {
   if (!b_) throw std::logic_error("operation on a moved-from io::Stdout/Stderr");
-  return {{b_, buf}};
+  return {{b_.get(), buf}};
 }
 detail::StdioFlushOp StdWriter::flush() {
   if (!b_) throw std::logic_error("operation on a moved-from io::Stdout/Stderr");
-  return {{b_}};
+  return {{b_.get()}};
 }
 detail::StdioFlushOp StdWriter::shutdown() { return flush(); }
 
@@ -39765,7 +39791,7 @@ void ChildWaitOp::unpark() noexcept {
 }
 
 void ChildWaitOp::drop_own() noexcept {
-  delete std::exchange(own_, nullptr);  // deregisters and closes the dup
+  own_.reset();  // deregisters and closes the dup
 }
 
 // (s_->mu held.) Out of every wait this op joined: the reactor entry, its dup, SIGCHLD.
@@ -39814,7 +39840,7 @@ void ChildWaitOp::follow_runtime() noexcept {
     int dup = ::fcntl(s_->pidfd.fd(), F_DUPFD_CLOEXEC, 0);
     if (dup < 0) return;
     auto own = PollSocket::adopt(OwnedFd(dup), io::Interest::READABLE, "process::Child::wait");
-    if (own) own_ = new PollSocket(std::move(*own));
+    if (own) own_ = Owned<PollSocket>(new PollSocket(std::move(*own)));
   } catch (...) {
   }
 }
@@ -40125,15 +40151,9 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::process {
 Command::Command(detail::StringArg program) : spec_(new detail::CommandSpec()) {
   spec_->program = std::move(program.value);
 }
-Command::Command(Command&& o) noexcept : spec_(std::exchange(o.spec_, nullptr)) {}
-Command& Command::operator=(Command&& o) noexcept {
-  if (this != &o) {
-    delete spec_;
-    spec_ = std::exchange(o.spec_, nullptr);
-  }
-  return *this;
-}
-Command::~Command() { delete spec_; }
+Command::Command(Command&&) noexcept = default;
+Command& Command::operator=(Command&&) noexcept = default;
+Command::~Command() = default;
 
 Command& Command::arg(detail::StringArg a) {
   spec()->args.push_back(std::move(a.value));
@@ -40194,7 +40214,7 @@ detail::CommandSpec* Command::spec() const {
     detail::throw_misuse(
         "process::Command used after it was moved from: use the Command it was moved into");
   }
-  return spec_;
+  return spec_.get();
 }
 
 const std::string& Command::get_program() const { return spec()->program; }
@@ -45110,7 +45130,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_07325b45beea2eff_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_47fca86f3fb5648e_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

@@ -179,38 +179,26 @@ io::Stdout stdout_from_fd(int fd) { return io::Stdout(fd); }
 namespace tokio::io {
 
 Stdin::Stdin(int fd) : b_(new detail::BlockingFd(fd)) {}
-Stdin::Stdin(Stdin&& o) noexcept : b_(std::exchange(o.b_, nullptr)) {}
-Stdin& Stdin::operator=(Stdin&& o) noexcept {
-  if (this != &o) {
-    delete b_;
-    b_ = std::exchange(o.b_, nullptr);
-  }
-  return *this;
-}
-Stdin::~Stdin() { delete b_; }
+Stdin::Stdin(Stdin&&) noexcept = default;
+Stdin& Stdin::operator=(Stdin&&) noexcept = default;
+Stdin::~Stdin() = default;
 
 StdWriter::StdWriter(int fd) : b_(new detail::BlockingFd(fd)) {}
-StdWriter::StdWriter(StdWriter&& o) noexcept : b_(std::exchange(o.b_, nullptr)) {}
-StdWriter& StdWriter::operator=(StdWriter&& o) noexcept {
-  if (this != &o) {
-    delete b_;
-    b_ = std::exchange(o.b_, nullptr);
-  }
-  return *this;
-}
-StdWriter::~StdWriter() { delete b_; }
+StdWriter::StdWriter(StdWriter&&) noexcept = default;
+StdWriter& StdWriter::operator=(StdWriter&&) noexcept = default;
+StdWriter::~StdWriter() = default;
 
 detail::StdioReadOp Stdin::read(io::MutableBuffer buf) {
   if (!b_) throw std::logic_error("operation on a moved-from io::Stdin");
-  return {{b_, buf}};
+  return {{b_.get(), buf}};
 }
 detail::StdioWriteOp StdWriter::write(io::ConstBuffer buf) {
   if (!b_) throw std::logic_error("operation on a moved-from io::Stdout/Stderr");
-  return {{b_, buf}};
+  return {{b_.get(), buf}};
 }
 detail::StdioFlushOp StdWriter::flush() {
   if (!b_) throw std::logic_error("operation on a moved-from io::Stdout/Stderr");
-  return {{b_}};
+  return {{b_.get()}};
 }
 detail::StdioFlushOp StdWriter::shutdown() { return flush(); }
 

@@ -30,6 +30,7 @@
 #include <memory>
 #include <span>
 
+#include "tokio/core/detail/owned.hpp"
 #include "tokio/core/result.hpp"
 #include "tokio/io/async_io.hpp"
 #include "tokio/io/detail/child_op.hpp"
@@ -49,8 +50,6 @@ io::Stdout stdout_from_fd(int fd);
 
 // The state shared by the operations of one stdio object (Tokio's Blocking<T>): idle with
 // possibly some read-ahead data, or busy with one blocking job. Defined in stdio.cpp.
-// The objects below own theirs through a raw pointer, freed by their out-of-line
-// destructors: a std::unique_ptr member would instantiate its class in every user TU.
 class BlockingFd;
 
 // The operations (adaptor ops over the object's BlockingFd; polled out of line).
@@ -90,7 +89,7 @@ class Stdin : public Ext<Stdin> {
   friend Stdin stdin();
   friend Stdin detail::stdin_from_fd(int);
   explicit Stdin(int fd);
-  detail::BlockingFd* b_;  // owned; null once moved from
+  detail::Owned<detail::BlockingFd> b_;  // null once moved from
 };
 
 // Standard output / error. write is cancel-safe (a cancelled write buffered nothing);
@@ -109,7 +108,7 @@ class StdWriter : public Ext<StdWriter> {
   explicit StdWriter(int fd);
 
  private:
-  detail::BlockingFd* b_;  // owned; null once moved from
+  detail::Owned<detail::BlockingFd> b_;  // null once moved from
 };
 
 class Stdout : public StdWriter {

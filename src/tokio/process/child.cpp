@@ -54,7 +54,7 @@ void ChildWaitOp::unpark() noexcept {
 }
 
 void ChildWaitOp::drop_own() noexcept {
-  delete std::exchange(own_, nullptr);  // deregisters and closes the dup
+  own_.reset();  // deregisters and closes the dup
 }
 
 // (s_->mu held.) Out of every wait this op joined: the reactor entry, its dup, SIGCHLD.
@@ -103,7 +103,7 @@ void ChildWaitOp::follow_runtime() noexcept {
     int dup = ::fcntl(s_->pidfd.fd(), F_DUPFD_CLOEXEC, 0);
     if (dup < 0) return;
     auto own = PollSocket::adopt(OwnedFd(dup), io::Interest::READABLE, "process::Child::wait");
-    if (own) own_ = new PollSocket(std::move(*own));
+    if (own) own_ = Owned<PollSocket>(new PollSocket(std::move(*own)));
   } catch (...) {
   }
 }

@@ -33,6 +33,7 @@
 #include <optional>
 #include <utility>
 
+#include "tokio/core/detail/owned.hpp"
 #include "tokio/core/result.hpp"
 #include "tokio/core/task.hpp"
 #include "tokio/process/child_io.hpp"
@@ -79,8 +80,7 @@ class TOKIO_MUST_AWAIT ChildWaitOp : public Leaf<ChildWaitOp> {
   // pidfd mode, when other waits pin the Child's registration to another runtime (which may
   // be idle): a dup of the pidfd registered on this wait's runtime. Never copied (a copy of
   // the op starts without one); freed under s_->mu (drop_own), which the destructor holds.
-  // Owned; a raw pointer so that this header does not instantiate std::unique_ptr for it.
-  PollSocket* own_ = nullptr;
+  Owned<PollSocket> own_;
   SignalRecvNode sig_;  // SIGCHLD mode
   int err_ = 0;         // errno, or -1: the reactor shut down
 };

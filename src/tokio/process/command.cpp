@@ -93,15 +93,9 @@ namespace tokio::process {
 Command::Command(detail::StringArg program) : spec_(new detail::CommandSpec()) {
   spec_->program = std::move(program.value);
 }
-Command::Command(Command&& o) noexcept : spec_(std::exchange(o.spec_, nullptr)) {}
-Command& Command::operator=(Command&& o) noexcept {
-  if (this != &o) {
-    delete spec_;
-    spec_ = std::exchange(o.spec_, nullptr);
-  }
-  return *this;
-}
-Command::~Command() { delete spec_; }
+Command::Command(Command&&) noexcept = default;
+Command& Command::operator=(Command&&) noexcept = default;
+Command::~Command() = default;
 
 Command& Command::arg(detail::StringArg a) {
   spec()->args.push_back(std::move(a.value));
@@ -162,7 +156,7 @@ detail::CommandSpec* Command::spec() const {
     detail::throw_misuse(
         "process::Command used after it was moved from: use the Command it was moved into");
   }
-  return spec_;
+  return spec_.get();
 }
 
 const std::string& Command::get_program() const { return spec()->program; }

@@ -50,6 +50,7 @@
 #include <utility>
 #include <vector>
 
+#include "tokio/core/detail/owned.hpp"
 #include "tokio/core/result.hpp"
 #include "tokio/core/task.hpp"
 #include "tokio/process/child.hpp"
@@ -132,9 +133,7 @@ class Command {
  private:
   // The specification; throws std::logic_error on a moved-from Command.
   detail::CommandSpec* spec() const;
-  // Owned (deleted by ~Command). A raw pointer rather than a std::unique_ptr: a member of
-  // that type instantiates the unique_ptr class in every TU that includes this header.
-  detail::CommandSpec* spec_;
+  detail::Owned<detail::CommandSpec> spec_;
 };
 
 }  // namespace tokio::process

@@ -13,6 +13,7 @@
 #include <memory>
 #include <string>
 
+#include "tokio/core/detail/owned.hpp"
 #include "tokio/runtime/detail/callback.hpp"
 #include "tokio/core/task_id.hpp"
 #include "tokio/runtime/flavor.hpp"
@@ -113,9 +114,7 @@ class Builder {
   explicit Builder(RuntimeFlavor f);
   // The configuration; throws std::logic_error on a moved-from Builder.
   detail::Config* cfg() const;
-  // Owned (deleted by ~Builder). A raw pointer rather than a std::unique_ptr: a member of
-  // that type instantiates the unique_ptr class in every TU that includes this header.
-  detail::Config* cfg_;
+  detail::Owned<detail::Config> cfg_;
 };
 
 }  // namespace tokio::runtime

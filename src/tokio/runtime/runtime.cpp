@@ -78,15 +78,9 @@ namespace tokio::runtime {
 
 // --- Builder -----------------------------------------------------------------------------
 Builder::Builder(RuntimeFlavor f) : cfg_(new detail::Config()) { cfg_->flavor = f; }
-Builder::Builder(Builder&& o) noexcept : cfg_(std::exchange(o.cfg_, nullptr)) {}
-Builder& Builder::operator=(Builder&& o) noexcept {
-  if (this != &o) {
-    delete cfg_;
-    cfg_ = std::exchange(o.cfg_, nullptr);
-  }
-  return *this;
-}
-Builder::~Builder() { delete cfg_; }
+Builder::Builder(Builder&& o) noexcept = default;
+Builder& Builder::operator=(Builder&&) noexcept = default;
+Builder::~Builder() = default;
 
 detail::Config* Builder::cfg() const {
   if (TOKIO_UNLIKELY(!cfg_)) {
@@ -94,7 +88,7 @@ detail::Config* Builder::cfg() const {
         "runtime::Builder used after it was moved from: configure and build the Builder it "
         "was moved into");
   }
-  return cfg_;
+  return cfg_.get();
 }
 
 Builder Builder::new_current_thread() { return Builder(RuntimeFlavor::CurrentThread); }
