@@ -18348,9 +18348,7 @@ class TcpStream : public detail::StreamBase, public detail_split::IntoSplit<TcpS
   TcpStream& operator=(TcpStream&&) noexcept = default;
 
   static Task<io::Result<TcpStream>> connect(ToSocketAddrs addr);
-  static Task<io::Result<TcpStream>> connect(std::string_view host, uint16_t port) {
-    return connect(ToSocketAddrs(host, port));
-  }
+  static Task<io::Result<TcpStream>> connect(std::string_view host, uint16_t port);
   // Takes ownership of a connected TCP socket fd (made non-blocking) and registers it.
   static io::Result<TcpStream> from_std(int fd);
   // Deregisters and hands the fd to the caller (still non-blocking).
@@ -18375,9 +18373,7 @@ class TcpStream : public detail::StreamBase, public detail_split::IntoSplit<TcpS
   io::Result<void> set_ttl(uint32_t ttl) noexcept;
 
   // Borrowed halves (this stream must outlive them).
-  std::pair<tcp::ReadHalf, tcp::WriteHalf> split() noexcept {
-    return {tcp::ReadHalf(*this), tcp::WriteHalf(*this)};
-  }
+  std::pair<tcp::ReadHalf, tcp::WriteHalf> split() noexcept;
   // into_split() &&: from detail_split::IntoSplit.
 
  private:
@@ -18422,9 +18418,7 @@ class TcpListener {
   TcpListener& operator=(TcpListener&&) noexcept = default;
 
   static Task<io::Result<TcpListener>> bind(ToSocketAddrs addr);
-  static Task<io::Result<TcpListener>> bind(std::string_view host, uint16_t port) {
-    return bind(ToSocketAddrs(host, port));
-  }
+  static Task<io::Result<TcpListener>> bind(std::string_view host, uint16_t port);
   // Takes ownership of a listening socket fd (made non-blocking) and registers it.
   static io::Result<TcpListener> from_std(int fd);
   int into_raw_fd() && noexcept { return sock_.release(); }
@@ -18582,9 +18576,7 @@ class UdpSocket : public detail::UserIo<UdpSocket> {
 
   // Binds to the first address of `addr` that works.
   static Task<io::Result<UdpSocket>> bind(ToSocketAddrs addr);
-  static Task<io::Result<UdpSocket>> bind(std::string_view host, uint16_t port) {
-    return bind(ToSocketAddrs(host, port));
-  }
+  static Task<io::Result<UdpSocket>> bind(std::string_view host, uint16_t port);
   // Takes ownership of a UDP socket fd (made non-blocking) and registers it.
   static io::Result<UdpSocket> from_std(int fd);
   int into_raw_fd() && noexcept { return sock_.release(); }
@@ -18671,10 +18663,8 @@ class UdpSocket : public detail::UserIo<UdpSocket> {
   io::Result<void> set_broadcast(bool on) noexcept;
   // Binds the socket to a network interface ("lo", "eth0"; SO_BINDTODEVICE, which needs
   // CAP_NET_RAW), or with nullopt / "" removes the binding. device(): nullopt when unbound.
-  io::Result<void> bind_device(std::optional<std::string_view> interface) noexcept {
-    return detail::bind_device(sock_.fd(), interface);
-  }
-  io::Result<std::optional<std::string>> device() const { return detail::device(sock_.fd()); }
+  io::Result<void> bind_device(std::optional<std::string_view> interface) noexcept;
+  io::Result<std::optional<std::string>> device() const;
   io::Result<uint32_t> ttl() const noexcept;
   io::Result<void> set_ttl(uint32_t ttl) noexcept;
   // The IP type-of-service byte (IP_TOS; IPV6_TCLASS on an IPv6 socket).
@@ -18817,9 +18807,7 @@ class UnixStream : public detail::StreamBase, public detail_split::IntoSplit<Uni
   UnixStream& operator=(UnixStream&&) noexcept = default;
 
   // The path is copied before the coroutine starts.
-  static Task<io::Result<UnixStream>> connect(std::string_view path) {
-    return connect_addr(UnixSocketAddr::from_pathname(path));
-  }
+  static Task<io::Result<UnixStream>> connect(std::string_view path);
   // Two streams connected to each other (socketpair).
   static io::Result<std::pair<UnixStream, UnixStream>> pair();
   static io::Result<UnixStream> from_std(int fd);
@@ -18833,9 +18821,7 @@ class UnixStream : public detail::StreamBase, public detail_split::IntoSplit<Uni
   }
   io::Result<UCred> peer_cred() const noexcept { return detail_unix::peer_cred(sock_.fd()); }
 
-  std::pair<unix::ReadHalf, unix::WriteHalf> split() noexcept {
-    return {unix::ReadHalf(*this), unix::WriteHalf(*this)};
-  }
+  std::pair<unix::ReadHalf, unix::WriteHalf> split() noexcept;
   // into_split() &&: from detail_split::IntoSplit.
 
  private:
@@ -26051,8 +26037,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_47fca86f3fb5648e_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_47fca86f3fb5648e_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_4664c048bc2ad605_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_4664c048bc2ad605_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -38207,6 +38193,10 @@ io::Result<std::optional<std::error_code>> TcpListener::take_error() const noexc
   return detail::take_socket_error(sock_.fd());
 }
 
+Task<io::Result<TcpListener>> TcpListener::bind(std::string_view host, uint16_t port) {
+  return bind(ToSocketAddrs(host, port));
+}
+
 }  // namespace tokio::net
 /* end file src/tokio/net/tcp_listener.cpp */
 /* begin file src/tokio/net/tcp_socket.cpp */
@@ -38426,6 +38416,14 @@ io::Result<void> TcpStream::set_linger(std::optional<std::chrono::seconds> d) no
   return detail::set_linger(sock_.fd(), d);
 }
 
+std::pair<tcp::ReadHalf, tcp::WriteHalf> TcpStream::split() noexcept {
+  return {tcp::ReadHalf(*this), tcp::WriteHalf(*this)};
+}
+
+Task<io::Result<TcpStream>> TcpStream::connect(std::string_view host, uint16_t port) {
+  return connect(ToSocketAddrs(host, port));
+}
+
 }  // namespace tokio::net
 /* end file src/tokio/net/tcp_stream.cpp */
 /* begin file src/tokio/net/udp_socket.cpp */
@@ -38608,6 +38606,17 @@ io::Result<void> UdpSocket::leave_multicast_v6(const Ipv6Addr& multiaddr,
 
 io::Result<std::optional<std::error_code>> UdpSocket::take_error() const noexcept {
   return detail::take_socket_error(sock_.fd());
+}
+
+io::Result<void> UdpSocket::bind_device(std::optional<std::string_view> interface) noexcept {
+  return detail::bind_device(sock_.fd(), interface);
+}
+io::Result<std::optional<std::string>> UdpSocket::device() const {
+  return detail::device(sock_.fd());
+}
+
+Task<io::Result<UdpSocket>> UdpSocket::bind(std::string_view host, uint16_t port) {
+  return bind(ToSocketAddrs(host, port));
 }
 
 }  // namespace tokio::net
@@ -38994,6 +39003,14 @@ io::Result<UnixStream> UnixStream::from_std(int fd) {
   auto sock = detail::PollSocket::from_std(fd, detail::kReadWrite, "UnixStream::from_std");
   if (!sock) return tokio::unexpected(sock.error());
   return UnixStream(std::move(*sock));
+}
+
+std::pair<unix::ReadHalf, unix::WriteHalf> UnixStream::split() noexcept {
+  return {unix::ReadHalf(*this), unix::WriteHalf(*this)};
+}
+
+Task<io::Result<UnixStream>> UnixStream::connect(std::string_view path) {
+  return connect_addr(UnixSocketAddr::from_pathname(path));
 }
 
 }  // namespace tokio::net
@@ -45130,7 +45147,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_47fca86f3fb5648e_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_4664c048bc2ad605_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

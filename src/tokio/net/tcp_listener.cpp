@@ -69,4 +69,8 @@ io::Result<std::optional<std::error_code>> TcpListener::take_error() const noexc
   return detail::take_socket_error(sock_.fd());
 }
 
+Task<io::Result<TcpListener>> TcpListener::bind(std::string_view host, uint16_t port) {
+  return bind(ToSocketAddrs(host, port));
+}
+
 }  // namespace tokio::net

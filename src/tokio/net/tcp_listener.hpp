@@ -36,9 +36,7 @@ class TcpListener {
   TcpListener& operator=(TcpListener&&) noexcept = default;
 
   static Task<io::Result<TcpListener>> bind(ToSocketAddrs addr);
-  static Task<io::Result<TcpListener>> bind(std::string_view host, uint16_t port) {
-    return bind(ToSocketAddrs(host, port));
-  }
+  static Task<io::Result<TcpListener>> bind(std::string_view host, uint16_t port);
   // Takes ownership of a listening socket fd (made non-blocking) and registers it.
   static io::Result<TcpListener> from_std(int fd);
   int into_raw_fd() && noexcept { return sock_.release(); }

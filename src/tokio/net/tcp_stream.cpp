@@ -70,4 +70,12 @@ io::Result<void> TcpStream::set_linger(std::optional<std::chrono::seconds> d) no
   return detail::set_linger(sock_.fd(), d);
 }
 
+std::pair<tcp::ReadHalf, tcp::WriteHalf> TcpStream::split() noexcept {
+  return {tcp::ReadHalf(*this), tcp::WriteHalf(*this)};
+}
+
+Task<io::Result<TcpStream>> TcpStream::connect(std::string_view host, uint16_t port) {
+  return connect(ToSocketAddrs(host, port));
+}
+
 }  // namespace tokio::net

@@ -57,9 +57,7 @@ class TcpStream : public detail::StreamBase, public detail_split::IntoSplit<TcpS
   TcpStream& operator=(TcpStream&&) noexcept = default;
 
   static Task<io::Result<TcpStream>> connect(ToSocketAddrs addr);
-  static Task<io::Result<TcpStream>> connect(std::string_view host, uint16_t port) {
-    return connect(ToSocketAddrs(host, port));
-  }
+  static Task<io::Result<TcpStream>> connect(std::string_view host, uint16_t port);
   // Takes ownership of a connected TCP socket fd (made non-blocking) and registers it.
   static io::Result<TcpStream> from_std(int fd);
   // Deregisters and hands the fd to the caller (still non-blocking).
@@ -84,9 +82,7 @@ class TcpStream : public detail::StreamBase, public detail_split::IntoSplit<TcpS
   io::Result<void> set_ttl(uint32_t ttl) noexcept;
 
   // Borrowed halves (this stream must outlive them).
-  std::pair<tcp::ReadHalf, tcp::WriteHalf> split() noexcept {
-    return {tcp::ReadHalf(*this), tcp::WriteHalf(*this)};
-  }
+  std::pair<tcp::ReadHalf, tcp::WriteHalf> split() noexcept;
   // into_split() &&: from detail_split::IntoSplit.
 
  private:

@@ -181,4 +181,15 @@ io::Result<std::optional<std::error_code>> UdpSocket::take_error() const noexcep
   return detail::take_socket_error(sock_.fd());
 }
 
+io::Result<void> UdpSocket::bind_device(std::optional<std::string_view> interface) noexcept {
+  return detail::bind_device(sock_.fd(), interface);
+}
+io::Result<std::optional<std::string>> UdpSocket::device() const {
+  return detail::device(sock_.fd());
+}
+
+Task<io::Result<UdpSocket>> UdpSocket::bind(std::string_view host, uint16_t port) {
+  return bind(ToSocketAddrs(host, port));
+}
+
 }  // namespace tokio::net

@@ -40,9 +40,7 @@ class UdpSocket : public detail::UserIo<UdpSocket> {
 
   // Binds to the first address of `addr` that works.
   static Task<io::Result<UdpSocket>> bind(ToSocketAddrs addr);
-  static Task<io::Result<UdpSocket>> bind(std::string_view host, uint16_t port) {
-    return bind(ToSocketAddrs(host, port));
-  }
+  static Task<io::Result<UdpSocket>> bind(std::string_view host, uint16_t port);
   // Takes ownership of a UDP socket fd (made non-blocking) and registers it.
   static io::Result<UdpSocket> from_std(int fd);
   int into_raw_fd() && noexcept { return sock_.release(); }
@@ -129,10 +127,8 @@ class UdpSocket : public detail::UserIo<UdpSocket> {
   io::Result<void> set_broadcast(bool on) noexcept;
   // Binds the socket to a network interface ("lo", "eth0"; SO_BINDTODEVICE, which needs
   // CAP_NET_RAW), or with nullopt / "" removes the binding. device(): nullopt when unbound.
-  io::Result<void> bind_device(std::optional<std::string_view> interface) noexcept {
-    return detail::bind_device(sock_.fd(), interface);
-  }
-  io::Result<std::optional<std::string>> device() const { return detail::device(sock_.fd()); }
+  io::Result<void> bind_device(std::optional<std::string_view> interface) noexcept;
+  io::Result<std::optional<std::string>> device() const;
   io::Result<uint32_t> ttl() const noexcept;
   io::Result<void> set_ttl(uint32_t ttl) noexcept;
   // The IP type-of-service byte (IP_TOS; IPV6_TCLASS on an IPv6 socket).

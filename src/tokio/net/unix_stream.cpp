@@ -33,4 +33,12 @@ io::Result<UnixStream> UnixStream::from_std(int fd) {
   return UnixStream(std::move(*sock));
 }
 
+std::pair<unix::ReadHalf, unix::WriteHalf> UnixStream::split() noexcept {
+  return {unix::ReadHalf(*this), unix::WriteHalf(*this)};
+}
+
+Task<io::Result<UnixStream>> UnixStream::connect(std::string_view path) {
+  return connect_addr(UnixSocketAddr::from_pathname(path));
+}
+
 }  // namespace tokio::net

@@ -37,9 +37,7 @@ class UnixStream : public detail::StreamBase, public detail_split::IntoSplit<Uni
   UnixStream& operator=(UnixStream&&) noexcept = default;
 
   // The path is copied before the coroutine starts.
-  static Task<io::Result<UnixStream>> connect(std::string_view path) {
-    return connect_addr(UnixSocketAddr::from_pathname(path));
-  }
+  static Task<io::Result<UnixStream>> connect(std::string_view path);
   // Two streams connected to each other (socketpair).
   static io::Result<std::pair<UnixStream, UnixStream>> pair();
   static io::Result<UnixStream> from_std(int fd);
@@ -53,9 +51,7 @@ class UnixStream : public detail::StreamBase, public detail_split::IntoSplit<Uni
   }
   io::Result<UCred> peer_cred() const noexcept { return detail_unix::peer_cred(sock_.fd()); }
 
-  std::pair<unix::ReadHalf, unix::WriteHalf> split() noexcept {
-    return {unix::ReadHalf(*this), unix::WriteHalf(*this)};
-  }
+  std::pair<unix::ReadHalf, unix::WriteHalf> split() noexcept;
   // into_split() &&: from detail_split::IntoSplit.
 
  private:
