@@ -20912,28 +20912,24 @@ class File : public io::Ext<File> {
   detail::FileSeekOp seek(io::SeekFrom pos) noexcept { return {f_, pos}; }
 
   // fsync(2) / fdatasync(2), after the write in flight.
-  detail::FileCmdOp<void> sync_all() noexcept { return {f_, detail::FileCmd::SyncAll}; }
-  detail::FileCmdOp<void> sync_data() noexcept { return {f_, detail::FileCmd::SyncData}; }
+  detail::FileCmdOp<void> sync_all() noexcept;
+  detail::FileCmdOp<void> sync_data() noexcept;
   // Truncates or extends (with zeros) to `size` bytes; the position does not move.
-  detail::FileCmdOp<void> set_len(uint64_t size) noexcept {
-    return {f_, detail::FileCmd::SetLen, size};
-  }
-  detail::FileCmdOp<Metadata> metadata() noexcept { return {f_, detail::FileCmd::Metadata}; }
+  detail::FileCmdOp<void> set_len(uint64_t size) noexcept;
+  detail::FileCmdOp<Metadata> metadata() noexcept;
   // fchmod(2) to `perms` (the permission bits of std::filesystem::perms, as
   // Metadata::permissions() gives them), after the operation in flight; on the blocking
   // pool under both engines (io_uring has no fchmod), as fs::set_permissions.
-  detail::FileCmdOp<void> set_permissions(std::filesystem::perms perms) noexcept {
-    return {f_, detail::FileCmd::SetPermissions, static_cast<uint64_t>(perms) & 07777};
-  }
+  detail::FileCmdOp<void> set_permissions(std::filesystem::perms perms) noexcept;
   // A second File on the same open file description (dup: shared position and flags).
   // Under io_uring both then read and write on the blocking pool when the file has a
   // position (a regular file or block device), as a File made by from_std does
   // (FileOp::shared_pos: io_uring does not serialize a shared position).
-  detail::FileCmdOp<File> try_clone() noexcept { return {f_, detail::FileCmd::TryClone}; }
+  detail::FileCmdOp<File> try_clone() noexcept;
   // Waits for the operation in flight, then hands over the file descriptor (the caller
   // closes it); this File is empty afterwards. Pending write errors are dropped: flush
   // first to see them. (Tokio's into_std returns a std::fs::File.)
-  detail::FileCmdOp<int> into_std() noexcept { return {f_, detail::FileCmd::IntoStd}; }
+  detail::FileCmdOp<int> into_std() noexcept;
 
   // The file descriptor (still owned by the File), or -1.
   int as_raw_fd() const noexcept;
@@ -26037,8 +26033,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_4664c048bc2ad605_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_4664c048bc2ad605_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_1ef8d47787a3d809_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_1ef8d47787a3d809_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -44062,6 +44058,20 @@ File File::from_std(int fd) {
   return File(detail::fs_file_impl::make_inner(fd, nullptr, std::string()));
 }
 
+// The commands run after the operation in flight (file.hpp); out of line, so a user TU
+// instantiates no FileCmdOp constructor unless it names one.
+detail::FileCmdOp<void> File::sync_all() noexcept { return {f_, detail::FileCmd::SyncAll}; }
+detail::FileCmdOp<void> File::sync_data() noexcept { return {f_, detail::FileCmd::SyncData}; }
+detail::FileCmdOp<void> File::set_len(uint64_t size) noexcept {
+  return {f_, detail::FileCmd::SetLen, size};
+}
+detail::FileCmdOp<Metadata> File::metadata() noexcept { return {f_, detail::FileCmd::Metadata}; }
+detail::FileCmdOp<void> File::set_permissions(std::filesystem::perms perms) noexcept {
+  return {f_, detail::FileCmd::SetPermissions, static_cast<uint64_t>(perms) & 07777};
+}
+detail::FileCmdOp<File> File::try_clone() noexcept { return {f_, detail::FileCmd::TryClone}; }
+detail::FileCmdOp<int> File::into_std() noexcept { return {f_, detail::FileCmd::IntoStd}; }
+
 int File::as_raw_fd() const noexcept {
   if (!f_) return -1;
   // Whoever holds the fd may move the offset: the File stops assuming it (from its next
@@ -45147,7 +45157,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_4664c048bc2ad605_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_1ef8d47787a3d809_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

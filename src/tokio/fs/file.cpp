@@ -606,6 +606,20 @@ File File::from_std(int fd) {
   return File(detail::fs_file_impl::make_inner(fd, nullptr, std::string()));
 }
 
+// The commands run after the operation in flight (file.hpp); out of line, so a user TU
+// instantiates no FileCmdOp constructor unless it names one.
+detail::FileCmdOp<void> File::sync_all() noexcept { return {f_, detail::FileCmd::SyncAll}; }
+detail::FileCmdOp<void> File::sync_data() noexcept { return {f_, detail::FileCmd::SyncData}; }
+detail::FileCmdOp<void> File::set_len(uint64_t size) noexcept {
+  return {f_, detail::FileCmd::SetLen, size};
+}
+detail::FileCmdOp<Metadata> File::metadata() noexcept { return {f_, detail::FileCmd::Metadata}; }
+detail::FileCmdOp<void> File::set_permissions(std::filesystem::perms perms) noexcept {
+  return {f_, detail::FileCmd::SetPermissions, static_cast<uint64_t>(perms) & 07777};
+}
+detail::FileCmdOp<File> File::try_clone() noexcept { return {f_, detail::FileCmd::TryClone}; }
+detail::FileCmdOp<int> File::into_std() noexcept { return {f_, detail::FileCmd::IntoStd}; }
+
 int File::as_raw_fd() const noexcept {
   if (!f_) return -1;
   // Whoever holds the fd may move the offset: the File stops assuming it (from its next

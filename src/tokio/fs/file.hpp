@@ -220,28 +220,24 @@ class File : public io::Ext<File> {
   detail::FileSeekOp seek(io::SeekFrom pos) noexcept { return {f_, pos}; }
 
   // fsync(2) / fdatasync(2), after the write in flight.
-  detail::FileCmdOp<void> sync_all() noexcept { return {f_, detail::FileCmd::SyncAll}; }
-  detail::FileCmdOp<void> sync_data() noexcept { return {f_, detail::FileCmd::SyncData}; }
+  detail::FileCmdOp<void> sync_all() noexcept;
+  detail::FileCmdOp<void> sync_data() noexcept;
   // Truncates or extends (with zeros) to `size` bytes; the position does not move.
-  detail::FileCmdOp<void> set_len(uint64_t size) noexcept {
-    return {f_, detail::FileCmd::SetLen, size};
-  }
-  detail::FileCmdOp<Metadata> metadata() noexcept { return {f_, detail::FileCmd::Metadata}; }
+  detail::FileCmdOp<void> set_len(uint64_t size) noexcept;
+  detail::FileCmdOp<Metadata> metadata() noexcept;
   // fchmod(2) to `perms` (the permission bits of std::filesystem::perms, as
   // Metadata::permissions() gives them), after the operation in flight; on the blocking
   // pool under both engines (io_uring has no fchmod), as fs::set_permissions.
-  detail::FileCmdOp<void> set_permissions(std::filesystem::perms perms) noexcept {
-    return {f_, detail::FileCmd::SetPermissions, static_cast<uint64_t>(perms) & 07777};
-  }
+  detail::FileCmdOp<void> set_permissions(std::filesystem::perms perms) noexcept;
   // A second File on the same open file description (dup: shared position and flags).
   // Under io_uring both then read and write on the blocking pool when the file has a
   // position (a regular file or block device), as a File made by from_std does
   // (FileOp::shared_pos: io_uring does not serialize a shared position).
-  detail::FileCmdOp<File> try_clone() noexcept { return {f_, detail::FileCmd::TryClone}; }
+  detail::FileCmdOp<File> try_clone() noexcept;
   // Waits for the operation in flight, then hands over the file descriptor (the caller
   // closes it); this File is empty afterwards. Pending write errors are dropped: flush
   // first to see them. (Tokio's into_std returns a std::fs::File.)
-  detail::FileCmdOp<int> into_std() noexcept { return {f_, detail::FileCmd::IntoStd}; }
+  detail::FileCmdOp<int> into_std() noexcept;
 
   // The file descriptor (still owned by the File), or -1.
   int as_raw_fd() const noexcept;
