@@ -17107,7 +17107,7 @@ class TaskTracker {
   }
 
  public:
-  TaskTracker() : s_(std::make_shared<detail::TaskTrackerShared>()) {}
+  TaskTracker();
   static TaskTracker new_() { return TaskTracker(); }  // Rust's TaskTracker::new()
   // Rust's clone(): the same tracker (as a copy).
   TaskTracker clone() const noexcept { return *this; }
@@ -17173,7 +17173,7 @@ class TaskTracker {
 
   // Completes once the tracker is closed and empty. Holds its own reference, so the
   // tracker may be dropped while it waits.
-  Task<> wait() const { return wait_on(s_); }
+  Task<> wait() const;
 
  private:
   template <class First>
@@ -17184,15 +17184,7 @@ class TaskTracker {
       return Counted<std::decay_t<First>>{std::forward<First>(first), token()};
     }
   }
-  static Task<> wait_on(std::shared_ptr<detail::TaskTrackerShared> s) {
-    for (;;) {
-      auto n = s->idle.notified();  // before the read: see the comment at the top
-      if (s->state.load(std::memory_order_acquire) == detail::TaskTrackerShared::CLOSED) {
-        co_return;
-      }
-      co_await std::move(n);
-    }
-  }
+  static Task<> wait_on(std::shared_ptr<detail::TaskTrackerShared> s);
 
   std::shared_ptr<detail::TaskTrackerShared> s_;
 };
@@ -26033,8 +26025,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_1ef8d47787a3d809_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_1ef8d47787a3d809_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_641f284926a2c571_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_641f284926a2c571_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -37385,6 +37377,26 @@ Result<SemaphorePermit, AcquireError> Semaphore::blocking_acquire_many(uint32_t 
 
 }  // namespace tokio::sync
 /* end file src/tokio/sync/semaphore.cpp */
+/* begin file src/tokio/sync/task_tracker.cpp */
+
+namespace tokio::inline TOKIO_ABI_NAMESPACE::sync {
+
+TaskTracker::TaskTracker() : s_(std::make_shared<detail::TaskTrackerShared>()) {}
+
+Task<> TaskTracker::wait() const { return wait_on(s_); }
+
+Task<> TaskTracker::wait_on(std::shared_ptr<detail::TaskTrackerShared> s) {
+  for (;;) {
+    auto n = s->idle.notified();  // before the read: see the comment at the top
+    if (s->state.load(std::memory_order_acquire) == detail::TaskTrackerShared::CLOSED) {
+      co_return;
+    }
+    co_await std::move(n);
+  }
+}
+
+}  // namespace tokio::sync
+/* end file src/tokio/sync/task_tracker.cpp */
 /* begin file src/tokio/net/detail/pipe.cpp */
 
 /* #include <fcntl.h> (already above) */
@@ -45157,7 +45169,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_1ef8d47787a3d809_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_641f284926a2c571_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

@@ -103,7 +103,7 @@ class TaskTracker {
   }
 
  public:
-  TaskTracker() : s_(std::make_shared<detail::TaskTrackerShared>()) {}
+  TaskTracker();
   static TaskTracker new_() { return TaskTracker(); }  // Rust's TaskTracker::new()
   // Rust's clone(): the same tracker (as a copy).
   TaskTracker clone() const noexcept { return *this; }
@@ -169,7 +169,7 @@ class TaskTracker {
 
   // Completes once the tracker is closed and empty. Holds its own reference, so the
   // tracker may be dropped while it waits.
-  Task<> wait() const { return wait_on(s_); }
+  Task<> wait() const;
 
  private:
   template <class First>
@@ -180,15 +180,7 @@ class TaskTracker {
       return Counted<std::decay_t<First>>{std::forward<First>(first), token()};
     }
   }
-  static Task<> wait_on(std::shared_ptr<detail::TaskTrackerShared> s) {
-    for (;;) {
-      auto n = s->idle.notified();  // before the read: see the comment at the top
-      if (s->state.load(std::memory_order_acquire) == detail::TaskTrackerShared::CLOSED) {
-        co_return;
-      }
-      co_await std::move(n);
-    }
-  }
+  static Task<> wait_on(std::shared_ptr<detail::TaskTrackerShared> s);
 
   std::shared_ptr<detail::TaskTrackerShared> s_;
 };
