@@ -4155,13 +4155,17 @@ namespace detail {
 // Prints "<program>: error: <what>" for the exception being handled (out of line: <cstdio>).
 int report_main_exception(const char* program) noexcept;
 int report_main_error(const char* program, const std::error_code& ec) noexcept;
+// The arguments as strings (std::env::args()), for an amain taking std::vector<std::string>
+// (out of line: inline, the vector's iterator-range constructor would be instantiated in
+// every TU, call_main's discarded branch included).
+std::vector<std::string> main_args(int argc, char** argv);
 
 template <class F>
 auto call_main(F& amain, int argc, char** argv) {
   if constexpr (std::is_invocable_v<F&, int, char**>) {
     return amain(argc, argv);
   } else if constexpr (std::is_invocable_v<F&, std::vector<std::string>>) {
-    return amain(std::vector<std::string>(argv, argv + argc));
+    return amain(main_args(argc, argv));
   } else {
     static_assert(std::is_invocable_v<F&>,
                   "run_main: amain must take (int, char**), (std::vector<std::string>) or "
@@ -6553,9 +6557,7 @@ class Instant {
   }
   // Roughly 30 years from now: the deadline of a sleep whose duration overflows (Tokio's
   // far_future).
-  static Instant far_future() noexcept {
-    return now().saturating_add(std::chrono::hours(24 * 365 * 30));
-  }
+  static Instant far_future() noexcept;
 
   // Time from `earlier` to this instant; zero when `earlier` is later.
   constexpr Duration duration_since(Instant earlier) const noexcept {
@@ -26025,8 +26027,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_641f284926a2c571_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_641f284926a2c571_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_5ec6f8716a4d3c11_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_5ec6f8716a4d3c11_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -33862,6 +33864,10 @@ int report_main_exception(const char* program) noexcept {
   return 1;
 }
 
+std::vector<std::string> main_args(int argc, char** argv) {
+  return std::vector<std::string>(argv, argv + argc);
+}
+
 int report_main_error(const char* program, const std::error_code& ec) noexcept {
   std::fprintf(stderr, "%s: error: %s\n", program, ec.message().c_str());
   return 1;
@@ -35352,6 +35358,10 @@ inline std::string decimal(uint64_t whole, uint64_t frac, int digits, const char
 }  // namespace tokio::detail::instant_text_impl
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::time {
+
+Instant Instant::far_future() noexcept {
+  return now().saturating_add(std::chrono::hours(24 * 365 * 30));
+}
 
 std::string format_duration(Duration d) {
   namespace impl = detail::instant_text_impl;
@@ -45169,7 +45179,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_641f284926a2c571_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_5ec6f8716a4d3c11_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

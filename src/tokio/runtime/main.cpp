@@ -18,6 +18,10 @@ int report_main_exception(const char* program) noexcept {
   return 1;
 }
 
+std::vector<std::string> main_args(int argc, char** argv) {
+  return std::vector<std::string>(argv, argv + argc);
+}
+
 int report_main_error(const char* program, const std::error_code& ec) noexcept {
   std::fprintf(stderr, "%s: error: %s\n", program, ec.message().c_str());
   return 1;

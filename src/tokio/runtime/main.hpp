@@ -32,13 +32,17 @@ namespace detail {
 // Prints "<program>: error: <what>" for the exception being handled (out of line: <cstdio>).
 int report_main_exception(const char* program) noexcept;
 int report_main_error(const char* program, const std::error_code& ec) noexcept;
+// The arguments as strings (std::env::args()), for an amain taking std::vector<std::string>
+// (out of line: inline, the vector's iterator-range constructor would be instantiated in
+// every TU, call_main's discarded branch included).
+std::vector<std::string> main_args(int argc, char** argv);
 
 template <class F>
 auto call_main(F& amain, int argc, char** argv) {
   if constexpr (std::is_invocable_v<F&, int, char**>) {
     return amain(argc, argv);
   } else if constexpr (std::is_invocable_v<F&, std::vector<std::string>>) {
-    return amain(std::vector<std::string>(argv, argv + argc));
+    return amain(main_args(argc, argv));
   } else {
     static_assert(std::is_invocable_v<F&>,
                   "run_main: amain must take (int, char**), (std::vector<std::string>) or "

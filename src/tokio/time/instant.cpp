@@ -21,6 +21,10 @@ inline std::string decimal(uint64_t whole, uint64_t frac, int digits, const char
 
 namespace tokio::time {
 
+Instant Instant::far_future() noexcept {
+  return now().saturating_add(std::chrono::hours(24 * 365 * 30));
+}
+
 std::string format_duration(Duration d) {
   namespace impl = detail::instant_text_impl;
   int64_t ns = d.count();
