@@ -10698,9 +10698,6 @@ Chain<A, B> chain(A&& a, B&& b) {
 // read and fill_buf are cancel-safe: a cancelled refill leaves the buffer as it was (the
 // inner read it abandoned is cancel-safe itself).
 
-TOKIO_SYSTEM_HEADERS_BEGIN
-#include <algorithm>
-TOKIO_SYSTEM_HEADERS_END
 /* #include <cstddef> (already above) */
 /* #include <cstring> (already above) */
 /* #include <span> (already above) */
@@ -11042,7 +11039,7 @@ class BufReader : public Ext<BufReader<R>>, public detail::BufferedIo<R, BufRead
   }
   // Moves buffered bytes to dst; returns how many.
   std::size_t copy_out(std::span<std::byte> dst) noexcept {
-    std::size_t n = std::min(buffered(), dst.size());
+    std::size_t n = buffered() < dst.size() ? buffered() : dst.size();
     if (n) std::memcpy(dst.data(), buf_.get() + head_, n);
     head_ += n;
     return n;
@@ -11356,7 +11353,6 @@ BufStream(S&&) -> BufStream<std::remove_cvref_t<S>>;
 // A writer that accepts 0 bytes fails the copy with Errc::write_zero.
 // Cancel safety: none of them is cancel-safe: data read but not yet written is lost.
 
-/* #include <algorithm> (already above) */
 /* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
 /* #include <memory> (already above) */
@@ -11379,7 +11375,8 @@ template <class R, class W>
 void reserve_size_hint(R& r, W& w) {
   if constexpr (io::HasSizeHint<R> && requires(W & ww, std::size_t n) { ww.reserve(n); }) {
     uint64_t lower = r.size_hint().lower;
-    if (lower != UINT64_MAX) w.reserve(static_cast<std::size_t>(std::min(lower, kCopyMaxReserve)));
+    if (lower != UINT64_MAX)
+      w.reserve(static_cast<std::size_t>(lower < kCopyMaxReserve ? lower : kCopyMaxReserve));
   }
 }
 
@@ -24782,7 +24779,6 @@ concept Encoder = requires(E& e, Item&& item, BytesMut& dst) {
 // (or, for poll_flush, to the framed object): destroying one mid-flush leaves the
 // unwritten bytes in the buffer for the next flush.
 
-/* #include <algorithm> (already above) */
 /* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
 /* #include <optional> (already above) */
@@ -24877,7 +24873,7 @@ bool framed_poll_next(R& io, D& codec, FramedReadState& st, ChildOp<read_op_t<R>
       st.buf.reserve(st.min_read);
       op.start([&] {
         auto spare = st.buf.spare_capacity_mut();
-        return io.read(spare.first(std::min(spare.size(), st.max_read)));
+        return io.read(spare.first(spare.size() < st.max_read ? spare.size() : st.max_read));
       });
     }
     if (!poll_child(op, cx)) return false;
@@ -26027,8 +26023,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_5ec6f8716a4d3c11_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_5ec6f8716a4d3c11_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_008daf3927c93501_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_008daf3927c93501_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -30071,7 +30067,9 @@ TOKIO_SYSTEM_HEADERS_BEGIN
 #include <time.h>
 TOKIO_SYSTEM_HEADERS_END
 
-/* #include <algorithm> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <algorithm>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <cstdlib> (already above) */
 /* #include <mutex> (already above) */
 /* #include <new> (already above) */
@@ -34851,6 +34849,7 @@ void resume() { detail::time_clock_impl::current_clock("time::resume()").resume(
 /* end file src/tokio/time/clock.cpp */
 /* begin file src/tokio/time/detail/driver.cpp */
 
+/* #include <algorithm> (already above) */
 /* #include <cstdio> (already above) */
 /* #include <cstdlib> (already above) */
 /* #include <stdexcept> (already above) */
@@ -45179,7 +45178,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_5ec6f8716a4d3c11_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_008daf3927c93501_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

@@ -13,7 +13,6 @@
 // read and fill_buf are cancel-safe: a cancelled refill leaves the buffer as it was (the
 // inner read it abandoned is cancel-safe itself).
 
-#include <algorithm>
 #include <cstddef>
 #include <cstring>
 #include <span>
@@ -109,7 +108,7 @@ class BufReader : public Ext<BufReader<R>>, public detail::BufferedIo<R, BufRead
   }
   // Moves buffered bytes to dst; returns how many.
   std::size_t copy_out(std::span<std::byte> dst) noexcept {
-    std::size_t n = std::min(buffered(), dst.size());
+    std::size_t n = buffered() < dst.size() ? buffered() : dst.size();
     if (n) std::memcpy(dst.data(), buf_.get() + head_, n);
     head_ += n;
     return n;

@@ -22,7 +22,6 @@
 // A writer that accepts 0 bytes fails the copy with Errc::write_zero.
 // Cancel safety: none of them is cancel-safe: data read but not yet written is lost.
 
-#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -51,7 +50,8 @@ template <class R, class W>
 void reserve_size_hint(R& r, W& w) {
   if constexpr (io::HasSizeHint<R> && requires(W & ww, std::size_t n) { ww.reserve(n); }) {
     uint64_t lower = r.size_hint().lower;
-    if (lower != UINT64_MAX) w.reserve(static_cast<std::size_t>(std::min(lower, kCopyMaxReserve)));
+    if (lower != UINT64_MAX)
+      w.reserve(static_cast<std::size_t>(lower < kCopyMaxReserve ? lower : kCopyMaxReserve));
   }
 }
 

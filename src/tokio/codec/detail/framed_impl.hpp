@@ -27,7 +27,6 @@
 // (or, for poll_flush, to the framed object): destroying one mid-flush leaves the
 // unwritten bytes in the buffer for the next flush.
 
-#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -119,7 +118,7 @@ bool framed_poll_next(R& io, D& codec, FramedReadState& st, ChildOp<read_op_t<R>
       st.buf.reserve(st.min_read);
       op.start([&] {
         auto spare = st.buf.spare_capacity_mut();
-        return io.read(spare.first(std::min(spare.size(), st.max_read)));
+        return io.read(spare.first(spare.size() < st.max_read ? spare.size() : st.max_read));
       });
     }
     if (!poll_child(op, cx)) return false;

@@ -1,5 +1,6 @@
 #include "tokio/time/detail/driver.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <stdexcept>
