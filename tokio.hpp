@@ -22035,6 +22035,14 @@ class FilterMap : public PollStream<FilterMap<S, F>, filter_map_item_t<S, F>>,
       }
     }
   }
+  template <class Sink>
+  tokio::detail::EachResult poll_each(task::Context& cx, Sink& sink) {
+    auto each = [&](item_t<S>&& v) {
+      auto r = std::invoke(this->f_, std::move(v));
+      return !r || sink(std::move(*r));
+    };
+    return this->in_.poll_each(cx, each);
+  }
 };
 
 template <Stream S, class F>
@@ -22098,6 +22106,33 @@ class Take : public PollStream<Take<S>, item_t<S>>, public tokio::detail::OneUps
     if (!this->in_.poll(cx, out)) return false;
     left_ = out ? left_ - 1 : 0;
     return true;
+  }
+  // The count is a local while the items run (stored back on every way out, a throwing
+  // sink's included); the inner loop stops at the n-th item, which is then this stream's
+  // end, not a stop of the consumer's.
+  template <class Sink>
+  tokio::detail::EachResult poll_each(task::Context& cx, Sink& sink) {
+    using tokio::detail::EachResult;
+    if (left_ == 0) return EachResult::Ended;
+    std::size_t left = left_;
+    bool consumer_stopped = false;
+    auto each = [&](item_t<S>&& v) {
+      --left;
+      if (!sink(std::move(v))) {
+        consumer_stopped = true;
+        return false;
+      }
+      return left != 0;
+    };
+    EachResult r;
+    try {
+      r = this->in_.poll_each(cx, each);
+    } catch (...) {
+      left_ = left;
+      throw;
+    }
+    left_ = r == EachResult::Ended ? 0 : left;
+    return r == EachResult::Stopped && !consumer_stopped ? EachResult::Ended : r;
   }
 
  private:
@@ -26023,8 +26058,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_008daf3927c93501_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_008daf3927c93501_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_99bea8d490321ae2_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_99bea8d490321ae2_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -45178,7 +45213,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_008daf3927c93501_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_99bea8d490321ae2_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

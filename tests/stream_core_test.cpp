@@ -458,3 +458,74 @@ TEST_CASE(
     }
   }(metrics));
 }
+
+TEST_CASE("stream: consumers over iter | filter_map | take loop inside the iter, as a model says") {
+  auto rt = test::either_flavour_all(false);
+  rt.block_on([]() -> Task<> {
+    test::Rng rng(31);
+    // Keeps the multiples of 3, halved (a different type: filter_map's item is its own).
+    auto thirds = [](int x) -> std::optional<int64_t> {
+      if (x % 3 != 0) return std::nullopt;
+      return int64_t{x} / 2;
+    };
+    auto pipeline = [&](const std::vector<int>& items, std::size_t k) {
+      return st::iter(items) | st::filter_map(thirds) | st::take(k);
+    };
+    for (std::size_t n : {0, 1, 32, 33, 100, 4097, 20000}) {
+      for (std::size_t k : {std::size_t{0}, std::size_t{1}, n / 7, n / 3 + 1, n + 5}) {
+        CAPTURE(n);
+        CAPTURE(k);
+        std::vector<int> items = rng.ints(n, 1000);
+        std::vector<int64_t> want;
+        for (int x : items) {
+          if (want.size() == k) break;
+          if (auto r = thirds(x)) want.push_back(*r);
+        }
+        const int64_t want_sum = std::accumulate(want.begin(), want.end(), int64_t{0});
+
+        int64_t by_next = 0;
+        auto s = pipeline(items, k);
+        while (auto v = co_await s.next()) by_next += *v;
+        CHECK(by_next == want_sum);
+        CHECK_FALSE((co_await s.next()).has_value());  // ended for good
+
+        CHECK(co_await (pipeline(items, k) | st::fold(int64_t{0}, [](int64_t a, int64_t x) {
+                          return a + x;
+                        })) == want_sum);
+        CHECK(co_await (pipeline(items, k) | st::collect<std::vector<int64_t>>()) == want);
+
+        // any over a borrowed pipeline: the deciding item is taken and counts against k; the
+        // rest is what take still gives.
+        const int64_t limit = static_cast<int64_t>(rng.below(600));
+        auto above = [limit](const int64_t& x) { return x > limit; };
+        auto b = pipeline(items, k);
+        const bool any = co_await st::any(b, above);
+        auto first = std::find_if(want.begin(), want.end(), above);
+        CHECK(any == (first != want.end()));
+        CHECK(co_await stest::drain(b) ==
+              std::vector<int64_t>(first == want.end() ? want.end() : first + 1, want.end()));
+        auto c = pipeline(items, k);
+        CHECK(co_await st::all(c, [](const int64_t& x) { return x >= 0; }));
+        CHECK((co_await stest::drain(c)).empty());
+
+        // A fold that throws on the j-th item: that item is taken; take still gives the rest
+        // up to k, no more.
+        if (want.empty()) continue;
+        const std::size_t j = rng.below(want.size());
+        auto t = pipeline(items, k);
+        std::size_t seen = 0;
+        bool threw = false;
+        try {
+          (void)co_await st::fold(t, int64_t{0}, [&](int64_t a, int64_t x) {
+            if (seen++ == j) throw std::runtime_error("bad item");
+            return a + x;
+          });
+        } catch (const std::runtime_error&) {
+          threw = true;
+        }
+        CHECK(threw);
+        CHECK(co_await stest::drain(t) == std::vector<int64_t>(want.begin() + j + 1, want.end()));
+      }
+    }
+  }());
+}

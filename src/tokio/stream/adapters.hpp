@@ -117,6 +117,14 @@ class FilterMap : public PollStream<FilterMap<S, F>, filter_map_item_t<S, F>>,
       }
     }
   }
+  template <class Sink>
+  tokio::detail::EachResult poll_each(task::Context& cx, Sink& sink) {
+    auto each = [&](item_t<S>&& v) {
+      auto r = std::invoke(this->f_, std::move(v));
+      return !r || sink(std::move(*r));
+    };
+    return this->in_.poll_each(cx, each);
+  }
 };
 
 template <Stream S, class F>
@@ -180,6 +188,33 @@ class Take : public PollStream<Take<S>, item_t<S>>, public tokio::detail::OneUps
     if (!this->in_.poll(cx, out)) return false;
     left_ = out ? left_ - 1 : 0;
     return true;
+  }
+  // The count is a local while the items run (stored back on every way out, a throwing
+  // sink's included); the inner loop stops at the n-th item, which is then this stream's
+  // end, not a stop of the consumer's.
+  template <class Sink>
+  tokio::detail::EachResult poll_each(task::Context& cx, Sink& sink) {
+    using tokio::detail::EachResult;
+    if (left_ == 0) return EachResult::Ended;
+    std::size_t left = left_;
+    bool consumer_stopped = false;
+    auto each = [&](item_t<S>&& v) {
+      --left;
+      if (!sink(std::move(v))) {
+        consumer_stopped = true;
+        return false;
+      }
+      return left != 0;
+    };
+    EachResult r;
+    try {
+      r = this->in_.poll_each(cx, each);
+    } catch (...) {
+      left_ = left;
+      throw;
+    }
+    left_ = r == EachResult::Ended ? 0 : left;
+    return r == EachResult::Stopped && !consumer_stopped ? EachResult::Ended : r;
   }
 
  private:
