@@ -18352,8 +18352,8 @@ class TcpStream : public detail::StreamBase, public detail_split::IntoSplit<TcpS
         detail::RecvOp{{}, sock_.fd(), buf.data(), buf.size(), MSG_PEEK, false});
   }
 
-  io::Result<SocketAddr> local_addr() const noexcept { return detail::inet_sock_name(sock_.fd()); }
-  io::Result<SocketAddr> peer_addr() const noexcept { return detail::inet_peer_name(sock_.fd()); }
+  io::Result<SocketAddr> local_addr() const noexcept;
+  io::Result<SocketAddr> peer_addr() const noexcept;
 
   io::Result<bool> nodelay() const noexcept;
   io::Result<void> set_nodelay(bool on) noexcept;
@@ -18426,7 +18426,7 @@ class TcpListener {
                                                         detail::AcceptOp<MakeAccepted>(sock_.fd()));
   }
 
-  io::Result<SocketAddr> local_addr() const noexcept { return detail::inet_sock_name(sock_.fd()); }
+  io::Result<SocketAddr> local_addr() const noexcept;
   io::Result<uint32_t> ttl() const noexcept;
   io::Result<void> set_ttl(uint32_t ttl) noexcept;
   io::Result<std::optional<std::error_code>> take_error() const noexcept;
@@ -18499,7 +18499,7 @@ class TcpSocket {
   io::Result<std::optional<std::string>> device() const;
 
   io::Result<void> bind(const ToSocketAddrs& addr);
-  io::Result<SocketAddr> local_addr() const noexcept { return detail::inet_sock_name(fd_.get()); }
+  io::Result<SocketAddr> local_addr() const noexcept;
   io::Result<std::optional<std::error_code>> take_error() const noexcept;
 
   // Consumes the socket.
@@ -18645,8 +18645,8 @@ class UdpSocket : public detail::UserIo<UdpSocket> {
     return detail::ReadinessAwait<detail::FinishReady>(sock_.io(), interest);
   }
 
-  io::Result<SocketAddr> local_addr() const noexcept { return detail::inet_sock_name(sock_.fd()); }
-  io::Result<SocketAddr> peer_addr() const noexcept { return detail::inet_peer_name(sock_.fd()); }
+  io::Result<SocketAddr> local_addr() const noexcept;
+  io::Result<SocketAddr> peer_addr() const noexcept;
   io::Result<std::optional<std::error_code>> take_error() const noexcept;
 
   // --- options
@@ -18659,8 +18659,8 @@ class UdpSocket : public detail::UserIo<UdpSocket> {
   io::Result<uint32_t> ttl() const noexcept;
   io::Result<void> set_ttl(uint32_t ttl) noexcept;
   // The IP type-of-service byte (IP_TOS; IPV6_TCLASS on an IPv6 socket).
-  io::Result<void> set_tos(uint32_t tos) noexcept { return detail::set_tos(sock_.fd(), tos); }
-  io::Result<uint32_t> tos() const noexcept { return detail::get_tos(sock_.fd()); }
+  io::Result<void> set_tos(uint32_t tos) noexcept;
+  io::Result<uint32_t> tos() const noexcept;
   io::Result<bool> multicast_loop_v4() const noexcept;
   io::Result<void> set_multicast_loop_v4(bool on) noexcept;
   io::Result<uint32_t> multicast_ttl_v4() const noexcept;
@@ -26023,8 +26023,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_008daf3927c93501_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_008daf3927c93501_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_d6f896f5ff951c20_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_d6f896f5ff951c20_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -38182,6 +38182,10 @@ Task<io::Result<TcpListener>> TcpListener::bind(ToSocketAddrs addr) {
   co_return tokio::unexpected(last);
 }
 
+io::Result<SocketAddr> TcpListener::local_addr() const noexcept {
+  return detail::inet_sock_name(sock_.fd());
+}
+
 io::Result<TcpListener> TcpListener::from_std(int fd) {
   auto sock = detail::PollSocket::from_std(fd, io::Interest::READABLE, "TcpListener::from_std");
   if (!sock) return tokio::unexpected(sock.error());
@@ -38309,6 +38313,9 @@ io::Result<uint32_t> TcpSocket::recv_buffer_size() const noexcept {
 io::Result<void> TcpSocket::set_tos(uint32_t tos) noexcept {
   return detail::set_tos(fd_.get(), tos);
 }
+io::Result<SocketAddr> TcpSocket::local_addr() const noexcept {
+  return detail::inet_sock_name(fd_.get());
+}
 io::Result<uint32_t> TcpSocket::tos() const noexcept { return detail::get_tos(fd_.get()); }
 io::Result<void> TcpSocket::bind_device(std::optional<std::string_view> interface) noexcept {
   return detail::bind_device(fd_.get(), interface);
@@ -38376,6 +38383,13 @@ io::Result<std::optional<std::error_code>> StreamBase::take_error() const noexce
 }  // namespace tokio::detail
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::net {
+
+io::Result<SocketAddr> TcpStream::local_addr() const noexcept {
+  return detail::inet_sock_name(sock_.fd());
+}
+io::Result<SocketAddr> TcpStream::peer_addr() const noexcept {
+  return detail::inet_peer_name(sock_.fd());
+}
 
 Task<io::Result<TcpStream>> TcpStream::connect_fd(detail::OwnedFd fd, SocketAddr addr) {
   sockaddr_storage ss;
@@ -38573,6 +38587,17 @@ io::Result<SocketAddr> UdpSocket::try_peek_sender() noexcept {
   detail::PeekSenderOp<detail::InetAddrConv> op(sock_.fd());
   return op.finish(detail::try_io_once(sock_.io(), io::Interest::READABLE.mask(), op));
 }
+
+io::Result<SocketAddr> UdpSocket::local_addr() const noexcept {
+  return detail::inet_sock_name(sock_.fd());
+}
+io::Result<SocketAddr> UdpSocket::peer_addr() const noexcept {
+  return detail::inet_peer_name(sock_.fd());
+}
+io::Result<void> UdpSocket::set_tos(uint32_t tos) noexcept {
+  return detail::set_tos(sock_.fd(), tos);
+}
+io::Result<uint32_t> UdpSocket::tos() const noexcept { return detail::get_tos(sock_.fd()); }
 
 io::Result<bool> UdpSocket::broadcast() const noexcept {
   return detail::get_flag(sock_.fd(), SOL_SOCKET, SO_BROADCAST);
@@ -45178,7 +45203,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_008daf3927c93501_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_d6f896f5ff951c20_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
