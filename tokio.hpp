@@ -24169,8 +24169,7 @@ class Bytes : public detail::BufGet<Bytes> {
  public:
   Bytes() noexcept = default;
   // A copy of `s` in a new block.
-  explicit Bytes(std::string_view s)
-      : Bytes(copy_from_slice(std::as_bytes(std::span(s.data(), s.size())))) {}
+  explicit Bytes(std::string_view s);
   // `s`: any contiguous bytes (a span, std::vector<uint8_t>, std::string, a literal's text;
   // io::ConstBuffer), as Rust's &[u8].
   static Bytes copy_from_slice(io::ConstBuffer s);
@@ -24223,9 +24222,9 @@ class Bytes : public detail::BufGet<Bytes> {
     return {reinterpret_cast<const char*>(ptr_), len_};
   }
   explicit operator std::string_view() const noexcept { return as_string_view(); }
-  std::string to_string() const { return std::string(as_string_view()); }
+  std::string to_string() const;
   // A copy of the bytes (Rust's to_vec(); the library's byte type is std::byte).
-  std::vector<std::byte> to_vec() const { return {ptr_, ptr_ + len_}; }
+  std::vector<std::byte> to_vec() const;
   // Whether this is the only handle on its storage (false for from_static).
   bool is_unique() const noexcept { return detail::bytes_block_unique(blk_); }
 
@@ -24351,7 +24350,7 @@ class BytesMut : public detail::BufGet<BytesMut> {
   // How many more bytes the put_ methods accept (they grow the buffer): BufMut's.
   std::size_t remaining_mut() const noexcept { return SIZE_MAX - len_; }
   // A copy of the bytes (Rust's to_vec()).
-  std::vector<std::byte> to_vec() const { return {ptr_, ptr_ + len_}; }
+  std::vector<std::byte> to_vec() const;
   std::byte* data() noexcept { return ptr_; }
   const std::byte* data() const noexcept { return ptr_; }
   std::byte* begin() noexcept { return ptr_; }
@@ -24373,7 +24372,7 @@ class BytesMut : public detail::BufGet<BytesMut> {
     return {reinterpret_cast<const char*>(ptr_), len_};
   }
   explicit operator std::string_view() const noexcept { return as_string_view(); }
-  std::string to_string() const { return std::string(as_string_view()); }
+  std::string to_string() const;
 
   // Makes room for at least `additional` more bytes (see the top of this file).
   void reserve(std::size_t additional) {
@@ -26023,8 +26022,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_d6f896f5ff951c20_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_d6f896f5ff951c20_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_eda22f98bf433cdd_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_eda22f98bf433cdd_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -44810,6 +44809,11 @@ void throw_buf_width(const char* call, std::size_t nbytes) {
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::codec {
 
+Bytes::Bytes(std::string_view s)
+    : Bytes(copy_from_slice(std::as_bytes(std::span(s.data(), s.size())))) {}
+std::string Bytes::to_string() const { return std::string(as_string_view()); }
+std::vector<std::byte> Bytes::to_vec() const { return {ptr_, ptr_ + len_}; }
+
 Bytes Bytes::copy_from_slice(io::ConstBuffer s) {
   Bytes b;
   if (s.empty()) return b;
@@ -44819,6 +44823,9 @@ Bytes Bytes::copy_from_slice(io::ConstBuffer s) {
   b.len_ = s.size();
   return b;
 }
+
+std::vector<std::byte> BytesMut::to_vec() const { return {ptr_, ptr_ + len_}; }
+std::string BytesMut::to_string() const { return std::string(as_string_view()); }
 
 bool BytesMut::in_block(const std::byte* p) const noexcept {
   if (blk_ == nullptr || p == nullptr) return false;
@@ -45203,7 +45210,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_d6f896f5ff951c20_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_eda22f98bf433cdd_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
