@@ -4332,10 +4332,7 @@ class JoinError : public std::runtime_error {
   const std::exception_ptr& panic_payload() const noexcept { return payload_; }
   // Tokio's into_panic: the exception the task threw; a cancellation has none, and asking
   // is a logic error (Tokio panics too).
-  std::exception_ptr into_panic() const {
-    if (!payload_) throw std::logic_error("tokio: JoinError::into_panic on a cancellation");
-    return payload_;
-  }
+  std::exception_ptr into_panic() const;
   // Tokio's try_into_panic: the exception, or this error back for a cancellation.
   Result<std::exception_ptr, JoinError> try_into_panic() const {
     if (payload_) return payload_;
@@ -4348,11 +4345,7 @@ class JoinError : public std::runtime_error {
   }
 
  private:
-  JoinError(Id id, std::exception_ptr e)
-      : std::runtime_error(e ? "task " + std::to_string(id.value) + " threw an exception"
-                             : "task " + std::to_string(id.value) + " was cancelled"),
-        id_(id),
-        payload_(std::move(e)) {}
+  JoinError(Id id, std::exception_ptr e);
   Id id_;
   std::exception_ptr payload_;
 };
@@ -12161,6 +12154,7 @@ Stderr stderr();
 // An error that hands back the value a failed call consumed holds it in `value` and gives
 // it up with into_inner(); a kind says why the call failed (is_full(), is_closed()...).
 
+/* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
 /* #include <string> (already above) */
 /* #include <utility> (already above) */
@@ -12200,6 +12194,12 @@ struct LagError {
 // One line on stderr: "tokio: <what> destroyed while <how>; ..." (a primitive destroyed
 // in use: its waiters can never be woken, and touching it afterwards is undefined).
 void report_destroyed_in_use(const char* what, const char* how) noexcept;
+
+// The std::invalid_argument a bad capacity or reader limit throws (mpsc::channel,
+// broadcast::channel, RwLock::with_max_readers), out of line: the callers are templates.
+[[noreturn]] void throw_mpsc_capacity(std::size_t capacity, std::size_t max);
+[[noreturn]] void throw_broadcast_capacity(std::size_t capacity);
+[[noreturn]] void throw_rwlock_max_reads(uint32_t n, uint32_t max);
 
 }  // namespace tokio::detail
 
@@ -13984,10 +13984,7 @@ class RwLock {
   friend class OwnedRwLockWriteGuard<T>;
 
   static uint32_t check_max(uint32_t n) {
-    if (n == 0 || n > MAX_READS) {
-      throw std::invalid_argument("tokio::sync::RwLock: max_reads must be in 1..=" +
-                                  std::to_string(MAX_READS) + " (got " + std::to_string(n) + ")");
-    }
+    if (n == 0 || n > MAX_READS) detail::throw_rwlock_max_reads(n, MAX_READS);
     return n;
   }
 
@@ -15742,15 +15739,8 @@ using WeakSender = detail::MpscWeakSender<T, true, Sender<T>>;
 // when capacity is 0 or above Semaphore's MAX_PERMITS.
 template <class T>
 std::pair<Sender<T>, Receiver<T>> channel(std::size_t capacity) {
-  if (capacity == 0) {
-    throw std::invalid_argument(
-        "tokio::sync::mpsc::channel: capacity must be at least 1 (use a oneshot or a "
-        "Notify for a rendezvous)");
-  }
-  if (capacity > detail::BatchSemaphore::MAX_PERMITS) {
-    throw std::invalid_argument("tokio::sync::mpsc::channel: capacity " + std::to_string(capacity) +
-                                " exceeds the maximum (" +
-                                std::to_string(detail::BatchSemaphore::MAX_PERMITS) + ")");
+  if (capacity == 0 || capacity > detail::BatchSemaphore::MAX_PERMITS) {
+    detail::throw_mpsc_capacity(capacity, detail::BatchSemaphore::MAX_PERMITS);
   }
   auto* c = detail::Chan<T, true>::create(capacity);
   return {Sender<T>(c), Receiver<T>(c)};
@@ -15959,13 +15949,7 @@ struct BroadcastShared {
                   "tokio::sync::broadcast: every receiver gets a copy, so T must be copyable");
     static_assert(std::is_nothrow_move_constructible_v<T>,
                   "tokio::sync::broadcast: T must be nothrow move constructible");
-    if (capacity == 0) {
-      throw std::invalid_argument("tokio::sync::broadcast: channel capacity cannot be zero");
-    }
-    if (capacity > (SIZE_MAX >> 1)) {
-      throw std::invalid_argument("tokio::sync::broadcast: channel capacity " +
-                                  std::to_string(capacity) + " is too large");
-    }
+    if (capacity == 0 || capacity > (SIZE_MAX >> 1)) detail::throw_broadcast_capacity(capacity);
     return new BroadcastShared(std::bit_ceil(capacity), receivers);
   }
 
@@ -26022,8 +26006,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_eda22f98bf433cdd_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_eda22f98bf433cdd_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_699bbae2773278a5_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_699bbae2773278a5_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -34267,9 +34251,21 @@ EnterGuard::~EnterGuard() {
 // JoinError as text (join_error.hpp).
 
 /* #include <exception> (already above) */
+/* #include <stdexcept> (already above) */
 /* #include <string> (already above) */
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::task {
+
+JoinError::JoinError(Id id, std::exception_ptr e)
+    : std::runtime_error(e ? "task " + std::to_string(id.value) + " threw an exception"
+                           : "task " + std::to_string(id.value) + " was cancelled"),
+      id_(id),
+      payload_(std::move(e)) {}
+
+std::exception_ptr JoinError::into_panic() const {
+  if (!payload_) throw std::logic_error("tokio: JoinError::into_panic on a cancellation");
+  return payload_;
+}
 
 std::string to_string(const JoinError& e) {
   std::string s = "task " + std::to_string(e.id().value);
@@ -37075,6 +37071,29 @@ void RawRwLock::wake_parked() noexcept {
 /* #include <string> (already above) */
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
+
+void throw_mpsc_capacity(std::size_t capacity, std::size_t max) {
+  if (capacity == 0) {
+    throw std::invalid_argument(
+        "tokio::sync::mpsc::channel: capacity must be at least 1 (use a oneshot or a "
+        "Notify for a rendezvous)");
+  }
+  throw std::invalid_argument("tokio::sync::mpsc::channel: capacity " + std::to_string(capacity) +
+                              " exceeds the maximum (" + std::to_string(max) + ")");
+}
+
+void throw_broadcast_capacity(std::size_t capacity) {
+  if (capacity == 0) {
+    throw std::invalid_argument("tokio::sync::broadcast: channel capacity cannot be zero");
+  }
+  throw std::invalid_argument("tokio::sync::broadcast: channel capacity " +
+                              std::to_string(capacity) + " is too large");
+}
+
+void throw_rwlock_max_reads(uint32_t n, uint32_t max) {
+  throw std::invalid_argument("tokio::sync::RwLock: max_reads must be in 1..=" +
+                              std::to_string(max) + " (got " + std::to_string(n) + ")");
+}
 
 std::string lagged_text(uint64_t missed) { return "channel lagged by " + std::to_string(missed); }
 
@@ -45210,7 +45229,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_eda22f98bf433cdd_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_699bbae2773278a5_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
