@@ -6340,22 +6340,10 @@ class Builder {
   Builder() = default;
   // A Builder that is kept (copied or moved out of the expression that named it) owns a
   // copy of its name.
-  Builder(const Builder& o) : owned_(o.name_), name_(owned_) {}
-  Builder(Builder&& o) : owned_(o.take_name()), name_(owned_) {}
-  Builder& operator=(const Builder& o) {
-    if (this != &o) {
-      owned_.assign(o.name_);
-      name_ = owned_;
-    }
-    return *this;
-  }
-  Builder& operator=(Builder&& o) {
-    if (this != &o) {
-      owned_ = o.take_name();
-      name_ = owned_;
-    }
-    return *this;
-  }
+  Builder(const Builder& o);
+  Builder(Builder&& o);
+  Builder& operator=(const Builder& o);
+  Builder& operator=(Builder&& o);
   ~Builder() {
     // The statement that named it ends: its offer, if nothing took it (no spawn ran, on
     // this thread), goes.
@@ -6364,11 +6352,7 @@ class Builder {
   // Tokio spells it Builder::new().
   static Builder new_() { return Builder(); }
 
-  Builder& name(std::string_view n) & {
-    owned_.assign(n);
-    name_ = owned_;
-    return *this;
-  }
+  Builder& name(std::string_view n) &;
   // On a temporary (`Builder().name(n).spawn(...)`, one statement) the name is only viewed:
   // `n` lives until the statement ends, and the spawn copies it beside the task. Keeping
   // the result (`auto b = Builder().name(n);`) copies it into `b` (the constructors above).
@@ -6435,12 +6419,7 @@ class Builder {
  private:
   detail::NamedSpawn named() const noexcept { return {name_, offered_}; }
   // The name as a string of its own: moved out when this Builder owns it, else copied.
-  std::string take_name() {
-    if (name_.data() != owned_.data()) return std::string(name_);
-    std::string s = std::move(owned_);
-    name_ = {};  // this moved-from Builder names nothing
-    return s;
-  }
+  std::string take_name();
   std::string owned_;      // the name, when this Builder holds its own copy
   std::string_view name_;  // the name: owned_, or the caller's string on a temporary Builder
   bool offered_ = false;   // name_ is in tls.pending_name (name() on a temporary)
@@ -26006,8 +25985,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_699bbae2773278a5_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_699bbae2773278a5_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_1346eff8ee7fcf3d_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_1346eff8ee7fcf3d_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -34247,6 +34226,51 @@ EnterGuard::~EnterGuard() {
 
 }  // namespace tokio::runtime
 /* end file src/tokio/runtime/runtime.cpp */
+/* begin file src/tokio/task/builder.cpp */
+// task::Builder's copies, moves and name() on an lvalue (builder.hpp): configuration, out
+// of line; the temporary-Builder path (name() &&, the destructor, spawn) stays inline.
+
+/* #include <string> (already above) */
+/* #include <string_view> (already above) */
+/* #include <utility> (already above) */
+
+namespace tokio::inline TOKIO_ABI_NAMESPACE::task {
+
+Builder::Builder(const Builder& o) : owned_(o.name_), name_(owned_) {}
+
+Builder::Builder(Builder&& o) : owned_(o.take_name()), name_(owned_) {}
+
+Builder& Builder::operator=(const Builder& o) {
+  if (this != &o) {
+    owned_.assign(o.name_);
+    name_ = owned_;
+  }
+  return *this;
+}
+
+Builder& Builder::operator=(Builder&& o) {
+  if (this != &o) {
+    owned_ = o.take_name();
+    name_ = owned_;
+  }
+  return *this;
+}
+
+Builder& Builder::name(std::string_view n) & {
+  owned_.assign(n);
+  name_ = owned_;
+  return *this;
+}
+
+std::string Builder::take_name() {
+  if (name_.data() != owned_.data()) return std::string(name_);
+  std::string s = std::move(owned_);
+  name_ = {};  // this moved-from Builder names nothing
+  return s;
+}
+
+}  // namespace tokio::task
+/* end file src/tokio/task/builder.cpp */
 /* begin file src/tokio/task/join_error.cpp */
 // JoinError as text (join_error.hpp).
 
@@ -45229,7 +45253,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_699bbae2773278a5_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_1346eff8ee7fcf3d_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
