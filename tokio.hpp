@@ -18699,9 +18699,7 @@ struct UCred {
   pid_t pid_ = 0;
   uid_t uid_ = 0;
   gid_t gid_ = 0;
-  std::optional<pid_t> pid() const noexcept {
-    return pid_ ? std::optional<pid_t>(pid_) : std::nullopt;
-  }
+  std::optional<pid_t> pid() const noexcept;
   uid_t uid() const noexcept { return uid_; }
   gid_t gid() const noexcept { return gid_; }
 };
@@ -25985,8 +25983,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_1346eff8ee7fcf3d_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_1346eff8ee7fcf3d_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_cfb56b9ff25f1b41_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_cfb56b9ff25f1b41_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -38778,6 +38776,10 @@ std::string UnixSocketAddr::to_string() const {
   return std::string(name());
 }
 
+std::optional<pid_t> UCred::pid() const noexcept {
+  return pid_ ? std::optional<pid_t>(pid_) : std::nullopt;
+}
+
 bool operator==(const UnixSocketAddr& a, const UnixSocketAddr& b) noexcept {
   return a.kind() == b.kind() && a.name() == b.name();
 }
@@ -45253,7 +45255,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_1346eff8ee7fcf3d_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_cfb56b9ff25f1b41_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
