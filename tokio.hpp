@@ -4332,10 +4332,7 @@ class JoinError : public std::runtime_error {
   const std::exception_ptr& panic_payload() const noexcept { return payload_; }
   // Tokio's into_panic: the exception the task threw; a cancellation has none, and asking
   // is a logic error (Tokio panics too).
-  std::exception_ptr into_panic() const {
-    if (!payload_) throw std::logic_error("tokio: JoinError::into_panic on a cancellation");
-    return payload_;
-  }
+  std::exception_ptr into_panic() const;
   // Tokio's try_into_panic: the exception, or this error back for a cancellation.
   Result<std::exception_ptr, JoinError> try_into_panic() const {
     if (payload_) return payload_;
@@ -4348,11 +4345,7 @@ class JoinError : public std::runtime_error {
   }
 
  private:
-  JoinError(Id id, std::exception_ptr e)
-      : std::runtime_error(e ? "task " + std::to_string(id.value) + " threw an exception"
-                             : "task " + std::to_string(id.value) + " was cancelled"),
-        id_(id),
-        payload_(std::move(e)) {}
+  JoinError(Id id, std::exception_ptr e);
   Id id_;
   std::exception_ptr payload_;
 };
@@ -6347,22 +6340,10 @@ class Builder {
   Builder() = default;
   // A Builder that is kept (copied or moved out of the expression that named it) owns a
   // copy of its name.
-  Builder(const Builder& o) : owned_(o.name_), name_(owned_) {}
-  Builder(Builder&& o) : owned_(o.take_name()), name_(owned_) {}
-  Builder& operator=(const Builder& o) {
-    if (this != &o) {
-      owned_.assign(o.name_);
-      name_ = owned_;
-    }
-    return *this;
-  }
-  Builder& operator=(Builder&& o) {
-    if (this != &o) {
-      owned_ = o.take_name();
-      name_ = owned_;
-    }
-    return *this;
-  }
+  Builder(const Builder& o);
+  Builder(Builder&& o);
+  Builder& operator=(const Builder& o);
+  Builder& operator=(Builder&& o);
   ~Builder() {
     // The statement that named it ends: its offer, if nothing took it (no spawn ran, on
     // this thread), goes.
@@ -6371,11 +6352,7 @@ class Builder {
   // Tokio spells it Builder::new().
   static Builder new_() { return Builder(); }
 
-  Builder& name(std::string_view n) & {
-    owned_.assign(n);
-    name_ = owned_;
-    return *this;
-  }
+  Builder& name(std::string_view n) &;
   // On a temporary (`Builder().name(n).spawn(...)`, one statement) the name is only viewed:
   // `n` lives until the statement ends, and the spawn copies it beside the task. Keeping
   // the result (`auto b = Builder().name(n);`) copies it into `b` (the constructors above).
@@ -6442,12 +6419,7 @@ class Builder {
  private:
   detail::NamedSpawn named() const noexcept { return {name_, offered_}; }
   // The name as a string of its own: moved out when this Builder owns it, else copied.
-  std::string take_name() {
-    if (name_.data() != owned_.data()) return std::string(name_);
-    std::string s = std::move(owned_);
-    name_ = {};  // this moved-from Builder names nothing
-    return s;
-  }
+  std::string take_name();
   std::string owned_;      // the name, when this Builder holds its own copy
   std::string_view name_;  // the name: owned_, or the caller's string on a temporary Builder
   bool offered_ = false;   // name_ is in tls.pending_name (name() on a temporary)
@@ -12161,6 +12133,7 @@ Stderr stderr();
 // An error that hands back the value a failed call consumed holds it in `value` and gives
 // it up with into_inner(); a kind says why the call failed (is_full(), is_closed()...).
 
+/* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
 /* #include <string> (already above) */
 /* #include <utility> (already above) */
@@ -12200,6 +12173,12 @@ struct LagError {
 // One line on stderr: "tokio: <what> destroyed while <how>; ..." (a primitive destroyed
 // in use: its waiters can never be woken, and touching it afterwards is undefined).
 void report_destroyed_in_use(const char* what, const char* how) noexcept;
+
+// The std::invalid_argument a bad capacity or reader limit throws (mpsc::channel,
+// broadcast::channel, RwLock::with_max_readers), out of line: the callers are templates.
+[[noreturn]] void throw_mpsc_capacity(std::size_t capacity, std::size_t max);
+[[noreturn]] void throw_broadcast_capacity(std::size_t capacity);
+[[noreturn]] void throw_rwlock_max_reads(uint32_t n, uint32_t max);
 
 }  // namespace tokio::detail
 
@@ -13984,10 +13963,7 @@ class RwLock {
   friend class OwnedRwLockWriteGuard<T>;
 
   static uint32_t check_max(uint32_t n) {
-    if (n == 0 || n > MAX_READS) {
-      throw std::invalid_argument("tokio::sync::RwLock: max_reads must be in 1..=" +
-                                  std::to_string(MAX_READS) + " (got " + std::to_string(n) + ")");
-    }
+    if (n == 0 || n > MAX_READS) detail::throw_rwlock_max_reads(n, MAX_READS);
     return n;
   }
 
@@ -15742,15 +15718,8 @@ using WeakSender = detail::MpscWeakSender<T, true, Sender<T>>;
 // when capacity is 0 or above Semaphore's MAX_PERMITS.
 template <class T>
 std::pair<Sender<T>, Receiver<T>> channel(std::size_t capacity) {
-  if (capacity == 0) {
-    throw std::invalid_argument(
-        "tokio::sync::mpsc::channel: capacity must be at least 1 (use a oneshot or a "
-        "Notify for a rendezvous)");
-  }
-  if (capacity > detail::BatchSemaphore::MAX_PERMITS) {
-    throw std::invalid_argument("tokio::sync::mpsc::channel: capacity " + std::to_string(capacity) +
-                                " exceeds the maximum (" +
-                                std::to_string(detail::BatchSemaphore::MAX_PERMITS) + ")");
+  if (capacity == 0 || capacity > detail::BatchSemaphore::MAX_PERMITS) {
+    detail::throw_mpsc_capacity(capacity, detail::BatchSemaphore::MAX_PERMITS);
   }
   auto* c = detail::Chan<T, true>::create(capacity);
   return {Sender<T>(c), Receiver<T>(c)};
@@ -15959,13 +15928,7 @@ struct BroadcastShared {
                   "tokio::sync::broadcast: every receiver gets a copy, so T must be copyable");
     static_assert(std::is_nothrow_move_constructible_v<T>,
                   "tokio::sync::broadcast: T must be nothrow move constructible");
-    if (capacity == 0) {
-      throw std::invalid_argument("tokio::sync::broadcast: channel capacity cannot be zero");
-    }
-    if (capacity > (SIZE_MAX >> 1)) {
-      throw std::invalid_argument("tokio::sync::broadcast: channel capacity " +
-                                  std::to_string(capacity) + " is too large");
-    }
+    if (capacity == 0 || capacity > (SIZE_MAX >> 1)) detail::throw_broadcast_capacity(capacity);
     return new BroadcastShared(std::bit_ceil(capacity), receivers);
   }
 
@@ -18352,8 +18315,8 @@ class TcpStream : public detail::StreamBase, public detail_split::IntoSplit<TcpS
         detail::RecvOp{{}, sock_.fd(), buf.data(), buf.size(), MSG_PEEK, false});
   }
 
-  io::Result<SocketAddr> local_addr() const noexcept { return detail::inet_sock_name(sock_.fd()); }
-  io::Result<SocketAddr> peer_addr() const noexcept { return detail::inet_peer_name(sock_.fd()); }
+  io::Result<SocketAddr> local_addr() const noexcept;
+  io::Result<SocketAddr> peer_addr() const noexcept;
 
   io::Result<bool> nodelay() const noexcept;
   io::Result<void> set_nodelay(bool on) noexcept;
@@ -18426,7 +18389,7 @@ class TcpListener {
                                                         detail::AcceptOp<MakeAccepted>(sock_.fd()));
   }
 
-  io::Result<SocketAddr> local_addr() const noexcept { return detail::inet_sock_name(sock_.fd()); }
+  io::Result<SocketAddr> local_addr() const noexcept;
   io::Result<uint32_t> ttl() const noexcept;
   io::Result<void> set_ttl(uint32_t ttl) noexcept;
   io::Result<std::optional<std::error_code>> take_error() const noexcept;
@@ -18499,7 +18462,7 @@ class TcpSocket {
   io::Result<std::optional<std::string>> device() const;
 
   io::Result<void> bind(const ToSocketAddrs& addr);
-  io::Result<SocketAddr> local_addr() const noexcept { return detail::inet_sock_name(fd_.get()); }
+  io::Result<SocketAddr> local_addr() const noexcept;
   io::Result<std::optional<std::error_code>> take_error() const noexcept;
 
   // Consumes the socket.
@@ -18645,8 +18608,8 @@ class UdpSocket : public detail::UserIo<UdpSocket> {
     return detail::ReadinessAwait<detail::FinishReady>(sock_.io(), interest);
   }
 
-  io::Result<SocketAddr> local_addr() const noexcept { return detail::inet_sock_name(sock_.fd()); }
-  io::Result<SocketAddr> peer_addr() const noexcept { return detail::inet_peer_name(sock_.fd()); }
+  io::Result<SocketAddr> local_addr() const noexcept;
+  io::Result<SocketAddr> peer_addr() const noexcept;
   io::Result<std::optional<std::error_code>> take_error() const noexcept;
 
   // --- options
@@ -18659,8 +18622,8 @@ class UdpSocket : public detail::UserIo<UdpSocket> {
   io::Result<uint32_t> ttl() const noexcept;
   io::Result<void> set_ttl(uint32_t ttl) noexcept;
   // The IP type-of-service byte (IP_TOS; IPV6_TCLASS on an IPv6 socket).
-  io::Result<void> set_tos(uint32_t tos) noexcept { return detail::set_tos(sock_.fd(), tos); }
-  io::Result<uint32_t> tos() const noexcept { return detail::get_tos(sock_.fd()); }
+  io::Result<void> set_tos(uint32_t tos) noexcept;
+  io::Result<uint32_t> tos() const noexcept;
   io::Result<bool> multicast_loop_v4() const noexcept;
   io::Result<void> set_multicast_loop_v4(bool on) noexcept;
   io::Result<uint32_t> multicast_ttl_v4() const noexcept;
@@ -18736,9 +18699,7 @@ struct UCred {
   pid_t pid_ = 0;
   uid_t uid_ = 0;
   gid_t gid_ = 0;
-  std::optional<pid_t> pid() const noexcept {
-    return pid_ ? std::optional<pid_t>(pid_) : std::nullopt;
-  }
+  std::optional<pid_t> pid() const noexcept;
   uid_t uid() const noexcept { return uid_; }
   gid_t gid() const noexcept { return gid_; }
 };
@@ -24204,8 +24165,7 @@ class Bytes : public detail::BufGet<Bytes> {
  public:
   Bytes() noexcept = default;
   // A copy of `s` in a new block.
-  explicit Bytes(std::string_view s)
-      : Bytes(copy_from_slice(std::as_bytes(std::span(s.data(), s.size())))) {}
+  explicit Bytes(std::string_view s);
   // `s`: any contiguous bytes (a span, std::vector<uint8_t>, std::string, a literal's text;
   // io::ConstBuffer), as Rust's &[u8].
   static Bytes copy_from_slice(io::ConstBuffer s);
@@ -24258,9 +24218,9 @@ class Bytes : public detail::BufGet<Bytes> {
     return {reinterpret_cast<const char*>(ptr_), len_};
   }
   explicit operator std::string_view() const noexcept { return as_string_view(); }
-  std::string to_string() const { return std::string(as_string_view()); }
+  std::string to_string() const;
   // A copy of the bytes (Rust's to_vec(); the library's byte type is std::byte).
-  std::vector<std::byte> to_vec() const { return {ptr_, ptr_ + len_}; }
+  std::vector<std::byte> to_vec() const;
   // Whether this is the only handle on its storage (false for from_static).
   bool is_unique() const noexcept { return detail::bytes_block_unique(blk_); }
 
@@ -24386,7 +24346,7 @@ class BytesMut : public detail::BufGet<BytesMut> {
   // How many more bytes the put_ methods accept (they grow the buffer): BufMut's.
   std::size_t remaining_mut() const noexcept { return SIZE_MAX - len_; }
   // A copy of the bytes (Rust's to_vec()).
-  std::vector<std::byte> to_vec() const { return {ptr_, ptr_ + len_}; }
+  std::vector<std::byte> to_vec() const;
   std::byte* data() noexcept { return ptr_; }
   const std::byte* data() const noexcept { return ptr_; }
   std::byte* begin() noexcept { return ptr_; }
@@ -24408,7 +24368,7 @@ class BytesMut : public detail::BufGet<BytesMut> {
     return {reinterpret_cast<const char*>(ptr_), len_};
   }
   explicit operator std::string_view() const noexcept { return as_string_view(); }
-  std::string to_string() const { return std::string(as_string_view()); }
+  std::string to_string() const;
 
   // Makes room for at least `additional` more bytes (see the top of this file).
   void reserve(std::size_t additional) {
@@ -26058,8 +26018,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_99bea8d490321ae2_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_99bea8d490321ae2_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_54e68043e1f261d3_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_54e68043e1f261d3_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -34299,13 +34259,70 @@ EnterGuard::~EnterGuard() {
 
 }  // namespace tokio::runtime
 /* end file src/tokio/runtime/runtime.cpp */
+/* begin file src/tokio/task/builder.cpp */
+// task::Builder's copies, moves and name() on an lvalue (builder.hpp): configuration, out
+// of line; the temporary-Builder path (name() &&, the destructor, spawn) stays inline.
+
+/* #include <string> (already above) */
+/* #include <string_view> (already above) */
+/* #include <utility> (already above) */
+
+namespace tokio::inline TOKIO_ABI_NAMESPACE::task {
+
+Builder::Builder(const Builder& o) : owned_(o.name_), name_(owned_) {}
+
+Builder::Builder(Builder&& o) : owned_(o.take_name()), name_(owned_) {}
+
+Builder& Builder::operator=(const Builder& o) {
+  if (this != &o) {
+    owned_.assign(o.name_);
+    name_ = owned_;
+  }
+  return *this;
+}
+
+Builder& Builder::operator=(Builder&& o) {
+  if (this != &o) {
+    owned_ = o.take_name();
+    name_ = owned_;
+  }
+  return *this;
+}
+
+Builder& Builder::name(std::string_view n) & {
+  owned_.assign(n);
+  name_ = owned_;
+  return *this;
+}
+
+std::string Builder::take_name() {
+  if (name_.data() != owned_.data()) return std::string(name_);
+  std::string s = std::move(owned_);
+  name_ = {};  // this moved-from Builder names nothing
+  return s;
+}
+
+}  // namespace tokio::task
+/* end file src/tokio/task/builder.cpp */
 /* begin file src/tokio/task/join_error.cpp */
 // JoinError as text (join_error.hpp).
 
 /* #include <exception> (already above) */
+/* #include <stdexcept> (already above) */
 /* #include <string> (already above) */
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::task {
+
+JoinError::JoinError(Id id, std::exception_ptr e)
+    : std::runtime_error(e ? "task " + std::to_string(id.value) + " threw an exception"
+                           : "task " + std::to_string(id.value) + " was cancelled"),
+      id_(id),
+      payload_(std::move(e)) {}
+
+std::exception_ptr JoinError::into_panic() const {
+  if (!payload_) throw std::logic_error("tokio: JoinError::into_panic on a cancellation");
+  return payload_;
+}
 
 std::string to_string(const JoinError& e) {
   std::string s = "task " + std::to_string(e.id().value);
@@ -37112,6 +37129,29 @@ void RawRwLock::wake_parked() noexcept {
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
+void throw_mpsc_capacity(std::size_t capacity, std::size_t max) {
+  if (capacity == 0) {
+    throw std::invalid_argument(
+        "tokio::sync::mpsc::channel: capacity must be at least 1 (use a oneshot or a "
+        "Notify for a rendezvous)");
+  }
+  throw std::invalid_argument("tokio::sync::mpsc::channel: capacity " + std::to_string(capacity) +
+                              " exceeds the maximum (" + std::to_string(max) + ")");
+}
+
+void throw_broadcast_capacity(std::size_t capacity) {
+  if (capacity == 0) {
+    throw std::invalid_argument("tokio::sync::broadcast: channel capacity cannot be zero");
+  }
+  throw std::invalid_argument("tokio::sync::broadcast: channel capacity " +
+                              std::to_string(capacity) + " is too large");
+}
+
+void throw_rwlock_max_reads(uint32_t n, uint32_t max) {
+  throw std::invalid_argument("tokio::sync::RwLock: max_reads must be in 1..=" +
+                              std::to_string(max) + " (got " + std::to_string(n) + ")");
+}
+
 std::string lagged_text(uint64_t missed) { return "channel lagged by " + std::to_string(missed); }
 
 void report_destroyed_in_use(const char* what, const char* how) noexcept {
@@ -38217,6 +38257,10 @@ Task<io::Result<TcpListener>> TcpListener::bind(ToSocketAddrs addr) {
   co_return tokio::unexpected(last);
 }
 
+io::Result<SocketAddr> TcpListener::local_addr() const noexcept {
+  return detail::inet_sock_name(sock_.fd());
+}
+
 io::Result<TcpListener> TcpListener::from_std(int fd) {
   auto sock = detail::PollSocket::from_std(fd, io::Interest::READABLE, "TcpListener::from_std");
   if (!sock) return tokio::unexpected(sock.error());
@@ -38344,6 +38388,9 @@ io::Result<uint32_t> TcpSocket::recv_buffer_size() const noexcept {
 io::Result<void> TcpSocket::set_tos(uint32_t tos) noexcept {
   return detail::set_tos(fd_.get(), tos);
 }
+io::Result<SocketAddr> TcpSocket::local_addr() const noexcept {
+  return detail::inet_sock_name(fd_.get());
+}
 io::Result<uint32_t> TcpSocket::tos() const noexcept { return detail::get_tos(fd_.get()); }
 io::Result<void> TcpSocket::bind_device(std::optional<std::string_view> interface) noexcept {
   return detail::bind_device(fd_.get(), interface);
@@ -38411,6 +38458,13 @@ io::Result<std::optional<std::error_code>> StreamBase::take_error() const noexce
 }  // namespace tokio::detail
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::net {
+
+io::Result<SocketAddr> TcpStream::local_addr() const noexcept {
+  return detail::inet_sock_name(sock_.fd());
+}
+io::Result<SocketAddr> TcpStream::peer_addr() const noexcept {
+  return detail::inet_peer_name(sock_.fd());
+}
 
 Task<io::Result<TcpStream>> TcpStream::connect_fd(detail::OwnedFd fd, SocketAddr addr) {
   sockaddr_storage ss;
@@ -38609,6 +38663,17 @@ io::Result<SocketAddr> UdpSocket::try_peek_sender() noexcept {
   return op.finish(detail::try_io_once(sock_.io(), io::Interest::READABLE.mask(), op));
 }
 
+io::Result<SocketAddr> UdpSocket::local_addr() const noexcept {
+  return detail::inet_sock_name(sock_.fd());
+}
+io::Result<SocketAddr> UdpSocket::peer_addr() const noexcept {
+  return detail::inet_peer_name(sock_.fd());
+}
+io::Result<void> UdpSocket::set_tos(uint32_t tos) noexcept {
+  return detail::set_tos(sock_.fd(), tos);
+}
+io::Result<uint32_t> UdpSocket::tos() const noexcept { return detail::get_tos(sock_.fd()); }
+
 io::Result<bool> UdpSocket::broadcast() const noexcept {
   return detail::get_flag(sock_.fd(), SOL_SOCKET, SO_BROADCAST);
 }
@@ -38744,6 +38809,10 @@ std::string UnixSocketAddr::to_string() const {
     case Kind::Path: break;
   }
   return std::string(name());
+}
+
+std::optional<pid_t> UCred::pid() const noexcept {
+  return pid_ ? std::optional<pid_t>(pid_) : std::nullopt;
 }
 
 bool operator==(const UnixSocketAddr& a, const UnixSocketAddr& b) noexcept {
@@ -44820,6 +44889,11 @@ void throw_buf_width(const char* call, std::size_t nbytes) {
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::codec {
 
+Bytes::Bytes(std::string_view s)
+    : Bytes(copy_from_slice(std::as_bytes(std::span(s.data(), s.size())))) {}
+std::string Bytes::to_string() const { return std::string(as_string_view()); }
+std::vector<std::byte> Bytes::to_vec() const { return {ptr_, ptr_ + len_}; }
+
 Bytes Bytes::copy_from_slice(io::ConstBuffer s) {
   Bytes b;
   if (s.empty()) return b;
@@ -44829,6 +44903,9 @@ Bytes Bytes::copy_from_slice(io::ConstBuffer s) {
   b.len_ = s.size();
   return b;
 }
+
+std::vector<std::byte> BytesMut::to_vec() const { return {ptr_, ptr_ + len_}; }
+std::string BytesMut::to_string() const { return std::string(as_string_view()); }
 
 bool BytesMut::in_block(const std::byte* p) const noexcept {
   if (blk_ == nullptr || p == nullptr) return false;
@@ -45213,7 +45290,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_99bea8d490321ae2_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_54e68043e1f261d3_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

@@ -40,6 +40,11 @@ void throw_buf_width(const char* call, std::size_t nbytes) {
 
 namespace tokio::codec {
 
+Bytes::Bytes(std::string_view s)
+    : Bytes(copy_from_slice(std::as_bytes(std::span(s.data(), s.size())))) {}
+std::string Bytes::to_string() const { return std::string(as_string_view()); }
+std::vector<std::byte> Bytes::to_vec() const { return {ptr_, ptr_ + len_}; }
+
 Bytes Bytes::copy_from_slice(io::ConstBuffer s) {
   Bytes b;
   if (s.empty()) return b;
@@ -49,6 +54,9 @@ Bytes Bytes::copy_from_slice(io::ConstBuffer s) {
   b.len_ = s.size();
   return b;
 }
+
+std::vector<std::byte> BytesMut::to_vec() const { return {ptr_, ptr_ + len_}; }
+std::string BytesMut::to_string() const { return std::string(as_string_view()); }
 
 bool BytesMut::in_block(const std::byte* p) const noexcept {
   if (blk_ == nullptr || p == nullptr) return false;

@@ -88,8 +88,7 @@ class Bytes : public detail::BufGet<Bytes> {
  public:
   Bytes() noexcept = default;
   // A copy of `s` in a new block.
-  explicit Bytes(std::string_view s)
-      : Bytes(copy_from_slice(std::as_bytes(std::span(s.data(), s.size())))) {}
+  explicit Bytes(std::string_view s);
   // `s`: any contiguous bytes (a span, std::vector<uint8_t>, std::string, a literal's text;
   // io::ConstBuffer), as Rust's &[u8].
   static Bytes copy_from_slice(io::ConstBuffer s);
@@ -142,9 +141,9 @@ class Bytes : public detail::BufGet<Bytes> {
     return {reinterpret_cast<const char*>(ptr_), len_};
   }
   explicit operator std::string_view() const noexcept { return as_string_view(); }
-  std::string to_string() const { return std::string(as_string_view()); }
+  std::string to_string() const;
   // A copy of the bytes (Rust's to_vec(); the library's byte type is std::byte).
-  std::vector<std::byte> to_vec() const { return {ptr_, ptr_ + len_}; }
+  std::vector<std::byte> to_vec() const;
   // Whether this is the only handle on its storage (false for from_static).
   bool is_unique() const noexcept { return detail::bytes_block_unique(blk_); }
 
@@ -270,7 +269,7 @@ class BytesMut : public detail::BufGet<BytesMut> {
   // How many more bytes the put_ methods accept (they grow the buffer): BufMut's.
   std::size_t remaining_mut() const noexcept { return SIZE_MAX - len_; }
   // A copy of the bytes (Rust's to_vec()).
-  std::vector<std::byte> to_vec() const { return {ptr_, ptr_ + len_}; }
+  std::vector<std::byte> to_vec() const;
   std::byte* data() noexcept { return ptr_; }
   const std::byte* data() const noexcept { return ptr_; }
   std::byte* begin() noexcept { return ptr_; }
@@ -292,7 +291,7 @@ class BytesMut : public detail::BufGet<BytesMut> {
     return {reinterpret_cast<const char*>(ptr_), len_};
   }
   explicit operator std::string_view() const noexcept { return as_string_view(); }
-  std::string to_string() const { return std::string(as_string_view()); }
+  std::string to_string() const;
 
   // Makes room for at least `additional` more bytes (see the top of this file).
   void reserve(std::size_t additional) {

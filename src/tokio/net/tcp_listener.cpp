@@ -41,6 +41,10 @@ Task<io::Result<TcpListener>> TcpListener::bind(ToSocketAddrs addr) {
   co_return tokio::unexpected(last);
 }
 
+io::Result<SocketAddr> TcpListener::local_addr() const noexcept {
+  return detail::inet_sock_name(sock_.fd());
+}
+
 io::Result<TcpListener> TcpListener::from_std(int fd) {
   auto sock = detail::PollSocket::from_std(fd, io::Interest::READABLE, "TcpListener::from_std");
   if (!sock) return tokio::unexpected(sock.error());

@@ -53,7 +53,7 @@ class TcpListener {
                                                         detail::AcceptOp<MakeAccepted>(sock_.fd()));
   }
 
-  io::Result<SocketAddr> local_addr() const noexcept { return detail::inet_sock_name(sock_.fd()); }
+  io::Result<SocketAddr> local_addr() const noexcept;
   io::Result<uint32_t> ttl() const noexcept;
   io::Result<void> set_ttl(uint32_t ttl) noexcept;
   io::Result<std::optional<std::error_code>> take_error() const noexcept;

@@ -92,6 +92,9 @@ io::Result<uint32_t> TcpSocket::recv_buffer_size() const noexcept {
 io::Result<void> TcpSocket::set_tos(uint32_t tos) noexcept {
   return detail::set_tos(fd_.get(), tos);
 }
+io::Result<SocketAddr> TcpSocket::local_addr() const noexcept {
+  return detail::inet_sock_name(fd_.get());
+}
 io::Result<uint32_t> TcpSocket::tos() const noexcept { return detail::get_tos(fd_.get()); }
 io::Result<void> TcpSocket::bind_device(std::optional<std::string_view> interface) noexcept {
   return detail::bind_device(fd_.get(), interface);

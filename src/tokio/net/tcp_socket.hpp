@@ -64,7 +64,7 @@ class TcpSocket {
   io::Result<std::optional<std::string>> device() const;
 
   io::Result<void> bind(const ToSocketAddrs& addr);
-  io::Result<SocketAddr> local_addr() const noexcept { return detail::inet_sock_name(fd_.get()); }
+  io::Result<SocketAddr> local_addr() const noexcept;
   io::Result<std::optional<std::error_code>> take_error() const noexcept;
 
   // Consumes the socket.

@@ -14,6 +14,13 @@ io::Result<std::optional<std::error_code>> StreamBase::take_error() const noexce
 
 namespace tokio::net {
 
+io::Result<SocketAddr> TcpStream::local_addr() const noexcept {
+  return detail::inet_sock_name(sock_.fd());
+}
+io::Result<SocketAddr> TcpStream::peer_addr() const noexcept {
+  return detail::inet_peer_name(sock_.fd());
+}
+
 Task<io::Result<TcpStream>> TcpStream::connect_fd(detail::OwnedFd fd, SocketAddr addr) {
   sockaddr_storage ss;
   socklen_t len = addr.to_sockaddr(ss);

@@ -70,8 +70,8 @@ class TcpStream : public detail::StreamBase, public detail_split::IntoSplit<TcpS
         detail::RecvOp{{}, sock_.fd(), buf.data(), buf.size(), MSG_PEEK, false});
   }
 
-  io::Result<SocketAddr> local_addr() const noexcept { return detail::inet_sock_name(sock_.fd()); }
-  io::Result<SocketAddr> peer_addr() const noexcept { return detail::inet_peer_name(sock_.fd()); }
+  io::Result<SocketAddr> local_addr() const noexcept;
+  io::Result<SocketAddr> peer_addr() const noexcept;
 
   io::Result<bool> nodelay() const noexcept;
   io::Result<void> set_nodelay(bool on) noexcept;

@@ -130,6 +130,17 @@ io::Result<SocketAddr> UdpSocket::try_peek_sender() noexcept {
   return op.finish(detail::try_io_once(sock_.io(), io::Interest::READABLE.mask(), op));
 }
 
+io::Result<SocketAddr> UdpSocket::local_addr() const noexcept {
+  return detail::inet_sock_name(sock_.fd());
+}
+io::Result<SocketAddr> UdpSocket::peer_addr() const noexcept {
+  return detail::inet_peer_name(sock_.fd());
+}
+io::Result<void> UdpSocket::set_tos(uint32_t tos) noexcept {
+  return detail::set_tos(sock_.fd(), tos);
+}
+io::Result<uint32_t> UdpSocket::tos() const noexcept { return detail::get_tos(sock_.fd()); }
+
 io::Result<bool> UdpSocket::broadcast() const noexcept {
   return detail::get_flag(sock_.fd(), SOL_SOCKET, SO_BROADCAST);
 }

@@ -118,8 +118,8 @@ class UdpSocket : public detail::UserIo<UdpSocket> {
     return detail::ReadinessAwait<detail::FinishReady>(sock_.io(), interest);
   }
 
-  io::Result<SocketAddr> local_addr() const noexcept { return detail::inet_sock_name(sock_.fd()); }
-  io::Result<SocketAddr> peer_addr() const noexcept { return detail::inet_peer_name(sock_.fd()); }
+  io::Result<SocketAddr> local_addr() const noexcept;
+  io::Result<SocketAddr> peer_addr() const noexcept;
   io::Result<std::optional<std::error_code>> take_error() const noexcept;
 
   // --- options
@@ -132,8 +132,8 @@ class UdpSocket : public detail::UserIo<UdpSocket> {
   io::Result<uint32_t> ttl() const noexcept;
   io::Result<void> set_ttl(uint32_t ttl) noexcept;
   // The IP type-of-service byte (IP_TOS; IPV6_TCLASS on an IPv6 socket).
-  io::Result<void> set_tos(uint32_t tos) noexcept { return detail::set_tos(sock_.fd(), tos); }
-  io::Result<uint32_t> tos() const noexcept { return detail::get_tos(sock_.fd()); }
+  io::Result<void> set_tos(uint32_t tos) noexcept;
+  io::Result<uint32_t> tos() const noexcept;
   io::Result<bool> multicast_loop_v4() const noexcept;
   io::Result<void> set_multicast_loop_v4(bool on) noexcept;
   io::Result<uint32_t> multicast_ttl_v4() const noexcept;

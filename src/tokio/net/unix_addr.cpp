@@ -72,6 +72,10 @@ std::string UnixSocketAddr::to_string() const {
   return std::string(name());
 }
 
+std::optional<pid_t> UCred::pid() const noexcept {
+  return pid_ ? std::optional<pid_t>(pid_) : std::nullopt;
+}
+
 bool operator==(const UnixSocketAddr& a, const UnixSocketAddr& b) noexcept {
   return a.kind() == b.kind() && a.name() == b.name();
 }

@@ -50,9 +50,7 @@ struct UCred {
   pid_t pid_ = 0;
   uid_t uid_ = 0;
   gid_t gid_ = 0;
-  std::optional<pid_t> pid() const noexcept {
-    return pid_ ? std::optional<pid_t>(pid_) : std::nullopt;
-  }
+  std::optional<pid_t> pid() const noexcept;
   uid_t uid() const noexcept { return uid_; }
   gid_t gid() const noexcept { return gid_; }
 };

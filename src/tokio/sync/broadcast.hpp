@@ -78,13 +78,7 @@ struct BroadcastShared {
                   "tokio::sync::broadcast: every receiver gets a copy, so T must be copyable");
     static_assert(std::is_nothrow_move_constructible_v<T>,
                   "tokio::sync::broadcast: T must be nothrow move constructible");
-    if (capacity == 0) {
-      throw std::invalid_argument("tokio::sync::broadcast: channel capacity cannot be zero");
-    }
-    if (capacity > (SIZE_MAX >> 1)) {
-      throw std::invalid_argument("tokio::sync::broadcast: channel capacity " +
-                                  std::to_string(capacity) + " is too large");
-    }
+    if (capacity == 0 || capacity > (SIZE_MAX >> 1)) detail::throw_broadcast_capacity(capacity);
     return new BroadcastShared(std::bit_ceil(capacity), receivers);
   }
 

@@ -7,6 +7,29 @@
 
 namespace tokio::detail {
 
+void throw_mpsc_capacity(std::size_t capacity, std::size_t max) {
+  if (capacity == 0) {
+    throw std::invalid_argument(
+        "tokio::sync::mpsc::channel: capacity must be at least 1 (use a oneshot or a "
+        "Notify for a rendezvous)");
+  }
+  throw std::invalid_argument("tokio::sync::mpsc::channel: capacity " + std::to_string(capacity) +
+                              " exceeds the maximum (" + std::to_string(max) + ")");
+}
+
+void throw_broadcast_capacity(std::size_t capacity) {
+  if (capacity == 0) {
+    throw std::invalid_argument("tokio::sync::broadcast: channel capacity cannot be zero");
+  }
+  throw std::invalid_argument("tokio::sync::broadcast: channel capacity " +
+                              std::to_string(capacity) + " is too large");
+}
+
+void throw_rwlock_max_reads(uint32_t n, uint32_t max) {
+  throw std::invalid_argument("tokio::sync::RwLock: max_reads must be in 1..=" +
+                              std::to_string(max) + " (got " + std::to_string(n) + ")");
+}
+
 std::string lagged_text(uint64_t missed) { return "channel lagged by " + std::to_string(missed); }
 
 void report_destroyed_in_use(const char* what, const char* how) noexcept {

@@ -6,6 +6,7 @@
 // An error that hands back the value a failed call consumed holds it in `value` and gives
 // it up with into_inner(); a kind says why the call failed (is_full(), is_closed()...).
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -46,6 +47,12 @@ struct LagError {
 // One line on stderr: "tokio: <what> destroyed while <how>; ..." (a primitive destroyed
 // in use: its waiters can never be woken, and touching it afterwards is undefined).
 void report_destroyed_in_use(const char* what, const char* how) noexcept;
+
+// The std::invalid_argument a bad capacity or reader limit throws (mpsc::channel,
+// broadcast::channel, RwLock::with_max_readers), out of line: the callers are templates.
+[[noreturn]] void throw_mpsc_capacity(std::size_t capacity, std::size_t max);
+[[noreturn]] void throw_broadcast_capacity(std::size_t capacity);
+[[noreturn]] void throw_rwlock_max_reads(uint32_t n, uint32_t max);
 
 }  // namespace tokio::detail
 

@@ -374,15 +374,8 @@ using WeakSender = detail::MpscWeakSender<T, true, Sender<T>>;
 // when capacity is 0 or above Semaphore's MAX_PERMITS.
 template <class T>
 std::pair<Sender<T>, Receiver<T>> channel(std::size_t capacity) {
-  if (capacity == 0) {
-    throw std::invalid_argument(
-        "tokio::sync::mpsc::channel: capacity must be at least 1 (use a oneshot or a "
-        "Notify for a rendezvous)");
-  }
-  if (capacity > detail::BatchSemaphore::MAX_PERMITS) {
-    throw std::invalid_argument("tokio::sync::mpsc::channel: capacity " + std::to_string(capacity) +
-                                " exceeds the maximum (" +
-                                std::to_string(detail::BatchSemaphore::MAX_PERMITS) + ")");
+  if (capacity == 0 || capacity > detail::BatchSemaphore::MAX_PERMITS) {
+    detail::throw_mpsc_capacity(capacity, detail::BatchSemaphore::MAX_PERMITS);
   }
   auto* c = detail::Chan<T, true>::create(capacity);
   return {Sender<T>(c), Receiver<T>(c)};

@@ -265,10 +265,7 @@ class RwLock {
   friend class OwnedRwLockWriteGuard<T>;
 
   static uint32_t check_max(uint32_t n) {
-    if (n == 0 || n > MAX_READS) {
-      throw std::invalid_argument("tokio::sync::RwLock: max_reads must be in 1..=" +
-                                  std::to_string(MAX_READS) + " (got " + std::to_string(n) + ")");
-    }
+    if (n == 0 || n > MAX_READS) detail::throw_rwlock_max_reads(n, MAX_READS);
     return n;
   }
 

@@ -28,22 +28,10 @@ class Builder {
   Builder() = default;
   // A Builder that is kept (copied or moved out of the expression that named it) owns a
   // copy of its name.
-  Builder(const Builder& o) : owned_(o.name_), name_(owned_) {}
-  Builder(Builder&& o) : owned_(o.take_name()), name_(owned_) {}
-  Builder& operator=(const Builder& o) {
-    if (this != &o) {
-      owned_.assign(o.name_);
-      name_ = owned_;
-    }
-    return *this;
-  }
-  Builder& operator=(Builder&& o) {
-    if (this != &o) {
-      owned_ = o.take_name();
-      name_ = owned_;
-    }
-    return *this;
-  }
+  Builder(const Builder& o);
+  Builder(Builder&& o);
+  Builder& operator=(const Builder& o);
+  Builder& operator=(Builder&& o);
   ~Builder() {
     // The statement that named it ends: its offer, if nothing took it (no spawn ran, on
     // this thread), goes.
@@ -52,11 +40,7 @@ class Builder {
   // Tokio spells it Builder::new().
   static Builder new_() { return Builder(); }
 
-  Builder& name(std::string_view n) & {
-    owned_.assign(n);
-    name_ = owned_;
-    return *this;
-  }
+  Builder& name(std::string_view n) &;
   // On a temporary (`Builder().name(n).spawn(...)`, one statement) the name is only viewed:
   // `n` lives until the statement ends, and the spawn copies it beside the task. Keeping
   // the result (`auto b = Builder().name(n);`) copies it into `b` (the constructors above).
@@ -123,12 +107,7 @@ class Builder {
  private:
   detail::NamedSpawn named() const noexcept { return {name_, offered_}; }
   // The name as a string of its own: moved out when this Builder owns it, else copied.
-  std::string take_name() {
-    if (name_.data() != owned_.data()) return std::string(name_);
-    std::string s = std::move(owned_);
-    name_ = {};  // this moved-from Builder names nothing
-    return s;
-  }
+  std::string take_name();
   std::string owned_;      // the name, when this Builder holds its own copy
   std::string_view name_;  // the name: owned_, or the caller's string on a temporary Builder
   bool offered_ = false;   // name_ is in tls.pending_name (name() on a temporary)

@@ -28,10 +28,7 @@ class JoinError : public std::runtime_error {
   const std::exception_ptr& panic_payload() const noexcept { return payload_; }
   // Tokio's into_panic: the exception the task threw; a cancellation has none, and asking
   // is a logic error (Tokio panics too).
-  std::exception_ptr into_panic() const {
-    if (!payload_) throw std::logic_error("tokio: JoinError::into_panic on a cancellation");
-    return payload_;
-  }
+  std::exception_ptr into_panic() const;
   // Tokio's try_into_panic: the exception, or this error back for a cancellation.
   Result<std::exception_ptr, JoinError> try_into_panic() const {
     if (payload_) return payload_;
@@ -44,11 +41,7 @@ class JoinError : public std::runtime_error {
   }
 
  private:
-  JoinError(Id id, std::exception_ptr e)
-      : std::runtime_error(e ? "task " + std::to_string(id.value) + " threw an exception"
-                             : "task " + std::to_string(id.value) + " was cancelled"),
-        id_(id),
-        payload_(std::move(e)) {}
+  JoinError(Id id, std::exception_ptr e);
   Id id_;
   std::exception_ptr payload_;
 };
