@@ -1642,10 +1642,10 @@ inline bool coop_budget_spent(TryContext&) noexcept { return tls.budget == 0; }
 // kSettlesBudget, as a stream's next() over a combinator chain does), later ones through
 // the slot in drive_slot, and the poll-level compositions, which poll inner leaves
 // themselves (ChildOp's leaf children, the inner streams of stream combinators and
-// StreamMap: detail::Upstream). coop_took starts clear
-// for each leaf poll and gets the caller's value back after it, so a composite leaf (select,
-// join) is not refunded for what the leaves of its branches took and kept: each of those
-// was settled at its own poll. Only the last take of a poll is given back (a stream
+// StreamMap: detail::Upstream). coop_took starts clear for each leaf poll and gets the
+// caller's value back after it, so a composite leaf (select, join) is not refunded for
+// what the leaves of its branches took and kept: each of those was settled at its own
+// poll. Only the last take of a poll is given back (a stream
 // combinator that consumed ready items before its inner stream went pending keeps those).
 template <class Poll>
 TOKIO_ALWAYS_INLINE bool poll_leaf_restoring(ThreadContext& t, Poll&& poll) {
@@ -14573,18 +14573,13 @@ struct ChannelCounts {
   // comes after all their uses.
   [[nodiscard]] bool unref() noexcept { return refs.fetch_sub(1, std::memory_order_acq_rel) == 1; }
 
-  // A copy of a live Sender (its reference included). Relaxed: the copied Sender keeps tx
-  // above 0 meanwhile, so this cannot race with the close.
-  void tx_clone() noexcept {
-    tx.fetch_add(1, std::memory_order_relaxed);
-    ref();
-  }
-  // A Permit made through a live Sender (its reference included): counted apart from the
-  // Senders, in the word's high half. Relaxed, as tx_clone.
+  // A copy of a live Sender (unit 1), or a Permit reserved through one (kPermitUnit: the
+  // word's high half, so strong_count() leaves it out); its reference included. Relaxed:
+  // the live Sender keeps tx above 0 meanwhile, so this cannot race with the close.
   static constexpr std::size_t kPermitUnit = std::size_t{1} << 32;
   static_assert(sizeof(std::size_t) >= 8, "the sender and permit counts share one word");
-  void permit_clone() noexcept {
-    tx.fetch_add(kPermitUnit, std::memory_order_relaxed);
+  void tx_clone(std::size_t unit = 1) noexcept {
+    tx.fetch_add(unit, std::memory_order_relaxed);
     ref();
   }
   // A Sender (unit 1) or Permit (kPermitUnit) gone (its reference is the caller's to drop,
@@ -14594,7 +14589,7 @@ struct ChannelCounts {
   [[nodiscard]] bool tx_drop(std::size_t unit = 1) noexcept {
     return tx.fetch_sub(unit, std::memory_order_acq_rel) == unit;
   }
-  // Weak -> strong, only while some Sender lives; takes a reference too. Acquire on
+  // Weak -> strong, only while some Sender (or Permit) lives; takes a reference too. Acquire on
   // success pairs with tx_drop's acq_rel: a count seen above 0 was not yet the one that
   // closed the channel.
   bool tx_upgrade() noexcept {
@@ -15386,6 +15381,11 @@ using MpscWeakSender = WeakSenderOf<Chan<T, Bounded>, Strong>;
 }  // namespace tokio::detail
 /* end file src/tokio/sync/detail/mpsc_sender_base.hpp */
 
+namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
+// What a Permit or PermitIterator counts in the channel's sender word (not a Sender).
+inline constexpr std::size_t kMpscPermitRef = ChannelCounts::kPermitUnit;
+}  // namespace tokio::detail
+
 namespace tokio::inline TOKIO_ABI_NAMESPACE::sync::mpsc {
 
 template <class T>
@@ -15402,24 +15402,23 @@ class [[nodiscard]] Permit {
 
  public:
   // Move-only; dropping an unused permit gives the slot back.
-  explicit Permit(Chan* c) noexcept : c_(c) { c->counts.permit_clone(); }
+  explicit Permit(Chan* c) noexcept : c_(c) { c->counts.tx_clone(detail::kMpscPermitRef); }
 
   // Sends into the reserved slot (never waits, never fails). Consumes the permit.
   void send(T value) {
     Chan* c = c_.release();
     if (!c) detail::throw_misuse("mpsc::Permit::send on a used (or moved-from) permit");
     c->push(std::move(value));
-    c->tx_drop(kUnit);
+    c->tx_drop(detail::kMpscPermitRef);
   }
 
  private:
   struct Drop {
     void operator()(Chan* c) const noexcept {
       c->release_permit(1);
-      c->tx_drop(kUnit);
+      c->tx_drop(detail::kMpscPermitRef);
     }
   };
-  static constexpr std::size_t kUnit = tokio::detail::ChannelCounts::kPermitUnit;
   std::unique_ptr<Chan, Drop> c_;
 };
 
@@ -15430,14 +15429,16 @@ class [[nodiscard]] PermitIterator {
   using Chan = detail::Chan<T, true>;
 
  public:
-  PermitIterator(Chan* c, std::size_t n) noexcept : c_(c), n_(n) { c->counts.permit_clone(); }
+  PermitIterator(Chan* c, std::size_t n) noexcept : c_(c), n_(n) {
+    c->counts.tx_clone(detail::kMpscPermitRef);
+  }
   PermitIterator(PermitIterator&& o) noexcept
       : c_(std::exchange(o.c_, nullptr)), n_(std::exchange(o.n_, 0)) {}
   PermitIterator& operator=(PermitIterator&&) = delete;
   ~PermitIterator() {
     if (!c_) return;
     if (n_) c_->release_permit(n_);
-    c_->tx_drop(tokio::detail::ChannelCounts::kPermitUnit);
+    c_->tx_drop(detail::kMpscPermitRef);
   }
   std::optional<Permit<T>> next() noexcept {
     if (n_ == 0) return std::nullopt;
@@ -21536,8 +21537,7 @@ class Iter : public PollStream<Iter<R>, typename tokio::detail::stream_iter_item
         }
         if (it == unit_end_) {
           it_ = it;
-          if (!take_unit(cx)) return EachResult::Pending;
-          unit_taken();
+          if (!next_unit(cx)) return EachResult::Pending;
         }
         const It unit_end = unit_end_;  // past `it`, at most `end`
         do {
@@ -22070,20 +22070,15 @@ class Take : public PollStream<Take<S>, item_t<S>>, public tokio::detail::OneUps
   }
   // The count is a local while the items run (stored back on every way out, a throwing
   // sink's included); the inner loop stops at the n-th item, which is then this stream's
-  // end, not a stop of the consumer's.
+  // end (also when the consumer stopped on that item: its decision is its own).
   template <class Sink>
   tokio::detail::EachResult poll_each(task::Context& cx, Sink& sink) {
     using tokio::detail::EachResult;
     if (left_ == 0) return EachResult::Ended;
     std::size_t left = left_;
-    bool consumer_stopped = false;
     auto each = [&](item_t<S>&& v) {
       --left;
-      if (!sink(std::move(v))) {
-        consumer_stopped = true;
-        return false;
-      }
-      return left != 0;
+      return sink(std::move(v)) && left != 0;
     };
     EachResult r;
     try {
@@ -22093,7 +22088,7 @@ class Take : public PollStream<Take<S>, item_t<S>>, public tokio::detail::OneUps
       throw;
     }
     left_ = r == EachResult::Ended ? 0 : left;
-    return r == EachResult::Stopped && !consumer_stopped ? EachResult::Ended : r;
+    return left == 0 ? EachResult::Ended : r;
   }
 
  private:
@@ -26018,8 +26013,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_54e68043e1f261d3_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_54e68043e1f261d3_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_53ebb1b7b6b28fd8_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_53ebb1b7b6b28fd8_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -45290,7 +45285,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_54e68043e1f261d3_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_53ebb1b7b6b28fd8_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

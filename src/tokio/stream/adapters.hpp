@@ -191,20 +191,15 @@ class Take : public PollStream<Take<S>, item_t<S>>, public tokio::detail::OneUps
   }
   // The count is a local while the items run (stored back on every way out, a throwing
   // sink's included); the inner loop stops at the n-th item, which is then this stream's
-  // end, not a stop of the consumer's.
+  // end (also when the consumer stopped on that item: its decision is its own).
   template <class Sink>
   tokio::detail::EachResult poll_each(task::Context& cx, Sink& sink) {
     using tokio::detail::EachResult;
     if (left_ == 0) return EachResult::Ended;
     std::size_t left = left_;
-    bool consumer_stopped = false;
     auto each = [&](item_t<S>&& v) {
       --left;
-      if (!sink(std::move(v))) {
-        consumer_stopped = true;
-        return false;
-      }
-      return left != 0;
+      return sink(std::move(v)) && left != 0;
     };
     EachResult r;
     try {
@@ -214,7 +209,7 @@ class Take : public PollStream<Take<S>, item_t<S>>, public tokio::detail::OneUps
       throw;
     }
     left_ = r == EachResult::Ended ? 0 : left;
-    return r == EachResult::Stopped && !consumer_stopped ? EachResult::Ended : r;
+    return left == 0 ? EachResult::Ended : r;
   }
 
  private:

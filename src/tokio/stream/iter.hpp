@@ -104,8 +104,7 @@ class Iter : public PollStream<Iter<R>, typename tokio::detail::stream_iter_item
         }
         if (it == unit_end_) {
           it_ = it;
-          if (!take_unit(cx)) return EachResult::Pending;
-          unit_taken();
+          if (!next_unit(cx)) return EachResult::Pending;
         }
         const It unit_end = unit_end_;  // past `it`, at most `end`
         do {

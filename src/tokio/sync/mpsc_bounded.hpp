@@ -42,6 +42,11 @@
 #include "tokio/time/instant.hpp"
 #include "tokio/time/detail/timer.hpp"
 
+namespace tokio::detail {
+// What a Permit or PermitIterator counts in the channel's sender word (not a Sender).
+inline constexpr std::size_t kMpscPermitRef = ChannelCounts::kPermitUnit;
+}  // namespace tokio::detail
+
 namespace tokio::sync::mpsc {
 
 template <class T>
@@ -58,24 +63,23 @@ class [[nodiscard]] Permit {
 
  public:
   // Move-only; dropping an unused permit gives the slot back.
-  explicit Permit(Chan* c) noexcept : c_(c) { c->counts.permit_clone(); }
+  explicit Permit(Chan* c) noexcept : c_(c) { c->counts.tx_clone(detail::kMpscPermitRef); }
 
   // Sends into the reserved slot (never waits, never fails). Consumes the permit.
   void send(T value) {
     Chan* c = c_.release();
     if (!c) detail::throw_misuse("mpsc::Permit::send on a used (or moved-from) permit");
     c->push(std::move(value));
-    c->tx_drop(kUnit);
+    c->tx_drop(detail::kMpscPermitRef);
   }
 
  private:
   struct Drop {
     void operator()(Chan* c) const noexcept {
       c->release_permit(1);
-      c->tx_drop(kUnit);
+      c->tx_drop(detail::kMpscPermitRef);
     }
   };
-  static constexpr std::size_t kUnit = tokio::detail::ChannelCounts::kPermitUnit;
   std::unique_ptr<Chan, Drop> c_;
 };
 
@@ -86,14 +90,16 @@ class [[nodiscard]] PermitIterator {
   using Chan = detail::Chan<T, true>;
 
  public:
-  PermitIterator(Chan* c, std::size_t n) noexcept : c_(c), n_(n) { c->counts.permit_clone(); }
+  PermitIterator(Chan* c, std::size_t n) noexcept : c_(c), n_(n) {
+    c->counts.tx_clone(detail::kMpscPermitRef);
+  }
   PermitIterator(PermitIterator&& o) noexcept
       : c_(std::exchange(o.c_, nullptr)), n_(std::exchange(o.n_, 0)) {}
   PermitIterator& operator=(PermitIterator&&) = delete;
   ~PermitIterator() {
     if (!c_) return;
     if (n_) c_->release_permit(n_);
-    c_->tx_drop(tokio::detail::ChannelCounts::kPermitUnit);
+    c_->tx_drop(detail::kMpscPermitRef);
   }
   std::optional<Permit<T>> next() noexcept {
     if (n_ == 0) return std::nullopt;

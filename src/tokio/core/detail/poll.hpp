@@ -111,10 +111,10 @@ inline bool coop_budget_spent(TryContext&) noexcept { return tls.budget == 0; }
 // kSettlesBudget, as a stream's next() over a combinator chain does), later ones through
 // the slot in drive_slot, and the poll-level compositions, which poll inner leaves
 // themselves (ChildOp's leaf children, the inner streams of stream combinators and
-// StreamMap: detail::Upstream). coop_took starts clear
-// for each leaf poll and gets the caller's value back after it, so a composite leaf (select,
-// join) is not refunded for what the leaves of its branches took and kept: each of those
-// was settled at its own poll. Only the last take of a poll is given back (a stream
+// StreamMap: detail::Upstream). coop_took starts clear for each leaf poll and gets the
+// caller's value back after it, so a composite leaf (select, join) is not refunded for
+// what the leaves of its branches took and kept: each of those was settled at its own
+// poll. Only the last take of a poll is given back (a stream
 // combinator that consumed ready items before its inner stream went pending keeps those).
 template <class Poll>
 TOKIO_ALWAYS_INLINE bool poll_leaf_restoring(ThreadContext& t, Poll&& poll) {

@@ -40,18 +40,13 @@ struct ChannelCounts {
   // comes after all their uses.
   [[nodiscard]] bool unref() noexcept { return refs.fetch_sub(1, std::memory_order_acq_rel) == 1; }
 
-  // A copy of a live Sender (its reference included). Relaxed: the copied Sender keeps tx
-  // above 0 meanwhile, so this cannot race with the close.
-  void tx_clone() noexcept {
-    tx.fetch_add(1, std::memory_order_relaxed);
-    ref();
-  }
-  // A Permit made through a live Sender (its reference included): counted apart from the
-  // Senders, in the word's high half. Relaxed, as tx_clone.
+  // A copy of a live Sender (unit 1), or a Permit reserved through one (kPermitUnit: the
+  // word's high half, so strong_count() leaves it out); its reference included. Relaxed:
+  // the live Sender keeps tx above 0 meanwhile, so this cannot race with the close.
   static constexpr std::size_t kPermitUnit = std::size_t{1} << 32;
   static_assert(sizeof(std::size_t) >= 8, "the sender and permit counts share one word");
-  void permit_clone() noexcept {
-    tx.fetch_add(kPermitUnit, std::memory_order_relaxed);
+  void tx_clone(std::size_t unit = 1) noexcept {
+    tx.fetch_add(unit, std::memory_order_relaxed);
     ref();
   }
   // A Sender (unit 1) or Permit (kPermitUnit) gone (its reference is the caller's to drop,
@@ -61,7 +56,7 @@ struct ChannelCounts {
   [[nodiscard]] bool tx_drop(std::size_t unit = 1) noexcept {
     return tx.fetch_sub(unit, std::memory_order_acq_rel) == unit;
   }
-  // Weak -> strong, only while some Sender lives; takes a reference too. Acquire on
+  // Weak -> strong, only while some Sender (or Permit) lives; takes a reference too. Acquire on
   // success pairs with tx_drop's acq_rel: a count seen above 0 was not yet the one that
   // closed the channel.
   bool tx_upgrade() noexcept {
