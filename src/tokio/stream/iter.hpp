@@ -78,7 +78,7 @@ class Iter : public PollStream<Iter<R>, typename tokio::detail::stream_iter_item
   template <tokio::detail::PollContext Cx>
   bool poll_next(Cx& cx, std::optional<T>& out) {
     if (it_ == std::end(r_)) return true;
-    if (unit_due() && !next_unit(cx)) return false;
+    if (unit_due() && !next_unit_out_of_line(cx)) return false;
     out.emplace(item_at(it_));
     ++it_;
     if constexpr (kCountsItems) ++pos_;
@@ -145,12 +145,18 @@ class Iter : public PollStream<Iter<R>, typename tokio::detail::stream_iter_item
     }
   }
 
-  // Takes the next unit (false: none left, Pending) and marks where it ends.
+  // Takes the next unit (false: none left, Pending) and marks where it ends. Inline in
+  // poll_each's loop, which keeps its registers anyway (out of line there it cost 16
+  // instructions a unit: callgrind pipeline 73.4M -> 78.4M); out of line from poll_next.
   template <tokio::detail::PollContext Cx>
-  TOKIO_NOINLINE bool next_unit(Cx& cx) {
+  bool next_unit(Cx& cx) {
     if (!take_unit(cx)) return false;
     unit_taken();
     return true;
+  }
+  template <tokio::detail::PollContext Cx>
+  TOKIO_NOINLINE bool next_unit_out_of_line(Cx& cx) {
+    return next_unit(cx);
   }
 
   // When the next unit is due.
