@@ -261,6 +261,28 @@ inline constexpr bool consumes_self = false;
     static_assert(::tokio::detail::consumes_self<TokioSelf_>, message); \
   }
 
+// T, spelled so that it depends on D: a template that names std::optional<X> or Result<X>
+// for a fixed X (a member, a return type) makes every TU that parses its definition
+// instantiate that class (about 5 ms of g++ for a std::optional) even when the template is
+// never used; written as dependent_t<Param, std::optional<X>> it waits for a use.
+template <class D, class T>
+struct dependent {
+  using type = T;
+};
+template <class D, class T>
+using dependent_t = typename dependent<D, T>::type;
+
+// std::exchange without its conditional noexcept, for the move members of the user part:
+// each distinct std::exchange<T, U> instantiates the nothrow-move and nothrow-assign traits
+// of T (about 0.5 ms of g++ apiece, measured on 200 pointer types), and the headers every
+// user TU parses name some thirty pairs. The move members state their own noexcept.
+template <class T, class U = T>
+constexpr T exchange(T& obj, U&& value) {
+  T old = static_cast<T&&>(obj);
+  obj = static_cast<U&&>(value);
+  return old;
+}
+
 }  // namespace tokio::detail
 /* end file src/tokio/core/config.hpp */
 /* begin file src/tokio/core/result.hpp */
@@ -717,6 +739,7 @@ inline tokio::unexpected<std::error_code> os_error(int code) {
 
 /* #include <utility> (already above) */
 
+
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
 struct Wakeable;
@@ -759,7 +782,7 @@ class Waker {
   Waker(const Waker& o) noexcept : w_(o.w_) {
     if (w_) w_->vtable->clone(w_);
   }
-  Waker(Waker&& o) noexcept : w_(std::exchange(o.w_, nullptr)) {}
+  Waker(Waker&& o) noexcept : w_(detail::exchange(o.w_, nullptr)) {}
   Waker& operator=(const Waker& o) noexcept {
     if (w_ != o.w_) {
       Waker tmp(o);
@@ -770,14 +793,14 @@ class Waker {
   Waker& operator=(Waker&& o) noexcept {
     if (this != &o) {
       reset();
-      w_ = std::exchange(o.w_, nullptr);
+      w_ = detail::exchange(o.w_, nullptr);
     }
     return *this;
   }
   ~Waker() { reset(); }
 
   void wake() && noexcept {
-    if (auto* w = std::exchange(w_, nullptr)) w->vtable->wake(w);
+    if (auto* w = detail::exchange(w_, nullptr)) w->vtable->wake(w);
   }
   void wake() & noexcept { std::move(*this).wake(); }
   void wake_by_ref() const noexcept {
@@ -787,10 +810,10 @@ class Waker {
   bool will_wake(const detail::Wakeable* o) const noexcept { return w_ == o; }
   explicit operator bool() const noexcept { return w_ != nullptr; }
   void reset() noexcept {
-    if (auto* w = std::exchange(w_, nullptr)) w->vtable->drop(w);
+    if (auto* w = detail::exchange(w_, nullptr)) w->vtable->drop(w);
   }
   detail::Wakeable* raw() const noexcept { return w_; }
-  detail::Wakeable* release() noexcept { return std::exchange(w_, nullptr); }
+  detail::Wakeable* release() noexcept { return detail::exchange(w_, nullptr); }
 
  private:
   explicit Waker(detail::Wakeable* w) noexcept : w_(w) {}
@@ -1368,13 +1391,13 @@ class Outcome<void> {
     o.state_ = OutcomeState::Consumed;
   }
   void take() {
-    OutcomeState s = std::exchange(state_, OutcomeState::Consumed);
-    if (s == OutcomeState::Exception) std::rethrow_exception(std::exchange(ex_, nullptr));
+    OutcomeState s = detail::exchange(state_, OutcomeState::Consumed);
+    if (s == OutcomeState::Exception) std::rethrow_exception(detail::exchange(ex_, nullptr));
   }
   void take_value() noexcept { state_ = OutcomeState::Consumed; }
   std::exception_ptr take_exception() noexcept {
     state_ = OutcomeState::Consumed;
-    return std::exchange(ex_, nullptr);
+    return detail::exchange(ex_, nullptr);
   }
   void clear() noexcept {
     ex_ = nullptr;
@@ -2303,11 +2326,11 @@ class Promise<void> : public PromiseBase {
     ex_ = std::current_exception();
   }
   void take() {
-    if (ex_) std::rethrow_exception(std::exchange(ex_, nullptr));
+    if (ex_) std::rethrow_exception(detail::exchange(ex_, nullptr));
   }
   bool has_exception() const noexcept { return static_cast<bool>(ex_); }
   void move_to(Outcome<void>& out) noexcept {
-    if (ex_) out.set_exception(std::exchange(ex_, nullptr));
+    if (ex_) out.set_exception(detail::exchange(ex_, nullptr));
     else out.set_value();
   }
 
@@ -2326,11 +2349,11 @@ class [[nodiscard]] Task {
 
   Task() noexcept = default;
   explicit Task(handle_type h) noexcept : h_(h) {}
-  Task(Task&& o) noexcept : h_(std::exchange(o.h_, nullptr)) {}
+  Task(Task&& o) noexcept : h_(detail::exchange(o.h_, nullptr)) {}
   Task& operator=(Task&& o) noexcept {
     if (this != &o) {
       reset();
-      h_ = std::exchange(o.h_, nullptr);
+      h_ = detail::exchange(o.h_, nullptr);
     }
     return *this;
   }
@@ -2341,9 +2364,9 @@ class [[nodiscard]] Task {
   bool valid() const noexcept { return static_cast<bool>(h_); }
   bool done() const noexcept { return h_ && h_.done(); }
   handle_type handle() const noexcept { return h_; }
-  handle_type release() noexcept { return std::exchange(h_, nullptr); }
+  handle_type release() noexcept { return detail::exchange(h_, nullptr); }
   void reset() noexcept {
-    if (auto h = std::exchange(h_, nullptr)) {
+    if (auto h = detail::exchange(h_, nullptr)) {
       if (TOKIO_UNLIKELY(h.address() == detail::tls.destroyed_child)) {
         detail::tls.destroyed_child = nullptr;  // destroyed already, bottom-up (destroy_chain)
         return;
@@ -3537,7 +3560,7 @@ class HandleRef {
     if (h_) handle_ref_inc(h_);
   }
   HandleRef(const HandleRef& o) noexcept : HandleRef(o.h_) {}
-  HandleRef(HandleRef&& o) noexcept : h_(std::exchange(o.h_, nullptr)) {}
+  HandleRef(HandleRef&& o) noexcept : h_(detail::exchange(o.h_, nullptr)) {}
   HandleRef& operator=(HandleRef o) noexcept {
     std::swap(h_, o.h_);
     return *this;
@@ -3622,10 +3645,9 @@ class RuntimeMetrics {
   std::size_t poll_count_histogram_num_buckets() const noexcept {
     return poll_time_histogram_num_buckets();
   }
+  // (Out of line: inline, it would instantiate its std::pair in every user TU.)
   std::pair<std::chrono::nanoseconds, std::chrono::nanoseconds> poll_count_histogram_bucket_range(
-      std::size_t bucket) const noexcept {
-    return poll_time_histogram_bucket_range(bucket);
-  }
+      std::size_t bucket) const noexcept;
   uint64_t poll_count_histogram_bucket_count(std::size_t worker,
                                              std::size_t bucket) const noexcept {
     return poll_time_histogram_bucket_count(worker, bucket);
@@ -3785,8 +3807,8 @@ class [[nodiscard]] EnterGuard {
   EnterGuard(EnterGuard&& o) noexcept
       : ref_(std::move(o.ref_)),
         prev_(o.prev_),
-        depth_(std::exchange(o.depth_, 0)),
-        owner_(std::exchange(o.owner_, nullptr)) {}
+        depth_(detail::exchange(o.depth_, 0)),
+        owner_(detail::exchange(o.owner_, nullptr)) {}
   EnterGuard(const EnterGuard&) = delete;
   EnterGuard& operator=(const EnterGuard&) = delete;
   EnterGuard& operator=(EnterGuard&&) = delete;  // would end this guard out of order
@@ -3854,11 +3876,11 @@ class Runtime {
   // driver enabled (Tokio's Runtime::new()), the same as create().
   Runtime();
   explicit Runtime(detail::HandleInner* adopt) noexcept : h_(adopt) {}
-  Runtime(Runtime&& o) noexcept : h_(std::exchange(o.h_, nullptr)) {}
+  Runtime(Runtime&& o) noexcept : h_(detail::exchange(o.h_, nullptr)) {}
   Runtime& operator=(Runtime&& o) noexcept {
     if (this != &o) {
       drop_now();
-      h_ = std::exchange(o.h_, nullptr);
+      h_ = detail::exchange(o.h_, nullptr);
     }
     return *this;
   }
@@ -3929,6 +3951,8 @@ class Runtime {
 // operations and destructor delete T, so the owning class defines its own out of line (in
 // its .cpp, where T is complete): `Builder::~Builder() = default;` there.
 
+/* #include <cstddef> (already above) */
+/* #include <new> (already above) */
 /* #include <utility> (already above) */
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
@@ -3965,6 +3989,57 @@ class Owned {
   T* p_ = nullptr;
 };
 
+// An owned array of bytes left uninitialised (as std::make_unique_for_overwrite<byte[]>
+// gives it): the buffers of io::BufReader, io::BufWriter and io::copy. Not a
+// std::unique_ptr<std::byte[]> for the reason above: its member in those class templates
+// names a type that is not dependent, so every user TU instantiated it (about 10 ms).
+class OwnedBytes {
+ public:
+  OwnedBytes() noexcept = default;
+  explicit OwnedBytes(std::size_t n) : p_(new std::byte[n]) {}
+  OwnedBytes(OwnedBytes&& o) noexcept : p_(o.p_) { o.p_ = nullptr; }
+  OwnedBytes& operator=(OwnedBytes&& o) noexcept {
+    if (this != &o) {
+      delete[] p_;
+      p_ = o.p_;
+      o.p_ = nullptr;
+    }
+    return *this;
+  }
+  OwnedBytes(const OwnedBytes&) = delete;
+  OwnedBytes& operator=(const OwnedBytes&) = delete;
+  ~OwnedBytes() { delete[] p_; }
+
+  // Null once moved from (or before the first allocation).
+  std::byte* get() const noexcept { return p_; }
+  explicit operator bool() const noexcept { return p_ != nullptr; }
+
+ private:
+  std::byte* p_ = nullptr;
+};
+
+// Room for one object whose type the user part must not instantiate (a std::optional or an
+// io::Result of something only the implementation fills in): each std::optional<T> or
+// Result<T, E> a header spells as a member is a class instantiation in every user TU (about
+// 6 ms of g++ for a std::optional). The owning class constructs, reads and destroys the
+// object out of line, in its .cpp, where the type is complete and a static_assert checks
+// that Size and Align hold it. as<T>() only forms a reference, which instantiates nothing.
+template <std::size_t Size, std::size_t Align = alignof(void*)>
+struct Opaque {
+  template <class T>
+  T& as() noexcept {
+    return *std::launder(reinterpret_cast<T*>(bytes));
+  }
+  template <class T>
+  const T& as() const noexcept {
+    return *std::launder(reinterpret_cast<const T*>(bytes));
+  }
+  template <class T>
+  static constexpr bool holds = sizeof(T) <= Size && alignof(T) <= Align;
+
+  alignas(Align) unsigned char bytes[Size];
+};
+
 }  // namespace tokio::detail
 /* end file src/tokio/core/detail/owned.hpp */
 /* begin file src/tokio/runtime/detail/callback.hpp */
@@ -3976,6 +4051,7 @@ class Owned {
 /* #include <new> (already above) */
 /* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
+
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
@@ -3993,7 +4069,7 @@ class Callback<R(A...)> {
       : obj_(new std::decay_t<F>(std::forward<F>(f))), ops_(&kOps<std::decay_t<F>>) {}
   Callback(const Callback& o) : obj_(o.obj_ ? o.ops_->clone(o.obj_) : nullptr), ops_(o.ops_) {}
   Callback(Callback&& o) noexcept
-      : obj_(std::exchange(o.obj_, nullptr)), ops_(std::exchange(o.ops_, nullptr)) {}
+      : obj_(detail::exchange(o.obj_, nullptr)), ops_(detail::exchange(o.ops_, nullptr)) {}
   Callback& operator=(Callback o) noexcept {
     std::swap(obj_, o.obj_);
     std::swap(ops_, o.ops_);
@@ -4391,6 +4467,7 @@ struct enable_display<task::JoinError> : std::true_type {};
 /* #include <atomic> (already above) */
 /* #include <utility> (already above) */
 
+
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
 [[noreturn]] void throw_second_await(const char* what);
@@ -4431,12 +4508,12 @@ class AwaitClaim {
   }
   // The claim moves with the awaiter (an await's temporary moved into place); a copy holds
   // none (a future copied before it is awaited).
-  AwaitClaim(AwaitClaim&& o) noexcept : flag_(std::exchange(o.flag_, nullptr)) {}
+  AwaitClaim(AwaitClaim&& o) noexcept : flag_(detail::exchange(o.flag_, nullptr)) {}
   AwaitClaim(const AwaitClaim&) noexcept {}
   AwaitClaim& operator=(AwaitClaim&& o) noexcept {
     if (this != &o) {
       release();
-      flag_ = std::exchange(o.flag_, nullptr);
+      flag_ = detail::exchange(o.flag_, nullptr);
     }
     return *this;
   }
@@ -4448,7 +4525,7 @@ class AwaitClaim {
 
  private:
   void release() noexcept {
-    if (flag_) release_await_flag(*std::exchange(flag_, nullptr));
+    if (flag_) release_await_flag(*detail::exchange(flag_, nullptr));
   }
 
   bool* flag_ = nullptr;
@@ -4863,7 +4940,7 @@ class AbortHandle {
     if (t_) detail::task_ref_inc(t_);
   }
   AbortHandle(const AbortHandle& o) noexcept : AbortHandle(o.t_) {}
-  AbortHandle(AbortHandle&& o) noexcept : t_(std::exchange(o.t_, nullptr)) {}
+  AbortHandle(AbortHandle&& o) noexcept : t_(detail::exchange(o.t_, nullptr)) {}
   AbortHandle& operator=(AbortHandle o) noexcept {
     std::swap(t_, o.t_);
     return *this;
@@ -4899,12 +4976,12 @@ class JoinHandle {
   JoinHandle() noexcept = default;
   explicit JoinHandle(detail::TaskHeader* t) noexcept : t_(t) {}  // adopts the handle's ref
   JoinHandle(JoinHandle&& o) noexcept
-      : t_(std::exchange(o.t_, nullptr)), taken_(std::exchange(o.taken_, false)) {}
+      : t_(detail::exchange(o.t_, nullptr)), taken_(detail::exchange(o.taken_, false)) {}
   JoinHandle& operator=(JoinHandle&& o) noexcept {
     if (this != &o) {
       release();
-      t_ = std::exchange(o.t_, nullptr);
-      taken_ = std::exchange(o.taken_, false);
+      t_ = detail::exchange(o.t_, nullptr);
+      taken_ = detail::exchange(o.taken_, false);
     }
     return *this;
   }
@@ -4994,7 +5071,7 @@ class JoinHandle {
 
  private:
   void release() noexcept {
-    auto* t = std::exchange(t_, nullptr);
+    auto* t = detail::exchange(t_, nullptr);
     if (!t) return;
     if (taken_) detail::task_drop_ref(t);  // join interest already released when awaited
     else detail::release_join<T>(t);
@@ -5027,7 +5104,6 @@ using task::JoinHandle;
 /* #include <new> (already above) */
 /* #include <string_view> (already above) */
 /* #include <type_traits> (already above) */
-/* #include <optional> (already above) */
 /* #include <utility> (already above) */
 
 /* begin file src/tokio/runtime/detail/task_cell.hpp */
@@ -5178,7 +5254,7 @@ template <class C>
 class ClosureBlock {
  public:
   explicit ClosureBlock(C* c) noexcept : c_(c) {}
-  ClosureBlock(ClosureBlock&& o) noexcept : c_(std::exchange(o.c_, nullptr)) {}
+  ClosureBlock(ClosureBlock&& o) noexcept : c_(detail::exchange(o.c_, nullptr)) {}
   ClosureBlock(const ClosureBlock&) = delete;
   ClosureBlock& operator=(const ClosureBlock&) = delete;
   ~ClosureBlock() {
@@ -5387,7 +5463,7 @@ struct BlockingCell {
     // task::id() in the closure is this task's, as in Tokio.
     struct IdScope {
       TaskHeader* saved;
-      explicit IdScope(TaskHeader* t) noexcept : saved(std::exchange(tls.blocking_task, t)) {}
+      explicit IdScope(TaskHeader* t) noexcept : saved(detail::exchange(tls.blocking_task, t)) {}
       ~IdScope() { tls.blocking_task = saved; }
     } id_scope(t);
     try {
@@ -5457,11 +5533,8 @@ auto make_blocking_fn(F&& f, Args&&... args) {
 
 // Mandatory: the job runs even when the runtime shuts down before a thread took it (the
 // stdio writes, as fs::File's: output accepted by a write is never dropped at exit).
-template <bool Mandatory = false, class F, class... Args>
-auto spawn_blocking_named_on(HandleInner* h, const NamedSpawn& named, F&& f, Args&&... args) {
-  std::string_view name = named.name;
-  std::optional<NamingScope> naming;  // no frame to name; ends the Builder's offer
-  if (!name.empty()) naming.emplace(named, 0);
+template <bool Mandatory, class F, class... Args>
+auto spawn_blocking_cell_named(HandleInner* h, std::string_view name, F&& f, Args&&... args) {
   using Fn = decltype(make_blocking_fn(std::forward<F>(f), std::forward<Args>(args)...));
   using R = std::invoke_result_t<Fn&>;
   using Cell = BlockingCell<Fn, R>;
@@ -5483,6 +5556,16 @@ auto spawn_blocking_named_on(HandleInner* h, const NamedSpawn& named, F&& f, Arg
   c->owner = h;
   spawn_blocking_cell_on(h, t, Mandatory);
   return task::JoinHandle<R>(t);
+}
+template <bool Mandatory = false, class F, class... Args>
+auto spawn_blocking_named_on(HandleInner* h, const NamedSpawn& named, F&& f, Args&&... args) {
+  if (named.name.empty()) {
+    return spawn_blocking_cell_named<Mandatory>(h, {}, std::forward<F>(f),
+                                                std::forward<Args>(args)...);
+  }
+  NamingScope naming(named, 0);  // no frame to name; ends the Builder's offer
+  return spawn_blocking_cell_named<Mandatory>(h, named.name, std::forward<F>(f),
+                                              std::forward<Args>(args)...);
 }
 template <class F, class... Args>
 auto spawn_blocking_on(HandleInner* h, F&& f, Args&&... args) {
@@ -5582,14 +5665,12 @@ inline ConsumeBudget consume_budget() noexcept { return ConsumeBudget(); }
 inline bool has_budget_remaining() noexcept { return detail::tls.budget != 0; }
 
 // The id of the task being polled, or of the spawn_blocking task whose closure runs on
-// this thread; throws outside a spawned task.
-inline std::optional<Id> try_id() noexcept {
+// this thread; none (try_id) or a throw (id) outside a spawned task. try_id is out of line
+// (spawn.cpp) so that its std::optional<Id> is instantiated there, not in every user TU.
+std::optional<Id> try_id() noexcept;
+inline Id id() {
   if (detail::TaskHeader* t = detail::tls.task) return Id{t->id()};
   if (detail::TaskHeader* t = detail::tls.blocking_task) return Id{t->id()};
-  return std::nullopt;
-}
-inline Id id() {
-  if (auto i = try_id()) return *i;
   detail::throw_misuse(
       "task::id() called outside a spawned task (a block_on root or a plain thread has no "
       "id: use task::try_id() there)");
@@ -5889,7 +5970,7 @@ class TOKIO_MUST_AWAIT RunUntil : public Leaf<RunUntil<T>> {
  public:
   RunUntil(LocalSetShared* s, Task<T> t) : s_(s), branch_(std::move(t)) { local_set_ref_inc(s_); }
   RunUntil(RunUntil&& o) noexcept
-      : Leaf<RunUntil<T>>(o), s_(std::exchange(o.s_, nullptr)), branch_(std::move(o.branch_)) {}
+      : Leaf<RunUntil<T>>(o), s_(detail::exchange(o.s_, nullptr)), branch_(std::move(o.branch_)) {}
   ~RunUntil() {
     if (s_) {
       LocalSetEnter enter(s_);
@@ -5931,7 +6012,7 @@ auto spawn_local_on(LocalSetShared* s, First&& first, Rest&&... rest) {
 class TOKIO_MUST_AWAIT RunAll : public Leaf<RunAll> {
  public:
   explicit RunAll(LocalSetShared* s) : s_(s) { local_set_ref_inc(s_); }
-  RunAll(RunAll&& o) noexcept : Leaf<RunAll>(o), s_(std::exchange(o.s_, nullptr)) {}
+  RunAll(RunAll&& o) noexcept : Leaf<RunAll>(o), s_(detail::exchange(o.s_, nullptr)) {}
   ~RunAll() {
     if (s_) local_set_ref_dec(s_);
   }
@@ -6089,11 +6170,11 @@ template <class T = void>
 class JoinSet {
  public:
   JoinSet() : shared_(detail::join_set_create()) {}
-  JoinSet(JoinSet&& o) noexcept : shared_(std::exchange(o.shared_, nullptr)) {}
+  JoinSet(JoinSet&& o) noexcept : shared_(detail::exchange(o.shared_, nullptr)) {}
   JoinSet& operator=(JoinSet&& o) noexcept {
     if (this != &o) {
       close();
-      shared_ = std::exchange(o.shared_, nullptr);
+      shared_ = detail::exchange(o.shared_, nullptr);
     }
     return *this;
   }
@@ -6179,7 +6260,7 @@ class JoinSet {
     std::optional<Result<Out, JoinError>> await_resume() {
       if (st_ == detail::JoinSetPoll::Busy) detail::throw_second_await(detail::kJoinSetBusy);
       if (!e_) return std::nullopt;
-      return take<WithId>(std::exchange(e_, nullptr));
+      return take<WithId>(detail::exchange(e_, nullptr));
     }
     ~JoinNextOp() {
       if (st_ == detail::JoinSetPoll::Pending) detail::join_set_unclaim(s_, this);
@@ -6228,7 +6309,7 @@ class JoinSet {
       if (st_ == detail::JoinSetPoll::Pending) detail::join_set_unclaim(s_, this);
     }
     bool poll(Context& cx) noexcept {
-      if (!std::exchange(aborted_, true)) detail::join_set_abort_all(s_);  // at the first poll
+      if (!detail::exchange(aborted_, true)) detail::join_set_abort_all(s_);  // at the first poll
       if (!detail::coop_poll_proceed(cx)) return false;
       for (;;) {
         detail::JoinSetEntry* e = detail::join_set_pop_notified(s_, cx.raw_waker(), st_, this);
@@ -6307,7 +6388,7 @@ class JoinSet {
     if (!shared_) return;
     detail::join_set_abort_all(shared_);
     while (detail::TaskHeader* t = detail::join_set_take_one(shared_)) drop_handle(t);
-    detail::join_set_release(std::exchange(shared_, nullptr));
+    detail::join_set_release(detail::exchange(shared_, nullptr));
   }
 
   detail::JoinSetShared* shared_;
@@ -6535,11 +6616,9 @@ class Instant {
   constexpr Duration duration_since(Instant earlier) const noexcept {
     return saturating_duration_since(earlier);
   }
-  constexpr std::optional<Duration> checked_duration_since(Instant earlier) const noexcept {
-    int64_t r;
-    if (__builtin_sub_overflow(ns_, earlier.ns_, &r) || r < 0) return std::nullopt;
-    return Duration(r);
-  }
+  // Out of line, as are the optional-returning members' bodies below (templates): a body
+  // here would instantiate std::optional<Duration> in every TU that includes tokio.hpp.
+  std::optional<Duration> checked_duration_since(Instant earlier) const noexcept;
   constexpr Duration saturating_duration_since(Instant earlier) const noexcept {
     int64_t r;
     if (__builtin_sub_overflow(ns_, earlier.ns_, &r)) {
@@ -6550,29 +6629,36 @@ class Instant {
   // Time since this instant (zero if it is in the future).
   Duration elapsed() const noexcept { return now().saturating_duration_since(*this); }
 
+  // (The return types are spelled through dependent_t, which is std::optional<Instant>:
+  // see core/config.hpp.)
   template <class Rep, class Period>
-  constexpr std::optional<Instant> checked_add(
+  constexpr detail::dependent_t<Rep, std::optional<Instant>> checked_add(
       std::chrono::duration<Rep, Period> d) const noexcept {
-    return add(detail::saturating_ns(d).count(), is_saturated(d));
+    int64_t r;
+    if (!add(detail::saturating_ns(d).count(), is_saturated(d), r)) return std::nullopt;
+    return from_ns(r);
   }
   template <class Rep, class Period>
-  constexpr std::optional<Instant> checked_sub(
+  constexpr detail::dependent_t<Rep, std::optional<Instant>> checked_sub(
       std::chrono::duration<Rep, Period> d) const noexcept {
     auto ns = detail::saturating_ns(d);
-    if (ns == Duration::min()) return std::nullopt;
-    return add(-ns.count(), is_saturated(d));
+    int64_t r;
+    if (ns == Duration::min() || !add(-ns.count(), is_saturated(d), r)) return std::nullopt;
+    return from_ns(r);
   }
   template <class Rep, class Period>
   constexpr Instant saturating_add(std::chrono::duration<Rep, Period> d) const noexcept {
     auto ns = detail::saturating_ns(d);
-    if (auto r = checked_add(ns)) return *r;
+    int64_t r;
+    if (add(ns.count(), false, r)) return from_ns(r);
     return from_ns(ns.count() < 0 ? std::numeric_limits<int64_t>::min()
                                   : std::numeric_limits<int64_t>::max());
   }
   template <class Rep, class Period>
   constexpr Instant saturating_sub(std::chrono::duration<Rep, Period> d) const noexcept {
     auto ns = detail::saturating_ns(d);
-    if (auto r = checked_sub(ns)) return *r;
+    int64_t r;
+    if (ns != Duration::min() && add(-ns.count(), false, r)) return from_ns(r);
     return from_ns(ns.count() < 0 ? std::numeric_limits<int64_t>::max()
                                   : std::numeric_limits<int64_t>::min());
   }
@@ -6626,10 +6712,9 @@ class Instant {
     // from a coarser unit is not.
     return !(std::is_same_v<std::chrono::duration<Rep, Period>, Duration>);
   }
-  constexpr std::optional<Instant> add(int64_t ns, bool saturated) const noexcept {
-    int64_t r;
-    if (saturated || __builtin_add_overflow(ns_, ns, &r)) return std::nullopt;
-    return from_ns(r);
+  // This instant plus `ns` into `out`; false when that overflows or `ns` was saturated.
+  constexpr bool add(int64_t ns, bool saturated, int64_t& out) const noexcept {
+    return !saturated && !__builtin_add_overflow(ns_, ns, &out);
   }
 
   int64_t ns_ = 0;
@@ -6660,6 +6745,16 @@ using detail::operator<<;
 }  // namespace tokio::time
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
+// now() + d for a non-negative d, or Instant::far_future() when that overflows: the
+// deadline of sleep(d), timeout(d) and send_timeout(d), found without a std::optional.
+inline time::Instant deadline_after(std::chrono::nanoseconds d) noexcept {
+  int64_t r;
+  if (__builtin_add_overflow(time::Instant::now().nanos(), d.count(), &r)) {
+    return time::Instant::far_future();
+  }
+  return time::Instant::from_ns(r);
+}
+
 template <>
 struct enable_display<time::Instant> : std::true_type {};
 }  // namespace tokio::detail
@@ -7063,8 +7158,7 @@ inline Sleep sleep_until(Instant deadline) { return Sleep(deadline); }
 // Waits for `d` (any std::chrono duration).
 template <class Rep, class Period>
 Sleep sleep(std::chrono::duration<Rep, Period> d) {
-  auto deadline = Instant::now().checked_add(detail::non_negative_ns(d));
-  return Sleep(deadline ? *deadline : Instant::far_future());
+  return Sleep(detail::deadline_after(detail::non_negative_ns(d)));
 }
 
 }  // namespace tokio::time
@@ -7319,8 +7413,7 @@ auto timeout_at(Instant deadline, A&& operand) {
 // Runs `operand` until it finishes or `d` has passed.
 template <class Rep, class Period, class A>
 auto timeout(std::chrono::duration<Rep, Period> d, A&& operand) {
-  auto deadline = Instant::now().checked_add(detail::non_negative_ns(d));
-  return timeout_at(deadline ? *deadline : Instant::far_future(), std::forward<A>(operand));
+  return timeout_at(detail::deadline_after(detail::non_negative_ns(d)), std::forward<A>(operand));
 }
 
 }  // namespace tokio::time
@@ -7893,17 +7986,17 @@ class Registration {
                                          uint32_t ready = 0);
 
   Registration(Registration&& o) noexcept
-      : driver_(std::exchange(o.driver_, nullptr)),
-        handle_(std::exchange(o.handle_, nullptr)),
-        io_(std::exchange(o.io_, nullptr)),
-        fd_(std::exchange(o.fd_, -1)) {}
+      : driver_(detail::exchange(o.driver_, nullptr)),
+        handle_(detail::exchange(o.handle_, nullptr)),
+        io_(detail::exchange(o.io_, nullptr)),
+        fd_(detail::exchange(o.fd_, -1)) {}
   Registration& operator=(Registration&& o) noexcept {
     if (this != &o) {
       (void)deregister();
-      driver_ = std::exchange(o.driver_, nullptr);
-      handle_ = std::exchange(o.handle_, nullptr);
-      io_ = std::exchange(o.io_, nullptr);
-      fd_ = std::exchange(o.fd_, -1);
+      driver_ = detail::exchange(o.driver_, nullptr);
+      handle_ = detail::exchange(o.handle_, nullptr);
+      io_ = detail::exchange(o.io_, nullptr);
+      fd_ = detail::exchange(o.fd_, -1);
     }
     return *this;
   }
@@ -8097,12 +8190,16 @@ class TOKIO_MUST_AWAIT ReadinessAwait : public Leaf<ReadinessAwait<Finish>> {
   }
 
   decltype(auto) await_resume() {
-    if (!io_) return finish_(io::Result<ReadyEvent>(tokio::unexpected(io_error_code(-EBADF))));
-    if (ev_.is_shutdown()) return finish_(io::Result<ReadyEvent>(io_unexpected(kIoShutdown)));
-    return finish_(io::Result<ReadyEvent>(ev_));
+    if (!io_) return finish_(Event(tokio::unexpected(io_error_code(-EBADF))));
+    if (ev_.is_shutdown()) return finish_(Event(io_unexpected(kIoShutdown)));
+    return finish_(Event(ev_));
   }
 
  private:
+  // io::Result<ReadyEvent>, spelled to wait for a use (core/config.hpp, dependent_t); so
+  // are the Finish policies' parameter and result types below.
+  using Event = dependent_t<Finish, io::Result<ReadyEvent>>;
+
   // Ready: the interest the readiness met, and out of the wait list.
   bool settle() noexcept {
     ev_.mask = waiter_.mask;
@@ -8117,13 +8214,15 @@ class TOKIO_MUST_AWAIT ReadinessAwait : public Leaf<ReadinessAwait<Finish>> {
 };
 
 struct FinishVoid {
-  io::Result<void> operator()(io::Result<ReadyEvent> r) const noexcept {
+  template <class Event>
+  io::Result<void> operator()(Event r) const noexcept {
     if (!r) return tokio::unexpected(r.error());
     return {};
   }
 };
 struct FinishReady {
-  io::Result<io::Ready> operator()(io::Result<ReadyEvent> r) const noexcept {
+  template <class Event>
+  dependent_t<Event, io::Result<io::Ready>> operator()(Event r) const noexcept {
     if (!r) return tokio::unexpected(r.error());
     return r->ready();
   }
@@ -8295,14 +8394,14 @@ class AsyncFd {
   // A moved-from AsyncFd holds nothing (its optional is emptied, not left holding a
   // moved-from T).
   AsyncFd(AsyncFd&& o) noexcept(std::is_nothrow_move_constructible_v<T>)
-      : inner_(std::exchange(o.inner_, std::nullopt)),
+      : inner_(detail::exchange(o.inner_, std::nullopt)),
         reg_(std::move(o.reg_)),
         interest_(o.interest_) {}
   AsyncFd& operator=(AsyncFd&& o) noexcept(
       std::is_nothrow_move_constructible_v<T>&& std::is_nothrow_move_assignable_v<T>) {
     if (this != &o) {
       reg_ = std::move(o.reg_);  // deregisters ours first, while its fd is still open
-      inner_ = std::exchange(o.inner_, std::nullopt);
+      inner_ = detail::exchange(o.inner_, std::nullopt);
       interest_ = o.interest_;
     }
     return *this;
@@ -8801,7 +8900,7 @@ class [[nodiscard]] Poll {
 
  private:
   void reset() noexcept {
-    if (std::exchange(ready_, false)) v_.~T();
+    if (detail::exchange(ready_, false)) v_.~T();
   }
   union {
     T v_;
@@ -8985,7 +9084,7 @@ class TOKIO_MUST_AWAIT AdaptorOp : public Leaf<AdaptorOp<S>> {
     return out_.has_value();
   }
   Out await_resume() {
-    if (exc_) std::rethrow_exception(std::exchange(exc_, nullptr));
+    if (exc_) std::rethrow_exception(detail::exchange(exc_, nullptr));
     return std::move(*out_);
   }
 
@@ -9012,7 +9111,7 @@ class TOKIO_MUST_AWAIT CompositeLeaf : public Leaf<Derived> {
 
  protected:
   void check() {
-    if (exc_) std::rethrow_exception(std::exchange(exc_, nullptr));
+    if (exc_) std::rethrow_exception(detail::exchange(exc_, nullptr));
   }
 
  private:
@@ -9179,7 +9278,7 @@ struct SpareRoomRead {
     shrink();
   }
   void shrink() {
-    if (std::exchange(grown, false)) c->resize(valid);
+    if (detail::exchange(grown, false)) c->resize(valid);
   }
   // Polls a read into c[valid, size()); grow() makes that room when a read starts.
   template <class Grow>
@@ -10685,7 +10784,6 @@ Chain<A, B> chain(A&& a, B&& b) {
 // (Self::kTypeName).
 
 /* #include <cstddef> (already above) */
-/* #include <memory> (already above) */
 /* #include <span> (already above) */
 /* #include <stdexcept> (already above) */
 /* #include <string> (already above) */
@@ -10710,7 +10808,7 @@ class BufferedIo {
     if (capacity == 0)
       throw std::invalid_argument(std::string(Self::kTypeName) +
                                   ": capacity must be > 0 (leave it out for 8 KiB)");
-    buf_ = std::make_unique_for_overwrite<std::byte[]>(capacity);
+    buf_ = OwnedBytes(capacity);
   }
 
   // Tokio's spelling of the two-argument constructor (capacity first):
@@ -10743,7 +10841,7 @@ class BufferedIo {
 
  protected:
   S inner_;
-  std::unique_ptr<std::byte[]> buf_;
+  OwnedBytes buf_;
   std::size_t cap_;
   std::size_t head_ = 0;  // buf_[head_, tail_) holds the buffered bytes
   std::size_t tail_ = 0;
@@ -11327,7 +11425,6 @@ BufStream(S&&) -> BufStream<std::remove_cvref_t<S>>;
 
 /* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
-/* #include <memory> (already above) */
 /* #include <stdexcept> (already above) */
 /* #include <span> (already above) */
 /* #include <system_error> (already above) */
@@ -11364,7 +11461,7 @@ class CopyBuffer {
   Poll<io::Result<void>> poll_copy(task::Context& cx, R& r, W& w) {
     if (!buf_) {
       reserve_size_hint(r, w);
-      buf_ = std::make_unique_for_overwrite<std::byte[]>(size_);
+      buf_ = OwnedBytes(size_);
     }
     for (;;) {
       // Need data: start a read (or keep polling the top-up read started while writing).
@@ -11383,8 +11480,9 @@ class CopyBuffer {
       }
 
       while (pos_ < cap_) {
-        auto n = write_.poll_with(
-            cx, [&] { return w.write(std::span<const std::byte>(&buf_[pos_], cap_ - pos_)); });
+        auto n = write_.poll_with(cx, [&] {
+          return w.write(std::span<const std::byte>(buf_.get() + pos_, cap_ - pos_));
+        });
         if (!n) {
           // The writer is busy: top the buffer up meanwhile, for a larger next write. Keep
           // reading until the reader is pending (its waker is then registered, so new data
@@ -11425,7 +11523,7 @@ class CopyBuffer {
   }
 
   std::size_t size_;
-  std::unique_ptr<std::byte[]> buf_;
+  OwnedBytes buf_;
   std::size_t pos_ = 0;  // buf_[pos_, cap_) is read and not yet written
   std::size_t cap_ = 0;
   uint64_t amt_ = 0;
@@ -11530,7 +11628,9 @@ struct CopyBidirectional {
   Transfer<A, B> ab;
   Transfer<B, A> ba;
 
-  Poll<io::Result<std::pair<uint64_t, uint64_t>>> poll(task::Context& cx) {
+  // io::Result<std::pair<uint64_t, uint64_t>>, spelled to wait for a use (dependent_t).
+  using Output = dependent_t<A, io::Result<std::pair<uint64_t, uint64_t>>>;
+  Poll<Output> poll(task::Context& cx) {
     auto x = ab.poll(cx, *a, *b);
     if (x && !*x) return unexpected(x->error());
     auto y = ba.poll(cx, *b, *a);
@@ -11921,7 +12021,7 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::io {
 class DuplexStream : public Ext<DuplexStream> {
  public:
   DuplexStream() noexcept = default;
-  DuplexStream(DuplexStream&& o) noexcept : s_(std::exchange(o.s_, nullptr)), side_(o.side_) {}
+  DuplexStream(DuplexStream&& o) noexcept : s_(detail::exchange(o.s_, nullptr)), side_(o.side_) {}
   DuplexStream& operator=(DuplexStream&& o) noexcept;
   ~DuplexStream() { close(); }
 
@@ -11965,11 +12065,11 @@ std::pair<DuplexStream, DuplexStream> duplex(std::size_t capacity);
 class SimplexStream : public Ext<SimplexStream> {
  public:
   SimplexStream() noexcept = default;  // empty: every operation throws std::logic_error
-  SimplexStream(SimplexStream&& o) noexcept : p_(std::exchange(o.p_, nullptr)) {}
+  SimplexStream(SimplexStream&& o) noexcept : p_(detail::exchange(o.p_, nullptr)) {}
   SimplexStream& operator=(SimplexStream&& o) noexcept {
     if (this != &o) {
       close();
-      p_ = std::exchange(o.p_, nullptr);
+      p_ = detail::exchange(o.p_, nullptr);
     }
     return *this;
   }
@@ -13222,15 +13322,15 @@ class HeldPermits {
   HeldPermits(BatchSemaphore* s, std::size_t n, Keep keep) noexcept
       : s_(s), n_(n), keep_(std::move(keep)) {}
   HeldPermits(HeldPermits&& o) noexcept
-      : s_(std::exchange(o.s_, nullptr)),
-        n_(std::exchange(o.n_, 0)),
-        keep_(std::exchange(o.keep_, Keep())) {}
+      : s_(detail::exchange(o.s_, nullptr)),
+        n_(detail::exchange(o.n_, 0)),
+        keep_(detail::exchange(o.keep_, Keep())) {}
   HeldPermits& operator=(HeldPermits&& o) noexcept {
     if (this != &o) {
       release();
-      s_ = std::exchange(o.s_, nullptr);
-      n_ = std::exchange(o.n_, 0);
-      keep_ = std::exchange(o.keep_, Keep());
+      s_ = detail::exchange(o.s_, nullptr);
+      n_ = detail::exchange(o.n_, 0);
+      keep_ = detail::exchange(o.keep_, Keep());
     }
     return *this;
   }
@@ -13239,7 +13339,7 @@ class HeldPermits {
  protected:
   // Gives the permits back, then lets go of Keep.
   void release() noexcept {
-    if (BatchSemaphore* s = std::exchange(s_, nullptr)) s->release(n_);
+    if (BatchSemaphore* s = detail::exchange(s_, nullptr)) s->release(n_);
     n_ = 0;
     keep_ = Keep();
   }
@@ -13271,7 +13371,7 @@ class HeldPermits {
   // mapped or downgraded guard, or forget()).
   BatchSemaphore* disown() noexcept {
     n_ = 0;
-    return std::exchange(s_, nullptr);
+    return detail::exchange(s_, nullptr);
   }
 
   BatchSemaphore* s_ = nullptr;
@@ -13289,11 +13389,11 @@ class SemaphoreGuard : public HeldPermits<Keep> {
   SemaphoreGuard(BatchSemaphore* s, std::size_t n, U* v, Keep keep = Keep()) noexcept
       : HeldPermits<Keep>(s, n, std::move(keep)), v_(v) {}
   SemaphoreGuard(SemaphoreGuard&& o) noexcept
-      : HeldPermits<Keep>(std::move(o)), v_(std::exchange(o.v_, nullptr)) {}
+      : HeldPermits<Keep>(std::move(o)), v_(detail::exchange(o.v_, nullptr)) {}
   SemaphoreGuard& operator=(SemaphoreGuard&& o) noexcept {
     if (this != &o) {
       HeldPermits<Keep>::operator=(std::move(o));
-      v_ = std::exchange(o.v_, nullptr);
+      v_ = detail::exchange(o.v_, nullptr);
     }
     return *this;
   }
@@ -14065,7 +14165,7 @@ class TOKIO_MUST_AWAIT Notified {
     }
     Awaiter(const Awaiter& o) noexcept : detail::Leaf<Awaiter>(o), bits_(o.bits_ & ~kClaim) {}
     Awaiter(Awaiter&& o) noexcept
-        : detail::Leaf<Awaiter>(o), bits_(std::exchange(o.bits_, o.bits_ & ~kClaim)) {}
+        : detail::Leaf<Awaiter>(o), bits_(detail::exchange(o.bits_, o.bits_ & ~kClaim)) {}
     Awaiter& operator=(const Awaiter&) = delete;
     ~Awaiter() {
       if (bits_ & kClaim) detail::release_await_flag(notified()->node_.awaited);
@@ -14556,6 +14656,7 @@ class AtomicWaker {
 /* #include <optional> (already above) */
 /* #include <utility> (already above) */
 
+
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
 struct ChannelCounts {
@@ -14633,7 +14734,7 @@ class SenderHandle {
   SenderHandle(const SenderHandle& o) noexcept : s_(o.s_) {
     if (s_) s_->counts.tx_clone();
   }
-  SenderHandle(SenderHandle&& o) noexcept : s_(std::exchange(o.s_, nullptr)) {}
+  SenderHandle(SenderHandle&& o) noexcept : s_(detail::exchange(o.s_, nullptr)) {}
   SenderHandle& operator=(SenderHandle o) noexcept {
     std::swap(s_, o.s_);
     return *this;
@@ -14643,7 +14744,7 @@ class SenderHandle {
  protected:
   // Drops the reference now (the handle is empty after).
   void reset() noexcept {
-    if (Shared* s = std::exchange(s_, nullptr)) s->tx_drop();
+    if (Shared* s = detail::exchange(s_, nullptr)) s->tx_drop();
   }
   Shared* s_ = nullptr;
 };
@@ -14662,13 +14763,13 @@ class WeakSenderOf {
     if (s_) s_->counts.weak_clone();
   }
   WeakSenderOf(const WeakSenderOf& o) noexcept : WeakSenderOf(o.s_) {}
-  WeakSenderOf(WeakSenderOf&& o) noexcept : s_(std::exchange(o.s_, nullptr)) {}
+  WeakSenderOf(WeakSenderOf&& o) noexcept : s_(detail::exchange(o.s_, nullptr)) {}
   WeakSenderOf& operator=(WeakSenderOf o) noexcept {
     std::swap(s_, o.s_);
     return *this;
   }
   ~WeakSenderOf() {
-    if (Shared* s = std::exchange(s_, nullptr)) {
+    if (Shared* s = detail::exchange(s_, nullptr)) {
       s->counts.weak_drop();
       s->release();
     }
@@ -15362,7 +15463,7 @@ class MpscSenderBase : public SenderHandle<tokio::detail::Chan<T, Bounded>> {
   bool valid() const noexcept { return s_ != nullptr; }
 
   Chan* chan() const noexcept { return s_; }
-  Chan* release_chan() noexcept { return std::exchange(s_, nullptr); }
+  Chan* release_chan() noexcept { return detail::exchange(s_, nullptr); }
 
  protected:
   Chan* checked() const {
@@ -15433,7 +15534,7 @@ class [[nodiscard]] PermitIterator {
     c->counts.tx_clone(detail::kMpscPermitRef);
   }
   PermitIterator(PermitIterator&& o) noexcept
-      : c_(std::exchange(o.c_, nullptr)), n_(std::exchange(o.n_, 0)) {}
+      : c_(detail::exchange(o.c_, nullptr)), n_(detail::exchange(o.n_, 0)) {}
   PermitIterator& operator=(PermitIterator&&) = delete;
   ~PermitIterator() {
     if (!c_) return;
@@ -15594,9 +15695,8 @@ class Sender : public detail::MpscSenderBase<T, true> {
   // the top of this file.
   template <class Rep, class Period>
   SendTimeout send_timeout(T value, std::chrono::duration<Rep, Period> d) const {
-    auto deadline = time::Instant::now().checked_add(tokio::detail::non_negative_ns(d));
     return SendTimeout(this->checked(), std::move(value),
-                       deadline ? *deadline : time::Instant::far_future());
+                       tokio::detail::deadline_after(tokio::detail::non_negative_ns(d)));
   }
 
   // Sends only if a slot is free right now.
@@ -15632,12 +15732,12 @@ class Sender : public detail::MpscSenderBase<T, true> {
     static constexpr const char* kLeafName = "sync::mpsc::Sender::reserve";
     Chan* c;
     explicit MakeOwned(Chan* ch) noexcept : c(ch) {}
-    MakeOwned(MakeOwned&& o) noexcept : c(std::exchange(o.c, nullptr)) {}
+    MakeOwned(MakeOwned&& o) noexcept : c(detail::exchange(o.c, nullptr)) {}
     ~MakeOwned() {
       if (c) c->tx_drop();
     }
     OwnedPermit<T> operator()(std::size_t) noexcept {
-      return OwnedPermit<T>(Sender(std::exchange(c, nullptr)));
+      return OwnedPermit<T>(Sender(detail::exchange(c, nullptr)));
     }
   };
   using Reserve = detail::PermitAcquire<MakePermit, SendError<>>;
@@ -15968,7 +16068,7 @@ struct BroadcastShared {
     local.splice_back(list);
     wake_all_and_unlock(tail_lock, local, [](WaitNode* n) noexcept {
       auto* w = static_cast<Waiter*>(n);
-      Wakeable* k = std::exchange(w->waker, nullptr);
+      Wakeable* k = detail::exchange(w->waker, nullptr);
       w->queued.store(false, std::memory_order_release);  // the owner may free `w` now
       return k;
     });
@@ -15979,7 +16079,7 @@ struct BroadcastShared {
   void enqueue(WaitList& list, Waiter& w, Wakeable* waker) noexcept {
     if (w.waker != waker) {
       waker->vtable->clone(waker);
-      drop_waker(std::exchange(w.waker, waker));
+      drop_waker(detail::exchange(w.waker, waker));
     }
     if (!w.queued.load(std::memory_order_relaxed)) {
       w.queued.store(true, std::memory_order_relaxed);
@@ -16039,7 +16139,7 @@ struct BroadcastShared {
   }
   void cancel_wait(Waiter& w) noexcept {
     if (!w.queued.load(std::memory_order_acquire)) {
-      drop_waker(std::exchange(w.waker, nullptr));
+      drop_waker(detail::exchange(w.waker, nullptr));
       return;
     }
     WaitGuard g(tail_lock);
@@ -16047,7 +16147,7 @@ struct BroadcastShared {
       w.unlink();
       w.queued.store(false, std::memory_order_relaxed);
     }
-    drop_waker(std::exchange(w.waker, nullptr));
+    drop_waker(detail::exchange(w.waker, nullptr));
   }
 };
 
@@ -16186,11 +16286,11 @@ class Receiver {
   Receiver() noexcept = default;
   Receiver(Shared* s, uint64_t next) noexcept : s_(s), next_(next) {}  // adopts a reference
   // (Moving a receiver that a pending recv() uses is not allowed: the recv refers to it.)
-  Receiver(Receiver&& o) noexcept : s_(std::exchange(o.s_, nullptr)), next_(o.next_) {}
+  Receiver(Receiver&& o) noexcept : s_(detail::exchange(o.s_, nullptr)), next_(o.next_) {}
   Receiver& operator=(Receiver&& o) noexcept {
     if (this != &o) {
       reset();
-      s_ = std::exchange(o.s_, nullptr);
+      s_ = detail::exchange(o.s_, nullptr);
       next_ = o.next_;
     }
     return *this;
@@ -16303,7 +16403,7 @@ class Receiver {
     return s_;
   }
   void reset() noexcept {
-    Shared* s = std::exchange(s_, nullptr);
+    Shared* s = detail::exchange(s_, nullptr);
     if (!s) return;
     uint64_t until;
     s->tail_lock.lock();
@@ -16440,7 +16540,7 @@ template <class T>
 class Ref {
  public:
   Ref(detail::RawRwLock* l, const T* v, bool changed) noexcept : l_(l), v_(v), changed_(changed) {}
-  Ref(Ref&& o) noexcept : l_(std::exchange(o.l_, nullptr)), v_(o.v_), changed_(o.changed_) {}
+  Ref(Ref&& o) noexcept : l_(detail::exchange(o.l_, nullptr)), v_(o.v_), changed_(o.changed_) {}
   Ref& operator=(Ref&&) = delete;
   ~Ref() {
     if (l_) l_->unlock_shared();
@@ -16473,7 +16573,7 @@ class Receiver {
     s_->rx_count.fetch_add(1, std::memory_order_relaxed);
     s_->counts.ref();
   }
-  Receiver(Receiver&& o) noexcept : s_(std::exchange(o.s_, nullptr)), version_(o.version_) {}
+  Receiver(Receiver&& o) noexcept : s_(detail::exchange(o.s_, nullptr)), version_(o.version_) {}
   Receiver& operator=(Receiver o) noexcept {
     std::swap(s_, o.s_);
     std::swap(version_, o.version_);
@@ -16482,7 +16582,7 @@ class Receiver {
   // Rust's clone(): the same as a copy (another handle on the same channel, at this one's version).
   Receiver clone() const noexcept { return *this; }
   ~Receiver() {
-    Shared* s = std::exchange(s_, nullptr);
+    Shared* s = detail::exchange(s_, nullptr);
     if (!s) return;
     if (s->rx_count.fetch_sub(1, std::memory_order_acq_rel) == 1) s->notify_tx.notify_waiters();
     s->release();
@@ -16819,10 +16919,10 @@ class CancellationToken;
 class [[nodiscard]] DropGuard {
  public:
   explicit DropGuard(detail::CancelNode* n) noexcept : n_(n) {}  // adopts a handle
-  DropGuard(DropGuard&& o) noexcept : n_(std::exchange(o.n_, nullptr)) {}
+  DropGuard(DropGuard&& o) noexcept : n_(detail::exchange(o.n_, nullptr)) {}
   DropGuard& operator=(DropGuard&&) = delete;
   ~DropGuard() {
-    if (detail::CancelNode* n = std::exchange(n_, nullptr)) {
+    if (detail::CancelNode* n = detail::exchange(n_, nullptr)) {
       n->cancel();
       n->drop_handle();
     }
@@ -16871,7 +16971,7 @@ class CancellationToken {
       explicit Handle(detail::CancelNode* node) noexcept : n(node) {
         n->handles.fetch_add(1, std::memory_order_relaxed);
       }
-      Handle(Handle&& o) noexcept : n(std::exchange(o.n, nullptr)) {}
+      Handle(Handle&& o) noexcept : n(detail::exchange(o.n, nullptr)) {}
       Handle& operator=(Handle&&) = delete;
       ~Handle() {
         if (n) n->drop_handle();
@@ -16942,7 +17042,7 @@ class CancellationToken {
 };
 
 inline CancellationToken DropGuard::disarm() noexcept {
-  return CancellationToken(std::exchange(n_, nullptr));
+  return CancellationToken(detail::exchange(n_, nullptr));
 }
 
 }  // namespace tokio::sync
@@ -17597,17 +17697,17 @@ class OwnedFd {
  public:
   OwnedFd() noexcept = default;
   explicit OwnedFd(int fd) noexcept : fd_(fd) {}
-  OwnedFd(OwnedFd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+  OwnedFd(OwnedFd&& o) noexcept : fd_(detail::exchange(o.fd_, -1)) {}
   OwnedFd& operator=(OwnedFd&& o) noexcept {
     if (this != &o) {
       reset();
-      fd_ = std::exchange(o.fd_, -1);
+      fd_ = detail::exchange(o.fd_, -1);
     }
     return *this;
   }
   ~OwnedFd() { reset(); }
   int get() const noexcept { return fd_; }
-  int release() noexcept { return std::exchange(fd_, -1); }
+  int release() noexcept { return detail::exchange(fd_, -1); }
   void reset() noexcept;
 
  private:
@@ -17912,9 +18012,9 @@ struct AcceptOp : OpBase {
 
 struct InetAddrConv {
   using type = net::SocketAddr;
-  static io::Result<net::SocketAddr> convert(const sockaddr_storage& ss, socklen_t len) noexcept {
-    return net::SocketAddr::from_sockaddr(reinterpret_cast<const sockaddr*>(&ss), len);
-  }
+  // Out of line (socket.cpp): inline, it would instantiate io::Result<SocketAddr> in
+  // every user TU.
+  static io::Result<net::SocketAddr> convert(const sockaddr_storage& ss, socklen_t len) noexcept;
 };
 
 }  // namespace tokio::detail
@@ -18051,12 +18151,12 @@ class OwnedWriteHalf : public io::Ext<OwnedWriteHalf<S>> {
   OwnedWriteHalf() noexcept : shutdown_on_drop_(false) {}
   explicit OwnedWriteHalf(std::shared_ptr<S> s) noexcept : s_(std::move(s)) {}
   OwnedWriteHalf(OwnedWriteHalf&& o) noexcept
-      : s_(std::move(o.s_)), shutdown_on_drop_(std::exchange(o.shutdown_on_drop_, false)) {}
+      : s_(std::move(o.s_)), shutdown_on_drop_(detail::exchange(o.shutdown_on_drop_, false)) {}
   OwnedWriteHalf& operator=(OwnedWriteHalf&& o) noexcept {
     if (this != &o) {
       drop();
       s_ = std::move(o.s_);
-      shutdown_on_drop_ = std::exchange(o.shutdown_on_drop_, false);
+      shutdown_on_drop_ = detail::exchange(o.shutdown_on_drop_, false);
     }
     return *this;
   }
@@ -18477,7 +18577,7 @@ class TcpSocket {
     __builtin_unreachable();  // never instantiated without failing above
   }
   template <class Self = TcpSocket>
-  io::Result<TcpListener> listen(uint32_t) const& {
+  detail::dependent_t<Self, io::Result<TcpListener>> listen(uint32_t) const& {
     static_assert(detail::consumes_self<Self>,
                   "TcpSocket::listen() consumes the socket: write "
                   "std::move(socket).listen(backlog) (Rust moves it implicitly)");
@@ -18595,7 +18695,7 @@ class UdpSocket : public detail::UserIo<UdpSocket> {
     return detail::try_read_into_spare(c, [&](std::span<std::byte> s) { return try_recv(s); });
   }
   template <io::ByteContainer C>
-  io::Result<std::pair<std::size_t, SocketAddr>> try_recv_buf_from(C& c) {
+  detail::dependent_t<C, io::Result<std::pair<std::size_t, SocketAddr>>> try_recv_buf_from(C& c) {
     return detail::try_read_into_spare(c, [&](std::span<std::byte> s) { return try_recv_from(s); });
   }
 
@@ -18714,9 +18814,9 @@ io::Result<UnixSocketAddr> peer_name(int fd) noexcept;
 io::Result<UCred> peer_cred(int fd) noexcept;
 struct AddrConv {
   using type = UnixSocketAddr;
-  static io::Result<UnixSocketAddr> convert(const sockaddr_storage& ss, socklen_t len) noexcept {
-    return UnixSocketAddr::from_raw(reinterpret_cast<const sockaddr_un&>(ss), len);
-  }
+  // Out of line (unix_addr.cpp), as the other Result-returning members here: an inline
+  // body would instantiate io::Result<UnixSocketAddr> in every user TU.
+  static io::Result<UnixSocketAddr> convert(const sockaddr_storage& ss, socklen_t len) noexcept;
 };
 }  // namespace detail_unix
 
@@ -18766,13 +18866,10 @@ class UnixStream : public detail::StreamBase, public detail_split::IntoSplit<Uni
   static io::Result<UnixStream> from_std(int fd);
   int into_raw_fd() && noexcept { return sock_.release(); }
 
-  io::Result<UnixSocketAddr> local_addr() const noexcept {
-    return detail_unix::sock_name(sock_.fd());
-  }
-  io::Result<UnixSocketAddr> peer_addr() const noexcept {
-    return detail_unix::peer_name(sock_.fd());
-  }
-  io::Result<UCred> peer_cred() const noexcept { return detail_unix::peer_cred(sock_.fd()); }
+  // (Out of line: inline, these would instantiate their io::Result classes in every user TU.)
+  io::Result<UnixSocketAddr> local_addr() const noexcept;
+  io::Result<UnixSocketAddr> peer_addr() const noexcept;
+  io::Result<UCred> peer_cred() const noexcept;
 
   std::pair<unix::ReadHalf, unix::WriteHalf> split() noexcept;
   // into_split() &&: from detail_split::IntoSplit.
@@ -18824,9 +18921,7 @@ class UnixListener {
                                                         detail::AcceptOp<MakeAccepted>(sock_.fd()));
   }
 
-  io::Result<UnixSocketAddr> local_addr() const noexcept {
-    return detail_unix::sock_name(sock_.fd());
-  }
+  io::Result<UnixSocketAddr> local_addr() const noexcept;  // (out of line: see UnixStream)
   io::Result<std::optional<std::error_code>> take_error() const noexcept;
 
  private:
@@ -18933,7 +19028,8 @@ class UnixDatagram : public detail::UserIo<UnixDatagram> {
     return detail::try_read_into_spare(c, [&](std::span<std::byte> s) { return try_recv(s); });
   }
   template <io::ByteContainer C>
-  io::Result<std::pair<std::size_t, UnixSocketAddr>> try_recv_buf_from(C& c) {
+  detail::dependent_t<C, io::Result<std::pair<std::size_t, UnixSocketAddr>>> try_recv_buf_from(
+      C& c) {
     return detail::try_read_into_spare(c, [&](std::span<std::byte> s) { return try_recv_from(s); });
   }
 
@@ -18947,12 +19043,9 @@ class UnixDatagram : public detail::UserIo<UnixDatagram> {
     return detail::ReadinessAwait<detail::FinishReady>(sock_.io(), interest);
   }
 
-  io::Result<UnixSocketAddr> local_addr() const noexcept {
-    return detail_unix::sock_name(sock_.fd());
-  }
-  io::Result<UnixSocketAddr> peer_addr() const noexcept {
-    return detail_unix::peer_name(sock_.fd());
-  }
+  // (Out of line: see UnixStream.)
+  io::Result<UnixSocketAddr> local_addr() const noexcept;
+  io::Result<UnixSocketAddr> peer_addr() const noexcept;
   io::Result<void> shutdown(Shutdown how) noexcept {
     return detail::shutdown_socket(sock_.fd(), how);
   }
@@ -19355,6 +19448,8 @@ bool signal_is_forbidden(int signum) noexcept;
 #if TOKIO_HAS_SIGNAL
 #endif // TOKIO_HAS_SIGNAL
 #if TOKIO_HAS_SIGNAL
+#endif // TOKIO_HAS_SIGNAL
+#if TOKIO_HAS_SIGNAL
 /* begin file src/tokio/signal/detail/registry.hpp */
 #if TOKIO_HAS_SIGNAL
 // The process-wide signal registry behind signal::unix::Signal (and the SIGCHLD fallback
@@ -19555,11 +19650,11 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::signal::unix {
 
 class Signal {
  public:
-  Signal(Signal&& o) noexcept : l_(std::exchange(o.l_, detail::SignalListener{})) {}
+  Signal(Signal&& o) noexcept : l_(detail::exchange(o.l_, detail::SignalListener{})) {}
   Signal& operator=(Signal&& o) noexcept {
     if (this != &o) {
       detail::signal_listener_release(l_);
-      l_ = std::exchange(o.l_, detail::SignalListener{});
+      l_ = detail::exchange(o.l_, detail::SignalListener{});
     }
     return *this;
   }
@@ -19709,6 +19804,8 @@ struct enable_display<process::ExitStatus> : std::true_type {};
 
 #endif // TOKIO_HAS_PROCESS
 #if TOKIO_HAS_PROCESS
+#endif // TOKIO_HAS_PROCESS
+#if TOKIO_HAS_PROCESS
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::process {
 
@@ -19733,12 +19830,12 @@ class Stdio {
   static io::Result<Stdio> from(ChildStdout&& s);
   static io::Result<Stdio> from(ChildStderr&& s);
 
-  Stdio(Stdio&& o) noexcept : kind_(o.kind_), fd_(std::exchange(o.fd_, -1)) {}
+  Stdio(Stdio&& o) noexcept : kind_(o.kind_), fd_(detail::exchange(o.fd_, -1)) {}
   Stdio& operator=(Stdio&& o) noexcept {
     if (this != &o) {
       close();
       kind_ = o.kind_;
-      fd_ = std::exchange(o.fd_, -1);
+      fd_ = detail::exchange(o.fd_, -1);
     }
     return *this;
   }
@@ -20358,6 +20455,8 @@ TOKIO_SYSTEM_HEADERS_END
 #if TOKIO_HAS_FS
 #endif // TOKIO_HAS_FS
 #if TOKIO_HAS_FS
+#endif // TOKIO_HAS_FS
+#if TOKIO_HAS_FS
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
@@ -20382,7 +20481,7 @@ class TOKIO_MUST_AWAIT FsAwait : public Leaf<FsAwait<T>> {
 
   FsAwait(FsOp* op, Take take) noexcept : op_(op), take_(take) {}
   // Moves happen before the first poll only (a suspended leaf never moves).
-  FsAwait(FsAwait&& o) noexcept : op_(std::exchange(o.op_, nullptr)), take_(o.take_) {}
+  FsAwait(FsAwait&& o) noexcept : op_(detail::exchange(o.op_, nullptr)), take_(o.take_) {}
   FsAwait(const FsAwait&) = delete;
   FsAwait& operator=(const FsAwait&) = delete;
   FsAwait& operator=(FsAwait&&) = delete;
@@ -20524,6 +20623,10 @@ TOKIO_SYSTEM_HEADERS_END
 #if TOKIO_HAS_FS
 #endif // TOKIO_HAS_FS
 #if TOKIO_HAS_FS
+#endif // TOKIO_HAS_FS
+#if TOKIO_HAS_FS
+#endif // TOKIO_HAS_FS
+#if TOKIO_HAS_FS
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 // The open directory shared by a ReadDir, its entries and its batch jobs (closed when the
@@ -20539,6 +20642,12 @@ class DirEntry {
  public:
   DirEntry(std::shared_ptr<const detail::DirShared> dir, std::string name, uint64_t ino,
            uint8_t d_type) noexcept;
+  // (Out of line, with the directory's std::shared_ptr in Opaque room: see ReadDirNext.)
+  DirEntry(const DirEntry& o);
+  DirEntry(DirEntry&& o) noexcept;
+  DirEntry& operator=(const DirEntry& o);
+  DirEntry& operator=(DirEntry&& o) noexcept;
+  ~DirEntry();
 
   // The directory's path (as given to read_dir) joined with file_name().
   std::filesystem::path path() const;
@@ -20550,7 +20659,8 @@ class DirEntry {
   detail::FsAwait<Metadata> metadata() const;
 
  private:
-  std::shared_ptr<const detail::DirShared> dir_;
+  using Dir = std::shared_ptr<const detail::DirShared>;
+  detail::Opaque<sizeof(void*) * 2> dir_;  // a Dir: null once moved from
   std::string name_;
   uint64_t ino_;
   uint8_t type_;  // the listing's d_type (DT_UNKNOWN: ask the file system)
@@ -20566,29 +20676,34 @@ bool fs_read_dir_poll(ReadDirInner* rd, task::Context& cx,
                       io::Result<std::optional<fs::DirEntry>>& out);
 void fs_read_dir_free(ReadDirInner* rd) noexcept;
 
-// The constructors, destructor and await_resume of these two are defined in read_dir.cpp:
-// inline, they would instantiate the members of io::Result<std::optional<fs::DirEntry>>
-// and std::optional<FsAwait<fs::Metadata>> in every TU that includes this header.
+// The constructors, destructor and await_resume of these two are defined in read_dir.cpp,
+// and their io::Result<std::optional<fs::DirEntry>> and std::optional<FsAwait<fs::Metadata>>
+// members are Opaque room filled there: inline, or as typed members, they would instantiate
+// those classes in every TU that includes this header.
 class TOKIO_MUST_AWAIT ReadDirNext : public Leaf<ReadDirNext> {
  public:
+  using Out = io::Result<std::optional<fs::DirEntry>>;
   explicit ReadDirNext(ReadDirInner* rd) noexcept;
   ReadDirNext(const ReadDirNext& o) noexcept;
   ~ReadDirNext();
   bool poll(task::Context& cx) {
     if (!coop_poll_proceed(cx)) return false;
-    return fs_read_dir_poll(rd_, cx, out_);
+    // Qualified: argument-dependent lookup would instantiate Out's classes to find their
+    // associated namespaces.
+    return detail::fs_read_dir_poll(rd_, cx, out_.as<Out>());
   }
-  io::Result<std::optional<fs::DirEntry>> await_resume();
+  Out await_resume();
 
  private:
   ReadDirInner* rd_;
-  io::Result<std::optional<fs::DirEntry>> out_;  // (set by the constructors)
+  Opaque<80> out_;  // an Out (constructed by the constructors)
 };
 
 // DirEntry::file_type: ready at once when the directory listing said the type, else an
 // lstat of the entry.
 class TOKIO_MUST_AWAIT FileTypeAwait : public Leaf<FileTypeAwait> {
  public:
+  using Meta = std::optional<FsAwait<fs::Metadata>>;
   explicit FileTypeAwait(std::filesystem::file_type t) noexcept;
   explicit FileTypeAwait(FsAwait<fs::Metadata>&& m) noexcept;
   FileTypeAwait(FileTypeAwait&& o) noexcept;
@@ -20599,7 +20714,7 @@ class TOKIO_MUST_AWAIT FileTypeAwait : public Leaf<FileTypeAwait> {
 
  private:
   fs::FileType type_;
-  std::optional<FsAwait<fs::Metadata>> meta_;
+  Opaque<24> meta_;  // a Meta (constructed by the constructors)
 };
 
 }  // namespace tokio::detail
@@ -20609,11 +20724,11 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::fs {
 class ReadDir {
  public:
   explicit ReadDir(detail::ReadDirInner* rd) noexcept : rd_(rd) {}
-  ReadDir(ReadDir&& o) noexcept : rd_(std::exchange(o.rd_, nullptr)) {}
+  ReadDir(ReadDir&& o) noexcept : rd_(detail::exchange(o.rd_, nullptr)) {}
   ReadDir& operator=(ReadDir&& o) noexcept {
     if (this != &o) {
       if (rd_) detail::fs_read_dir_free(rd_);
-      rd_ = std::exchange(o.rd_, nullptr);
+      rd_ = detail::exchange(o.rd_, nullptr);
     }
     return *this;
   }
@@ -20677,6 +20792,8 @@ class ReadDir {
 /* #include <span> (already above) */
 /* #include <string_view> (already above) */
 
+#endif // TOKIO_HAS_FS
+#if TOKIO_HAS_FS
 #endif // TOKIO_HAS_FS
 #if TOKIO_HAS_FS
 #endif // TOKIO_HAS_FS
@@ -20842,11 +20959,11 @@ class File : public io::Ext<File> {
   // Wraps an open file descriptor (the File owns it from now on).
   static File from_std(int fd);
 
-  File(File&& o) noexcept : f_(std::exchange(o.f_, nullptr)) {}
+  File(File&& o) noexcept : f_(detail::exchange(o.f_, nullptr)) {}
   File& operator=(File&& o) noexcept {
     if (this != &o) {
       if (f_) detail::fs_file_free(f_);
-      f_ = std::exchange(o.f_, nullptr);
+      f_ = detail::exchange(o.f_, nullptr);
     }
     return *this;
   }
@@ -21001,6 +21118,8 @@ inline OpenOptions File::options() { return OpenOptions(); }
 #if TOKIO_HAS_STREAM
 #endif // TOKIO_HAS_STREAM
 #if TOKIO_HAS_STREAM
+#endif // TOKIO_HAS_STREAM
+#if TOKIO_HAS_STREAM
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
@@ -21084,7 +21203,7 @@ class PollStream {
       if constexpr (kClaims) {
         if (claim_.refused) tokio::detail::throw_concurrent_use(Derived::kTypeName);
       }
-      if (err_) std::rethrow_exception(std::exchange(err_, nullptr));
+      if (err_) std::rethrow_exception(detail::exchange(err_, nullptr));
       return tokio::detail::take_fresh(out_);
     }
 
@@ -21776,6 +21895,8 @@ ByRef<S> by_ref(S& s) noexcept {
 #if TOKIO_HAS_STREAM
 #endif // TOKIO_HAS_STREAM
 #if TOKIO_HAS_STREAM
+#endif // TOKIO_HAS_STREAM
+#if TOKIO_HAS_STREAM
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::stream {
 
@@ -21828,11 +21949,11 @@ class Generator : public PollStream<Generator<T>, T> {
 
   Generator() noexcept = default;
   Generator(Generator&& o) noexcept
-      : h_(std::exchange(o.h_, nullptr)), slot_(o.slot_), started_(o.started_) {}
+      : h_(detail::exchange(o.h_, nullptr)), slot_(o.slot_), started_(o.started_) {}
   Generator& operator=(Generator&& o) noexcept {
     if (this != &o) {
       reset();
-      h_ = std::exchange(o.h_, nullptr);
+      h_ = detail::exchange(o.h_, nullptr);
       slot_ = o.slot_;
       started_ = o.started_;
     }
@@ -21856,7 +21977,7 @@ class Generator : public PollStream<Generator<T>, T> {
     if (!tokio::detail::drive_slot(slot_, cx)) return false;
     promise_type& p = h_.promise();
     if (p.ex_) {
-      std::exception_ptr e = std::exchange(p.ex_, nullptr);
+      std::exception_ptr e = detail::exchange(p.ex_, nullptr);
       reset();
       std::rethrow_exception(e);
     }
@@ -21873,7 +21994,7 @@ class Generator : public PollStream<Generator<T>, T> {
  private:
   explicit Generator(std::coroutine_handle<promise_type> h) noexcept : h_(h) {}
   void reset() noexcept {
-    if (auto h = std::exchange(h_, nullptr)) h.destroy();
+    if (auto h = detail::exchange(h_, nullptr)) h.destroy();
   }
 
   std::coroutine_handle<promise_type> h_;
@@ -24189,9 +24310,9 @@ class Bytes : public detail::BufGet<Bytes> {
     detail::bytes_block_ref(blk_);
   }
   Bytes(Bytes&& o) noexcept
-      : blk_(std::exchange(o.blk_, nullptr)),
-        ptr_(std::exchange(o.ptr_, nullptr)),
-        len_(std::exchange(o.len_, 0)) {}
+      : blk_(detail::exchange(o.blk_, nullptr)),
+        ptr_(detail::exchange(o.ptr_, nullptr)),
+        len_(detail::exchange(o.len_, 0)) {}
   Bytes& operator=(Bytes o) noexcept {
     std::swap(blk_, o.blk_);
     std::swap(ptr_, o.ptr_);
@@ -24322,17 +24443,17 @@ class BytesMut : public detail::BufGet<BytesMut> {
     return *this;
   }
   BytesMut(BytesMut&& o) noexcept
-      : blk_(std::exchange(o.blk_, nullptr)),
-        ptr_(std::exchange(o.ptr_, nullptr)),
-        len_(std::exchange(o.len_, 0)),
-        cap_(std::exchange(o.cap_, 0)) {}
+      : blk_(detail::exchange(o.blk_, nullptr)),
+        ptr_(detail::exchange(o.ptr_, nullptr)),
+        len_(detail::exchange(o.len_, 0)),
+        cap_(detail::exchange(o.cap_, 0)) {}
   BytesMut& operator=(BytesMut&& o) noexcept {
     if (this != &o) {
       detail::bytes_block_unref(blk_);
-      blk_ = std::exchange(o.blk_, nullptr);
-      ptr_ = std::exchange(o.ptr_, nullptr);
-      len_ = std::exchange(o.len_, 0);
-      cap_ = std::exchange(o.cap_, 0);
+      blk_ = detail::exchange(o.blk_, nullptr);
+      ptr_ = detail::exchange(o.ptr_, nullptr);
+      len_ = detail::exchange(o.len_, 0);
+      cap_ = detail::exchange(o.cap_, 0);
     }
     return *this;
   }
@@ -24510,9 +24631,9 @@ class BytesMut : public detail::BufGet<BytesMut> {
   }
   Bytes freeze() && noexcept {
     Bytes b;
-    b.blk_ = std::exchange(blk_, nullptr);
-    b.ptr_ = std::exchange(ptr_, nullptr);
-    b.len_ = std::exchange(len_, 0);
+    b.blk_ = detail::exchange(blk_, nullptr);
+    b.ptr_ = detail::exchange(ptr_, nullptr);
+    b.len_ = detail::exchange(len_, 0);
     cap_ = 0;
     return b;
   }
@@ -26019,8 +26140,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_8d7b22226bc2b1bd_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_8d7b22226bc2b1bd_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_2d6771bed072d2a9_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_2d6771bed072d2a9_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -28587,6 +28708,8 @@ TOKIO_SYSTEM_HEADERS_END
 #if TOKIO_HAS_PROCESS
 #endif // TOKIO_HAS_PROCESS
 #if TOKIO_HAS_PROCESS
+#endif // TOKIO_HAS_PROCESS
+#if TOKIO_HAS_PROCESS
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
@@ -28634,12 +28757,12 @@ struct Spawned {
 
   Spawned() noexcept = default;
   Spawned(Spawned&& o) noexcept
-      : pid(std::exchange(o.pid, -1)),
+      : pid(detail::exchange(o.pid, -1)),
         kill_on_drop(o.kill_on_drop),
         pipes{std::move(o.pipes[0]), std::move(o.pipes[1]), std::move(o.pipes[2])} {}
   Spawned& operator=(Spawned&&) = delete;
   ~Spawned();
-  int release() noexcept { return std::exchange(pid, -1); }
+  int release() noexcept { return detail::exchange(pid, -1); }
 };
 
 // Checks and prepares spec's program; unset stdio entries use `defaults`.
@@ -29461,6 +29584,8 @@ TOKIO_SYSTEM_HEADERS_END
 /* #include <string> (already above) */
 /* #include <vector> (already above) */
 
+#endif // TOKIO_HAS_FS
+#if TOKIO_HAS_FS
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
@@ -29510,7 +29635,7 @@ class OpenOp final : public FsOp {
     err = e;
   }
   // The fd, now owned by the caller.
-  int take_fd() noexcept { return std::exchange(fd, -1); }
+  int take_fd() noexcept { return detail::exchange(fd, -1); }
   void close_fd() noexcept;
   // On the blocking pool, after io_uring opened a FIFO for reading (uring_step_done).
   void wait_for_writer() noexcept;
@@ -32361,6 +32486,10 @@ RuntimeMetrics::poll_time_histogram_bucket_range(std::size_t bucket) const noexc
   if (bucket + 1 == buckets) return {start, std::chrono::nanoseconds::max()};
   return {start, start + r};
 }
+std::pair<std::chrono::nanoseconds, std::chrono::nanoseconds>
+RuntimeMetrics::poll_count_histogram_bucket_range(std::size_t bucket) const noexcept {
+  return poll_time_histogram_bucket_range(bucket);
+}
 uint64_t RuntimeMetrics::poll_time_histogram_bucket_count(std::size_t worker,
                                                           std::size_t bucket) const noexcept {
   if (!h()->poll_hist || h()->poll_hist_workers == 0) return 0;
@@ -34755,6 +34884,8 @@ bool local_set_tick(LocalSetShared* s) { return s->tick(); }
 // task::block_in_place's region.
 
 
+/* #include <optional> (already above) */
+
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
 BlockInPlace block_in_place_enter() {
@@ -34790,6 +34921,16 @@ void block_in_place_exit(BlockInPlace s) noexcept {
 }
 
 }  // namespace tokio::detail
+
+namespace tokio::inline TOKIO_ABI_NAMESPACE::task {
+
+std::optional<Id> try_id() noexcept {
+  if (detail::TaskHeader* t = detail::tls.task) return Id{t->id()};
+  if (detail::TaskHeader* t = detail::tls.blocking_task) return Id{t->id()};
+  return std::nullopt;
+}
+
+}  // namespace tokio::task
 /* end file src/tokio/task/spawn.cpp */
 /* begin file src/tokio/time/clock.cpp */
 
@@ -35392,6 +35533,7 @@ TimerEntry* Wheel::poll(uint64_t now) noexcept {
 // Instant and durations as text (instant.hpp).
 
 /* #include <cstdint> (already above) */
+/* #include <optional> (already above) */
 /* #include <string> (already above) */
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail::instant_text_impl {
@@ -35410,6 +35552,12 @@ inline std::string decimal(uint64_t whole, uint64_t frac, int digits, const char
 }  // namespace tokio::detail::instant_text_impl
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::time {
+
+std::optional<Duration> Instant::checked_duration_since(Instant earlier) const noexcept {
+  int64_t r;
+  if (__builtin_sub_overflow(ns_, earlier.ns_, &r) || r < 0) return std::nullopt;
+  return Duration(r);
+}
 
 Instant Instant::far_future() noexcept {
   return now().saturating_add(std::chrono::hours(24 * 365 * 30));
@@ -37761,6 +37909,11 @@ Task<io::Result<PollSocket>> connect_socket(OwnedFd fd, const sockaddr* addr, so
   co_return std::move(*sock);
 }
 
+io::Result<net::SocketAddr> InetAddrConv::convert(const sockaddr_storage& ss,
+                                                  socklen_t len) noexcept {
+  return net::SocketAddr::from_sockaddr(reinterpret_cast<const sockaddr*>(&ss), len);
+}
+
 }  // namespace tokio::detail
 /* end file src/tokio/net/detail/socket.cpp */
 /* begin file src/tokio/net/errors.cpp */
@@ -38822,6 +38975,10 @@ bool operator==(const UnixSocketAddr& a, const UnixSocketAddr& b) noexcept {
 
 namespace detail_unix {
 
+io::Result<UnixSocketAddr> AddrConv::convert(const sockaddr_storage& ss, socklen_t len) noexcept {
+  return UnixSocketAddr::from_raw(reinterpret_cast<const sockaddr_un&>(ss), len);
+}
+
 io::Result<UnixSocketAddr> sock_name(int fd) noexcept {
   sockaddr_un sa{};
   socklen_t len = sizeof sa;
@@ -38892,6 +39049,13 @@ io::Result<std::pair<UnixDatagram, UnixDatagram>> UnixDatagram::pair() {
                                                UnixDatagram(std::move(*sb)));
 }
 
+io::Result<UnixSocketAddr> UnixDatagram::local_addr() const noexcept {
+  return detail_unix::sock_name(sock_.fd());
+}
+io::Result<UnixSocketAddr> UnixDatagram::peer_addr() const noexcept {
+  return detail_unix::peer_name(sock_.fd());
+}
+
 io::Result<UnixDatagram> UnixDatagram::from_std(int fd) {
   auto sock = detail::PollSocket::from_std(fd, detail::kReadWrite, "UnixDatagram::from_std");
   if (!sock) return tokio::unexpected(sock.error());
@@ -38949,6 +39113,10 @@ io::Result<UnixListener> UnixListener::bind(std::string_view path) {
       detail::PollSocket::adopt(std::move(*fd), io::Interest::READABLE, "UnixListener::bind");
   if (!sock) return tokio::unexpected(sock.error());
   return UnixListener(std::move(*sock));
+}
+
+io::Result<UnixSocketAddr> UnixListener::local_addr() const noexcept {
+  return detail_unix::sock_name(sock_.fd());
 }
 
 io::Result<UnixListener> UnixListener::from_std(int fd) {
@@ -39119,6 +39287,16 @@ io::Result<std::pair<UnixStream, UnixStream>> UnixStream::pair() {
                                       io::Ready::kWritable);
   if (!sb) return tokio::unexpected(sb.error());
   return std::pair<UnixStream, UnixStream>(UnixStream(std::move(*sa)), UnixStream(std::move(*sb)));
+}
+
+io::Result<UnixSocketAddr> UnixStream::local_addr() const noexcept {
+  return detail_unix::sock_name(sock_.fd());
+}
+io::Result<UnixSocketAddr> UnixStream::peer_addr() const noexcept {
+  return detail_unix::peer_name(sock_.fd());
+}
+io::Result<UCred> UnixStream::peer_cred() const noexcept {
+  return detail_unix::peer_cred(sock_.fd());
 }
 
 io::Result<UnixStream> UnixStream::from_std(int fd) {
@@ -44521,6 +44699,7 @@ TOKIO_SYSTEM_HEADERS_END
 /* #include <cerrno> (already above) */
 /* #include <cstring> (already above) */
 /* #include <memory> (already above) */
+/* #include <new> (already above) */
 /* #include <vector> (already above) */
 
 
@@ -44693,22 +44872,36 @@ io::Result<fs::ReadDir> take_read_dir(FsOp* o) {
 
 }  // namespace fs_read_dir_impl
 
-ReadDirNext::ReadDirNext(ReadDirInner* rd) noexcept
-    : rd_(rd), out_(std::optional<fs::DirEntry>()) {}
-ReadDirNext::ReadDirNext(const ReadDirNext& o) noexcept
-    : Leaf<ReadDirNext>(o), rd_(o.rd_), out_(std::optional<fs::DirEntry>()) {}
-ReadDirNext::~ReadDirNext() = default;
-io::Result<std::optional<fs::DirEntry>> ReadDirNext::await_resume() { return std::move(out_); }
+static_assert(Opaque<80>::holds<ReadDirNext::Out>, "ReadDirNext::out_ is too small");
+static_assert(Opaque<24>::holds<FileTypeAwait::Meta>, "FileTypeAwait::meta_ is too small");
 
-FileTypeAwait::FileTypeAwait(std::filesystem::file_type t) noexcept : type_(t) {}
-FileTypeAwait::FileTypeAwait(FsAwait<fs::Metadata>&& m) noexcept : meta_(std::move(m)) {}
-FileTypeAwait::FileTypeAwait(FileTypeAwait&& o) noexcept
-    : type_(o.type_), meta_(std::move(o.meta_)) {}
-FileTypeAwait::~FileTypeAwait() = default;
-bool FileTypeAwait::poll(task::Context& cx) { return meta_ ? meta_->poll(cx) : true; }
+ReadDirNext::ReadDirNext(ReadDirInner* rd) noexcept : rd_(rd) {
+  new (out_.bytes) Out(std::optional<fs::DirEntry>());
+}
+ReadDirNext::ReadDirNext(const ReadDirNext& o) noexcept : Leaf<ReadDirNext>(o), rd_(o.rd_) {
+  new (out_.bytes) Out(std::optional<fs::DirEntry>());
+}
+ReadDirNext::~ReadDirNext() { out_.as<Out>().~Out(); }
+ReadDirNext::Out ReadDirNext::await_resume() { return std::move(out_.as<Out>()); }
+
+FileTypeAwait::FileTypeAwait(std::filesystem::file_type t) noexcept : type_(t) {
+  new (meta_.bytes) Meta();
+}
+FileTypeAwait::FileTypeAwait(FsAwait<fs::Metadata>&& m) noexcept {
+  new (meta_.bytes) Meta(std::move(m));
+}
+FileTypeAwait::FileTypeAwait(FileTypeAwait&& o) noexcept : type_(o.type_) {
+  new (meta_.bytes) Meta(std::move(o.meta_.as<Meta>()));
+}
+FileTypeAwait::~FileTypeAwait() { meta_.as<Meta>().~Meta(); }
+bool FileTypeAwait::poll(task::Context& cx) {
+  Meta& meta = meta_.as<Meta>();
+  return meta ? meta->poll(cx) : true;
+}
 io::Result<fs::FileType> FileTypeAwait::await_resume() {
-  if (!meta_) return type_;
-  auto m = meta_->await_resume();
+  Meta& meta = meta_.as<Meta>();
+  if (!meta) return type_;
+  auto m = meta->await_resume();
   if (!m) return tokio::unexpected(m.error());
   return m->file_type();
 }
@@ -44723,16 +44916,39 @@ detail::FsAwait<ReadDir> read_dir(PathArg path) {
 }
 
 const detail::DirShared& DirEntry::dir() const {
-  if (TOKIO_UNLIKELY(!dir_)) {
+  const Dir& d = dir_.as<Dir>();
+  if (TOKIO_UNLIKELY(!d)) {
     detail::throw_misuse(
         "fs::DirEntry used after it was moved from: use the one it was moved into");
   }
-  return *dir_;
+  return *d;
 }
 
 DirEntry::DirEntry(std::shared_ptr<const detail::DirShared> dir, std::string name, uint64_t ino,
                    uint8_t d_type) noexcept
-    : dir_(std::move(dir)), name_(std::move(name)), ino_(ino), type_(d_type) {}
+    : name_(std::move(name)), ino_(ino), type_(d_type) {
+  static_assert(detail::Opaque<sizeof(void*) * 2>::holds<Dir>, "DirEntry::dir_ is too small");
+  new (dir_.bytes) Dir(std::move(dir));
+}
+DirEntry::DirEntry(const DirEntry& o) : name_(o.name_), ino_(o.ino_), type_(o.type_) {
+  new (dir_.bytes) Dir(o.dir_.as<Dir>());
+}
+DirEntry::DirEntry(DirEntry&& o) noexcept
+    : name_(std::move(o.name_)), ino_(o.ino_), type_(o.type_) {
+  new (dir_.bytes) Dir(std::move(o.dir_.as<Dir>()));
+}
+DirEntry& DirEntry::operator=(const DirEntry& o) {
+  if (this != &o) *this = DirEntry(o);
+  return *this;
+}
+DirEntry& DirEntry::operator=(DirEntry&& o) noexcept {
+  dir_.as<Dir>() = std::move(o.dir_.as<Dir>());
+  name_ = std::move(o.name_);
+  ino_ = o.ino_;
+  type_ = o.type_;
+  return *this;
+}
+DirEntry::~DirEntry() { dir_.as<Dir>().~Dir(); }
 
 std::filesystem::path DirEntry::path() const { return dir().path / name_; }
 std::filesystem::path DirEntry::file_name() const { return std::filesystem::path(name_); }
@@ -44756,7 +44972,7 @@ detail::FsAwait<Metadata> DirEntry::metadata() const {
   auto* op = new detail::PathOp(detail::PathOp::Kind::Lstat, path().native());
   op->dirfd = dir().fd;
   op->at_name = name_;
-  op->keep = dir_;
+  op->keep = dir_.as<Dir>();
   return {op, [](detail::FsOp* o) -> io::Result<Metadata> {
             auto* p = static_cast<detail::PathOp*>(o);
             if (p->err) return tokio::unexpected(detail::fs_error(p->err, p->p1));
@@ -45291,7 +45507,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_8d7b22226bc2b1bd_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_2d6771bed072d2a9_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

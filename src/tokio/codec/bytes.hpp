@@ -111,9 +111,9 @@ class Bytes : public detail::BufGet<Bytes> {
     detail::bytes_block_ref(blk_);
   }
   Bytes(Bytes&& o) noexcept
-      : blk_(std::exchange(o.blk_, nullptr)),
-        ptr_(std::exchange(o.ptr_, nullptr)),
-        len_(std::exchange(o.len_, 0)) {}
+      : blk_(detail::exchange(o.blk_, nullptr)),
+        ptr_(detail::exchange(o.ptr_, nullptr)),
+        len_(detail::exchange(o.len_, 0)) {}
   Bytes& operator=(Bytes o) noexcept {
     std::swap(blk_, o.blk_);
     std::swap(ptr_, o.ptr_);
@@ -244,17 +244,17 @@ class BytesMut : public detail::BufGet<BytesMut> {
     return *this;
   }
   BytesMut(BytesMut&& o) noexcept
-      : blk_(std::exchange(o.blk_, nullptr)),
-        ptr_(std::exchange(o.ptr_, nullptr)),
-        len_(std::exchange(o.len_, 0)),
-        cap_(std::exchange(o.cap_, 0)) {}
+      : blk_(detail::exchange(o.blk_, nullptr)),
+        ptr_(detail::exchange(o.ptr_, nullptr)),
+        len_(detail::exchange(o.len_, 0)),
+        cap_(detail::exchange(o.cap_, 0)) {}
   BytesMut& operator=(BytesMut&& o) noexcept {
     if (this != &o) {
       detail::bytes_block_unref(blk_);
-      blk_ = std::exchange(o.blk_, nullptr);
-      ptr_ = std::exchange(o.ptr_, nullptr);
-      len_ = std::exchange(o.len_, 0);
-      cap_ = std::exchange(o.cap_, 0);
+      blk_ = detail::exchange(o.blk_, nullptr);
+      ptr_ = detail::exchange(o.ptr_, nullptr);
+      len_ = detail::exchange(o.len_, 0);
+      cap_ = detail::exchange(o.cap_, 0);
     }
     return *this;
   }
@@ -432,9 +432,9 @@ class BytesMut : public detail::BufGet<BytesMut> {
   }
   Bytes freeze() && noexcept {
     Bytes b;
-    b.blk_ = std::exchange(blk_, nullptr);
-    b.ptr_ = std::exchange(ptr_, nullptr);
-    b.len_ = std::exchange(len_, 0);
+    b.blk_ = detail::exchange(blk_, nullptr);
+    b.ptr_ = detail::exchange(ptr_, nullptr);
+    b.len_ = detail::exchange(len_, 0);
     cap_ = 0;
     return b;
   }

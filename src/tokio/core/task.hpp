@@ -25,6 +25,7 @@
 #endif
 #endif
 
+#include "tokio/core/config.hpp"
 #include "tokio/core/detail/frame_alloc.hpp"
 #include "tokio/core/detail/invoke.hpp"
 #include "tokio/core/detail/outcome.hpp"
@@ -322,11 +323,11 @@ class Promise<void> : public PromiseBase {
     ex_ = std::current_exception();
   }
   void take() {
-    if (ex_) std::rethrow_exception(std::exchange(ex_, nullptr));
+    if (ex_) std::rethrow_exception(detail::exchange(ex_, nullptr));
   }
   bool has_exception() const noexcept { return static_cast<bool>(ex_); }
   void move_to(Outcome<void>& out) noexcept {
-    if (ex_) out.set_exception(std::exchange(ex_, nullptr));
+    if (ex_) out.set_exception(detail::exchange(ex_, nullptr));
     else out.set_value();
   }
 
@@ -345,11 +346,11 @@ class [[nodiscard]] Task {
 
   Task() noexcept = default;
   explicit Task(handle_type h) noexcept : h_(h) {}
-  Task(Task&& o) noexcept : h_(std::exchange(o.h_, nullptr)) {}
+  Task(Task&& o) noexcept : h_(detail::exchange(o.h_, nullptr)) {}
   Task& operator=(Task&& o) noexcept {
     if (this != &o) {
       reset();
-      h_ = std::exchange(o.h_, nullptr);
+      h_ = detail::exchange(o.h_, nullptr);
     }
     return *this;
   }
@@ -360,9 +361,9 @@ class [[nodiscard]] Task {
   bool valid() const noexcept { return static_cast<bool>(h_); }
   bool done() const noexcept { return h_ && h_.done(); }
   handle_type handle() const noexcept { return h_; }
-  handle_type release() noexcept { return std::exchange(h_, nullptr); }
+  handle_type release() noexcept { return detail::exchange(h_, nullptr); }
   void reset() noexcept {
-    if (auto h = std::exchange(h_, nullptr)) {
+    if (auto h = detail::exchange(h_, nullptr)) {
       if (TOKIO_UNLIKELY(h.address() == detail::tls.destroyed_child)) {
         detail::tls.destroyed_child = nullptr;  // destroyed already, bottom-up (destroy_chain)
         return;

@@ -8,6 +8,8 @@
 
 #include <utility>
 
+#include "tokio/core/config.hpp"
+
 namespace tokio::detail {
 
 struct Wakeable;
@@ -50,7 +52,7 @@ class Waker {
   Waker(const Waker& o) noexcept : w_(o.w_) {
     if (w_) w_->vtable->clone(w_);
   }
-  Waker(Waker&& o) noexcept : w_(std::exchange(o.w_, nullptr)) {}
+  Waker(Waker&& o) noexcept : w_(detail::exchange(o.w_, nullptr)) {}
   Waker& operator=(const Waker& o) noexcept {
     if (w_ != o.w_) {
       Waker tmp(o);
@@ -61,14 +63,14 @@ class Waker {
   Waker& operator=(Waker&& o) noexcept {
     if (this != &o) {
       reset();
-      w_ = std::exchange(o.w_, nullptr);
+      w_ = detail::exchange(o.w_, nullptr);
     }
     return *this;
   }
   ~Waker() { reset(); }
 
   void wake() && noexcept {
-    if (auto* w = std::exchange(w_, nullptr)) w->vtable->wake(w);
+    if (auto* w = detail::exchange(w_, nullptr)) w->vtable->wake(w);
   }
   void wake() & noexcept { std::move(*this).wake(); }
   void wake_by_ref() const noexcept {
@@ -78,10 +80,10 @@ class Waker {
   bool will_wake(const detail::Wakeable* o) const noexcept { return w_ == o; }
   explicit operator bool() const noexcept { return w_ != nullptr; }
   void reset() noexcept {
-    if (auto* w = std::exchange(w_, nullptr)) w->vtable->drop(w);
+    if (auto* w = detail::exchange(w_, nullptr)) w->vtable->drop(w);
   }
   detail::Wakeable* raw() const noexcept { return w_; }
-  detail::Wakeable* release() noexcept { return std::exchange(w_, nullptr); }
+  detail::Wakeable* release() noexcept { return detail::exchange(w_, nullptr); }
 
  private:
   explicit Waker(detail::Wakeable* w) noexcept : w_(w) {}

@@ -35,6 +35,7 @@
 #include <span>
 #include <string_view>
 
+#include "tokio/core/config.hpp"
 #include "tokio/io/async_io.hpp"
 #include "tokio/core/detail/poll.hpp"
 #include "tokio/core/result.hpp"
@@ -197,11 +198,11 @@ class File : public io::Ext<File> {
   // Wraps an open file descriptor (the File owns it from now on).
   static File from_std(int fd);
 
-  File(File&& o) noexcept : f_(std::exchange(o.f_, nullptr)) {}
+  File(File&& o) noexcept : f_(detail::exchange(o.f_, nullptr)) {}
   File& operator=(File&& o) noexcept {
     if (this != &o) {
       if (f_) detail::fs_file_free(f_);
-      f_ = std::exchange(o.f_, nullptr);
+      f_ = detail::exchange(o.f_, nullptr);
     }
     return *this;
   }

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 #include <memory>
+#include <new>
 #include <vector>
 
 #include "tokio/fs/detail/engine.hpp"
@@ -186,22 +187,36 @@ io::Result<fs::ReadDir> take_read_dir(FsOp* o) {
 
 }  // namespace fs_read_dir_impl
 
-ReadDirNext::ReadDirNext(ReadDirInner* rd) noexcept
-    : rd_(rd), out_(std::optional<fs::DirEntry>()) {}
-ReadDirNext::ReadDirNext(const ReadDirNext& o) noexcept
-    : Leaf<ReadDirNext>(o), rd_(o.rd_), out_(std::optional<fs::DirEntry>()) {}
-ReadDirNext::~ReadDirNext() = default;
-io::Result<std::optional<fs::DirEntry>> ReadDirNext::await_resume() { return std::move(out_); }
+static_assert(Opaque<80>::holds<ReadDirNext::Out>, "ReadDirNext::out_ is too small");
+static_assert(Opaque<24>::holds<FileTypeAwait::Meta>, "FileTypeAwait::meta_ is too small");
 
-FileTypeAwait::FileTypeAwait(std::filesystem::file_type t) noexcept : type_(t) {}
-FileTypeAwait::FileTypeAwait(FsAwait<fs::Metadata>&& m) noexcept : meta_(std::move(m)) {}
-FileTypeAwait::FileTypeAwait(FileTypeAwait&& o) noexcept
-    : type_(o.type_), meta_(std::move(o.meta_)) {}
-FileTypeAwait::~FileTypeAwait() = default;
-bool FileTypeAwait::poll(task::Context& cx) { return meta_ ? meta_->poll(cx) : true; }
+ReadDirNext::ReadDirNext(ReadDirInner* rd) noexcept : rd_(rd) {
+  new (out_.bytes) Out(std::optional<fs::DirEntry>());
+}
+ReadDirNext::ReadDirNext(const ReadDirNext& o) noexcept : Leaf<ReadDirNext>(o), rd_(o.rd_) {
+  new (out_.bytes) Out(std::optional<fs::DirEntry>());
+}
+ReadDirNext::~ReadDirNext() { out_.as<Out>().~Out(); }
+ReadDirNext::Out ReadDirNext::await_resume() { return std::move(out_.as<Out>()); }
+
+FileTypeAwait::FileTypeAwait(std::filesystem::file_type t) noexcept : type_(t) {
+  new (meta_.bytes) Meta();
+}
+FileTypeAwait::FileTypeAwait(FsAwait<fs::Metadata>&& m) noexcept {
+  new (meta_.bytes) Meta(std::move(m));
+}
+FileTypeAwait::FileTypeAwait(FileTypeAwait&& o) noexcept : type_(o.type_) {
+  new (meta_.bytes) Meta(std::move(o.meta_.as<Meta>()));
+}
+FileTypeAwait::~FileTypeAwait() { meta_.as<Meta>().~Meta(); }
+bool FileTypeAwait::poll(task::Context& cx) {
+  Meta& meta = meta_.as<Meta>();
+  return meta ? meta->poll(cx) : true;
+}
 io::Result<fs::FileType> FileTypeAwait::await_resume() {
-  if (!meta_) return type_;
-  auto m = meta_->await_resume();
+  Meta& meta = meta_.as<Meta>();
+  if (!meta) return type_;
+  auto m = meta->await_resume();
   if (!m) return tokio::unexpected(m.error());
   return m->file_type();
 }
@@ -216,16 +231,39 @@ detail::FsAwait<ReadDir> read_dir(PathArg path) {
 }
 
 const detail::DirShared& DirEntry::dir() const {
-  if (TOKIO_UNLIKELY(!dir_)) {
+  const Dir& d = dir_.as<Dir>();
+  if (TOKIO_UNLIKELY(!d)) {
     detail::throw_misuse(
         "fs::DirEntry used after it was moved from: use the one it was moved into");
   }
-  return *dir_;
+  return *d;
 }
 
 DirEntry::DirEntry(std::shared_ptr<const detail::DirShared> dir, std::string name, uint64_t ino,
                    uint8_t d_type) noexcept
-    : dir_(std::move(dir)), name_(std::move(name)), ino_(ino), type_(d_type) {}
+    : name_(std::move(name)), ino_(ino), type_(d_type) {
+  static_assert(detail::Opaque<sizeof(void*) * 2>::holds<Dir>, "DirEntry::dir_ is too small");
+  new (dir_.bytes) Dir(std::move(dir));
+}
+DirEntry::DirEntry(const DirEntry& o) : name_(o.name_), ino_(o.ino_), type_(o.type_) {
+  new (dir_.bytes) Dir(o.dir_.as<Dir>());
+}
+DirEntry::DirEntry(DirEntry&& o) noexcept
+    : name_(std::move(o.name_)), ino_(o.ino_), type_(o.type_) {
+  new (dir_.bytes) Dir(std::move(o.dir_.as<Dir>()));
+}
+DirEntry& DirEntry::operator=(const DirEntry& o) {
+  if (this != &o) *this = DirEntry(o);
+  return *this;
+}
+DirEntry& DirEntry::operator=(DirEntry&& o) noexcept {
+  dir_.as<Dir>() = std::move(o.dir_.as<Dir>());
+  name_ = std::move(o.name_);
+  ino_ = o.ino_;
+  type_ = o.type_;
+  return *this;
+}
+DirEntry::~DirEntry() { dir_.as<Dir>().~Dir(); }
 
 std::filesystem::path DirEntry::path() const { return dir().path / name_; }
 std::filesystem::path DirEntry::file_name() const { return std::filesystem::path(name_); }
@@ -249,7 +287,7 @@ detail::FsAwait<Metadata> DirEntry::metadata() const {
   auto* op = new detail::PathOp(detail::PathOp::Kind::Lstat, path().native());
   op->dirfd = dir().fd;
   op->at_name = name_;
-  op->keep = dir_;
+  op->keep = dir_.as<Dir>();
   return {op, [](detail::FsOp* o) -> io::Result<Metadata> {
             auto* p = static_cast<detail::PathOp*>(o);
             if (p->err) return tokio::unexpected(detail::fs_error(p->err, p->p1));

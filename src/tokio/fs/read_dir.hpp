@@ -24,6 +24,8 @@
 #include <optional>
 #include <string>
 
+#include "tokio/core/config.hpp"
+#include "tokio/core/detail/owned.hpp"
 #include "tokio/core/detail/poll.hpp"
 #include "tokio/core/result.hpp"
 #include "tokio/fs/detail/op_await.hpp"
@@ -43,6 +45,12 @@ class DirEntry {
  public:
   DirEntry(std::shared_ptr<const detail::DirShared> dir, std::string name, uint64_t ino,
            uint8_t d_type) noexcept;
+  // (Out of line, with the directory's std::shared_ptr in Opaque room: see ReadDirNext.)
+  DirEntry(const DirEntry& o);
+  DirEntry(DirEntry&& o) noexcept;
+  DirEntry& operator=(const DirEntry& o);
+  DirEntry& operator=(DirEntry&& o) noexcept;
+  ~DirEntry();
 
   // The directory's path (as given to read_dir) joined with file_name().
   std::filesystem::path path() const;
@@ -54,7 +62,8 @@ class DirEntry {
   detail::FsAwait<Metadata> metadata() const;
 
  private:
-  std::shared_ptr<const detail::DirShared> dir_;
+  using Dir = std::shared_ptr<const detail::DirShared>;
+  detail::Opaque<sizeof(void*) * 2> dir_;  // a Dir: null once moved from
   std::string name_;
   uint64_t ino_;
   uint8_t type_;  // the listing's d_type (DT_UNKNOWN: ask the file system)
@@ -70,29 +79,34 @@ bool fs_read_dir_poll(ReadDirInner* rd, task::Context& cx,
                       io::Result<std::optional<fs::DirEntry>>& out);
 void fs_read_dir_free(ReadDirInner* rd) noexcept;
 
-// The constructors, destructor and await_resume of these two are defined in read_dir.cpp:
-// inline, they would instantiate the members of io::Result<std::optional<fs::DirEntry>>
-// and std::optional<FsAwait<fs::Metadata>> in every TU that includes this header.
+// The constructors, destructor and await_resume of these two are defined in read_dir.cpp,
+// and their io::Result<std::optional<fs::DirEntry>> and std::optional<FsAwait<fs::Metadata>>
+// members are Opaque room filled there: inline, or as typed members, they would instantiate
+// those classes in every TU that includes this header.
 class TOKIO_MUST_AWAIT ReadDirNext : public Leaf<ReadDirNext> {
  public:
+  using Out = io::Result<std::optional<fs::DirEntry>>;
   explicit ReadDirNext(ReadDirInner* rd) noexcept;
   ReadDirNext(const ReadDirNext& o) noexcept;
   ~ReadDirNext();
   bool poll(task::Context& cx) {
     if (!coop_poll_proceed(cx)) return false;
-    return fs_read_dir_poll(rd_, cx, out_);
+    // Qualified: argument-dependent lookup would instantiate Out's classes to find their
+    // associated namespaces.
+    return detail::fs_read_dir_poll(rd_, cx, out_.as<Out>());
   }
-  io::Result<std::optional<fs::DirEntry>> await_resume();
+  Out await_resume();
 
  private:
   ReadDirInner* rd_;
-  io::Result<std::optional<fs::DirEntry>> out_;  // (set by the constructors)
+  Opaque<80> out_;  // an Out (constructed by the constructors)
 };
 
 // DirEntry::file_type: ready at once when the directory listing said the type, else an
 // lstat of the entry.
 class TOKIO_MUST_AWAIT FileTypeAwait : public Leaf<FileTypeAwait> {
  public:
+  using Meta = std::optional<FsAwait<fs::Metadata>>;
   explicit FileTypeAwait(std::filesystem::file_type t) noexcept;
   explicit FileTypeAwait(FsAwait<fs::Metadata>&& m) noexcept;
   FileTypeAwait(FileTypeAwait&& o) noexcept;
@@ -103,7 +117,7 @@ class TOKIO_MUST_AWAIT FileTypeAwait : public Leaf<FileTypeAwait> {
 
  private:
   fs::FileType type_;
-  std::optional<FsAwait<fs::Metadata>> meta_;
+  Opaque<24> meta_;  // a Meta (constructed by the constructors)
 };
 
 }  // namespace tokio::detail
@@ -113,11 +127,11 @@ namespace tokio::fs {
 class ReadDir {
  public:
   explicit ReadDir(detail::ReadDirInner* rd) noexcept : rd_(rd) {}
-  ReadDir(ReadDir&& o) noexcept : rd_(std::exchange(o.rd_, nullptr)) {}
+  ReadDir(ReadDir&& o) noexcept : rd_(detail::exchange(o.rd_, nullptr)) {}
   ReadDir& operator=(ReadDir&& o) noexcept {
     if (this != &o) {
       if (rd_) detail::fs_read_dir_free(rd_);
-      rd_ = std::exchange(o.rd_, nullptr);
+      rd_ = detail::exchange(o.rd_, nullptr);
     }
     return *this;
   }

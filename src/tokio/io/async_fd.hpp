@@ -34,6 +34,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "tokio/core/config.hpp"
 #include "tokio/core/result.hpp"
 #include "tokio/io/interest.hpp"
 #include "tokio/io/detail/closure_op.hpp"
@@ -117,14 +118,14 @@ class AsyncFd {
   // A moved-from AsyncFd holds nothing (its optional is emptied, not left holding a
   // moved-from T).
   AsyncFd(AsyncFd&& o) noexcept(std::is_nothrow_move_constructible_v<T>)
-      : inner_(std::exchange(o.inner_, std::nullopt)),
+      : inner_(detail::exchange(o.inner_, std::nullopt)),
         reg_(std::move(o.reg_)),
         interest_(o.interest_) {}
   AsyncFd& operator=(AsyncFd&& o) noexcept(
       std::is_nothrow_move_constructible_v<T>&& std::is_nothrow_move_assignable_v<T>) {
     if (this != &o) {
       reg_ = std::move(o.reg_);  // deregisters ours first, while its fd is still open
-      inner_ = std::exchange(o.inner_, std::nullopt);
+      inner_ = detail::exchange(o.inner_, std::nullopt);
       interest_ = o.interest_;
     }
     return *this;

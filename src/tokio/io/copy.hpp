@@ -24,15 +24,16 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <memory>
 #include <stdexcept>
 #include <span>
 #include <system_error>
 #include <utility>
 
+#include "tokio/core/config.hpp"
 #include "tokio/core/result.hpp"
 #include "tokio/io/async_io.hpp"
 #include "tokio/io/buf_reader.hpp"
+#include "tokio/core/detail/owned.hpp"
 #include "tokio/io/detail/child_op.hpp"
 #include "tokio/io/error.hpp"
 #include "tokio/io/read_ext.hpp"
@@ -67,7 +68,7 @@ class CopyBuffer {
   Poll<io::Result<void>> poll_copy(task::Context& cx, R& r, W& w) {
     if (!buf_) {
       reserve_size_hint(r, w);
-      buf_ = std::make_unique_for_overwrite<std::byte[]>(size_);
+      buf_ = OwnedBytes(size_);
     }
     for (;;) {
       // Need data: start a read (or keep polling the top-up read started while writing).
@@ -86,8 +87,9 @@ class CopyBuffer {
       }
 
       while (pos_ < cap_) {
-        auto n = write_.poll_with(
-            cx, [&] { return w.write(std::span<const std::byte>(&buf_[pos_], cap_ - pos_)); });
+        auto n = write_.poll_with(cx, [&] {
+          return w.write(std::span<const std::byte>(buf_.get() + pos_, cap_ - pos_));
+        });
         if (!n) {
           // The writer is busy: top the buffer up meanwhile, for a larger next write. Keep
           // reading until the reader is pending (its waker is then registered, so new data
@@ -128,7 +130,7 @@ class CopyBuffer {
   }
 
   std::size_t size_;
-  std::unique_ptr<std::byte[]> buf_;
+  OwnedBytes buf_;
   std::size_t pos_ = 0;  // buf_[pos_, cap_) is read and not yet written
   std::size_t cap_ = 0;
   uint64_t amt_ = 0;
@@ -233,7 +235,9 @@ struct CopyBidirectional {
   Transfer<A, B> ab;
   Transfer<B, A> ba;
 
-  Poll<io::Result<std::pair<uint64_t, uint64_t>>> poll(task::Context& cx) {
+  // io::Result<std::pair<uint64_t, uint64_t>>, spelled to wait for a use (dependent_t).
+  using Output = dependent_t<A, io::Result<std::pair<uint64_t, uint64_t>>>;
+  Poll<Output> poll(task::Context& cx) {
     auto x = ab.poll(cx, *a, *b);
     if (x && !*x) return unexpected(x->error());
     auto y = ba.poll(cx, *b, *a);

@@ -28,6 +28,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "tokio/core/config.hpp"
 #include "tokio/core/result.hpp"
 #include "tokio/io/async_io.hpp"
 #include "tokio/core/detail/poll.hpp"
@@ -98,7 +99,7 @@ namespace tokio::io {
 class DuplexStream : public Ext<DuplexStream> {
  public:
   DuplexStream() noexcept = default;
-  DuplexStream(DuplexStream&& o) noexcept : s_(std::exchange(o.s_, nullptr)), side_(o.side_) {}
+  DuplexStream(DuplexStream&& o) noexcept : s_(detail::exchange(o.s_, nullptr)), side_(o.side_) {}
   DuplexStream& operator=(DuplexStream&& o) noexcept;
   ~DuplexStream() { close(); }
 
@@ -142,11 +143,11 @@ std::pair<DuplexStream, DuplexStream> duplex(std::size_t capacity);
 class SimplexStream : public Ext<SimplexStream> {
  public:
   SimplexStream() noexcept = default;  // empty: every operation throws std::logic_error
-  SimplexStream(SimplexStream&& o) noexcept : p_(std::exchange(o.p_, nullptr)) {}
+  SimplexStream(SimplexStream&& o) noexcept : p_(detail::exchange(o.p_, nullptr)) {}
   SimplexStream& operator=(SimplexStream&& o) noexcept {
     if (this != &o) {
       close();
-      p_ = std::exchange(o.p_, nullptr);
+      p_ = detail::exchange(o.p_, nullptr);
     }
     return *this;
   }

@@ -28,6 +28,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "tokio/core/config.hpp"
 #include "tokio/core/detail/pages.hpp"
 #include "tokio/core/result.hpp"
 #include "tokio/io/async_io.hpp"
@@ -171,7 +172,7 @@ struct SpareRoomRead {
     shrink();
   }
   void shrink() {
-    if (std::exchange(grown, false)) c->resize(valid);
+    if (detail::exchange(grown, false)) c->resize(valid);
   }
   // Polls a read into c[valid, size()); grow() makes that room when a read starts.
   template <class Grow>

@@ -15,6 +15,7 @@
 #include <string_view>
 #include <utility>
 
+#include "tokio/core/config.hpp"
 #include "tokio/core/detail/poll.hpp"
 #include "tokio/core/result.hpp"
 #include "tokio/io/async_io.hpp"
@@ -135,12 +136,12 @@ class OwnedWriteHalf : public io::Ext<OwnedWriteHalf<S>> {
   OwnedWriteHalf() noexcept : shutdown_on_drop_(false) {}
   explicit OwnedWriteHalf(std::shared_ptr<S> s) noexcept : s_(std::move(s)) {}
   OwnedWriteHalf(OwnedWriteHalf&& o) noexcept
-      : s_(std::move(o.s_)), shutdown_on_drop_(std::exchange(o.shutdown_on_drop_, false)) {}
+      : s_(std::move(o.s_)), shutdown_on_drop_(detail::exchange(o.shutdown_on_drop_, false)) {}
   OwnedWriteHalf& operator=(OwnedWriteHalf&& o) noexcept {
     if (this != &o) {
       drop();
       s_ = std::move(o.s_);
-      shutdown_on_drop_ = std::exchange(o.shutdown_on_drop_, false);
+      shutdown_on_drop_ = detail::exchange(o.shutdown_on_drop_, false);
     }
     return *this;
   }

@@ -19,6 +19,7 @@
 #include <string>
 #include <string_view>
 
+#include "tokio/core/config.hpp"
 #include "tokio/core/result.hpp"
 #include "tokio/net/lookup_host.hpp"
 #include "tokio/net/detail/socket.hpp"
@@ -78,7 +79,7 @@ class TcpSocket {
     __builtin_unreachable();  // never instantiated without failing above
   }
   template <class Self = TcpSocket>
-  io::Result<TcpListener> listen(uint32_t) const& {
+  detail::dependent_t<Self, io::Result<TcpListener>> listen(uint32_t) const& {
     static_assert(detail::consumes_self<Self>,
                   "TcpSocket::listen() consumes the socket: write "
                   "std::move(socket).listen(backlog) (Rust moves it implicitly)");

@@ -20,6 +20,7 @@
 #include <string_view>
 #include <utility>
 
+#include "tokio/core/config.hpp"
 #include "tokio/io/async_io.hpp"
 #include "tokio/core/result.hpp"
 #include "tokio/net/ip_addr.hpp"
@@ -104,7 +105,7 @@ class UdpSocket : public detail::UserIo<UdpSocket> {
     return detail::try_read_into_spare(c, [&](std::span<std::byte> s) { return try_recv(s); });
   }
   template <io::ByteContainer C>
-  io::Result<std::pair<std::size_t, SocketAddr>> try_recv_buf_from(C& c) {
+  detail::dependent_t<C, io::Result<std::pair<std::size_t, SocketAddr>>> try_recv_buf_from(C& c) {
     return detail::try_read_into_spare(c, [&](std::span<std::byte> s) { return try_recv_from(s); });
   }
 

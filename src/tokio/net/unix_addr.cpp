@@ -82,6 +82,10 @@ bool operator==(const UnixSocketAddr& a, const UnixSocketAddr& b) noexcept {
 
 namespace detail_unix {
 
+io::Result<UnixSocketAddr> AddrConv::convert(const sockaddr_storage& ss, socklen_t len) noexcept {
+  return UnixSocketAddr::from_raw(reinterpret_cast<const sockaddr_un&>(ss), len);
+}
+
 io::Result<UnixSocketAddr> sock_name(int fd) noexcept {
   sockaddr_un sa{};
   socklen_t len = sizeof sa;

@@ -64,9 +64,9 @@ io::Result<UnixSocketAddr> peer_name(int fd) noexcept;
 io::Result<UCred> peer_cred(int fd) noexcept;
 struct AddrConv {
   using type = UnixSocketAddr;
-  static io::Result<UnixSocketAddr> convert(const sockaddr_storage& ss, socklen_t len) noexcept {
-    return UnixSocketAddr::from_raw(reinterpret_cast<const sockaddr_un&>(ss), len);
-  }
+  // Out of line (unix_addr.cpp), as the other Result-returning members here: an inline
+  // body would instantiate io::Result<UnixSocketAddr> in every user TU.
+  static io::Result<UnixSocketAddr> convert(const sockaddr_storage& ss, socklen_t len) noexcept;
 };
 }  // namespace detail_unix
 

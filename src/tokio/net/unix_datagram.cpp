@@ -39,6 +39,13 @@ io::Result<std::pair<UnixDatagram, UnixDatagram>> UnixDatagram::pair() {
                                                UnixDatagram(std::move(*sb)));
 }
 
+io::Result<UnixSocketAddr> UnixDatagram::local_addr() const noexcept {
+  return detail_unix::sock_name(sock_.fd());
+}
+io::Result<UnixSocketAddr> UnixDatagram::peer_addr() const noexcept {
+  return detail_unix::peer_name(sock_.fd());
+}
+
 io::Result<UnixDatagram> UnixDatagram::from_std(int fd) {
   auto sock = detail::PollSocket::from_std(fd, detail::kReadWrite, "UnixDatagram::from_std");
   if (!sock) return tokio::unexpected(sock.error());

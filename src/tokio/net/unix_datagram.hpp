@@ -18,6 +18,7 @@
 #include <string_view>
 #include <utility>
 
+#include "tokio/core/config.hpp"
 #include "tokio/io/async_io.hpp"
 #include "tokio/core/result.hpp"
 #include "tokio/io/detail/closure_op.hpp"
@@ -101,7 +102,8 @@ class UnixDatagram : public detail::UserIo<UnixDatagram> {
     return detail::try_read_into_spare(c, [&](std::span<std::byte> s) { return try_recv(s); });
   }
   template <io::ByteContainer C>
-  io::Result<std::pair<std::size_t, UnixSocketAddr>> try_recv_buf_from(C& c) {
+  detail::dependent_t<C, io::Result<std::pair<std::size_t, UnixSocketAddr>>> try_recv_buf_from(
+      C& c) {
     return detail::try_read_into_spare(c, [&](std::span<std::byte> s) { return try_recv_from(s); });
   }
 
@@ -115,12 +117,9 @@ class UnixDatagram : public detail::UserIo<UnixDatagram> {
     return detail::ReadinessAwait<detail::FinishReady>(sock_.io(), interest);
   }
 
-  io::Result<UnixSocketAddr> local_addr() const noexcept {
-    return detail_unix::sock_name(sock_.fd());
-  }
-  io::Result<UnixSocketAddr> peer_addr() const noexcept {
-    return detail_unix::peer_name(sock_.fd());
-  }
+  // (Out of line: see UnixStream.)
+  io::Result<UnixSocketAddr> local_addr() const noexcept;
+  io::Result<UnixSocketAddr> peer_addr() const noexcept;
   io::Result<void> shutdown(Shutdown how) noexcept {
     return detail::shutdown_socket(sock_.fd(), how);
   }

@@ -15,6 +15,10 @@ io::Result<UnixListener> UnixListener::bind(std::string_view path) {
   return UnixListener(std::move(*sock));
 }
 
+io::Result<UnixSocketAddr> UnixListener::local_addr() const noexcept {
+  return detail_unix::sock_name(sock_.fd());
+}
+
 io::Result<UnixListener> UnixListener::from_std(int fd) {
   auto sock = detail::PollSocket::from_std(fd, io::Interest::READABLE, "UnixListener::from_std");
   if (!sock) return tokio::unexpected(sock.error());

@@ -39,9 +39,7 @@ class UnixListener {
                                                         detail::AcceptOp<MakeAccepted>(sock_.fd()));
   }
 
-  io::Result<UnixSocketAddr> local_addr() const noexcept {
-    return detail_unix::sock_name(sock_.fd());
-  }
+  io::Result<UnixSocketAddr> local_addr() const noexcept;  // (out of line: see UnixStream)
   io::Result<std::optional<std::error_code>> take_error() const noexcept;
 
  private:

@@ -27,6 +27,16 @@ io::Result<std::pair<UnixStream, UnixStream>> UnixStream::pair() {
   return std::pair<UnixStream, UnixStream>(UnixStream(std::move(*sa)), UnixStream(std::move(*sb)));
 }
 
+io::Result<UnixSocketAddr> UnixStream::local_addr() const noexcept {
+  return detail_unix::sock_name(sock_.fd());
+}
+io::Result<UnixSocketAddr> UnixStream::peer_addr() const noexcept {
+  return detail_unix::peer_name(sock_.fd());
+}
+io::Result<UCred> UnixStream::peer_cred() const noexcept {
+  return detail_unix::peer_cred(sock_.fd());
+}
+
 io::Result<UnixStream> UnixStream::from_std(int fd) {
   auto sock = detail::PollSocket::from_std(fd, detail::kReadWrite, "UnixStream::from_std");
   if (!sock) return tokio::unexpected(sock.error());

@@ -43,13 +43,10 @@ class UnixStream : public detail::StreamBase, public detail_split::IntoSplit<Uni
   static io::Result<UnixStream> from_std(int fd);
   int into_raw_fd() && noexcept { return sock_.release(); }
 
-  io::Result<UnixSocketAddr> local_addr() const noexcept {
-    return detail_unix::sock_name(sock_.fd());
-  }
-  io::Result<UnixSocketAddr> peer_addr() const noexcept {
-    return detail_unix::peer_name(sock_.fd());
-  }
-  io::Result<UCred> peer_cred() const noexcept { return detail_unix::peer_cred(sock_.fd()); }
+  // (Out of line: inline, these would instantiate their io::Result classes in every user TU.)
+  io::Result<UnixSocketAddr> local_addr() const noexcept;
+  io::Result<UnixSocketAddr> peer_addr() const noexcept;
+  io::Result<UCred> peer_cred() const noexcept;
 
   std::pair<unix::ReadHalf, unix::WriteHalf> split() noexcept;
   // into_split() &&: from detail_split::IntoSplit.

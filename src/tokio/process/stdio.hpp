@@ -13,6 +13,7 @@
 
 #include <utility>
 
+#include "tokio/core/config.hpp"
 #include "tokio/core/result.hpp"
 
 namespace tokio::process {
@@ -38,12 +39,12 @@ class Stdio {
   static io::Result<Stdio> from(ChildStdout&& s);
   static io::Result<Stdio> from(ChildStderr&& s);
 
-  Stdio(Stdio&& o) noexcept : kind_(o.kind_), fd_(std::exchange(o.fd_, -1)) {}
+  Stdio(Stdio&& o) noexcept : kind_(o.kind_), fd_(detail::exchange(o.fd_, -1)) {}
   Stdio& operator=(Stdio&& o) noexcept {
     if (this != &o) {
       close();
       kind_ = o.kind_;
-      fd_ = std::exchange(o.fd_, -1);
+      fd_ = detail::exchange(o.fd_, -1);
     }
     return *this;
   }

@@ -60,10 +60,9 @@ class RuntimeMetrics {
   std::size_t poll_count_histogram_num_buckets() const noexcept {
     return poll_time_histogram_num_buckets();
   }
+  // (Out of line: inline, it would instantiate its std::pair in every user TU.)
   std::pair<std::chrono::nanoseconds, std::chrono::nanoseconds> poll_count_histogram_bucket_range(
-      std::size_t bucket) const noexcept {
-    return poll_time_histogram_bucket_range(bucket);
-  }
+      std::size_t bucket) const noexcept;
   uint64_t poll_count_histogram_bucket_count(std::size_t worker,
                                              std::size_t bucket) const noexcept {
     return poll_time_histogram_bucket_count(worker, bucket);

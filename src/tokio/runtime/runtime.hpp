@@ -9,6 +9,7 @@
 #include <optional>
 #include <utility>
 
+#include "tokio/core/config.hpp"
 #include "tokio/core/detail/poll.hpp"
 #include "tokio/core/task.hpp"
 #include "tokio/runtime/detail/entry.hpp"
@@ -53,8 +54,8 @@ class [[nodiscard]] EnterGuard {
   EnterGuard(EnterGuard&& o) noexcept
       : ref_(std::move(o.ref_)),
         prev_(o.prev_),
-        depth_(std::exchange(o.depth_, 0)),
-        owner_(std::exchange(o.owner_, nullptr)) {}
+        depth_(detail::exchange(o.depth_, 0)),
+        owner_(detail::exchange(o.owner_, nullptr)) {}
   EnterGuard(const EnterGuard&) = delete;
   EnterGuard& operator=(const EnterGuard&) = delete;
   EnterGuard& operator=(EnterGuard&&) = delete;  // would end this guard out of order
@@ -122,11 +123,11 @@ class Runtime {
   // driver enabled (Tokio's Runtime::new()), the same as create().
   Runtime();
   explicit Runtime(detail::HandleInner* adopt) noexcept : h_(adopt) {}
-  Runtime(Runtime&& o) noexcept : h_(std::exchange(o.h_, nullptr)) {}
+  Runtime(Runtime&& o) noexcept : h_(detail::exchange(o.h_, nullptr)) {}
   Runtime& operator=(Runtime&& o) noexcept {
     if (this != &o) {
       drop_now();
-      h_ = std::exchange(o.h_, nullptr);
+      h_ = detail::exchange(o.h_, nullptr);
     }
     return *this;
   }

@@ -33,6 +33,7 @@
 
 #include <utility>
 
+#include "tokio/core/config.hpp"
 #include "tokio/core/result.hpp"
 #include "tokio/signal/errors.hpp"
 #include "tokio/signal/signal_kind.hpp"
@@ -91,11 +92,11 @@ namespace tokio::signal::unix {
 
 class Signal {
  public:
-  Signal(Signal&& o) noexcept : l_(std::exchange(o.l_, detail::SignalListener{})) {}
+  Signal(Signal&& o) noexcept : l_(detail::exchange(o.l_, detail::SignalListener{})) {}
   Signal& operator=(Signal&& o) noexcept {
     if (this != &o) {
       detail::signal_listener_release(l_);
-      l_ = std::exchange(o.l_, detail::SignalListener{});
+      l_ = detail::exchange(o.l_, detail::SignalListener{});
     }
     return *this;
   }

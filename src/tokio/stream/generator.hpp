@@ -33,6 +33,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "tokio/core/config.hpp"
 #include "tokio/core/context.hpp"
 #include "tokio/core/detail/frame_alloc.hpp"
 #include "tokio/core/detail/poll.hpp"
@@ -91,11 +92,11 @@ class Generator : public PollStream<Generator<T>, T> {
 
   Generator() noexcept = default;
   Generator(Generator&& o) noexcept
-      : h_(std::exchange(o.h_, nullptr)), slot_(o.slot_), started_(o.started_) {}
+      : h_(detail::exchange(o.h_, nullptr)), slot_(o.slot_), started_(o.started_) {}
   Generator& operator=(Generator&& o) noexcept {
     if (this != &o) {
       reset();
-      h_ = std::exchange(o.h_, nullptr);
+      h_ = detail::exchange(o.h_, nullptr);
       slot_ = o.slot_;
       started_ = o.started_;
     }
@@ -119,7 +120,7 @@ class Generator : public PollStream<Generator<T>, T> {
     if (!tokio::detail::drive_slot(slot_, cx)) return false;
     promise_type& p = h_.promise();
     if (p.ex_) {
-      std::exception_ptr e = std::exchange(p.ex_, nullptr);
+      std::exception_ptr e = detail::exchange(p.ex_, nullptr);
       reset();
       std::rethrow_exception(e);
     }
@@ -136,7 +137,7 @@ class Generator : public PollStream<Generator<T>, T> {
  private:
   explicit Generator(std::coroutine_handle<promise_type> h) noexcept : h_(h) {}
   void reset() noexcept {
-    if (auto h = std::exchange(h_, nullptr)) h.destroy();
+    if (auto h = detail::exchange(h_, nullptr)) h.destroy();
   }
 
   std::coroutine_handle<promise_type> h_;

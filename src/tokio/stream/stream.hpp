@@ -49,6 +49,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "tokio/core/config.hpp"
 #include "tokio/core/context.hpp"
 #include "tokio/core/detail/poll.hpp"
 #include "tokio/core/task.hpp"
@@ -136,7 +137,7 @@ class PollStream {
       if constexpr (kClaims) {
         if (claim_.refused) tokio::detail::throw_concurrent_use(Derived::kTypeName);
       }
-      if (err_) std::rethrow_exception(std::exchange(err_, nullptr));
+      if (err_) std::rethrow_exception(detail::exchange(err_, nullptr));
       return tokio::detail::take_fresh(out_);
     }
 

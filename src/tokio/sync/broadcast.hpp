@@ -34,6 +34,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "tokio/core/config.hpp"
 #include "tokio/core/result.hpp"
 #include "tokio/sync/detail/blocking.hpp"
 #include "tokio/sync/detail/channel_counts.hpp"
@@ -117,7 +118,7 @@ struct BroadcastShared {
     local.splice_back(list);
     wake_all_and_unlock(tail_lock, local, [](WaitNode* n) noexcept {
       auto* w = static_cast<Waiter*>(n);
-      Wakeable* k = std::exchange(w->waker, nullptr);
+      Wakeable* k = detail::exchange(w->waker, nullptr);
       w->queued.store(false, std::memory_order_release);  // the owner may free `w` now
       return k;
     });
@@ -128,7 +129,7 @@ struct BroadcastShared {
   void enqueue(WaitList& list, Waiter& w, Wakeable* waker) noexcept {
     if (w.waker != waker) {
       waker->vtable->clone(waker);
-      drop_waker(std::exchange(w.waker, waker));
+      drop_waker(detail::exchange(w.waker, waker));
     }
     if (!w.queued.load(std::memory_order_relaxed)) {
       w.queued.store(true, std::memory_order_relaxed);
@@ -188,7 +189,7 @@ struct BroadcastShared {
   }
   void cancel_wait(Waiter& w) noexcept {
     if (!w.queued.load(std::memory_order_acquire)) {
-      drop_waker(std::exchange(w.waker, nullptr));
+      drop_waker(detail::exchange(w.waker, nullptr));
       return;
     }
     WaitGuard g(tail_lock);
@@ -196,7 +197,7 @@ struct BroadcastShared {
       w.unlink();
       w.queued.store(false, std::memory_order_relaxed);
     }
-    drop_waker(std::exchange(w.waker, nullptr));
+    drop_waker(detail::exchange(w.waker, nullptr));
   }
 };
 
@@ -335,11 +336,11 @@ class Receiver {
   Receiver() noexcept = default;
   Receiver(Shared* s, uint64_t next) noexcept : s_(s), next_(next) {}  // adopts a reference
   // (Moving a receiver that a pending recv() uses is not allowed: the recv refers to it.)
-  Receiver(Receiver&& o) noexcept : s_(std::exchange(o.s_, nullptr)), next_(o.next_) {}
+  Receiver(Receiver&& o) noexcept : s_(detail::exchange(o.s_, nullptr)), next_(o.next_) {}
   Receiver& operator=(Receiver&& o) noexcept {
     if (this != &o) {
       reset();
-      s_ = std::exchange(o.s_, nullptr);
+      s_ = detail::exchange(o.s_, nullptr);
       next_ = o.next_;
     }
     return *this;
@@ -452,7 +453,7 @@ class Receiver {
     return s_;
   }
   void reset() noexcept {
-    Shared* s = std::exchange(s_, nullptr);
+    Shared* s = detail::exchange(s_, nullptr);
     if (!s) return;
     uint64_t until;
     s->tail_lock.lock();

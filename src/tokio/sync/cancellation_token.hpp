@@ -31,6 +31,7 @@
 #include <stop_token>
 #include <utility>
 
+#include "tokio/core/config.hpp"
 #include "tokio/sync/notify.hpp"
 #include "tokio/sync/detail/wait_list.hpp"
 #include "tokio/core/combinators.hpp"
@@ -78,10 +79,10 @@ class CancellationToken;
 class [[nodiscard]] DropGuard {
  public:
   explicit DropGuard(detail::CancelNode* n) noexcept : n_(n) {}  // adopts a handle
-  DropGuard(DropGuard&& o) noexcept : n_(std::exchange(o.n_, nullptr)) {}
+  DropGuard(DropGuard&& o) noexcept : n_(detail::exchange(o.n_, nullptr)) {}
   DropGuard& operator=(DropGuard&&) = delete;
   ~DropGuard() {
-    if (detail::CancelNode* n = std::exchange(n_, nullptr)) {
+    if (detail::CancelNode* n = detail::exchange(n_, nullptr)) {
       n->cancel();
       n->drop_handle();
     }
@@ -130,7 +131,7 @@ class CancellationToken {
       explicit Handle(detail::CancelNode* node) noexcept : n(node) {
         n->handles.fetch_add(1, std::memory_order_relaxed);
       }
-      Handle(Handle&& o) noexcept : n(std::exchange(o.n, nullptr)) {}
+      Handle(Handle&& o) noexcept : n(detail::exchange(o.n, nullptr)) {}
       Handle& operator=(Handle&&) = delete;
       ~Handle() {
         if (n) n->drop_handle();
@@ -201,7 +202,7 @@ class CancellationToken {
 };
 
 inline CancellationToken DropGuard::disarm() noexcept {
-  return CancellationToken(std::exchange(n_, nullptr));
+  return CancellationToken(detail::exchange(n_, nullptr));
 }
 
 }  // namespace tokio::sync

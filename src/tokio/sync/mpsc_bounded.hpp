@@ -30,6 +30,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "tokio/core/config.hpp"
 #include "tokio/core/result.hpp"
 #include "tokio/sync/detail/batch_semaphore.hpp"
 #include "tokio/sync/detail/blocking.hpp"
@@ -94,7 +95,7 @@ class [[nodiscard]] PermitIterator {
     c->counts.tx_clone(detail::kMpscPermitRef);
   }
   PermitIterator(PermitIterator&& o) noexcept
-      : c_(std::exchange(o.c_, nullptr)), n_(std::exchange(o.n_, 0)) {}
+      : c_(detail::exchange(o.c_, nullptr)), n_(detail::exchange(o.n_, 0)) {}
   PermitIterator& operator=(PermitIterator&&) = delete;
   ~PermitIterator() {
     if (!c_) return;
@@ -255,9 +256,8 @@ class Sender : public detail::MpscSenderBase<T, true> {
   // the top of this file.
   template <class Rep, class Period>
   SendTimeout send_timeout(T value, std::chrono::duration<Rep, Period> d) const {
-    auto deadline = time::Instant::now().checked_add(tokio::detail::non_negative_ns(d));
     return SendTimeout(this->checked(), std::move(value),
-                       deadline ? *deadline : time::Instant::far_future());
+                       tokio::detail::deadline_after(tokio::detail::non_negative_ns(d)));
   }
 
   // Sends only if a slot is free right now.
@@ -293,12 +293,12 @@ class Sender : public detail::MpscSenderBase<T, true> {
     static constexpr const char* kLeafName = "sync::mpsc::Sender::reserve";
     Chan* c;
     explicit MakeOwned(Chan* ch) noexcept : c(ch) {}
-    MakeOwned(MakeOwned&& o) noexcept : c(std::exchange(o.c, nullptr)) {}
+    MakeOwned(MakeOwned&& o) noexcept : c(detail::exchange(o.c, nullptr)) {}
     ~MakeOwned() {
       if (c) c->tx_drop();
     }
     OwnedPermit<T> operator()(std::size_t) noexcept {
-      return OwnedPermit<T>(Sender(std::exchange(c, nullptr)));
+      return OwnedPermit<T>(Sender(detail::exchange(c, nullptr)));
     }
   };
   using Reserve = detail::PermitAcquire<MakePermit, SendError<>>;

@@ -30,6 +30,7 @@
 #include <cstdint>
 #include <utility>
 
+#include "tokio/core/config.hpp"
 #include "tokio/core/detail/await_claim.hpp"
 
 #include "tokio/sync/detail/wait_list.hpp"
@@ -93,7 +94,7 @@ class TOKIO_MUST_AWAIT Notified {
     }
     Awaiter(const Awaiter& o) noexcept : detail::Leaf<Awaiter>(o), bits_(o.bits_ & ~kClaim) {}
     Awaiter(Awaiter&& o) noexcept
-        : detail::Leaf<Awaiter>(o), bits_(std::exchange(o.bits_, o.bits_ & ~kClaim)) {}
+        : detail::Leaf<Awaiter>(o), bits_(detail::exchange(o.bits_, o.bits_ & ~kClaim)) {}
     Awaiter& operator=(const Awaiter&) = delete;
     ~Awaiter() {
       if (bits_ & kClaim) detail::release_await_flag(notified()->node_.awaited);

@@ -38,6 +38,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "tokio/core/config.hpp"
 #include "tokio/core/result.hpp"
 #include "tokio/sync/error.hpp"
 #include "tokio/sync/notify.hpp"
@@ -103,7 +104,7 @@ template <class T>
 class Ref {
  public:
   Ref(detail::RawRwLock* l, const T* v, bool changed) noexcept : l_(l), v_(v), changed_(changed) {}
-  Ref(Ref&& o) noexcept : l_(std::exchange(o.l_, nullptr)), v_(o.v_), changed_(o.changed_) {}
+  Ref(Ref&& o) noexcept : l_(detail::exchange(o.l_, nullptr)), v_(o.v_), changed_(o.changed_) {}
   Ref& operator=(Ref&&) = delete;
   ~Ref() {
     if (l_) l_->unlock_shared();
@@ -136,7 +137,7 @@ class Receiver {
     s_->rx_count.fetch_add(1, std::memory_order_relaxed);
     s_->counts.ref();
   }
-  Receiver(Receiver&& o) noexcept : s_(std::exchange(o.s_, nullptr)), version_(o.version_) {}
+  Receiver(Receiver&& o) noexcept : s_(detail::exchange(o.s_, nullptr)), version_(o.version_) {}
   Receiver& operator=(Receiver o) noexcept {
     std::swap(s_, o.s_);
     std::swap(version_, o.version_);
@@ -145,7 +146,7 @@ class Receiver {
   // Rust's clone(): the same as a copy (another handle on the same channel, at this one's version).
   Receiver clone() const noexcept { return *this; }
   ~Receiver() {
-    Shared* s = std::exchange(s_, nullptr);
+    Shared* s = detail::exchange(s_, nullptr);
     if (!s) return;
     if (s->rx_count.fetch_sub(1, std::memory_order_acq_rel) == 1) s->notify_tx.notify_waiters();
     s->release();

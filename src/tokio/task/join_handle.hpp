@@ -6,6 +6,7 @@
 #include <atomic>
 #include <utility>
 
+#include "tokio/core/config.hpp"
 #include "tokio/core/detail/await_claim.hpp"
 #include "tokio/core/detail/outcome.hpp"
 #include "tokio/core/detail/poll.hpp"
@@ -60,7 +61,7 @@ class AbortHandle {
     if (t_) detail::task_ref_inc(t_);
   }
   AbortHandle(const AbortHandle& o) noexcept : AbortHandle(o.t_) {}
-  AbortHandle(AbortHandle&& o) noexcept : t_(std::exchange(o.t_, nullptr)) {}
+  AbortHandle(AbortHandle&& o) noexcept : t_(detail::exchange(o.t_, nullptr)) {}
   AbortHandle& operator=(AbortHandle o) noexcept {
     std::swap(t_, o.t_);
     return *this;
@@ -96,12 +97,12 @@ class JoinHandle {
   JoinHandle() noexcept = default;
   explicit JoinHandle(detail::TaskHeader* t) noexcept : t_(t) {}  // adopts the handle's ref
   JoinHandle(JoinHandle&& o) noexcept
-      : t_(std::exchange(o.t_, nullptr)), taken_(std::exchange(o.taken_, false)) {}
+      : t_(detail::exchange(o.t_, nullptr)), taken_(detail::exchange(o.taken_, false)) {}
   JoinHandle& operator=(JoinHandle&& o) noexcept {
     if (this != &o) {
       release();
-      t_ = std::exchange(o.t_, nullptr);
-      taken_ = std::exchange(o.taken_, false);
+      t_ = detail::exchange(o.t_, nullptr);
+      taken_ = detail::exchange(o.taken_, false);
     }
     return *this;
   }
@@ -191,7 +192,7 @@ class JoinHandle {
 
  private:
   void release() noexcept {
-    auto* t = std::exchange(t_, nullptr);
+    auto* t = detail::exchange(t_, nullptr);
     if (!t) return;
     if (taken_) detail::task_drop_ref(t);  // join interest already released when awaited
     else detail::release_join<T>(t);

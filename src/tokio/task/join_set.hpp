@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "tokio/core/config.hpp"
 #include "tokio/core/detail/await_claim.hpp"
 #include "tokio/core/detail/poll.hpp"
 #include "tokio/core/result.hpp"
@@ -68,11 +69,11 @@ template <class T = void>
 class JoinSet {
  public:
   JoinSet() : shared_(detail::join_set_create()) {}
-  JoinSet(JoinSet&& o) noexcept : shared_(std::exchange(o.shared_, nullptr)) {}
+  JoinSet(JoinSet&& o) noexcept : shared_(detail::exchange(o.shared_, nullptr)) {}
   JoinSet& operator=(JoinSet&& o) noexcept {
     if (this != &o) {
       close();
-      shared_ = std::exchange(o.shared_, nullptr);
+      shared_ = detail::exchange(o.shared_, nullptr);
     }
     return *this;
   }
@@ -158,7 +159,7 @@ class JoinSet {
     std::optional<Result<Out, JoinError>> await_resume() {
       if (st_ == detail::JoinSetPoll::Busy) detail::throw_second_await(detail::kJoinSetBusy);
       if (!e_) return std::nullopt;
-      return take<WithId>(std::exchange(e_, nullptr));
+      return take<WithId>(detail::exchange(e_, nullptr));
     }
     ~JoinNextOp() {
       if (st_ == detail::JoinSetPoll::Pending) detail::join_set_unclaim(s_, this);
@@ -207,7 +208,7 @@ class JoinSet {
       if (st_ == detail::JoinSetPoll::Pending) detail::join_set_unclaim(s_, this);
     }
     bool poll(Context& cx) noexcept {
-      if (!std::exchange(aborted_, true)) detail::join_set_abort_all(s_);  // at the first poll
+      if (!detail::exchange(aborted_, true)) detail::join_set_abort_all(s_);  // at the first poll
       if (!detail::coop_poll_proceed(cx)) return false;
       for (;;) {
         detail::JoinSetEntry* e = detail::join_set_pop_notified(s_, cx.raw_waker(), st_, this);
@@ -286,7 +287,7 @@ class JoinSet {
     if (!shared_) return;
     detail::join_set_abort_all(shared_);
     while (detail::TaskHeader* t = detail::join_set_take_one(shared_)) drop_handle(t);
-    detail::join_set_release(std::exchange(shared_, nullptr));
+    detail::join_set_release(detail::exchange(shared_, nullptr));
   }
 
   detail::JoinSetShared* shared_;

@@ -14,6 +14,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "tokio/core/config.hpp"
 #include "tokio/core/detail/branch.hpp"
 #include "tokio/core/detail/poll.hpp"
 #include "tokio/core/detail/thread_context.hpp"
@@ -55,7 +56,7 @@ class TOKIO_MUST_AWAIT RunUntil : public Leaf<RunUntil<T>> {
  public:
   RunUntil(LocalSetShared* s, Task<T> t) : s_(s), branch_(std::move(t)) { local_set_ref_inc(s_); }
   RunUntil(RunUntil&& o) noexcept
-      : Leaf<RunUntil<T>>(o), s_(std::exchange(o.s_, nullptr)), branch_(std::move(o.branch_)) {}
+      : Leaf<RunUntil<T>>(o), s_(detail::exchange(o.s_, nullptr)), branch_(std::move(o.branch_)) {}
   ~RunUntil() {
     if (s_) {
       LocalSetEnter enter(s_);
@@ -97,7 +98,7 @@ auto spawn_local_on(LocalSetShared* s, First&& first, Rest&&... rest) {
 class TOKIO_MUST_AWAIT RunAll : public Leaf<RunAll> {
  public:
   explicit RunAll(LocalSetShared* s) : s_(s) { local_set_ref_inc(s_); }
-  RunAll(RunAll&& o) noexcept : Leaf<RunAll>(o), s_(std::exchange(o.s_, nullptr)) {}
+  RunAll(RunAll&& o) noexcept : Leaf<RunAll>(o), s_(detail::exchange(o.s_, nullptr)) {}
   ~RunAll() {
     if (s_) local_set_ref_dec(s_);
   }

@@ -4,6 +4,8 @@
 #include "tokio/core/detail/thread_context.hpp"
 #include "tokio/runtime/detail/handle_inner.hpp"
 
+#include <optional>
+
 namespace tokio::detail {
 
 BlockInPlace block_in_place_enter() {
@@ -39,3 +41,13 @@ void block_in_place_exit(BlockInPlace s) noexcept {
 }
 
 }  // namespace tokio::detail
+
+namespace tokio::task {
+
+std::optional<Id> try_id() noexcept {
+  if (detail::TaskHeader* t = detail::tls.task) return Id{t->id()};
+  if (detail::TaskHeader* t = detail::tls.blocking_task) return Id{t->id()};
+  return std::nullopt;
+}
+
+}  // namespace tokio::task

@@ -100,14 +100,12 @@ inline ConsumeBudget consume_budget() noexcept { return ConsumeBudget(); }
 inline bool has_budget_remaining() noexcept { return detail::tls.budget != 0; }
 
 // The id of the task being polled, or of the spawn_blocking task whose closure runs on
-// this thread; throws outside a spawned task.
-inline std::optional<Id> try_id() noexcept {
+// this thread; none (try_id) or a throw (id) outside a spawned task. try_id is out of line
+// (spawn.cpp) so that its std::optional<Id> is instantiated there, not in every user TU.
+std::optional<Id> try_id() noexcept;
+inline Id id() {
   if (detail::TaskHeader* t = detail::tls.task) return Id{t->id()};
   if (detail::TaskHeader* t = detail::tls.blocking_task) return Id{t->id()};
-  return std::nullopt;
-}
-inline Id id() {
-  if (auto i = try_id()) return *i;
   detail::throw_misuse(
       "task::id() called outside a spawned task (a block_on root or a plain thread has no "
       "id: use task::try_id() there)");

@@ -2,6 +2,7 @@
 #include "tokio/time/instant.hpp"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace tokio::detail::instant_text_impl {
@@ -20,6 +21,12 @@ inline std::string decimal(uint64_t whole, uint64_t frac, int digits, const char
 }  // namespace tokio::detail::instant_text_impl
 
 namespace tokio::time {
+
+std::optional<Duration> Instant::checked_duration_since(Instant earlier) const noexcept {
+  int64_t r;
+  if (__builtin_sub_overflow(ns_, earlier.ns_, &r) || r < 0) return std::nullopt;
+  return Duration(r);
+}
 
 Instant Instant::far_future() noexcept {
   return now().saturating_add(std::chrono::hours(24 * 365 * 30));

@@ -103,11 +103,9 @@ class Instant {
   constexpr Duration duration_since(Instant earlier) const noexcept {
     return saturating_duration_since(earlier);
   }
-  constexpr std::optional<Duration> checked_duration_since(Instant earlier) const noexcept {
-    int64_t r;
-    if (__builtin_sub_overflow(ns_, earlier.ns_, &r) || r < 0) return std::nullopt;
-    return Duration(r);
-  }
+  // Out of line, as are the optional-returning members' bodies below (templates): a body
+  // here would instantiate std::optional<Duration> in every TU that includes tokio.hpp.
+  std::optional<Duration> checked_duration_since(Instant earlier) const noexcept;
   constexpr Duration saturating_duration_since(Instant earlier) const noexcept {
     int64_t r;
     if (__builtin_sub_overflow(ns_, earlier.ns_, &r)) {
@@ -118,29 +116,36 @@ class Instant {
   // Time since this instant (zero if it is in the future).
   Duration elapsed() const noexcept { return now().saturating_duration_since(*this); }
 
+  // (The return types are spelled through dependent_t, which is std::optional<Instant>:
+  // see core/config.hpp.)
   template <class Rep, class Period>
-  constexpr std::optional<Instant> checked_add(
+  constexpr detail::dependent_t<Rep, std::optional<Instant>> checked_add(
       std::chrono::duration<Rep, Period> d) const noexcept {
-    return add(detail::saturating_ns(d).count(), is_saturated(d));
+    int64_t r;
+    if (!add(detail::saturating_ns(d).count(), is_saturated(d), r)) return std::nullopt;
+    return from_ns(r);
   }
   template <class Rep, class Period>
-  constexpr std::optional<Instant> checked_sub(
+  constexpr detail::dependent_t<Rep, std::optional<Instant>> checked_sub(
       std::chrono::duration<Rep, Period> d) const noexcept {
     auto ns = detail::saturating_ns(d);
-    if (ns == Duration::min()) return std::nullopt;
-    return add(-ns.count(), is_saturated(d));
+    int64_t r;
+    if (ns == Duration::min() || !add(-ns.count(), is_saturated(d), r)) return std::nullopt;
+    return from_ns(r);
   }
   template <class Rep, class Period>
   constexpr Instant saturating_add(std::chrono::duration<Rep, Period> d) const noexcept {
     auto ns = detail::saturating_ns(d);
-    if (auto r = checked_add(ns)) return *r;
+    int64_t r;
+    if (add(ns.count(), false, r)) return from_ns(r);
     return from_ns(ns.count() < 0 ? std::numeric_limits<int64_t>::min()
                                   : std::numeric_limits<int64_t>::max());
   }
   template <class Rep, class Period>
   constexpr Instant saturating_sub(std::chrono::duration<Rep, Period> d) const noexcept {
     auto ns = detail::saturating_ns(d);
-    if (auto r = checked_sub(ns)) return *r;
+    int64_t r;
+    if (ns != Duration::min() && add(-ns.count(), false, r)) return from_ns(r);
     return from_ns(ns.count() < 0 ? std::numeric_limits<int64_t>::max()
                                   : std::numeric_limits<int64_t>::min());
   }
@@ -194,10 +199,9 @@ class Instant {
     // from a coarser unit is not.
     return !(std::is_same_v<std::chrono::duration<Rep, Period>, Duration>);
   }
-  constexpr std::optional<Instant> add(int64_t ns, bool saturated) const noexcept {
-    int64_t r;
-    if (saturated || __builtin_add_overflow(ns_, ns, &r)) return std::nullopt;
-    return from_ns(r);
+  // This instant plus `ns` into `out`; false when that overflows or `ns` was saturated.
+  constexpr bool add(int64_t ns, bool saturated, int64_t& out) const noexcept {
+    return !saturated && !__builtin_add_overflow(ns_, ns, &out);
   }
 
   int64_t ns_ = 0;
@@ -228,6 +232,16 @@ using detail::operator<<;
 }  // namespace tokio::time
 
 namespace tokio::detail {
+// now() + d for a non-negative d, or Instant::far_future() when that overflows: the
+// deadline of sleep(d), timeout(d) and send_timeout(d), found without a std::optional.
+inline time::Instant deadline_after(std::chrono::nanoseconds d) noexcept {
+  int64_t r;
+  if (__builtin_add_overflow(time::Instant::now().nanos(), d.count(), &r)) {
+    return time::Instant::far_future();
+  }
+  return time::Instant::from_ns(r);
+}
+
 template <>
 struct enable_display<time::Instant> : std::true_type {};
 }  // namespace tokio::detail

@@ -102,8 +102,7 @@ inline Sleep sleep_until(Instant deadline) { return Sleep(deadline); }
 // Waits for `d` (any std::chrono duration).
 template <class Rep, class Period>
 Sleep sleep(std::chrono::duration<Rep, Period> d) {
-  auto deadline = Instant::now().checked_add(detail::non_negative_ns(d));
-  return Sleep(deadline ? *deadline : Instant::far_future());
+  return Sleep(detail::deadline_after(detail::non_negative_ns(d)));
 }
 
 }  // namespace tokio::time

@@ -19,6 +19,8 @@
 #include <atomic>
 #include <utility>
 
+#include "tokio/core/config.hpp"
+
 namespace tokio::detail {
 
 [[noreturn]] void throw_second_await(const char* what);
@@ -59,12 +61,12 @@ class AwaitClaim {
   }
   // The claim moves with the awaiter (an await's temporary moved into place); a copy holds
   // none (a future copied before it is awaited).
-  AwaitClaim(AwaitClaim&& o) noexcept : flag_(std::exchange(o.flag_, nullptr)) {}
+  AwaitClaim(AwaitClaim&& o) noexcept : flag_(detail::exchange(o.flag_, nullptr)) {}
   AwaitClaim(const AwaitClaim&) noexcept {}
   AwaitClaim& operator=(AwaitClaim&& o) noexcept {
     if (this != &o) {
       release();
-      flag_ = std::exchange(o.flag_, nullptr);
+      flag_ = detail::exchange(o.flag_, nullptr);
     }
     return *this;
   }
@@ -76,7 +78,7 @@ class AwaitClaim {
 
  private:
   void release() noexcept {
-    if (flag_) release_await_flag(*std::exchange(flag_, nullptr));
+    if (flag_) release_await_flag(*detail::exchange(flag_, nullptr));
   }
 
   bool* flag_ = nullptr;

@@ -124,13 +124,13 @@ class Outcome<void> {
     o.state_ = OutcomeState::Consumed;
   }
   void take() {
-    OutcomeState s = std::exchange(state_, OutcomeState::Consumed);
-    if (s == OutcomeState::Exception) std::rethrow_exception(std::exchange(ex_, nullptr));
+    OutcomeState s = detail::exchange(state_, OutcomeState::Consumed);
+    if (s == OutcomeState::Exception) std::rethrow_exception(detail::exchange(ex_, nullptr));
   }
   void take_value() noexcept { state_ = OutcomeState::Consumed; }
   std::exception_ptr take_exception() noexcept {
     state_ = OutcomeState::Consumed;
-    return std::exchange(ex_, nullptr);
+    return detail::exchange(ex_, nullptr);
   }
   void clear() noexcept {
     ex_ = nullptr;

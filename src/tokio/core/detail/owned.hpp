@@ -7,6 +7,8 @@
 // operations and destructor delete T, so the owning class defines its own out of line (in
 // its .cpp, where T is complete): `Builder::~Builder() = default;` there.
 
+#include <cstddef>
+#include <new>
 #include <utility>
 
 namespace tokio::detail {
@@ -41,6 +43,57 @@ class Owned {
 
  private:
   T* p_ = nullptr;
+};
+
+// An owned array of bytes left uninitialised (as std::make_unique_for_overwrite<byte[]>
+// gives it): the buffers of io::BufReader, io::BufWriter and io::copy. Not a
+// std::unique_ptr<std::byte[]> for the reason above: its member in those class templates
+// names a type that is not dependent, so every user TU instantiated it (about 10 ms).
+class OwnedBytes {
+ public:
+  OwnedBytes() noexcept = default;
+  explicit OwnedBytes(std::size_t n) : p_(new std::byte[n]) {}
+  OwnedBytes(OwnedBytes&& o) noexcept : p_(o.p_) { o.p_ = nullptr; }
+  OwnedBytes& operator=(OwnedBytes&& o) noexcept {
+    if (this != &o) {
+      delete[] p_;
+      p_ = o.p_;
+      o.p_ = nullptr;
+    }
+    return *this;
+  }
+  OwnedBytes(const OwnedBytes&) = delete;
+  OwnedBytes& operator=(const OwnedBytes&) = delete;
+  ~OwnedBytes() { delete[] p_; }
+
+  // Null once moved from (or before the first allocation).
+  std::byte* get() const noexcept { return p_; }
+  explicit operator bool() const noexcept { return p_ != nullptr; }
+
+ private:
+  std::byte* p_ = nullptr;
+};
+
+// Room for one object whose type the user part must not instantiate (a std::optional or an
+// io::Result of something only the implementation fills in): each std::optional<T> or
+// Result<T, E> a header spells as a member is a class instantiation in every user TU (about
+// 6 ms of g++ for a std::optional). The owning class constructs, reads and destroys the
+// object out of line, in its .cpp, where the type is complete and a static_assert checks
+// that Size and Align hold it. as<T>() only forms a reference, which instantiates nothing.
+template <std::size_t Size, std::size_t Align = alignof(void*)>
+struct Opaque {
+  template <class T>
+  T& as() noexcept {
+    return *std::launder(reinterpret_cast<T*>(bytes));
+  }
+  template <class T>
+  const T& as() const noexcept {
+    return *std::launder(reinterpret_cast<const T*>(bytes));
+  }
+  template <class T>
+  static constexpr bool holds = sizeof(T) <= Size && alignof(T) <= Align;
+
+  alignas(Align) unsigned char bytes[Size];
 };
 
 }  // namespace tokio::detail

@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <utility>
 
+#include "tokio/core/config.hpp"
 #include "tokio/core/detail/poll.hpp"
 #include "tokio/core/result.hpp"
 
@@ -40,7 +41,7 @@ class TOKIO_MUST_AWAIT FsAwait : public Leaf<FsAwait<T>> {
 
   FsAwait(FsOp* op, Take take) noexcept : op_(op), take_(take) {}
   // Moves happen before the first poll only (a suspended leaf never moves).
-  FsAwait(FsAwait&& o) noexcept : op_(std::exchange(o.op_, nullptr)), take_(o.take_) {}
+  FsAwait(FsAwait&& o) noexcept : op_(detail::exchange(o.op_, nullptr)), take_(o.take_) {}
   FsAwait(const FsAwait&) = delete;
   FsAwait& operator=(const FsAwait&) = delete;
   FsAwait& operator=(FsAwait&&) = delete;

@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "tokio/core/config.hpp"
 #include "tokio/fs/detail/op.hpp"
 #include "tokio/fs/metadata.hpp"
 
@@ -75,7 +76,7 @@ class OpenOp final : public FsOp {
     err = e;
   }
   // The fd, now owned by the caller.
-  int take_fd() noexcept { return std::exchange(fd, -1); }
+  int take_fd() noexcept { return detail::exchange(fd, -1); }
   void close_fd() noexcept;
   // On the blocking pool, after io_uring opened a FIFO for reading (uring_step_done).
   void wait_for_writer() noexcept;

@@ -6,7 +6,6 @@
 // (Self::kTypeName).
 
 #include <cstddef>
-#include <memory>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -14,6 +13,7 @@
 #include <utility>
 
 #include "tokio/core/config.hpp"
+#include "tokio/core/detail/owned.hpp"
 
 namespace tokio::io {
 inline constexpr std::size_t kDefaultBufSize = 8 * 1024;
@@ -32,7 +32,7 @@ class BufferedIo {
     if (capacity == 0)
       throw std::invalid_argument(std::string(Self::kTypeName) +
                                   ": capacity must be > 0 (leave it out for 8 KiB)");
-    buf_ = std::make_unique_for_overwrite<std::byte[]>(capacity);
+    buf_ = OwnedBytes(capacity);
   }
 
   // Tokio's spelling of the two-argument constructor (capacity first):
@@ -65,7 +65,7 @@ class BufferedIo {
 
  protected:
   S inner_;
-  std::unique_ptr<std::byte[]> buf_;
+  OwnedBytes buf_;
   std::size_t cap_;
   std::size_t head_ = 0;  // buf_[head_, tail_) holds the buffered bytes
   std::size_t tail_ = 0;

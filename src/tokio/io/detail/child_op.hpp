@@ -31,6 +31,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "tokio/core/config.hpp"
 #include "tokio/core/detail/branch.hpp"
 #include "tokio/core/detail/poll.hpp"
 #include "tokio/core/result.hpp"
@@ -89,7 +90,7 @@ class [[nodiscard]] Poll {
 
  private:
   void reset() noexcept {
-    if (std::exchange(ready_, false)) v_.~T();
+    if (detail::exchange(ready_, false)) v_.~T();
   }
   union {
     T v_;
@@ -273,7 +274,7 @@ class TOKIO_MUST_AWAIT AdaptorOp : public Leaf<AdaptorOp<S>> {
     return out_.has_value();
   }
   Out await_resume() {
-    if (exc_) std::rethrow_exception(std::exchange(exc_, nullptr));
+    if (exc_) std::rethrow_exception(detail::exchange(exc_, nullptr));
     return std::move(*out_);
   }
 
@@ -300,7 +301,7 @@ class TOKIO_MUST_AWAIT CompositeLeaf : public Leaf<Derived> {
 
  protected:
   void check() {
-    if (exc_) std::rethrow_exception(std::exchange(exc_, nullptr));
+    if (exc_) std::rethrow_exception(detail::exchange(exc_, nullptr));
   }
 
  private:

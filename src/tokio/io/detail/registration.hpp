@@ -22,6 +22,7 @@
 #include <system_error>
 #include <utility>
 
+#include "tokio/core/config.hpp"
 #include "tokio/core/result.hpp"
 #include "tokio/io/reactor_error.hpp"
 #include "tokio/io/interest.hpp"
@@ -57,17 +58,17 @@ class Registration {
                                          uint32_t ready = 0);
 
   Registration(Registration&& o) noexcept
-      : driver_(std::exchange(o.driver_, nullptr)),
-        handle_(std::exchange(o.handle_, nullptr)),
-        io_(std::exchange(o.io_, nullptr)),
-        fd_(std::exchange(o.fd_, -1)) {}
+      : driver_(detail::exchange(o.driver_, nullptr)),
+        handle_(detail::exchange(o.handle_, nullptr)),
+        io_(detail::exchange(o.io_, nullptr)),
+        fd_(detail::exchange(o.fd_, -1)) {}
   Registration& operator=(Registration&& o) noexcept {
     if (this != &o) {
       (void)deregister();
-      driver_ = std::exchange(o.driver_, nullptr);
-      handle_ = std::exchange(o.handle_, nullptr);
-      io_ = std::exchange(o.io_, nullptr);
-      fd_ = std::exchange(o.fd_, -1);
+      driver_ = detail::exchange(o.driver_, nullptr);
+      handle_ = detail::exchange(o.handle_, nullptr);
+      io_ = detail::exchange(o.io_, nullptr);
+      fd_ = detail::exchange(o.fd_, -1);
     }
     return *this;
   }
@@ -261,12 +262,16 @@ class TOKIO_MUST_AWAIT ReadinessAwait : public Leaf<ReadinessAwait<Finish>> {
   }
 
   decltype(auto) await_resume() {
-    if (!io_) return finish_(io::Result<ReadyEvent>(tokio::unexpected(io_error_code(-EBADF))));
-    if (ev_.is_shutdown()) return finish_(io::Result<ReadyEvent>(io_unexpected(kIoShutdown)));
-    return finish_(io::Result<ReadyEvent>(ev_));
+    if (!io_) return finish_(Event(tokio::unexpected(io_error_code(-EBADF))));
+    if (ev_.is_shutdown()) return finish_(Event(io_unexpected(kIoShutdown)));
+    return finish_(Event(ev_));
   }
 
  private:
+  // io::Result<ReadyEvent>, spelled to wait for a use (core/config.hpp, dependent_t); so
+  // are the Finish policies' parameter and result types below.
+  using Event = dependent_t<Finish, io::Result<ReadyEvent>>;
+
   // Ready: the interest the readiness met, and out of the wait list.
   bool settle() noexcept {
     ev_.mask = waiter_.mask;
@@ -281,13 +286,15 @@ class TOKIO_MUST_AWAIT ReadinessAwait : public Leaf<ReadinessAwait<Finish>> {
 };
 
 struct FinishVoid {
-  io::Result<void> operator()(io::Result<ReadyEvent> r) const noexcept {
+  template <class Event>
+  io::Result<void> operator()(Event r) const noexcept {
     if (!r) return tokio::unexpected(r.error());
     return {};
   }
 };
 struct FinishReady {
-  io::Result<io::Ready> operator()(io::Result<ReadyEvent> r) const noexcept {
+  template <class Event>
+  dependent_t<Event, io::Result<io::Ready>> operator()(Event r) const noexcept {
     if (!r) return tokio::unexpected(r.error());
     return r->ready();
   }

@@ -226,4 +226,9 @@ Task<io::Result<PollSocket>> connect_socket(OwnedFd fd, const sockaddr* addr, so
   co_return std::move(*sock);
 }
 
+io::Result<net::SocketAddr> InetAddrConv::convert(const sockaddr_storage& ss,
+                                                  socklen_t len) noexcept {
+  return net::SocketAddr::from_sockaddr(reinterpret_cast<const sockaddr*>(&ss), len);
+}
+
 }  // namespace tokio::detail

@@ -25,6 +25,7 @@
 #include <system_error>
 #include <utility>
 
+#include "tokio/core/config.hpp"
 #include "tokio/core/result.hpp"
 #include "tokio/core/task.hpp"
 #include "tokio/net/socket_addr.hpp"
@@ -53,17 +54,17 @@ class OwnedFd {
  public:
   OwnedFd() noexcept = default;
   explicit OwnedFd(int fd) noexcept : fd_(fd) {}
-  OwnedFd(OwnedFd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+  OwnedFd(OwnedFd&& o) noexcept : fd_(detail::exchange(o.fd_, -1)) {}
   OwnedFd& operator=(OwnedFd&& o) noexcept {
     if (this != &o) {
       reset();
-      fd_ = std::exchange(o.fd_, -1);
+      fd_ = detail::exchange(o.fd_, -1);
     }
     return *this;
   }
   ~OwnedFd() { reset(); }
   int get() const noexcept { return fd_; }
-  int release() noexcept { return std::exchange(fd_, -1); }
+  int release() noexcept { return detail::exchange(fd_, -1); }
   void reset() noexcept;
 
  private:
@@ -368,9 +369,9 @@ struct AcceptOp : OpBase {
 
 struct InetAddrConv {
   using type = net::SocketAddr;
-  static io::Result<net::SocketAddr> convert(const sockaddr_storage& ss, socklen_t len) noexcept {
-    return net::SocketAddr::from_sockaddr(reinterpret_cast<const sockaddr*>(&ss), len);
-  }
+  // Out of line (socket.cpp): inline, it would instantiate io::Result<SocketAddr> in
+  // every user TU.
+  static io::Result<net::SocketAddr> convert(const sockaddr_storage& ss, socklen_t len) noexcept;
 };
 
 }  // namespace tokio::detail

@@ -36,6 +36,7 @@
 #include <utility>
 #include <vector>
 
+#include "tokio/core/config.hpp"
 #include "tokio/core/result.hpp"
 #include "tokio/net/detail/socket.hpp"
 #include "tokio/process/stdio.hpp"
@@ -86,12 +87,12 @@ struct Spawned {
 
   Spawned() noexcept = default;
   Spawned(Spawned&& o) noexcept
-      : pid(std::exchange(o.pid, -1)),
+      : pid(detail::exchange(o.pid, -1)),
         kill_on_drop(o.kill_on_drop),
         pipes{std::move(o.pipes[0]), std::move(o.pipes[1]), std::move(o.pipes[2])} {}
   Spawned& operator=(Spawned&&) = delete;
   ~Spawned();
-  int release() noexcept { return std::exchange(pid, -1); }
+  int release() noexcept { return detail::exchange(pid, -1); }
 };
 
 // Checks and prepares spec's program; unset stdio entries use `defaults`.

@@ -8,6 +8,8 @@
 #include <type_traits>
 #include <utility>
 
+#include "tokio/core/config.hpp"
+
 namespace tokio::detail {
 
 template <class Sig>
@@ -24,7 +26,7 @@ class Callback<R(A...)> {
       : obj_(new std::decay_t<F>(std::forward<F>(f))), ops_(&kOps<std::decay_t<F>>) {}
   Callback(const Callback& o) : obj_(o.obj_ ? o.ops_->clone(o.obj_) : nullptr), ops_(o.ops_) {}
   Callback(Callback&& o) noexcept
-      : obj_(std::exchange(o.obj_, nullptr)), ops_(std::exchange(o.ops_, nullptr)) {}
+      : obj_(detail::exchange(o.obj_, nullptr)), ops_(detail::exchange(o.ops_, nullptr)) {}
   Callback& operator=(Callback o) noexcept {
     std::swap(obj_, o.obj_);
     std::swap(ops_, o.ops_);

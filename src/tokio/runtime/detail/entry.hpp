@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <utility>
 
+#include "tokio/core/config.hpp"
 #include "tokio/runtime/flavor.hpp"
 
 namespace tokio::detail {
@@ -31,7 +32,7 @@ class HandleRef {
     if (h_) handle_ref_inc(h_);
   }
   HandleRef(const HandleRef& o) noexcept : HandleRef(o.h_) {}
-  HandleRef(HandleRef&& o) noexcept : h_(std::exchange(o.h_, nullptr)) {}
+  HandleRef(HandleRef&& o) noexcept : h_(detail::exchange(o.h_, nullptr)) {}
   HandleRef& operator=(HandleRef o) noexcept {
     std::swap(h_, o.h_);
     return *this;

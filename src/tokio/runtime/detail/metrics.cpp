@@ -71,6 +71,10 @@ RuntimeMetrics::poll_time_histogram_bucket_range(std::size_t bucket) const noexc
   if (bucket + 1 == buckets) return {start, std::chrono::nanoseconds::max()};
   return {start, start + r};
 }
+std::pair<std::chrono::nanoseconds, std::chrono::nanoseconds>
+RuntimeMetrics::poll_count_histogram_bucket_range(std::size_t bucket) const noexcept {
+  return poll_time_histogram_bucket_range(bucket);
+}
 uint64_t RuntimeMetrics::poll_time_histogram_bucket_count(std::size_t worker,
                                                           std::size_t bucket) const noexcept {
   if (!h()->poll_hist || h()->poll_hist_workers == 0) return 0;

@@ -27,6 +27,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "tokio/core/config.hpp"
 #include "tokio/core/detail/frame_alloc.hpp"
 #include "tokio/core/detail/outcome.hpp"
 #include "tokio/core/detail/poll.hpp"
@@ -152,7 +153,7 @@ template <class C>
 class ClosureBlock {
  public:
   explicit ClosureBlock(C* c) noexcept : c_(c) {}
-  ClosureBlock(ClosureBlock&& o) noexcept : c_(std::exchange(o.c_, nullptr)) {}
+  ClosureBlock(ClosureBlock&& o) noexcept : c_(detail::exchange(o.c_, nullptr)) {}
   ClosureBlock(const ClosureBlock&) = delete;
   ClosureBlock& operator=(const ClosureBlock&) = delete;
   ~ClosureBlock() {

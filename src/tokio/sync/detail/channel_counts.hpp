@@ -23,6 +23,8 @@
 #include <optional>
 #include <utility>
 
+#include "tokio/core/config.hpp"
+
 namespace tokio::detail {
 
 struct ChannelCounts {
@@ -100,7 +102,7 @@ class SenderHandle {
   SenderHandle(const SenderHandle& o) noexcept : s_(o.s_) {
     if (s_) s_->counts.tx_clone();
   }
-  SenderHandle(SenderHandle&& o) noexcept : s_(std::exchange(o.s_, nullptr)) {}
+  SenderHandle(SenderHandle&& o) noexcept : s_(detail::exchange(o.s_, nullptr)) {}
   SenderHandle& operator=(SenderHandle o) noexcept {
     std::swap(s_, o.s_);
     return *this;
@@ -110,7 +112,7 @@ class SenderHandle {
  protected:
   // Drops the reference now (the handle is empty after).
   void reset() noexcept {
-    if (Shared* s = std::exchange(s_, nullptr)) s->tx_drop();
+    if (Shared* s = detail::exchange(s_, nullptr)) s->tx_drop();
   }
   Shared* s_ = nullptr;
 };
@@ -129,13 +131,13 @@ class WeakSenderOf {
     if (s_) s_->counts.weak_clone();
   }
   WeakSenderOf(const WeakSenderOf& o) noexcept : WeakSenderOf(o.s_) {}
-  WeakSenderOf(WeakSenderOf&& o) noexcept : s_(std::exchange(o.s_, nullptr)) {}
+  WeakSenderOf(WeakSenderOf&& o) noexcept : s_(detail::exchange(o.s_, nullptr)) {}
   WeakSenderOf& operator=(WeakSenderOf o) noexcept {
     std::swap(s_, o.s_);
     return *this;
   }
   ~WeakSenderOf() {
-    if (Shared* s = std::exchange(s_, nullptr)) {
+    if (Shared* s = detail::exchange(s_, nullptr)) {
       s->counts.weak_drop();
       s->release();
     }

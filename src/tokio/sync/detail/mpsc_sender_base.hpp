@@ -6,6 +6,7 @@
 #include <optional>
 #include <utility>
 
+#include "tokio/core/config.hpp"
 #include "tokio/sync/detail/mpsc_chan.hpp"
 #include "tokio/sync/notify.hpp"
 #include "tokio/core/detail/poll.hpp"
@@ -55,7 +56,7 @@ class MpscSenderBase : public SenderHandle<tokio::detail::Chan<T, Bounded>> {
   bool valid() const noexcept { return s_ != nullptr; }
 
   Chan* chan() const noexcept { return s_; }
-  Chan* release_chan() noexcept { return std::exchange(s_, nullptr); }
+  Chan* release_chan() noexcept { return detail::exchange(s_, nullptr); }
 
  protected:
   Chan* checked() const {

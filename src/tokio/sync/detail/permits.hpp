@@ -25,6 +25,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "tokio/core/config.hpp"
 #include "tokio/core/detail/poll.hpp"
 #include "tokio/core/result.hpp"
 #include "tokio/sync/detail/batch_semaphore.hpp"
@@ -42,15 +43,15 @@ class HeldPermits {
   HeldPermits(BatchSemaphore* s, std::size_t n, Keep keep) noexcept
       : s_(s), n_(n), keep_(std::move(keep)) {}
   HeldPermits(HeldPermits&& o) noexcept
-      : s_(std::exchange(o.s_, nullptr)),
-        n_(std::exchange(o.n_, 0)),
-        keep_(std::exchange(o.keep_, Keep())) {}
+      : s_(detail::exchange(o.s_, nullptr)),
+        n_(detail::exchange(o.n_, 0)),
+        keep_(detail::exchange(o.keep_, Keep())) {}
   HeldPermits& operator=(HeldPermits&& o) noexcept {
     if (this != &o) {
       release();
-      s_ = std::exchange(o.s_, nullptr);
-      n_ = std::exchange(o.n_, 0);
-      keep_ = std::exchange(o.keep_, Keep());
+      s_ = detail::exchange(o.s_, nullptr);
+      n_ = detail::exchange(o.n_, 0);
+      keep_ = detail::exchange(o.keep_, Keep());
     }
     return *this;
   }
@@ -59,7 +60,7 @@ class HeldPermits {
  protected:
   // Gives the permits back, then lets go of Keep.
   void release() noexcept {
-    if (BatchSemaphore* s = std::exchange(s_, nullptr)) s->release(n_);
+    if (BatchSemaphore* s = detail::exchange(s_, nullptr)) s->release(n_);
     n_ = 0;
     keep_ = Keep();
   }
@@ -91,7 +92,7 @@ class HeldPermits {
   // mapped or downgraded guard, or forget()).
   BatchSemaphore* disown() noexcept {
     n_ = 0;
-    return std::exchange(s_, nullptr);
+    return detail::exchange(s_, nullptr);
   }
 
   BatchSemaphore* s_ = nullptr;
@@ -109,11 +110,11 @@ class SemaphoreGuard : public HeldPermits<Keep> {
   SemaphoreGuard(BatchSemaphore* s, std::size_t n, U* v, Keep keep = Keep()) noexcept
       : HeldPermits<Keep>(s, n, std::move(keep)), v_(v) {}
   SemaphoreGuard(SemaphoreGuard&& o) noexcept
-      : HeldPermits<Keep>(std::move(o)), v_(std::exchange(o.v_, nullptr)) {}
+      : HeldPermits<Keep>(std::move(o)), v_(detail::exchange(o.v_, nullptr)) {}
   SemaphoreGuard& operator=(SemaphoreGuard&& o) noexcept {
     if (this != &o) {
       HeldPermits<Keep>::operator=(std::move(o));
-      v_ = std::exchange(o.v_, nullptr);
+      v_ = detail::exchange(o.v_, nullptr);
     }
     return *this;
   }

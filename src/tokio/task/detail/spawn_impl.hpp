@@ -6,9 +6,9 @@
 #include <new>
 #include <string_view>
 #include <type_traits>
-#include <optional>
 #include <utility>
 
+#include "tokio/core/config.hpp"
 #include "tokio/core/detail/frame_alloc.hpp"
 #include "tokio/core/detail/invoke.hpp"
 #include "tokio/core/detail/outcome.hpp"
@@ -60,7 +60,7 @@ struct BlockingCell {
     // task::id() in the closure is this task's, as in Tokio.
     struct IdScope {
       TaskHeader* saved;
-      explicit IdScope(TaskHeader* t) noexcept : saved(std::exchange(tls.blocking_task, t)) {}
+      explicit IdScope(TaskHeader* t) noexcept : saved(detail::exchange(tls.blocking_task, t)) {}
       ~IdScope() { tls.blocking_task = saved; }
     } id_scope(t);
     try {
@@ -130,11 +130,8 @@ auto make_blocking_fn(F&& f, Args&&... args) {
 
 // Mandatory: the job runs even when the runtime shuts down before a thread took it (the
 // stdio writes, as fs::File's: output accepted by a write is never dropped at exit).
-template <bool Mandatory = false, class F, class... Args>
-auto spawn_blocking_named_on(HandleInner* h, const NamedSpawn& named, F&& f, Args&&... args) {
-  std::string_view name = named.name;
-  std::optional<NamingScope> naming;  // no frame to name; ends the Builder's offer
-  if (!name.empty()) naming.emplace(named, 0);
+template <bool Mandatory, class F, class... Args>
+auto spawn_blocking_cell_named(HandleInner* h, std::string_view name, F&& f, Args&&... args) {
   using Fn = decltype(make_blocking_fn(std::forward<F>(f), std::forward<Args>(args)...));
   using R = std::invoke_result_t<Fn&>;
   using Cell = BlockingCell<Fn, R>;
@@ -156,6 +153,16 @@ auto spawn_blocking_named_on(HandleInner* h, const NamedSpawn& named, F&& f, Arg
   c->owner = h;
   spawn_blocking_cell_on(h, t, Mandatory);
   return task::JoinHandle<R>(t);
+}
+template <bool Mandatory = false, class F, class... Args>
+auto spawn_blocking_named_on(HandleInner* h, const NamedSpawn& named, F&& f, Args&&... args) {
+  if (named.name.empty()) {
+    return spawn_blocking_cell_named<Mandatory>(h, {}, std::forward<F>(f),
+                                                std::forward<Args>(args)...);
+  }
+  NamingScope naming(named, 0);  // no frame to name; ends the Builder's offer
+  return spawn_blocking_cell_named<Mandatory>(h, named.name, std::forward<F>(f),
+                                              std::forward<Args>(args)...);
 }
 template <class F, class... Args>
 auto spawn_blocking_on(HandleInner* h, F&& f, Args&&... args) {
