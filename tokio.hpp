@@ -283,6 +283,15 @@ constexpr T exchange(T& obj, U&& value) {
   return old;
 }
 
+// std::swap for the pointers and counts the move members trade, for the same reason: each
+// std::swap<T> instantiates T's tuple-likeness and nothrow-move traits.
+template <class T>
+constexpr void swap_values(T& a, T& b) noexcept {
+  T t = a;
+  a = b;
+  b = t;
+}
+
 }  // namespace tokio::detail
 /* end file src/tokio/core/config.hpp */
 /* begin file src/tokio/core/result.hpp */
@@ -3562,7 +3571,7 @@ class HandleRef {
   HandleRef(const HandleRef& o) noexcept : HandleRef(o.h_) {}
   HandleRef(HandleRef&& o) noexcept : h_(detail::exchange(o.h_, nullptr)) {}
   HandleRef& operator=(HandleRef o) noexcept {
-    std::swap(h_, o.h_);
+    detail::swap_values(h_, o.h_);
     return *this;
   }
   ~HandleRef() {
@@ -4071,8 +4080,8 @@ class Callback<R(A...)> {
   Callback(Callback&& o) noexcept
       : obj_(detail::exchange(o.obj_, nullptr)), ops_(detail::exchange(o.ops_, nullptr)) {}
   Callback& operator=(Callback o) noexcept {
-    std::swap(obj_, o.obj_);
-    std::swap(ops_, o.ops_);
+    detail::swap_values(obj_, o.obj_);
+    detail::swap_values(ops_, o.ops_);
     return *this;
   }
   ~Callback() {
@@ -4942,7 +4951,7 @@ class AbortHandle {
   AbortHandle(const AbortHandle& o) noexcept : AbortHandle(o.t_) {}
   AbortHandle(AbortHandle&& o) noexcept : t_(detail::exchange(o.t_, nullptr)) {}
   AbortHandle& operator=(AbortHandle o) noexcept {
-    std::swap(t_, o.t_);
+    detail::swap_values(t_, o.t_);
     return *this;
   }
   ~AbortHandle() {
@@ -22852,6 +22861,16 @@ auto collect() {
 #if TOKIO_HAS_STREAM
 #endif // TOKIO_HAS_STREAM
 #if TOKIO_HAS_STREAM
+#endif // TOKIO_HAS_STREAM
+#if TOKIO_HAS_STREAM
+
+namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
+// std::optional<time::Sleep> for the streams below, spelled to wait for a use
+// (core/config.hpp, dependent_t): as a plain member of these class templates, every TU
+// that includes tokio.hpp would instantiate it.
+template <class S>
+using OptionalSleep = dependent_t<S, std::optional<time::Sleep>>;
+}  // namespace tokio::detail
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::stream {
 
@@ -22890,7 +22909,7 @@ class Timeout : public PollStream<Timeout<S>, Result<item_t<S>, time::Elapsed>>,
  private:
   time::Duration d_;
   time::Instant first_;
-  std::optional<time::Sleep> deadline_;
+  tokio::detail::OptionalSleep<S> deadline_;
   bool armed_ = true;
 };
 
@@ -22948,7 +22967,7 @@ class Throttle : public PollStream<Throttle<S>, item_t<S>>, public tokio::detail
 
  private:
   time::Duration d_;
-  std::optional<time::Sleep> delay_;
+  tokio::detail::OptionalSleep<S> delay_;
   bool delayed_ = true;
 };
 
@@ -23000,7 +23019,7 @@ class ChunksTimeout : public PollStream<ChunksTimeout<S>, std::vector<item_t<S>>
   std::size_t max_;
   time::Duration d_;
   std::vector<item_t<S>> items_;
-  std::optional<time::Sleep> deadline_;
+  tokio::detail::OptionalSleep<S> deadline_;
   bool ended_ = false;
 };
 
@@ -23816,7 +23835,9 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 struct IntervalPolicy {
   using Item = time::Instant;
   auto op(time::Interval& iv) { return iv.tick(); }
-  bool map(time::Instant t, std::optional<time::Instant>& out) {
+  // A template only so that std::optional<Instant> waits for a use (core/config.hpp).
+  template <class Out>
+  bool map(time::Instant t, Out& out) {
     out.emplace(t);
     return true;
   }
@@ -24053,7 +24074,9 @@ struct SignalRecvPolicy {
     return s.recv();
   }
   // recv(): true for a delivery, false on a moved-from Signal (the end).
-  bool map(bool delivered, std::optional<std::monostate>& out) {
+  // (A template only so that std::optional<std::monostate> waits for a use.)
+  template <class Out>
+  bool map(bool delivered, Out& out) {
     if (delivered) out.emplace();
     return true;
   }
@@ -24314,9 +24337,9 @@ class Bytes : public detail::BufGet<Bytes> {
         ptr_(detail::exchange(o.ptr_, nullptr)),
         len_(detail::exchange(o.len_, 0)) {}
   Bytes& operator=(Bytes o) noexcept {
-    std::swap(blk_, o.blk_);
-    std::swap(ptr_, o.ptr_);
-    std::swap(len_, o.len_);
+    detail::swap_values(blk_, o.blk_);
+    detail::swap_values(ptr_, o.ptr_);
+    detail::swap_values(len_, o.len_);
     return *this;
   }
   ~Bytes() { detail::bytes_block_unref(blk_); }
@@ -25731,13 +25754,12 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::codec {
 class BytesCodec {
  public:
   static BytesCodec new_() noexcept { return BytesCodec(); }  // Rust's BytesCodec::new()
-  Result<std::optional<BytesMut>, std::error_code> decode(BytesMut& buf) {
-    if (buf.is_empty()) return std::optional<BytesMut>();
-    return std::optional<BytesMut>(buf.split());
-  }
+  // (decode and decode_eof are out of line, in bytes_codec.cpp: inline, they would
+  // instantiate their Result<std::optional<BytesMut>> in every TU that includes tokio.hpp.)
+  Result<std::optional<BytesMut>, std::error_code> decode(BytesMut& buf);
   // At the end of the input: the same (decode takes whatever is buffered). A member, as in
   // tokio-util every Decoder has it; codec::decode_eof(d, buf) works on any decoder.
-  Result<std::optional<BytesMut>, std::error_code> decode_eof(BytesMut& buf) { return decode(buf); }
+  Result<std::optional<BytesMut>, std::error_code> decode_eof(BytesMut& buf);
   Result<void, std::error_code> encode(std::span<const std::byte> data, BytesMut& dst) {
     dst.extend_from_slice(data);
     return {};
@@ -26003,6 +26025,11 @@ inline constexpr std::size_t kReaderStreamCapacity = 4096;
 // reader is borrowed) or an object type (owned), as for FramedRead.
 template <class R>
 class ReaderStream : public stream::PollStream<ReaderStream<R>, io::Result<Bytes>> {
+  // std::optional<io::Result<Bytes>> and <BytesMut>, spelled to wait for a use
+  // (core/config.hpp, dependent_t).
+  using Out = tokio::detail::dependent_t<R, std::optional<io::Result<Bytes>>>;
+  using Chunk = tokio::detail::dependent_t<R, std::optional<io::Result<BytesMut>>>;
+
  public:
   // Each chunk is at most `capacity` bytes (> 0, else std::invalid_argument).
   explicit ReaderStream(R&& reader, std::size_t capacity = kReaderStreamCapacity)
@@ -26015,8 +26042,8 @@ class ReaderStream : public stream::PollStream<ReaderStream<R>, io::Result<Bytes
 
   template <class Cx>
     requires tokio::detail::PollsNextWith<FramedRead<R, BytesCodec>, Cx>
-  bool poll_next(Cx& cx, std::optional<io::Result<Bytes>>& out) {
-    std::optional<io::Result<BytesMut>> chunk;
+  bool poll_next(Cx& cx, Out& out) {
+    Chunk chunk;
     if (!in_.poll_next(cx, chunk)) return false;
     if (!chunk) return true;
     if (*chunk) {
@@ -26140,8 +26167,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_2d6771bed072d2a9_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_2d6771bed072d2a9_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_6088e4d5a070aef7_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_6088e4d5a070aef7_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -45174,6 +45201,24 @@ void BytesMut::reserve_slow(std::size_t additional) {
 }  // namespace tokio::codec
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/bytes.cpp */
+/* begin file src/tokio/codec/bytes_codec.cpp */
+#if TOKIO_HAS_CODEC
+// codec::BytesCodec's decoding (bytes_codec.hpp).
+
+namespace tokio::inline TOKIO_ABI_NAMESPACE::codec {
+
+Result<std::optional<BytesMut>, std::error_code> BytesCodec::decode(BytesMut& buf) {
+  if (buf.is_empty()) return std::optional<BytesMut>();
+  return std::optional<BytesMut>(buf.split());
+}
+
+Result<std::optional<BytesMut>, std::error_code> BytesCodec::decode_eof(BytesMut& buf) {
+  return decode(buf);
+}
+
+}  // namespace tokio::codec
+#endif // TOKIO_HAS_CODEC
+/* end file src/tokio/codec/bytes_codec.cpp */
 /* begin file src/tokio/codec/error.cpp */
 #if TOKIO_HAS_CODEC
 
@@ -45507,7 +45552,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_2d6771bed072d2a9_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_6088e4d5a070aef7_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

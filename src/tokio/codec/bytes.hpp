@@ -115,9 +115,9 @@ class Bytes : public detail::BufGet<Bytes> {
         ptr_(detail::exchange(o.ptr_, nullptr)),
         len_(detail::exchange(o.len_, 0)) {}
   Bytes& operator=(Bytes o) noexcept {
-    std::swap(blk_, o.blk_);
-    std::swap(ptr_, o.ptr_);
-    std::swap(len_, o.len_);
+    detail::swap_values(blk_, o.blk_);
+    detail::swap_values(ptr_, o.ptr_);
+    detail::swap_values(len_, o.len_);
     return *this;
   }
   ~Bytes() { detail::bytes_block_unref(blk_); }

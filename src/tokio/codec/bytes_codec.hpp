@@ -14,13 +14,12 @@ namespace tokio::codec {
 class BytesCodec {
  public:
   static BytesCodec new_() noexcept { return BytesCodec(); }  // Rust's BytesCodec::new()
-  Result<std::optional<BytesMut>, std::error_code> decode(BytesMut& buf) {
-    if (buf.is_empty()) return std::optional<BytesMut>();
-    return std::optional<BytesMut>(buf.split());
-  }
+  // (decode and decode_eof are out of line, in bytes_codec.cpp: inline, they would
+  // instantiate their Result<std::optional<BytesMut>> in every TU that includes tokio.hpp.)
+  Result<std::optional<BytesMut>, std::error_code> decode(BytesMut& buf);
   // At the end of the input: the same (decode takes whatever is buffered). A member, as in
   // tokio-util every Decoder has it; codec::decode_eof(d, buf) works on any decoder.
-  Result<std::optional<BytesMut>, std::error_code> decode_eof(BytesMut& buf) { return decode(buf); }
+  Result<std::optional<BytesMut>, std::error_code> decode_eof(BytesMut& buf);
   Result<void, std::error_code> encode(std::span<const std::byte> data, BytesMut& dst) {
     dst.extend_from_slice(data);
     return {};

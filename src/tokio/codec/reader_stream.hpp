@@ -52,6 +52,11 @@ inline constexpr std::size_t kReaderStreamCapacity = 4096;
 // reader is borrowed) or an object type (owned), as for FramedRead.
 template <class R>
 class ReaderStream : public stream::PollStream<ReaderStream<R>, io::Result<Bytes>> {
+  // std::optional<io::Result<Bytes>> and <BytesMut>, spelled to wait for a use
+  // (core/config.hpp, dependent_t).
+  using Out = tokio::detail::dependent_t<R, std::optional<io::Result<Bytes>>>;
+  using Chunk = tokio::detail::dependent_t<R, std::optional<io::Result<BytesMut>>>;
+
  public:
   // Each chunk is at most `capacity` bytes (> 0, else std::invalid_argument).
   explicit ReaderStream(R&& reader, std::size_t capacity = kReaderStreamCapacity)
@@ -64,8 +69,8 @@ class ReaderStream : public stream::PollStream<ReaderStream<R>, io::Result<Bytes
 
   template <class Cx>
     requires tokio::detail::PollsNextWith<FramedRead<R, BytesCodec>, Cx>
-  bool poll_next(Cx& cx, std::optional<io::Result<Bytes>>& out) {
-    std::optional<io::Result<BytesMut>> chunk;
+  bool poll_next(Cx& cx, Out& out) {
+    Chunk chunk;
     if (!in_.poll_next(cx, chunk)) return false;
     if (!chunk) return true;
     if (*chunk) {

@@ -111,4 +111,13 @@ constexpr T exchange(T& obj, U&& value) {
   return old;
 }
 
+// std::swap for the pointers and counts the move members trade, for the same reason: each
+// std::swap<T> instantiates T's tuple-likeness and nothrow-move traits.
+template <class T>
+constexpr void swap_values(T& a, T& b) noexcept {
+  T t = a;
+  a = b;
+  b = t;
+}
+
 }  // namespace tokio::detail

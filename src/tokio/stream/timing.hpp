@@ -31,6 +31,7 @@
 #include <utility>
 #include <vector>
 
+#include "tokio/core/config.hpp"
 #include "tokio/core/result.hpp"
 #include "tokio/stream/detail/upstream.hpp"
 #include "tokio/stream/stream.hpp"
@@ -38,6 +39,14 @@
 #include "tokio/time/interval.hpp"
 #include "tokio/time/sleep.hpp"
 #include "tokio/time/timeout.hpp"
+
+namespace tokio::detail {
+// std::optional<time::Sleep> for the streams below, spelled to wait for a use
+// (core/config.hpp, dependent_t): as a plain member of these class templates, every TU
+// that includes tokio.hpp would instantiate it.
+template <class S>
+using OptionalSleep = dependent_t<S, std::optional<time::Sleep>>;
+}  // namespace tokio::detail
 
 namespace tokio::stream {
 
@@ -76,7 +85,7 @@ class Timeout : public PollStream<Timeout<S>, Result<item_t<S>, time::Elapsed>>,
  private:
   time::Duration d_;
   time::Instant first_;
-  std::optional<time::Sleep> deadline_;
+  tokio::detail::OptionalSleep<S> deadline_;
   bool armed_ = true;
 };
 
@@ -134,7 +143,7 @@ class Throttle : public PollStream<Throttle<S>, item_t<S>>, public tokio::detail
 
  private:
   time::Duration d_;
-  std::optional<time::Sleep> delay_;
+  tokio::detail::OptionalSleep<S> delay_;
   bool delayed_ = true;
 };
 
@@ -186,7 +195,7 @@ class ChunksTimeout : public PollStream<ChunksTimeout<S>, std::vector<item_t<S>>
   std::size_t max_;
   time::Duration d_;
   std::vector<item_t<S>> items_;
-  std::optional<time::Sleep> deadline_;
+  tokio::detail::OptionalSleep<S> deadline_;
   bool ended_ = false;
 };
 

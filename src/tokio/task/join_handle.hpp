@@ -63,7 +63,7 @@ class AbortHandle {
   AbortHandle(const AbortHandle& o) noexcept : AbortHandle(o.t_) {}
   AbortHandle(AbortHandle&& o) noexcept : t_(detail::exchange(o.t_, nullptr)) {}
   AbortHandle& operator=(AbortHandle o) noexcept {
-    std::swap(t_, o.t_);
+    detail::swap_values(t_, o.t_);
     return *this;
   }
   ~AbortHandle() {

@@ -28,8 +28,8 @@ class Callback<R(A...)> {
   Callback(Callback&& o) noexcept
       : obj_(detail::exchange(o.obj_, nullptr)), ops_(detail::exchange(o.ops_, nullptr)) {}
   Callback& operator=(Callback o) noexcept {
-    std::swap(obj_, o.obj_);
-    std::swap(ops_, o.ops_);
+    detail::swap_values(obj_, o.obj_);
+    detail::swap_values(ops_, o.ops_);
     return *this;
   }
   ~Callback() {

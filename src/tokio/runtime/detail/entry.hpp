@@ -34,7 +34,7 @@ class HandleRef {
   HandleRef(const HandleRef& o) noexcept : HandleRef(o.h_) {}
   HandleRef(HandleRef&& o) noexcept : h_(detail::exchange(o.h_, nullptr)) {}
   HandleRef& operator=(HandleRef o) noexcept {
-    std::swap(h_, o.h_);
+    detail::swap_values(h_, o.h_);
     return *this;
   }
   ~HandleRef() {

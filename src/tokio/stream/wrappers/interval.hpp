@@ -16,7 +16,9 @@ namespace tokio::detail {
 struct IntervalPolicy {
   using Item = time::Instant;
   auto op(time::Interval& iv) { return iv.tick(); }
-  bool map(time::Instant t, std::optional<time::Instant>& out) {
+  // A template only so that std::optional<Instant> waits for a use (core/config.hpp).
+  template <class Out>
+  bool map(time::Instant t, Out& out) {
     out.emplace(t);
     return true;
   }

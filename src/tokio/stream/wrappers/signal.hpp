@@ -33,7 +33,9 @@ struct SignalRecvPolicy {
     return s.recv();
   }
   // recv(): true for a delivery, false on a moved-from Signal (the end).
-  bool map(bool delivered, std::optional<std::monostate>& out) {
+  // (A template only so that std::optional<std::monostate> waits for a use.)
+  template <class Out>
+  bool map(bool delivered, Out& out) {
     if (delivered) out.emplace();
     return true;
   }
