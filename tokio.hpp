@@ -26167,8 +26167,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_6088e4d5a070aef7_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_6088e4d5a070aef7_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_c00ac32ef45fd4e0_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_c00ac32ef45fd4e0_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -28145,7 +28145,9 @@ class Clock {
 // Processing a slot of level k > 0 cascades its timers to lower levels (re-filed relative
 // to the slot's start, which becomes `elapsed`); level-0 slots hold only due timers, which
 // move to the pending list and are handed out one at a time by poll(). Every slot is an
-// intrusive doubly linked list, so removal is O(1) and needs no search.
+// intrusive doubly linked list, so removal is O(1) and needs no search. Timers due at the
+// same tick come out in the order they were filed, whatever levels they passed through
+// (Tokio's order; process() walks a slot oldest first).
 //
 // Invariant: a timer at level k, slot s has the same digits as `elapsed` above k and
 // digit k equal to s (> elapsed's digit k below the top level), so its slot's start is
@@ -35505,8 +35507,17 @@ void Wheel::process(const Expiration& exp) noexcept {
   slots_[exp.level][exp.slot] = nullptr;
   occupied_[exp.level] &= ~(uint64_t{1} << exp.slot);
   elapsed_ = exp.deadline;
-  while (TimerEntry* e = list) {
-    list = e->next;
+  // Timers due at the same tick come out in the order they were filed, as Tokio's do.
+  // A slot list holds its newest timer first (insert links at the head), so walk it from
+  // the tail, oldest first: a cascaded timer is linked at the head of its new slot after
+  // the older ones (the list keeps newest-first), and a due one is appended to the
+  // pending list, which poll() hands out from its head. (Walking head first reversed the
+  // order at every cascade.) poll() calls this only with the pending list empty.
+  TimerEntry* e = list;
+  while (e && e->next) e = e->next;
+  TimerEntry* pending_tail = nullptr;
+  while (e) {
+    TimerEntry* older = e->prev;  // read before insert() relinks e
     --count_;
     uint64_t cur = e->state.load(std::memory_order_acquire);
     for (;;) {
@@ -35519,14 +35530,16 @@ void Wheel::process(const Expiration& exp) noexcept {
       if (e->state.compare_exchange_weak(cur, TimerEntry::kPending, std::memory_order_acq_rel,
                                          std::memory_order_acquire)) {
         e->level = TimerEntry::kPendingLevel;
-        e->prev = nullptr;
-        e->next = pending_;
-        if (pending_) pending_->prev = e;
-        pending_ = e;
+        e->next = nullptr;
+        e->prev = pending_tail;
+        if (pending_tail) pending_tail->next = e;
+        else pending_ = e;
+        pending_tail = e;
         ++count_;
         break;
       }
     }
+    e = older;
   }
 }
 
@@ -45552,7 +45565,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_6088e4d5a070aef7_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_c00ac32ef45fd4e0_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

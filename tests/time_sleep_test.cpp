@@ -337,6 +337,29 @@ TEST_CASE("sleep: many sleeps of mixed durations complete in deadline order (pau
   }());
 }
 
+// As in Tokio, sleeps that end at the same instant wake in the order they were
+// registered, however far away that instant is (the wheel level does not matter).
+TEST_CASE("sleep: equal deadlines wake in registration order at every distance (paused)") {
+  auto rt = timetest::paused_rt();
+  rt.block_on([]() -> Task<> {
+    for (int d : {5, 100, 5000, 300000}) {
+      CAPTURE(d);
+      std::vector<int> order;
+      std::vector<tokio::JoinHandle<void>> hs;
+      for (int i = 0; i < 4; ++i) {
+        hs.push_back(tokio::spawn(
+            [](int d, int i, std::vector<int>* o) -> Task<> {
+              co_await ttime::sleep(ms(d));
+              o->push_back(i);
+            },
+            d, i, &order));
+      }
+      for (auto& h : hs) co_await h;
+      CHECK(order == std::vector<int>{0, 1, 2, 3});
+    }
+  }());
+}
+
 TEST_CASE("sleep: runtime shutdown with registered timers; a Sleep outliving its runtime") {
   std::unique_ptr<Sleep> survivor;
   {

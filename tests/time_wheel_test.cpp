@@ -170,6 +170,38 @@ TEST_CASE("wheel: random inserts, removals, raised deadlines and polls match a m
   CHECK(h.wheel.empty());
 }
 
+// Tokio's wheel hands out timers due at the same tick in the order they were filed, at
+// every level (its slots are FIFO lists). A cascade must not reverse them: before the fix
+// the order flipped at each cascade (equal 100 ms sleeps fired newest first, 5 s ones
+// oldest first).
+TEST_CASE("wheel: timers due at the same tick come out in insertion order at every level") {
+  for (uint64_t tick :
+       {uint64_t{5}, uint64_t{100}, uint64_t{5000}, uint64_t{300000}, (uint64_t{1} << 38) + 9}) {
+    CAPTURE(tick);
+    WheelHarness h(5);
+    for (std::size_t i = 0; i < 5; ++i) h.insert(i, tick);
+    std::vector<std::size_t> order;
+    while (TimerEntry* e = h.wheel.poll(tick)) {
+      order.push_back(static_cast<std::size_t>(e - h.entries.get()));
+    }
+    CHECK(order == std::vector<std::size_t>{0, 1, 2, 3, 4});
+  }
+  // Filed at different times, so at different levels, before meeting in one slot.
+  WheelHarness h(4);
+  h.insert(0, 5000);  // level 2
+  CHECK(h.wheel.poll(10) == nullptr);
+  h.insert(1, 5000);  // level 2
+  CHECK(h.wheel.poll(4100) == nullptr);
+  h.insert(2, 5000);  // level 1 (after the level-2 slot cascaded)
+  CHECK(h.wheel.poll(4993) == nullptr);
+  h.insert(3, 5000);  // level 0 (the level-1 slot cascaded at 4992)
+  std::vector<std::size_t> order;
+  while (TimerEntry* e = h.wheel.poll(5000)) {
+    order.push_back(static_cast<std::size_t>(e - h.entries.get()));
+  }
+  CHECK(order == std::vector<std::size_t>{0, 1, 2, 3});
+}
+
 TEST_CASE("wheel: removal from the pending list and pop_any") {
   WheelHarness h(3);
   h.insert(0, 5);

@@ -84,8 +84,17 @@ void Wheel::process(const Expiration& exp) noexcept {
   slots_[exp.level][exp.slot] = nullptr;
   occupied_[exp.level] &= ~(uint64_t{1} << exp.slot);
   elapsed_ = exp.deadline;
-  while (TimerEntry* e = list) {
-    list = e->next;
+  // Timers due at the same tick come out in the order they were filed, as Tokio's do.
+  // A slot list holds its newest timer first (insert links at the head), so walk it from
+  // the tail, oldest first: a cascaded timer is linked at the head of its new slot after
+  // the older ones (the list keeps newest-first), and a due one is appended to the
+  // pending list, which poll() hands out from its head. (Walking head first reversed the
+  // order at every cascade.) poll() calls this only with the pending list empty.
+  TimerEntry* e = list;
+  while (e && e->next) e = e->next;
+  TimerEntry* pending_tail = nullptr;
+  while (e) {
+    TimerEntry* older = e->prev;  // read before insert() relinks e
     --count_;
     uint64_t cur = e->state.load(std::memory_order_acquire);
     for (;;) {
@@ -98,14 +107,16 @@ void Wheel::process(const Expiration& exp) noexcept {
       if (e->state.compare_exchange_weak(cur, TimerEntry::kPending, std::memory_order_acq_rel,
                                          std::memory_order_acquire)) {
         e->level = TimerEntry::kPendingLevel;
-        e->prev = nullptr;
-        e->next = pending_;
-        if (pending_) pending_->prev = e;
-        pending_ = e;
+        e->next = nullptr;
+        e->prev = pending_tail;
+        if (pending_tail) pending_tail->next = e;
+        else pending_ = e;
+        pending_tail = e;
         ++count_;
         break;
       }
     }
+    e = older;
   }
 }
 

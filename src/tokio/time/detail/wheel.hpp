@@ -13,7 +13,9 @@
 // Processing a slot of level k > 0 cascades its timers to lower levels (re-filed relative
 // to the slot's start, which becomes `elapsed`); level-0 slots hold only due timers, which
 // move to the pending list and are handed out one at a time by poll(). Every slot is an
-// intrusive doubly linked list, so removal is O(1) and needs no search.
+// intrusive doubly linked list, so removal is O(1) and needs no search. Timers due at the
+// same tick come out in the order they were filed, whatever levels they passed through
+// (Tokio's order; process() walks a slot oldest first).
 //
 // Invariant: a timer at level k, slot s has the same digits as `elapsed` above k and
 // digit k equal to s (> elapsed's digit k below the top level), so its slot's start is
