@@ -88,6 +88,7 @@ class TOKIO_MUST_AWAIT ReadDirNext : public Leaf<ReadDirNext> {
   using Out = io::Result<std::optional<fs::DirEntry>>;
   explicit ReadDirNext(ReadDirInner* rd) noexcept;
   ReadDirNext(const ReadDirNext& o) noexcept;
+  ReadDirNext& operator=(const ReadDirNext&) = delete;  // (out_ is raw room: no bytewise copy)
   ~ReadDirNext();
   bool poll(task::Context& cx) {
     if (!coop_poll_proceed(cx)) return false;
