@@ -276,10 +276,12 @@ using dependent_t = typename dependent<D, T>::type;
 // each distinct std::exchange<T, U> instantiates the nothrow-move and nothrow-assign traits
 // of T (about 0.5 ms of g++ apiece, measured on 200 pointer types), and the headers every
 // user TU parses name some thirty pairs. The move members state their own noexcept.
-template <class T, class U = T>
-constexpr T exchange(T& obj, U&& value) {
+// The new value converts to T at the call (dependent_t<T, T> is not deduced), so `0` for a
+// std::size_t member is the constant it is, not an int converted inside this function.
+template <class T>
+constexpr T exchange(T& obj, dependent_t<T, T> value) {
   T old = static_cast<T&&>(obj);
-  obj = static_cast<U&&>(value);
+  obj = static_cast<T&&>(value);
   return old;
 }
 
@@ -26168,8 +26170,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_07b113fbe706b654_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_07b113fbe706b654_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_84f7598eaf08fc32_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_84f7598eaf08fc32_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -45566,7 +45568,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_07b113fbe706b654_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_84f7598eaf08fc32_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

@@ -104,10 +104,12 @@ using dependent_t = typename dependent<D, T>::type;
 // each distinct std::exchange<T, U> instantiates the nothrow-move and nothrow-assign traits
 // of T (about 0.5 ms of g++ apiece, measured on 200 pointer types), and the headers every
 // user TU parses name some thirty pairs. The move members state their own noexcept.
-template <class T, class U = T>
-constexpr T exchange(T& obj, U&& value) {
+// The new value converts to T at the call (dependent_t<T, T> is not deduced), so `0` for a
+// std::size_t member is the constant it is, not an int converted inside this function.
+template <class T>
+constexpr T exchange(T& obj, dependent_t<T, T> value) {
   T old = static_cast<T&&>(obj);
-  obj = static_cast<U&&>(value);
+  obj = static_cast<T&&>(value);
   return old;
 }
 
