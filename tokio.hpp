@@ -1527,6 +1527,10 @@ struct ThreadContext {
   DeferList* defer = nullptr;           // the scheduler's defer list while it runs tasks here
   uint32_t runtime_depth = 0;           // > 0 while this thread is driving a runtime (no block_on)
   uint32_t blocking_region = 0;         // > 0 inside block_in_place / spawn_blocking closures
+  // > 0 while a LocalSet::run_until poll runs on this thread (its future and the local tasks
+  // it ticks): task::block_in_place there throws off a worker, as Tokio's run_until forbids
+  // it (local tasks cannot move to another thread while this one blocks).
+  uint32_t run_until_depth = 0;
   // The coarse clock of a scheduler thread (runtime/detail/coarse_clock.hpp): milliseconds,
   // refreshed when its scheduler starts a batch of polls; read only while `worker` is set.
   uint32_t coarse_ms = 0;
@@ -5967,6 +5971,13 @@ void local_set_poll_begin(LocalSetShared* s, Wakeable* waker, const char* what);
 // Runs up to one tick of local tasks; returns true when more are ready.
 bool local_set_tick(LocalSetShared* s);
 
+// Marks a LocalSet::run_until poll in progress on this thread (tls.run_until_depth).
+struct RunUntilPoll {
+  RunUntilPoll() noexcept { ++tls.run_until_depth; }
+  ~RunUntilPoll() { --tls.run_until_depth; }
+  RunUntilPoll(const RunUntilPoll&) = delete;
+  RunUntilPoll& operator=(const RunUntilPoll&) = delete;
+};
 // Enters the LocalSet context for a scope.
 struct LocalSetEnter {
   LocalSetShared* prev;
@@ -5993,6 +6004,7 @@ class TOKIO_MUST_AWAIT RunUntil : public Leaf<RunUntil<T>> {
   bool poll(task::Context& cx) noexcept {
     local_set_poll_begin(s_, cx.raw_waker(), "LocalSet::run_until");
     LocalSetEnter enter(s_);
+    RunUntilPoll polling;  // block_in_place refused meanwhile (task/spawn.cpp)
     if (branch_.step(cx)) return true;
     if (local_set_tick(s_)) cx.wake_by_ref();
     return false;
@@ -26170,8 +26182,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_84f7598eaf08fc32_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_84f7598eaf08fc32_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_2a253eebe9bc9217_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_2a253eebe9bc9217_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -34929,6 +34941,14 @@ BlockInPlace block_in_place_enter() {
     // its thread holds the only core, which a nested block_on would wait on for ever.
     if (h->flavor() != runtime::RuntimeFlavor::MultiThread || tls.runtime_depth == 0) {
       return {nullptr, 0, false};
+    }
+    // Inside LocalSet::run_until (its future or a local task): refused, as in Tokio, whose
+    // run_until forbids blocking there. On a worker (a spawned task running run_until,
+    // which Rust's Send rule rules out) Tokio checks nothing, and neither does this.
+    if (tls.run_until_depth != 0) {
+      throw_misuse(
+          "block_in_place called inside LocalSet::run_until: its local tasks cannot move "
+          "to another thread while this one blocks; use spawn_blocking");
     }
     ++tls.blocking_region;
     return {nullptr, 0, true};
@@ -45568,7 +45588,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_84f7598eaf08fc32_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_2a253eebe9bc9217_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

@@ -1,5 +1,6 @@
 // task::LocalSet and spawn_local.
 #include <memory>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -115,6 +116,56 @@ TEST_CASE("spawn_local outside a LocalSet is a clear error") {
     co_return false;
   }());
   CHECK(threw);
+}
+
+// Tokio's run_until forbids block_in_place while it polls (its future and the local tasks
+// it runs: they cannot move to another thread while this one blocks); a LocalSet awaited
+// as a whole, a LocalEnterGuard and a task spawned from inside run_until allow it.
+TEST_CASE("block_in_place inside LocalSet::run_until on a multi-thread block_on is refused") {
+  auto rt = test::multi_thread(2);
+  auto attempt = [] {
+    try {
+      return tokio::task::block_in_place([] { return 1; }) == 1 ? "ok" : "?";
+    } catch (const std::logic_error&) {
+      return "refused";
+    }
+  };
+  std::string root = rt.block_on([](auto attempt) -> Task<std::string> {
+    LocalSet local;
+    co_return co_await local.run_until(
+        [](auto attempt) -> Task<std::string> { co_return attempt(); }(attempt));
+  }(attempt));
+  CHECK(root == "refused");
+  std::string local_task = rt.block_on([](auto attempt) -> Task<std::string> {
+    LocalSet local;
+    co_return co_await local.run_until([](auto attempt) -> Task<std::string> {
+      co_return co_await tokio::task::spawn_local(
+          [](auto attempt) -> Task<std::string> { co_return attempt(); }, attempt);
+    }(attempt));
+  }(attempt));
+  CHECK(local_task == "refused");
+  std::string spawned = rt.block_on([](auto attempt) -> Task<std::string> {
+    LocalSet local;
+    co_return co_await local.run_until([](auto attempt) -> Task<std::string> {
+      co_return co_await tokio::spawn(
+          [](auto attempt) -> Task<std::string> { co_return attempt(); }, attempt);
+    }(attempt));
+  }(attempt));
+  CHECK(spawned == "ok");
+  std::string awaited = rt.block_on([](auto attempt) -> Task<std::string> {
+    LocalSet local;
+    auto h =
+        local.spawn_local([](auto attempt) -> Task<std::string> { co_return attempt(); }, attempt);
+    co_await local;
+    co_return co_await h;
+  }(attempt));
+  CHECK(awaited == "ok");
+  std::string entered = rt.block_on([](auto attempt) -> Task<std::string> {
+    LocalSet local;
+    auto guard = local.enter();
+    co_return attempt();
+  }(attempt));
+  CHECK(entered == "ok");
 }
 
 TEST_CASE("destroying a LocalSet cancels its unfinished tasks") {

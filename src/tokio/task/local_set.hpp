@@ -42,6 +42,13 @@ void local_set_poll_begin(LocalSetShared* s, Wakeable* waker, const char* what);
 // Runs up to one tick of local tasks; returns true when more are ready.
 bool local_set_tick(LocalSetShared* s);
 
+// Marks a LocalSet::run_until poll in progress on this thread (tls.run_until_depth).
+struct RunUntilPoll {
+  RunUntilPoll() noexcept { ++tls.run_until_depth; }
+  ~RunUntilPoll() { --tls.run_until_depth; }
+  RunUntilPoll(const RunUntilPoll&) = delete;
+  RunUntilPoll& operator=(const RunUntilPoll&) = delete;
+};
 // Enters the LocalSet context for a scope.
 struct LocalSetEnter {
   LocalSetShared* prev;
@@ -68,6 +75,7 @@ class TOKIO_MUST_AWAIT RunUntil : public Leaf<RunUntil<T>> {
   bool poll(task::Context& cx) noexcept {
     local_set_poll_begin(s_, cx.raw_waker(), "LocalSet::run_until");
     LocalSetEnter enter(s_);
+    RunUntilPoll polling;  // block_in_place refused meanwhile (task/spawn.cpp)
     if (branch_.step(cx)) return true;
     if (local_set_tick(s_)) cx.wake_by_ref();
     return false;

@@ -18,6 +18,14 @@ BlockInPlace block_in_place_enter() {
     if (h->flavor() != runtime::RuntimeFlavor::MultiThread || tls.runtime_depth == 0) {
       return {nullptr, 0, false};
     }
+    // Inside LocalSet::run_until (its future or a local task): refused, as in Tokio, whose
+    // run_until forbids blocking there. On a worker (a spawned task running run_until,
+    // which Rust's Send rule rules out) Tokio checks nothing, and neither does this.
+    if (tls.run_until_depth != 0) {
+      throw_misuse(
+          "block_in_place called inside LocalSet::run_until: its local tasks cannot move "
+          "to another thread while this one blocks; use spawn_blocking");
+    }
     ++tls.blocking_region;
     return {nullptr, 0, true};
   }

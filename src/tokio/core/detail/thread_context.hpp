@@ -45,6 +45,10 @@ struct ThreadContext {
   DeferList* defer = nullptr;           // the scheduler's defer list while it runs tasks here
   uint32_t runtime_depth = 0;           // > 0 while this thread is driving a runtime (no block_on)
   uint32_t blocking_region = 0;         // > 0 inside block_in_place / spawn_blocking closures
+  // > 0 while a LocalSet::run_until poll runs on this thread (its future and the local tasks
+  // it ticks): task::block_in_place there throws off a worker, as Tokio's run_until forbids
+  // it (local tasks cannot move to another thread while this one blocks).
+  uint32_t run_until_depth = 0;
   // The coarse clock of a scheduler thread (runtime/detail/coarse_clock.hpp): milliseconds,
   // refreshed when its scheduler starts a batch of polls; read only while `worker` is set.
   uint32_t coarse_ms = 0;
