@@ -58,7 +58,8 @@ auto spawn_blocking(F&& f, Args&&... args) {
 
 // Runs blocking code on the current worker thread after handing the worker's other tasks
 // to a new thread, so they keep running meanwhile. Multi-thread runtime only (throws
-// std::logic_error on a current-thread runtime); outside any runtime it just calls f.
+// std::logic_error on a current-thread runtime, and inside LocalSet::run_until, whose local
+// tasks could not move meanwhile, as in Tokio); outside any runtime it just calls f.
 template <class F>
 decltype(auto) block_in_place(F&& f) {
   struct Region {
