@@ -11279,6 +11279,10 @@ class BufWriter : public Ext<BufWriter<W>>, public detail::BufferedIo<W, BufWrit
     BufWriter* b;
     Bufs bufs;
     bool direct = false;
+    // Once started, the buffer is written out whole (as Tokio's flush_buf): re-judging the
+    // fit after a pending inner write would see the room already freed, stop half-way and
+    // leave that write in flight abandoned.
+    bool flushing = false;
     InnerWrite flush_op{};
     detail::ChildOp<Direct> op{};
 
@@ -11293,7 +11297,8 @@ class BufWriter : public Ext<BufWriter<W>>, public detail::BufferedIo<W, BufWrit
     detail::Poll<Result<std::size_t>> poll_whole(task::Context& cx) {
       std::size_t total = total_size(bufs);
       if (!direct) {
-        if (b->buffered() + total > b->cap_) {
+        if (flushing || b->buffered() + total > b->cap_) {
+          flushing = true;
           auto d = b->poll_flush_buf(cx, flush_op);
           if (!d) return detail::pending;
           if (!*d) return unexpected(d->error());
@@ -11322,7 +11327,8 @@ class BufWriter : public Ext<BufWriter<W>>, public detail::BufferedIo<W, BufWrit
       if (bufs.empty()) return std::size_t{0};
       std::size_t first = bufs.front().size();
       if (!direct) {
-        if (first > b->cap_ - b->buffered()) {
+        if (flushing || first > b->cap_ - b->buffered()) {
+          flushing = true;
           auto d = b->poll_flush_buf(cx, flush_op);
           if (!d) return detail::pending;
           if (!*d) return unexpected(d->error());
@@ -26213,8 +26219,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_283f8dfd00e97f88_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_283f8dfd00e97f88_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_5c78ad833ca9f236_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_5c78ad833ca9f236_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -45611,7 +45617,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_283f8dfd00e97f88_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_5c78ad833ca9f236_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

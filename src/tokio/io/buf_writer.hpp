@@ -124,6 +124,10 @@ class BufWriter : public Ext<BufWriter<W>>, public detail::BufferedIo<W, BufWrit
     BufWriter* b;
     Bufs bufs;
     bool direct = false;
+    // Once started, the buffer is written out whole (as Tokio's flush_buf): re-judging the
+    // fit after a pending inner write would see the room already freed, stop half-way and
+    // leave that write in flight abandoned.
+    bool flushing = false;
     InnerWrite flush_op{};
     detail::ChildOp<Direct> op{};
 
@@ -138,7 +142,8 @@ class BufWriter : public Ext<BufWriter<W>>, public detail::BufferedIo<W, BufWrit
     detail::Poll<Result<std::size_t>> poll_whole(task::Context& cx) {
       std::size_t total = total_size(bufs);
       if (!direct) {
-        if (b->buffered() + total > b->cap_) {
+        if (flushing || b->buffered() + total > b->cap_) {
+          flushing = true;
           auto d = b->poll_flush_buf(cx, flush_op);
           if (!d) return detail::pending;
           if (!*d) return unexpected(d->error());
@@ -167,7 +172,8 @@ class BufWriter : public Ext<BufWriter<W>>, public detail::BufferedIo<W, BufWrit
       if (bufs.empty()) return std::size_t{0};
       std::size_t first = bufs.front().size();
       if (!direct) {
-        if (first > b->cap_ - b->buffered()) {
+        if (flushing || first > b->cap_ - b->buffered()) {
+          flushing = true;
           auto d = b->poll_flush_buf(cx, flush_op);
           if (!d) return detail::pending;
           if (!*d) return unexpected(d->error());
