@@ -10051,7 +10051,8 @@ using NothingToDoOp = InstantOp<NothingToDo, false>;
 //   read_line        NOT cancel-safe: as read_until, but the appended bytes were not
 //                    UTF-8-checked and the count is lost. Prefer lines().next_line().
 //   next_line,       cancel-safe: a partial line is kept inside the Lines / Split object
-//   next_segment     and completed by the next call.
+//   next_segment     and completed by the next call (after an I/O error too, where Tokio
+//                    1.24.2's Lines drops it: README, Tokio -> tokio.hpp).
 // Invalid UTF-8 fails read_line / next_line with std::errc::illegal_byte_sequence; the
 // offending line is dropped (read_line leaves the string as it was, as in Tokio).
 
@@ -11481,7 +11482,9 @@ BufStream(S&&) -> BufStream<std::remove_cvref_t<S>>;
 // direction ends it (the other direction is dropped, as in Tokio).
 //
 // A writer that accepts 0 bytes fails the copy with Errc::write_zero.
-// Cancel safety: none of them is cancel-safe: data read but not yet written is lost.
+// Cancel safety: none of them is cancel-safe: data read but not yet written is lost. So
+// on an error of either side: the bytes read ahead while the writer was busy (up to the
+// 8 KiB buffer; Tokio 1.24.2 reads ahead one read at a time) are not written.
 
 /* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
@@ -26219,8 +26222,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_5c78ad833ca9f236_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_5c78ad833ca9f236_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_73577cca6b28b467_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_73577cca6b28b467_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -45617,7 +45620,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_5c78ad833ca9f236_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_73577cca6b28b467_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
