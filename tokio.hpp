@@ -10064,7 +10064,8 @@ using NothingToDoOp = InstantOp<NothingToDo, false>;
 //   read_line        NOT cancel-safe: as read_until, but the appended bytes were not
 //                    UTF-8-checked and the count is lost. Prefer lines().next_line().
 //   next_line,       cancel-safe: a partial line is kept inside the Lines / Split object
-//   next_segment     and completed by the next call.
+//   next_segment     and completed by the next call (after an I/O error too, where Tokio
+//                    1.24.2's Lines drops it: README, Tokio -> tokio.hpp).
 // Invalid UTF-8 fails read_line / next_line with std::errc::illegal_byte_sequence; the
 // offending line is dropped (read_line leaves the string as it was, as in Tokio).
 
@@ -11282,8 +11283,8 @@ class BufWriter : public Ext<BufWriter<W>>, public detail::BufferedIo<W, BufWrit
 
   // write and write_vectored: when the data does not fit beside what is buffered, the
   // buffer is written out first; then data smaller than the buffer is buffered, larger
-  // data goes straight to the inner writer (vectored when it supports it, else its first
-  // non-empty slice).
+  // data goes straight to the inner writer (vectored when it supports it). A vectored
+  // write to an inner writer that cannot gather goes slice by slice (poll_slices).
   template <class>
   friend struct detail::ClaimedStep;
 
@@ -11292,13 +11293,26 @@ class BufWriter : public Ext<BufWriter<W>>, public detail::BufferedIo<W, BufWrit
     BufWriter* b;
     Bufs bufs;
     bool direct = false;
+    // Once started, the buffer is written out whole (as Tokio's flush_buf): re-judging the
+    // fit after a pending inner write would see the room already freed, stop half-way and
+    // leave that write in flight abandoned.
+    bool flushing = false;
     InnerWrite flush_op{};
     detail::ChildOp<Direct> op{};
 
     detail::Poll<Result<std::size_t>> poll_claimed(task::Context& cx) {
+      if constexpr (kSliceBySlice) {
+        return poll_slices(cx);
+      } else {
+        return poll_whole(cx);
+      }
+    }
+    // The data judged as a whole: a plain write, or a vectored one to a gathering writer.
+    detail::Poll<Result<std::size_t>> poll_whole(task::Context& cx) {
       std::size_t total = total_size(bufs);
       if (!direct) {
-        if (b->buffered() + total > b->cap_) {
+        if (flushing || b->buffered() + total > b->cap_) {
+          flushing = true;
           auto d = b->poll_flush_buf(cx, flush_op);
           if (!d) return detail::pending;
           if (!*d) return unexpected(d->error());
@@ -11311,6 +11325,42 @@ class BufWriter : public Ext<BufWriter<W>>, public detail::BufferedIo<W, BufWrit
       }
       auto n = op.poll_with(cx, [&] { return b->write_direct(bufs); });
       if (n && *n) detail::checked_count(**n, total);
+      return n;
+    }
+
+    // A vectored write to an inner writer that cannot gather (Tokio's rule for it): the
+    // slices are taken one at a time, in order, as far as they fit in the buffer. Only a
+    // first non-empty slice at least as large as the buffer goes straight to the inner
+    // writer (its write of that slice alone: the count may be short of it). Judging the
+    // slices by their total instead would hand every slice of a large gather, however
+    // small, to the inner writer one write each, bypassing the buffer.
+    static constexpr bool kSliceBySlice =
+        std::is_same_v<Bufs, std::span<const IoSlice>> && !AsyncWriteVectored<Inner>;
+    detail::Poll<Result<std::size_t>> poll_slices(task::Context& cx) {
+      while (!bufs.empty() && bufs.front().empty()) bufs = bufs.subspan(1);
+      if (bufs.empty()) return std::size_t{0};
+      std::size_t first = bufs.front().size();
+      if (!direct) {
+        if (flushing || first > b->cap_ - b->buffered()) {
+          flushing = true;
+          auto d = b->poll_flush_buf(cx, flush_op);
+          if (!d) return detail::pending;
+          if (!*d) return unexpected(d->error());
+        }
+        if (first >= b->cap_) {
+          direct = true;  // the buffer is empty: the slice goes out unbuffered
+        } else {
+          std::size_t taken = 0;
+          for (const IoSlice& s : bufs) {
+            if (s.size() > b->cap_ - b->buffered()) break;  // stop at the first that does not fit
+            b->append(s.bytes());
+            taken += s.size();
+          }
+          return taken;
+        }
+      }
+      auto n = op.poll_with(cx, [&] { return b->write_direct(bufs); });
+      if (n && *n) detail::checked_count(**n, first);
       return n;
     }
   };
@@ -11445,7 +11495,9 @@ BufStream(S&&) -> BufStream<std::remove_cvref_t<S>>;
 // direction ends it (the other direction is dropped, as in Tokio).
 //
 // A writer that accepts 0 bytes fails the copy with Errc::write_zero.
-// Cancel safety: none of them is cancel-safe: data read but not yet written is lost.
+// Cancel safety: none of them is cancel-safe: data read but not yet written is lost. So
+// on an error of either side: the bytes read ahead while the writer was busy (up to the
+// 8 KiB buffer; Tokio 1.24.2 reads ahead one read at a time) are not written.
 
 /* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
@@ -26183,8 +26235,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_50c059b4f7c26fb3_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_50c059b4f7c26fb3_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_570ee67e3f36cc48_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_570ee67e3f36cc48_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -45589,7 +45641,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_50c059b4f7c26fb3_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_570ee67e3f36cc48_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

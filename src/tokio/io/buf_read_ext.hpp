@@ -15,7 +15,8 @@
 //   read_line        NOT cancel-safe: as read_until, but the appended bytes were not
 //                    UTF-8-checked and the count is lost. Prefer lines().next_line().
 //   next_line,       cancel-safe: a partial line is kept inside the Lines / Split object
-//   next_segment     and completed by the next call.
+//   next_segment     and completed by the next call (after an I/O error too, where Tokio
+//                    1.24.2's Lines drops it: README, Tokio -> tokio.hpp).
 // Invalid UTF-8 fails read_line / next_line with std::errc::illegal_byte_sequence; the
 // offending line is dropped (read_line leaves the string as it was, as in Tokio).
 

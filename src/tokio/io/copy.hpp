@@ -20,7 +20,9 @@
 // direction ends it (the other direction is dropped, as in Tokio).
 //
 // A writer that accepts 0 bytes fails the copy with Errc::write_zero.
-// Cancel safety: none of them is cancel-safe: data read but not yet written is lost.
+// Cancel safety: none of them is cancel-safe: data read but not yet written is lost. So
+// on an error of either side: the bytes read ahead while the writer was busy (up to the
+// 8 KiB buffer; Tokio 1.24.2 reads ahead one read at a time) are not written.
 
 #include <cstddef>
 #include <cstdint>
