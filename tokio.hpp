@@ -797,7 +797,7 @@ class Waker {
   Waker& operator=(const Waker& o) noexcept {
     if (w_ != o.w_) {
       Waker tmp(o);
-      std::swap(w_, tmp.w_);
+      detail::swap_values(w_, tmp.w_);
     }
     return *this;
   }
@@ -3968,19 +3968,27 @@ class Runtime {
 
 /* #include <cstddef> (already above) */
 /* #include <new> (already above) */
-/* #include <utility> (already above) */
+/* #include <type_traits> (already above) */
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
+// Owned<T[]> owns an array (deleted with delete[]): the buffers of io::BufReader,
+// io::BufWriter and io::copy are Owned<std::byte[]>(new std::byte[n]), left uninitialised
+// as std::make_unique_for_overwrite would leave them. Those members sit in class templates
+// and name a type that is not dependent, so a std::unique_ptr<std::byte[]> there was
+// instantiated by every user TU (with make_unique_for_overwrite: 32M instructions of g++'s
+// cc1plus, about 8 ms).
 template <class T>
 class Owned {
+  using Elem = std::remove_extent_t<T>;
+
  public:
   Owned() noexcept = default;
-  explicit Owned(T* p) noexcept : p_(p) {}
+  explicit Owned(Elem* p) noexcept : p_(p) {}
   Owned(Owned&& o) noexcept : p_(o.p_) { o.p_ = nullptr; }
   Owned& operator=(Owned&& o) noexcept {
     if (this != &o) {
-      delete p_;
+      destroy();
       p_ = o.p_;
       o.p_ = nullptr;
     }
@@ -3988,49 +3996,28 @@ class Owned {
   }
   Owned(const Owned&) = delete;
   Owned& operator=(const Owned&) = delete;
-  ~Owned() { delete p_; }
+  ~Owned() { destroy(); }
 
   // Null once moved from.
-  T* get() const noexcept { return p_; }
-  T* operator->() const noexcept { return p_; }
+  Elem* get() const noexcept { return p_; }
+  Elem* operator->() const noexcept { return p_; }
   explicit operator bool() const noexcept { return p_ != nullptr; }
   // Deletes the object now (the pointer is null after).
   void reset() noexcept {
-    delete p_;
+    destroy();
     p_ = nullptr;
   }
 
  private:
-  T* p_ = nullptr;
-};
-
-// An owned array of bytes left uninitialised (as std::make_unique_for_overwrite<byte[]>
-// gives it): the buffers of io::BufReader, io::BufWriter and io::copy. Not a
-// std::unique_ptr<std::byte[]> for the reason above: its member in those class templates
-// names a type that is not dependent, so every user TU instantiated it (about 10 ms).
-class OwnedBytes {
- public:
-  OwnedBytes() noexcept = default;
-  explicit OwnedBytes(std::size_t n) : p_(new std::byte[n]) {}
-  OwnedBytes(OwnedBytes&& o) noexcept : p_(o.p_) { o.p_ = nullptr; }
-  OwnedBytes& operator=(OwnedBytes&& o) noexcept {
-    if (this != &o) {
+  void destroy() noexcept {
+    if constexpr (std::is_array_v<T>) {
       delete[] p_;
-      p_ = o.p_;
-      o.p_ = nullptr;
+    } else {
+      delete p_;
     }
-    return *this;
   }
-  OwnedBytes(const OwnedBytes&) = delete;
-  OwnedBytes& operator=(const OwnedBytes&) = delete;
-  ~OwnedBytes() { delete[] p_; }
 
-  // Null once moved from (or before the first allocation).
-  std::byte* get() const noexcept { return p_; }
-  explicit operator bool() const noexcept { return p_ != nullptr; }
-
- private:
-  std::byte* p_ = nullptr;
+  Elem* p_ = nullptr;
 };
 
 // Room for one object whose type the user part must not instantiate (a std::optional or an
@@ -5606,6 +5593,12 @@ struct BlockInPlace {
 BlockInPlace block_in_place_enter();
 void block_in_place_exit(BlockInPlace s) noexcept;
 
+// The task task::id() names: the one being polled here, else the spawn_blocking task whose
+// closure runs on this thread; null outside both.
+inline TaskHeader* id_task() noexcept {
+  if (TaskHeader* t = tls.task) return t;
+  return tls.blocking_task;
+}
 }  // namespace tokio::detail
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE {
@@ -5681,12 +5674,12 @@ inline ConsumeBudget consume_budget() noexcept { return ConsumeBudget(); }
 inline bool has_budget_remaining() noexcept { return detail::tls.budget != 0; }
 
 // The id of the task being polled, or of the spawn_blocking task whose closure runs on
-// this thread; none (try_id) or a throw (id) outside a spawned task. try_id is out of line
-// (spawn.cpp) so that its std::optional<Id> is instantiated there, not in every user TU.
+// this thread (detail::id_task); none (try_id) or a throw (id) outside a spawned task.
+// try_id is out of line (spawn.cpp) so that its std::optional<Id> is instantiated there,
+// not in every user TU.
 std::optional<Id> try_id() noexcept;
 inline Id id() {
-  if (detail::TaskHeader* t = detail::tls.task) return Id{t->id()};
-  if (detail::TaskHeader* t = detail::tls.blocking_task) return Id{t->id()};
+  if (detail::TaskHeader* t = detail::id_task()) return Id{t->id()};
   detail::throw_misuse(
       "task::id() called outside a spawned task (a block_on root or a plain thread has no "
       "id: use task::try_id() there)");
@@ -6769,11 +6762,12 @@ using detail::operator<<;
 }  // namespace tokio::time
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-// now() + d for a non-negative d, or Instant::far_future() when that overflows: the
-// deadline of sleep(d), timeout(d) and send_timeout(d), found without a std::optional.
-inline time::Instant deadline_after(std::chrono::nanoseconds d) noexcept {
+// now() + d (a negative d counts as zero), or Instant::far_future() when that overflows:
+// the deadline of sleep(d), timeout(d) and send_timeout(d), found without a std::optional.
+template <class Rep, class Period>
+time::Instant deadline_after(std::chrono::duration<Rep, Period> d) noexcept {
   int64_t r;
-  if (__builtin_add_overflow(time::Instant::now().nanos(), d.count(), &r)) {
+  if (__builtin_add_overflow(time::Instant::now().nanos(), non_negative_ns(d).count(), &r)) {
     return time::Instant::far_future();
   }
   return time::Instant::from_ns(r);
@@ -7182,7 +7176,7 @@ inline Sleep sleep_until(Instant deadline) { return Sleep(deadline); }
 // Waits for `d` (any std::chrono duration).
 template <class Rep, class Period>
 Sleep sleep(std::chrono::duration<Rep, Period> d) {
-  return Sleep(detail::deadline_after(detail::non_negative_ns(d)));
+  return Sleep(detail::deadline_after(d));
 }
 
 }  // namespace tokio::time
@@ -7437,7 +7431,7 @@ auto timeout_at(Instant deadline, A&& operand) {
 // Runs `operand` until it finishes or `d` has passed.
 template <class Rep, class Period, class A>
 auto timeout(std::chrono::duration<Rep, Period> d, A&& operand) {
-  return timeout_at(detail::deadline_after(detail::non_negative_ns(d)), std::forward<A>(operand));
+  return timeout_at(detail::deadline_after(d), std::forward<A>(operand));
 }
 
 }  // namespace tokio::time
@@ -10833,7 +10827,7 @@ class BufferedIo {
     if (capacity == 0)
       throw std::invalid_argument(std::string(Self::kTypeName) +
                                   ": capacity must be > 0 (leave it out for 8 KiB)");
-    buf_ = OwnedBytes(capacity);
+    buf_ = Owned<std::byte[]>(new std::byte[capacity]);
   }
 
   // Tokio's spelling of the two-argument constructor (capacity first):
@@ -10866,7 +10860,7 @@ class BufferedIo {
 
  protected:
   S inner_;
-  OwnedBytes buf_;
+  Owned<std::byte[]> buf_;
   std::size_t cap_;
   std::size_t head_ = 0;  // buf_[head_, tail_) holds the buffered bytes
   std::size_t tail_ = 0;
@@ -11284,7 +11278,7 @@ class BufWriter : public Ext<BufWriter<W>>, public detail::BufferedIo<W, BufWrit
   // write and write_vectored: when the data does not fit beside what is buffered, the
   // buffer is written out first; then data smaller than the buffer is buffered, larger
   // data goes straight to the inner writer (vectored when it supports it). A vectored
-  // write to an inner writer that cannot gather goes slice by slice (poll_slices).
+  // write to an inner writer that cannot gather goes slice by slice (kSliceBySlice).
   template <class>
   friend struct detail::ClaimedStep;
 
@@ -11300,68 +11294,52 @@ class BufWriter : public Ext<BufWriter<W>>, public detail::BufferedIo<W, BufWrit
     InnerWrite flush_op{};
     detail::ChildOp<Direct> op{};
 
-    detail::Poll<Result<std::size_t>> poll_claimed(task::Context& cx) {
-      if constexpr (kSliceBySlice) {
-        return poll_slices(cx);
-      } else {
-        return poll_whole(cx);
-      }
-    }
-    // The data judged as a whole: a plain write, or a vectored one to a gathering writer.
-    detail::Poll<Result<std::size_t>> poll_whole(task::Context& cx) {
-      std::size_t total = total_size(bufs);
-      if (!direct) {
-        if (flushing || b->buffered() + total > b->cap_) {
-          flushing = true;
-          auto d = b->poll_flush_buf(cx, flush_op);
-          if (!d) return detail::pending;
-          if (!*d) return unexpected(d->error());
-        }
-        if (total < b->cap_) {
-          b->append(bufs);
-          return total;
-        }
-        direct = true;
-      }
-      auto n = op.poll_with(cx, [&] { return b->write_direct(bufs); });
-      if (n && *n) detail::checked_count(**n, total);
-      return n;
-    }
-
-    // A vectored write to an inner writer that cannot gather (Tokio's rule for it): the
-    // slices are taken one at a time, in order, as far as they fit in the buffer. Only a
-    // first non-empty slice at least as large as the buffer goes straight to the inner
-    // writer (its write of that slice alone: the count may be short of it). Judging the
-    // slices by their total instead would hand every slice of a large gather, however
-    // small, to the inner writer one write each, bypassing the buffer.
+    // A vectored write to an inner writer that cannot gather goes slice by slice (Tokio's
+    // rule for it): only its first non-empty slice must fit, the slices are buffered in
+    // order as far as they fit, and only a first slice at least as large as the buffer
+    // goes straight to the inner writer (its write of that slice alone: the count may be
+    // short of it). Judging the slices by their total instead would hand every slice of a
+    // large gather, however small, to the inner writer one write each.
     static constexpr bool kSliceBySlice =
         std::is_same_v<Bufs, std::span<const IoSlice>> && !AsyncWriteVectored<Inner>;
-    detail::Poll<Result<std::size_t>> poll_slices(task::Context& cx) {
-      while (!bufs.empty() && bufs.front().empty()) bufs = bufs.subspan(1);
-      if (bufs.empty()) return std::size_t{0};
-      std::size_t first = bufs.front().size();
+
+    detail::Poll<Result<std::size_t>> poll_claimed(task::Context& cx) {
+      if constexpr (kSliceBySlice) {
+        while (!bufs.empty() && bufs.front().empty()) bufs = bufs.subspan(1);
+        if (bufs.empty()) return std::size_t{0};
+      }
+      // What must fit beside the buffered bytes: the whole data, or its first slice.
+      std::size_t need;
+      if constexpr (kSliceBySlice) need = bufs.front().size();
+      else need = total_size(bufs);
       if (!direct) {
-        if (flushing || first > b->cap_ - b->buffered()) {
+        if (flushing || need > b->cap_ - b->buffered()) {
           flushing = true;
           auto d = b->poll_flush_buf(cx, flush_op);
           if (!d) return detail::pending;
           if (!*d) return unexpected(d->error());
         }
-        if (first >= b->cap_) {
-          direct = true;  // the buffer is empty: the slice goes out unbuffered
-        } else {
-          std::size_t taken = 0;
-          for (const IoSlice& s : bufs) {
-            if (s.size() > b->cap_ - b->buffered()) break;  // stop at the first that does not fit
-            b->append(s.bytes());
-            taken += s.size();
-          }
-          return taken;
-        }
+        if (need < b->cap_) return buffer_what_fits(need);
+        direct = true;  // the buffer is empty: the data goes out unbuffered
       }
       auto n = op.poll_with(cx, [&] { return b->write_direct(bufs); });
-      if (n && *n) detail::checked_count(**n, first);
+      if (n && *n) detail::checked_count(**n, need);
       return n;
+    }
+    // Buffers all of the data, or (slice by slice) the slices that fit, in order.
+    std::size_t buffer_what_fits(std::size_t need) noexcept {
+      if constexpr (kSliceBySlice) {
+        std::size_t taken = 0;
+        for (const IoSlice& s : bufs) {
+          if (s.size() > b->cap_ - b->buffered()) break;  // stop at the first that does not fit
+          b->append(s.bytes());
+          taken += s.size();
+        }
+        return taken;
+      } else {
+        b->append(bufs);
+        return need;
+      }
     }
   };
   static std::size_t total_size(std::span<const std::byte> buf) noexcept { return buf.size(); }
@@ -11537,7 +11515,7 @@ class CopyBuffer {
   Poll<io::Result<void>> poll_copy(task::Context& cx, R& r, W& w) {
     if (!buf_) {
       reserve_size_hint(r, w);
-      buf_ = OwnedBytes(size_);
+      buf_ = Owned<std::byte[]>(new std::byte[size_]);
     }
     for (;;) {
       // Need data: start a read (or keep polling the top-up read started while writing).
@@ -11599,7 +11577,7 @@ class CopyBuffer {
   }
 
   std::size_t size_;
-  OwnedBytes buf_;
+  Owned<std::byte[]> buf_;
   std::size_t pos_ = 0;  // buf_[pos_, cap_) is read and not yet written
   std::size_t cap_ = 0;
   uint64_t amt_ = 0;
@@ -14812,7 +14790,7 @@ class SenderHandle {
   }
   SenderHandle(SenderHandle&& o) noexcept : s_(detail::exchange(o.s_, nullptr)) {}
   SenderHandle& operator=(SenderHandle o) noexcept {
-    std::swap(s_, o.s_);
+    detail::swap_values(s_, o.s_);
     return *this;
   }
   ~SenderHandle() { reset(); }
@@ -14841,7 +14819,7 @@ class WeakSenderOf {
   WeakSenderOf(const WeakSenderOf& o) noexcept : WeakSenderOf(o.s_) {}
   WeakSenderOf(WeakSenderOf&& o) noexcept : s_(detail::exchange(o.s_, nullptr)) {}
   WeakSenderOf& operator=(WeakSenderOf o) noexcept {
-    std::swap(s_, o.s_);
+    detail::swap_values(s_, o.s_);
     return *this;
   }
   ~WeakSenderOf() {
@@ -15771,8 +15749,7 @@ class Sender : public detail::MpscSenderBase<T, true> {
   // the top of this file.
   template <class Rep, class Period>
   SendTimeout send_timeout(T value, std::chrono::duration<Rep, Period> d) const {
-    return SendTimeout(this->checked(), std::move(value),
-                       tokio::detail::deadline_after(tokio::detail::non_negative_ns(d)));
+    return SendTimeout(this->checked(), std::move(value), tokio::detail::deadline_after(d));
   }
 
   // Sends only if a slot is free right now.
@@ -16651,8 +16628,8 @@ class Receiver {
   }
   Receiver(Receiver&& o) noexcept : s_(detail::exchange(o.s_, nullptr)), version_(o.version_) {}
   Receiver& operator=(Receiver o) noexcept {
-    std::swap(s_, o.s_);
-    std::swap(version_, o.version_);
+    detail::swap_values(s_, o.s_);
+    detail::swap_values(version_, o.version_);
     return *this;
   }
   // Rust's clone(): the same as a copy (another handle on the same channel, at this one's version).
@@ -17021,7 +16998,7 @@ class CancellationToken {
     n_->handles.fetch_add(1, std::memory_order_relaxed);
   }
   CancellationToken& operator=(CancellationToken o) noexcept {
-    std::swap(n_, o.n_);
+    detail::swap_values(n_, o.n_);
     return *this;
   }
   ~CancellationToken() { n_->drop_handle(); }
@@ -26235,8 +26212,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_570ee67e3f36cc48_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_570ee67e3f36cc48_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_8497af0be88f8853_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_8497af0be88f8853_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -35030,8 +35007,7 @@ void block_in_place_exit(BlockInPlace s) noexcept {
 namespace tokio::inline TOKIO_ABI_NAMESPACE::task {
 
 std::optional<Id> try_id() noexcept {
-  if (detail::TaskHeader* t = detail::tls.task) return Id{t->id()};
-  if (detail::TaskHeader* t = detail::tls.blocking_task) return Id{t->id()};
+  if (detail::TaskHeader* t = detail::id_task()) return Id{t->id()};
   return std::nullopt;
 }
 
@@ -45641,7 +45617,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_570ee67e3f36cc48_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_8497af0be88f8853_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

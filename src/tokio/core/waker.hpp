@@ -56,7 +56,7 @@ class Waker {
   Waker& operator=(const Waker& o) noexcept {
     if (w_ != o.w_) {
       Waker tmp(o);
-      std::swap(w_, tmp.w_);
+      detail::swap_values(w_, tmp.w_);
     }
     return *this;
   }

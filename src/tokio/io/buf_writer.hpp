@@ -115,7 +115,7 @@ class BufWriter : public Ext<BufWriter<W>>, public detail::BufferedIo<W, BufWrit
   // write and write_vectored: when the data does not fit beside what is buffered, the
   // buffer is written out first; then data smaller than the buffer is buffered, larger
   // data goes straight to the inner writer (vectored when it supports it). A vectored
-  // write to an inner writer that cannot gather goes slice by slice (poll_slices).
+  // write to an inner writer that cannot gather goes slice by slice (kSliceBySlice).
   template <class>
   friend struct detail::ClaimedStep;
 
@@ -131,68 +131,52 @@ class BufWriter : public Ext<BufWriter<W>>, public detail::BufferedIo<W, BufWrit
     InnerWrite flush_op{};
     detail::ChildOp<Direct> op{};
 
-    detail::Poll<Result<std::size_t>> poll_claimed(task::Context& cx) {
-      if constexpr (kSliceBySlice) {
-        return poll_slices(cx);
-      } else {
-        return poll_whole(cx);
-      }
-    }
-    // The data judged as a whole: a plain write, or a vectored one to a gathering writer.
-    detail::Poll<Result<std::size_t>> poll_whole(task::Context& cx) {
-      std::size_t total = total_size(bufs);
-      if (!direct) {
-        if (flushing || b->buffered() + total > b->cap_) {
-          flushing = true;
-          auto d = b->poll_flush_buf(cx, flush_op);
-          if (!d) return detail::pending;
-          if (!*d) return unexpected(d->error());
-        }
-        if (total < b->cap_) {
-          b->append(bufs);
-          return total;
-        }
-        direct = true;
-      }
-      auto n = op.poll_with(cx, [&] { return b->write_direct(bufs); });
-      if (n && *n) detail::checked_count(**n, total);
-      return n;
-    }
-
-    // A vectored write to an inner writer that cannot gather (Tokio's rule for it): the
-    // slices are taken one at a time, in order, as far as they fit in the buffer. Only a
-    // first non-empty slice at least as large as the buffer goes straight to the inner
-    // writer (its write of that slice alone: the count may be short of it). Judging the
-    // slices by their total instead would hand every slice of a large gather, however
-    // small, to the inner writer one write each, bypassing the buffer.
+    // A vectored write to an inner writer that cannot gather goes slice by slice (Tokio's
+    // rule for it): only its first non-empty slice must fit, the slices are buffered in
+    // order as far as they fit, and only a first slice at least as large as the buffer
+    // goes straight to the inner writer (its write of that slice alone: the count may be
+    // short of it). Judging the slices by their total instead would hand every slice of a
+    // large gather, however small, to the inner writer one write each.
     static constexpr bool kSliceBySlice =
         std::is_same_v<Bufs, std::span<const IoSlice>> && !AsyncWriteVectored<Inner>;
-    detail::Poll<Result<std::size_t>> poll_slices(task::Context& cx) {
-      while (!bufs.empty() && bufs.front().empty()) bufs = bufs.subspan(1);
-      if (bufs.empty()) return std::size_t{0};
-      std::size_t first = bufs.front().size();
+
+    detail::Poll<Result<std::size_t>> poll_claimed(task::Context& cx) {
+      if constexpr (kSliceBySlice) {
+        while (!bufs.empty() && bufs.front().empty()) bufs = bufs.subspan(1);
+        if (bufs.empty()) return std::size_t{0};
+      }
+      // What must fit beside the buffered bytes: the whole data, or its first slice.
+      std::size_t need;
+      if constexpr (kSliceBySlice) need = bufs.front().size();
+      else need = total_size(bufs);
       if (!direct) {
-        if (flushing || first > b->cap_ - b->buffered()) {
+        if (flushing || need > b->cap_ - b->buffered()) {
           flushing = true;
           auto d = b->poll_flush_buf(cx, flush_op);
           if (!d) return detail::pending;
           if (!*d) return unexpected(d->error());
         }
-        if (first >= b->cap_) {
-          direct = true;  // the buffer is empty: the slice goes out unbuffered
-        } else {
-          std::size_t taken = 0;
-          for (const IoSlice& s : bufs) {
-            if (s.size() > b->cap_ - b->buffered()) break;  // stop at the first that does not fit
-            b->append(s.bytes());
-            taken += s.size();
-          }
-          return taken;
-        }
+        if (need < b->cap_) return buffer_what_fits(need);
+        direct = true;  // the buffer is empty: the data goes out unbuffered
       }
       auto n = op.poll_with(cx, [&] { return b->write_direct(bufs); });
-      if (n && *n) detail::checked_count(**n, first);
+      if (n && *n) detail::checked_count(**n, need);
       return n;
+    }
+    // Buffers all of the data, or (slice by slice) the slices that fit, in order.
+    std::size_t buffer_what_fits(std::size_t need) noexcept {
+      if constexpr (kSliceBySlice) {
+        std::size_t taken = 0;
+        for (const IoSlice& s : bufs) {
+          if (s.size() > b->cap_ - b->buffered()) break;  // stop at the first that does not fit
+          b->append(s.bytes());
+          taken += s.size();
+        }
+        return taken;
+      } else {
+        b->append(bufs);
+        return need;
+      }
     }
   };
   static std::size_t total_size(std::span<const std::byte> buf) noexcept { return buf.size(); }

@@ -70,7 +70,7 @@ class CopyBuffer {
   Poll<io::Result<void>> poll_copy(task::Context& cx, R& r, W& w) {
     if (!buf_) {
       reserve_size_hint(r, w);
-      buf_ = OwnedBytes(size_);
+      buf_ = Owned<std::byte[]>(new std::byte[size_]);
     }
     for (;;) {
       // Need data: start a read (or keep polling the top-up read started while writing).
@@ -132,7 +132,7 @@ class CopyBuffer {
   }
 
   std::size_t size_;
-  OwnedBytes buf_;
+  Owned<std::byte[]> buf_;
   std::size_t pos_ = 0;  // buf_[pos_, cap_) is read and not yet written
   std::size_t cap_ = 0;
   uint64_t amt_ = 0;

@@ -105,7 +105,7 @@ class CancellationToken {
     n_->handles.fetch_add(1, std::memory_order_relaxed);
   }
   CancellationToken& operator=(CancellationToken o) noexcept {
-    std::swap(n_, o.n_);
+    detail::swap_values(n_, o.n_);
     return *this;
   }
   ~CancellationToken() { n_->drop_handle(); }

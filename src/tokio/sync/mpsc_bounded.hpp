@@ -256,8 +256,7 @@ class Sender : public detail::MpscSenderBase<T, true> {
   // the top of this file.
   template <class Rep, class Period>
   SendTimeout send_timeout(T value, std::chrono::duration<Rep, Period> d) const {
-    return SendTimeout(this->checked(), std::move(value),
-                       tokio::detail::deadline_after(tokio::detail::non_negative_ns(d)));
+    return SendTimeout(this->checked(), std::move(value), tokio::detail::deadline_after(d));
   }
 
   // Sends only if a slot is free right now.

@@ -139,8 +139,8 @@ class Receiver {
   }
   Receiver(Receiver&& o) noexcept : s_(detail::exchange(o.s_, nullptr)), version_(o.version_) {}
   Receiver& operator=(Receiver o) noexcept {
-    std::swap(s_, o.s_);
-    std::swap(version_, o.version_);
+    detail::swap_values(s_, o.s_);
+    detail::swap_values(version_, o.version_);
     return *this;
   }
   // Rust's clone(): the same as a copy (another handle on the same channel, at this one's version).

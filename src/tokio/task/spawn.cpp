@@ -53,8 +53,7 @@ void block_in_place_exit(BlockInPlace s) noexcept {
 namespace tokio::task {
 
 std::optional<Id> try_id() noexcept {
-  if (detail::TaskHeader* t = detail::tls.task) return Id{t->id()};
-  if (detail::TaskHeader* t = detail::tls.blocking_task) return Id{t->id()};
+  if (detail::TaskHeader* t = detail::id_task()) return Id{t->id()};
   return std::nullopt;
 }
 

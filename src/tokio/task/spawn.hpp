@@ -26,6 +26,12 @@ struct BlockInPlace {
 BlockInPlace block_in_place_enter();
 void block_in_place_exit(BlockInPlace s) noexcept;
 
+// The task task::id() names: the one being polled here, else the spawn_blocking task whose
+// closure runs on this thread; null outside both.
+inline TaskHeader* id_task() noexcept {
+  if (TaskHeader* t = tls.task) return t;
+  return tls.blocking_task;
+}
 }  // namespace tokio::detail
 
 namespace tokio {
@@ -101,12 +107,12 @@ inline ConsumeBudget consume_budget() noexcept { return ConsumeBudget(); }
 inline bool has_budget_remaining() noexcept { return detail::tls.budget != 0; }
 
 // The id of the task being polled, or of the spawn_blocking task whose closure runs on
-// this thread; none (try_id) or a throw (id) outside a spawned task. try_id is out of line
-// (spawn.cpp) so that its std::optional<Id> is instantiated there, not in every user TU.
+// this thread (detail::id_task); none (try_id) or a throw (id) outside a spawned task.
+// try_id is out of line (spawn.cpp) so that its std::optional<Id> is instantiated there,
+// not in every user TU.
 std::optional<Id> try_id() noexcept;
 inline Id id() {
-  if (detail::TaskHeader* t = detail::tls.task) return Id{t->id()};
-  if (detail::TaskHeader* t = detail::tls.blocking_task) return Id{t->id()};
+  if (detail::TaskHeader* t = detail::id_task()) return Id{t->id()};
   detail::throw_misuse(
       "task::id() called outside a spawned task (a block_on root or a plain thread has no "
       "id: use task::try_id() there)");

@@ -232,11 +232,12 @@ using detail::operator<<;
 }  // namespace tokio::time
 
 namespace tokio::detail {
-// now() + d for a non-negative d, or Instant::far_future() when that overflows: the
-// deadline of sleep(d), timeout(d) and send_timeout(d), found without a std::optional.
-inline time::Instant deadline_after(std::chrono::nanoseconds d) noexcept {
+// now() + d (a negative d counts as zero), or Instant::far_future() when that overflows:
+// the deadline of sleep(d), timeout(d) and send_timeout(d), found without a std::optional.
+template <class Rep, class Period>
+time::Instant deadline_after(std::chrono::duration<Rep, Period> d) noexcept {
   int64_t r;
-  if (__builtin_add_overflow(time::Instant::now().nanos(), d.count(), &r)) {
+  if (__builtin_add_overflow(time::Instant::now().nanos(), non_negative_ns(d).count(), &r)) {
     return time::Instant::far_future();
   }
   return time::Instant::from_ns(r);

@@ -102,7 +102,7 @@ inline Sleep sleep_until(Instant deadline) { return Sleep(deadline); }
 // Waits for `d` (any std::chrono duration).
 template <class Rep, class Period>
 Sleep sleep(std::chrono::duration<Rep, Period> d) {
-  return Sleep(detail::deadline_after(detail::non_negative_ns(d)));
+  return Sleep(detail::deadline_after(d));
 }
 
 }  // namespace tokio::time

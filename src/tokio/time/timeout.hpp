@@ -140,7 +140,7 @@ auto timeout_at(Instant deadline, A&& operand) {
 // Runs `operand` until it finishes or `d` has passed.
 template <class Rep, class Period, class A>
 auto timeout(std::chrono::duration<Rep, Period> d, A&& operand) {
-  return timeout_at(detail::deadline_after(detail::non_negative_ns(d)), std::forward<A>(operand));
+  return timeout_at(detail::deadline_after(d), std::forward<A>(operand));
 }
 
 }  // namespace tokio::time

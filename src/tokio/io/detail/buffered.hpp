@@ -32,7 +32,7 @@ class BufferedIo {
     if (capacity == 0)
       throw std::invalid_argument(std::string(Self::kTypeName) +
                                   ": capacity must be > 0 (leave it out for 8 KiB)");
-    buf_ = OwnedBytes(capacity);
+    buf_ = Owned<std::byte[]>(new std::byte[capacity]);
   }
 
   // Tokio's spelling of the two-argument constructor (capacity first):
@@ -65,7 +65,7 @@ class BufferedIo {
 
  protected:
   S inner_;
-  OwnedBytes buf_;
+  Owned<std::byte[]> buf_;
   std::size_t cap_;
   std::size_t head_ = 0;  // buf_[head_, tail_) holds the buffered bytes
   std::size_t tail_ = 0;

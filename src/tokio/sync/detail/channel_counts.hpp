@@ -104,7 +104,7 @@ class SenderHandle {
   }
   SenderHandle(SenderHandle&& o) noexcept : s_(detail::exchange(o.s_, nullptr)) {}
   SenderHandle& operator=(SenderHandle o) noexcept {
-    std::swap(s_, o.s_);
+    detail::swap_values(s_, o.s_);
     return *this;
   }
   ~SenderHandle() { reset(); }
@@ -133,7 +133,7 @@ class WeakSenderOf {
   WeakSenderOf(const WeakSenderOf& o) noexcept : WeakSenderOf(o.s_) {}
   WeakSenderOf(WeakSenderOf&& o) noexcept : s_(detail::exchange(o.s_, nullptr)) {}
   WeakSenderOf& operator=(WeakSenderOf o) noexcept {
-    std::swap(s_, o.s_);
+    detail::swap_values(s_, o.s_);
     return *this;
   }
   ~WeakSenderOf() {
