@@ -14,11 +14,12 @@ uint64_t Wheel::insert(TimerEntry* e, uint64_t when) noexcept {
   unsigned slot = static_cast<unsigned>(when >> (level * kBits)) & (kSlots - 1);
   e->level = static_cast<uint8_t>(level);
   e->slot = static_cast<uint8_t>(slot);
-  TimerEntry*& head = slots_[level][slot];
-  e->prev = nullptr;
-  e->next = head;
-  if (head) head->prev = e;
-  head = e;
+  Slot& s = slots_[level][slot];
+  e->next = nullptr;
+  e->prev = s.tail;
+  if (s.tail) s.tail->next = e;
+  else s.head = e;
+  s.tail = e;
   occupied_[level] |= uint64_t{1} << slot;
   ++count_;
   unsigned shift = level * kBits;
@@ -32,11 +33,12 @@ void Wheel::remove(TimerEntry* e) noexcept {
     unlink_pending(e);
     return;
   }
-  TimerEntry*& head = slots_[e->level][e->slot];
+  Slot& s = slots_[e->level][e->slot];
   if (e->prev) e->prev->next = e->next;
-  else head = e->next;
+  else s.head = e->next;
   if (e->next) e->next->prev = e->prev;
-  if (!head) occupied_[e->level] &= ~(uint64_t{1} << e->slot);
+  else s.tail = e->prev;
+  if (!s.head) occupied_[e->level] &= ~(uint64_t{1} << e->slot);
   e->prev = e->next = nullptr;
   --count_;
 }
@@ -80,21 +82,17 @@ std::optional<uint64_t> Wheel::next_expiration_tick() const noexcept {
 void Wheel::process(const Expiration& exp) noexcept {
   // Take the whole slot first: a timer beyond the wheel's range may be re-filed into the
   // very slot being processed, and must not be seen again in this pass.
-  TimerEntry* list = slots_[exp.level][exp.slot];
-  slots_[exp.level][exp.slot] = nullptr;
+  TimerEntry* e = slots_[exp.level][exp.slot].head;
+  slots_[exp.level][exp.slot] = Slot{};
   occupied_[exp.level] &= ~(uint64_t{1} << exp.slot);
   elapsed_ = exp.deadline;
-  // Timers due at the same tick come out in the order they were filed, as Tokio's do.
-  // A slot list holds its newest timer first (insert links at the head), so walk it from
-  // the tail, oldest first: a cascaded timer is linked at the head of its new slot after
-  // the older ones (the list keeps newest-first), and a due one is appended to the
-  // pending list, which poll() hands out from its head. (Walking head first reversed the
-  // order at every cascade.) poll() calls this only with the pending list empty.
-  TimerEntry* e = list;
-  while (e && e->next) e = e->next;
+  // Oldest first (the slot is FIFO): a cascaded timer is appended to its new slot after
+  // the older ones, and a due one to the pending list, which poll() hands out from its
+  // head; so timers due at the same tick come out in the order they were filed, as
+  // Tokio's do. poll() calls this only with the pending list empty.
   TimerEntry* pending_tail = nullptr;
   while (e) {
-    TimerEntry* older = e->prev;  // read before insert() relinks e
+    TimerEntry* newer = e->next;  // read before insert() relinks e
     --count_;
     uint64_t cur = e->state.load(std::memory_order_acquire);
     for (;;) {
@@ -116,14 +114,14 @@ void Wheel::process(const Expiration& exp) noexcept {
         break;
       }
     }
-    e = older;
+    e = newer;
   }
 }
 
 TimerEntry* Wheel::pop_any() noexcept {
   TimerEntry* e = pending_;
   for (unsigned l = 0; !e && l < kLevels; ++l) {
-    if (occupied_[l]) e = slots_[l][__builtin_ctzll(occupied_[l])];
+    if (occupied_[l]) e = slots_[l][__builtin_ctzll(occupied_[l])].head;
   }
   if (e) remove(e);
   return e;

@@ -15,7 +15,8 @@
 // move to the pending list and are handed out one at a time by poll(). Every slot is an
 // intrusive doubly linked list, so removal is O(1) and needs no search. Timers due at the
 // same tick come out in the order they were filed, whatever levels they passed through
-// (Tokio's order; process() walks a slot oldest first).
+// (Tokio's order): a slot is a FIFO list, and process() walks it oldest first, appending
+// each timer to the pending list or to the tail of its lower-level slot.
 //
 // Invariant: a timer at level k, slot s has the same digits as `elapsed` above k and
 // digit k equal to s (> elapsed's digit k below the top level), so its slot's start is
@@ -83,7 +84,13 @@ class Wheel {
   uint64_t elapsed_ = 0;
   std::size_t count_ = 0;
   uint64_t occupied_[kLevels] = {};
-  TimerEntry* slots_[kLevels][kSlots] = {};
+  // A slot's timers, oldest first (insert appends at the tail; process walks from the head),
+  // so that timers due at the same tick come out in the order they were filed.
+  struct Slot {
+    TimerEntry* head = nullptr;
+    TimerEntry* tail = nullptr;
+  };
+  Slot slots_[kLevels][kSlots] = {};
   TimerEntry* pending_ = nullptr;
 };
 
