@@ -6,7 +6,7 @@ Measures, with each compiler found (g++, clang++):
   std TU    the same coroutine with <vector> <string> <thread> <mutex> <coroutine>
             <chrono> <memory> <functional> and no tokio.hpp (the yardstick)
   floor TU  the std TU plus every standard and system header the user part of tokio.hpp
-            includes (<filesystem>, <variant>, <sys/socket.h>, ...): what the user TU
+            includes (<variant>, <sys/socket.h>, ...; as the compiler opens them): what the user TU
             would cost if tokio.hpp's own code were free, so user/floor is the part of
             the ratio that tokio.hpp's code adds and floor/std the part its includes add
   impl TU   `#define TOKIO_IMPLEMENTATION` + `#include "tokio.hpp"` at -O2
@@ -63,16 +63,30 @@ Coro add_one(int x) {
 }
 """
 
-def floor_tu():
-    """STD_TU with the standard and system headers of tokio.hpp's user part in front."""
-    with open(os.path.join(ROOT, "tokio.hpp"), encoding="utf-8") as f:
-        user = f.read().split("#endif // TOKIO_HPP_INCLUDED")[0]
-    # <format> is included only with TOKIO_CONFIG_STD_FORMAT (core/display.hpp).
-    names = sorted(set(re.findall(r"^#include <([^>]+)>", user, flags=re.M)) - {"format"})
-    # Some need a later language version (<expected>): __has_include keeps the ones this
-    # compiler lacks from failing the TU.
-    guarded = "".join("#if __has_include(<%s>)\n#include <%s>\n#endif\n" % (n, n) for n in names)
-    return guarded + STD_TU
+def floor_tu(cxx, user_file):
+    """STD_TU with the system headers tokio.hpp's user part includes in front: the ones this
+    compiler opens directly from tokio.hpp (`-H`, depth 2), by path and in order, so the
+    floor parses exactly the system code the user TU does (a header chosen under #if, as
+    <bits/fs_fwd.h> in place of <filesystem> on libstdc++, counts as chosen)."""
+    out = subprocess.run([cxx, "-std=c++20", "-I" + ROOT, "-H", "-fsyntax-only", user_file],
+                         check=True, capture_output=True, text=True).stderr
+    tokio_hpp = os.path.join(ROOT, "tokio.hpp")
+    paths = []
+    for line in out.splitlines():
+        m = re.match(r"^(\.+) (.+)$", line)
+        if m and len(m.group(1)) == 2 and os.path.abspath(m.group(2)) != tokio_hpp:
+            paths.append(os.path.abspath(m.group(2)))
+    # Spelled <relative> against the compiler's own search list, so they stay system
+    # headers (clang warns inside some libstdc++ headers opened by a quoted path).
+    verbose = subprocess.run([cxx, "-std=c++20", "-E", "-v", "-x", "c++", os.devnull],
+                             capture_output=True, text=True).stderr
+    dirs = sorted((os.path.abspath(l.strip()) for l in verbose.splitlines()
+                   if l.startswith(" /")), key=len, reverse=True)
+    names = []
+    for p in paths:
+        d = next((d for d in dirs if p.startswith(d + "/")), None)
+        names.append("<%s>" % p[len(d) + 1:] if d else '"%s"' % p)
+    return "".join("#include %s\n" % n for n in names) + STD_TU
 
 
 IMPL_TU = """#define TOKIO_IMPLEMENTATION
@@ -95,14 +109,16 @@ def measure(runs):
     rows = []
     with tempfile.TemporaryDirectory() as d:
         files = {}
-        for name, text in (("user", USER_TU), ("std", STD_TU), ("floor", floor_tu()),
-                           ("impl", IMPL_TU)):
+        for name, text in (("user", USER_TU), ("std", STD_TU), ("impl", IMPL_TU)):
             files[name] = os.path.join(d, name + ".cpp")
             with open(files[name], "w") as f:
                 f.write(text)
         for cxx in ("g++", "clang++"):
             if not shutil.which(cxx):
                 continue
+            files["floor"] = os.path.join(d, "floor-%s.cpp" % cxx)
+            with open(files["floor"], "w") as f:
+                f.write(floor_tu(cxx, files["user"]))
             base = [cxx, "-std=c++20", "-I" + ROOT, "-c", "-o", os.devnull]
             for opt in ("-O0", "-O2"):
                 user = cpu_time(base + [opt, files["user"]], runs)

@@ -2,6 +2,7 @@
 // CancellationToken, `Runtime rt;`, run_main, I/O extension methods as members, version.
 #include "test_util.hpp"
 
+#include <filesystem>
 #include <sstream>
 #include <stop_token>
 #include <string>

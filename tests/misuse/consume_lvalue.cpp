@@ -10,6 +10,12 @@
 using namespace tokio;
 
 #if CASE == 0
+#include <filesystem>
+Task<> path_result_with_its_header() {
+  auto p = co_await fs::canonicalize(".");
+  auto n = p ? p->native().size() : 0;
+  (void)n;
+}
 Task<> all_fine(net::TcpStream s, net::UnixStream u, net::UnixStream u2, net::TcpSocket a,
                 net::TcpSocket b, process::Child c, codec::BytesMut m) {
   auto [r, w] = std::move(s).into_split();
@@ -147,4 +153,11 @@ Task<> f() {
 }
 #elif CASE == 28  // expect: for Rust's () use std::monostate
 sync::Mutex<void> m;
+#elif CASE == 29  // expect: #include <filesystem> in this file
+// tokio.hpp declares std::filesystem::path without defining it (libstdc++'s <bits/fs_fwd.h>,
+// fs/detail/std_filesystem.hpp): a TU that uses a path result includes <filesystem>.
+Task<> f() {
+  auto p = co_await fs::canonicalize(".");
+  co_return;
+}
 #endif

@@ -23,7 +23,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <filesystem>
 #include <span>
 #include <string>
 #include <string_view>
@@ -31,6 +30,7 @@
 #include <utility>
 #include <vector>
 
+#include "tokio/fs/detail/std_filesystem.hpp"
 #include "tokio/core/result.hpp"
 #include "tokio/fs/detail/op_await.hpp"
 #include "tokio/fs/metadata.hpp"

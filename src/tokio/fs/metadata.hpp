@@ -18,8 +18,8 @@
 
 #include <chrono>
 #include <cstdint>
-#include <filesystem>
 
+#include "tokio/fs/detail/std_filesystem.hpp"
 #include "tokio/core/result.hpp"
 
 namespace tokio::detail {

@@ -7,26 +7,31 @@
 // into components (libstdc++ allocates a component list), which costs more than the
 // io_uring submission of a cached open; the operations only need the bytes.
 
-#include <filesystem>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
+
+#include "tokio/fs/detail/std_filesystem.hpp"
 
 namespace tokio::fs {
 
 class PathArg {
  public:
-  PathArg(const std::filesystem::path& p) : s_(p.native()) {}  // NOLINT: implicit
-  PathArg(std::string s) noexcept : s_(std::move(s)) {}        // NOLINT
-  PathArg(std::string_view s) : s_(s) {}                       // NOLINT
-  PathArg(const char* s) : s_(s) {}                            // NOLINT
+  // A template only so that this header needs std::filesystem::path's name, not its
+  // definition (fs/detail/std_filesystem.hpp): P is exactly that type.
+  template <class P>
+    requires std::is_same_v<P, std::filesystem::path> PathArg(const P& p)
+        : s_(p.native()) {}                                // NOLINT: implicit
+    PathArg(std::string s) noexcept : s_(std::move(s)) {}  // NOLINT
+    PathArg(std::string_view s) : s_(s) {}                 // NOLINT
+    PathArg(const char* s) : s_(s) {}                      // NOLINT
 
-  const std::string& str() const& noexcept { return s_; }
-  std::string&& str() && noexcept { return std::move(s_); }
-  std::filesystem::path path() const { return std::filesystem::path(s_); }
+    const std::string& str() const& noexcept { return s_; }
+    std::string&& str() && noexcept { return std::move(s_); }
 
- private:
-  std::string s_;
+   private:
+    std::string s_;
 };
 
 }  // namespace tokio::fs

@@ -19,11 +19,11 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
 
+#include "tokio/fs/detail/std_filesystem.hpp"
 #include "tokio/core/config.hpp"
 #include "tokio/core/detail/owned.hpp"
 #include "tokio/core/detail/poll.hpp"

@@ -12,6 +12,7 @@
 // done with them. Nothing the kernel may still write is ever freed early.
 
 #include <cstddef>
+#include <type_traits>
 #include <utility>
 
 #include "tokio/core/config.hpp"
@@ -53,7 +54,13 @@ class TOKIO_MUST_AWAIT FsAwait : public Leaf<FsAwait<T>> {
     if (!coop_poll_proceed(cx)) return false;
     return fs_op_poll(op_, cx);
   }
-  io::Result<T> await_resume() { return take_(op_); }
+  io::Result<T> await_resume() {
+    static_assert(
+        std::is_void_v<T> || requires { sizeof(T); },
+        "this tokio::fs result holds a std::filesystem::path: #include <filesystem> "
+        "in this file (tokio.hpp declares path without defining it)");
+    return take_(op_);
+  }
 
  private:
   FsOp* op_;
