@@ -17920,13 +17920,15 @@ inline std::size_t iov_total(const iovec* v, std::size_t n) noexcept {
   return t;
 }
 
-// The buffers one readv / writev / sendmsg / recvmsg may take: the first IOV_MAX. The
-// kernel refuses a longer array outright (EINVAL on Linux, EMSGSIZE under gVisor), while
-// a shorter one is a partial transfer whose count the caller already handles, as Rust's
-// std caps vectored I/O. Every vectored op caps its caller's span with this before it
-// computes the op's total, so `drained` compares against what the call could move.
-inline std::span<const iovec> cap_iovecs(std::span<const iovec> bufs) noexcept {
-  return bufs.first(bufs.size() < std::size_t(IOV_MAX) ? bufs.size() : std::size_t(IOV_MAX));
+// How many of `count` buffers one readv / writev / sendmsg / recvmsg may take: the first
+// IOV_MAX. The kernel refuses a longer array outright (EINVAL on Linux, EMSGSIZE under
+// gVisor), while a shorter one is a partial transfer whose count the caller already
+// handles, as Rust's std caps vectored I/O. Every vectored op caps its caller's count with
+// this before it computes the op's total, so `drained` compares against what the call
+// could move. (A count, not a span's first(): that member costs a user TU 17 ms of clang
+// for the iterator concepts it checks, and these ops need only the pointer and count.)
+constexpr std::size_t cap_iovecs(std::size_t count) noexcept {
+  return count < std::size_t(IOV_MAX) ? count : std::size_t(IOV_MAX);
 }
 
 // recvmsg / sendmsg over an iovec array (vectored read and write); the array is already
@@ -18420,9 +18422,8 @@ class StreamBase : public io::Ext<StreamBase>, public UserIo<StreamBase> {
 
   // One sendmsg / recvmsg over at most IOV_MAX of the caller's buffers.
   MsgOp msg_op(std::span<const iovec> bufs, bool write) const noexcept {
-    std::span<const iovec> iov = cap_iovecs(bufs);
-    return MsgOp{
-        {}, sock_.fd(), iov.data(), iov.size(), write, true, iov_total(iov.data(), iov.size())};
+    std::size_t n = cap_iovecs(bufs.size());
+    return MsgOp{{}, sock_.fd(), bufs.data(), n, write, true, iov_total(bufs.data(), n)};
   }
 
   std::atomic<uint8_t>* inq_state() const noexcept {
@@ -19246,10 +19247,10 @@ class PipeWriter : public PipeEnd {
   }
   // At most IOV_MAX slices per call (cap_iovecs); the count says how much was written.
   auto write_vectored(std::span<const io::IoSlice> bufs) noexcept {
-    std::span<const iovec> iov = cap_iovecs({io::as_iovecs(bufs), bufs.size()});
-    return IoOp<PipeWritevOp>(
-        pipe_.io(), io::Interest::WRITABLE,
-        PipeWritevOp{{}, pipe_.fd(), iov.data(), iov.size(), iov_total(iov.data(), iov.size())});
+    const iovec* iov = io::as_iovecs(bufs);
+    std::size_t n = cap_iovecs(bufs.size());
+    return IoOp<PipeWritevOp>(pipe_.io(), io::Interest::WRITABLE,
+                              PipeWritevOp{{}, pipe_.fd(), iov, n, iov_total(iov, n)});
   }
   // Pipes have no user-space buffer: completes at once.
   auto flush() noexcept { return ReadyValue<io::Result<void>>(io::Result<void>()); }
@@ -23980,21 +23981,20 @@ struct AcceptPolicy {
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::stream::wrappers {
 
-class TcpListenerStream
-    : public tokio::detail::SourceStream<
-          net::TcpListener, tokio::detail::AcceptPolicy<net::TcpListener, net::TcpStream>> {
+// One template for both (an alias each below): a class template is instantiated where a
+// program uses it, so a TU that names neither pays nothing for their SourceStream bases
+// (15 ms of clang for the two as plain classes).
+template <class L, class S>
+class ListenerStream : public tokio::detail::SourceStream<L, tokio::detail::AcceptPolicy<L, S>> {
+  using Base = tokio::detail::SourceStream<L, tokio::detail::AcceptPolicy<L, S>>;
+
  public:
-  explicit TcpListenerStream(net::TcpListener l) : SourceStream(std::move(l)) {}
-  static TcpListenerStream new_(net::TcpListener l) { return TcpListenerStream(std::move(l)); }
+  explicit ListenerStream(L l) : Base(std::move(l)) {}
+  static ListenerStream new_(L l) { return ListenerStream(std::move(l)); }
 };
 
-class UnixListenerStream
-    : public tokio::detail::SourceStream<
-          net::UnixListener, tokio::detail::AcceptPolicy<net::UnixListener, net::UnixStream>> {
- public:
-  explicit UnixListenerStream(net::UnixListener l) : SourceStream(std::move(l)) {}
-  static UnixListenerStream new_(net::UnixListener l) { return UnixListenerStream(std::move(l)); }
-};
+using TcpListenerStream = ListenerStream<net::TcpListener, net::TcpStream>;
+using UnixListenerStream = ListenerStream<net::UnixListener, net::UnixStream>;
 
 }  // namespace tokio::stream::wrappers
 #endif // TOKIO_HAS_STREAM
@@ -26244,8 +26244,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_122602ccc736e32a_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_122602ccc736e32a_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_7a4869da0342014f_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_7a4869da0342014f_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -45654,7 +45654,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_122602ccc736e32a_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_7a4869da0342014f_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

@@ -112,10 +112,10 @@ class PipeWriter : public PipeEnd {
   }
   // At most IOV_MAX slices per call (cap_iovecs); the count says how much was written.
   auto write_vectored(std::span<const io::IoSlice> bufs) noexcept {
-    std::span<const iovec> iov = cap_iovecs({io::as_iovecs(bufs), bufs.size()});
-    return IoOp<PipeWritevOp>(
-        pipe_.io(), io::Interest::WRITABLE,
-        PipeWritevOp{{}, pipe_.fd(), iov.data(), iov.size(), iov_total(iov.data(), iov.size())});
+    const iovec* iov = io::as_iovecs(bufs);
+    std::size_t n = cap_iovecs(bufs.size());
+    return IoOp<PipeWritevOp>(pipe_.io(), io::Interest::WRITABLE,
+                              PipeWritevOp{{}, pipe_.fd(), iov, n, iov_total(iov, n)});
   }
   // Pipes have no user-space buffer: completes at once.
   auto flush() noexcept { return ReadyValue<io::Result<void>>(io::Result<void>()); }

@@ -128,9 +128,8 @@ class StreamBase : public io::Ext<StreamBase>, public UserIo<StreamBase> {
 
   // One sendmsg / recvmsg over at most IOV_MAX of the caller's buffers.
   MsgOp msg_op(std::span<const iovec> bufs, bool write) const noexcept {
-    std::span<const iovec> iov = cap_iovecs(bufs);
-    return MsgOp{
-        {}, sock_.fd(), iov.data(), iov.size(), write, true, iov_total(iov.data(), iov.size())};
+    std::size_t n = cap_iovecs(bufs.size());
+    return MsgOp{{}, sock_.fd(), bufs.data(), n, write, true, iov_total(bufs.data(), n)};
   }
 
   std::atomic<uint8_t>* inq_state() const noexcept {
