@@ -9,6 +9,8 @@ Measures, with each compiler found (g++, clang++):
             includes (<variant>, <sys/socket.h>, ...; as the compiler opens them): what the user TU
             would cost if tokio.hpp's own code were free, so user/floor is the part of
             the ratio that tokio.hpp's code adds and floor/std the part its includes add
+  pch       the user TU with tokio.hpp precompiled (g++ .gch, clang++ -include-pch) with
+            the same flags, and the time precompiling it takes
   impl TU   `#define TOKIO_IMPLEMENTATION` + `#include "tokio.hpp"` at -O2
 and prints the user/std ratio. Times are the minimum CPU time (user+sys) of --runs runs:
 CPU time, not wall time, so a busy machine skews the figures less.
@@ -105,7 +107,27 @@ def cpu_time(cmd, runs):
     return best
 
 
+def precompile(cxx, opt, d):
+    """Precompiles tokio.hpp for cxx at opt into d; returns (CPU seconds, the flags a TU
+    uses it with). g++ finds tokio.hpp.gch beside the copy of the header it includes;
+    clang++ takes -include-pch."""
+    pch_dir = os.path.join(d, "pch-%s%s" % (cxx, opt))
+    os.makedirs(pch_dir, exist_ok=True)
+    hdr = os.path.join(pch_dir, "tokio.hpp")
+    shutil.copy(os.path.join(ROOT, "tokio.hpp"), hdr)
+    if cxx.startswith("clang"):
+        out, use = hdr + ".pch", ["-I" + pch_dir, "-include-pch", hdr + ".pch"]
+    else:
+        out, use = hdr + ".gch", ["-I" + pch_dir, "-Winvalid-pch", "-Werror"]
+    t = cpu_time([cxx, "-std=c++20", opt, "-x", "c++-header", hdr, "-o", out], 1)
+    return t, use
+
+
 def measure(runs):
+    """Rows: (compiler, kind, seconds, std TU seconds or None, floor TU seconds or None).
+    kind: "-O0"/"-O2" (the user TU parsed from source), "pch -O0"/"pch -O2" (the same TU
+    with tokio.hpp precompiled), "pch build -O0"/"pch build -O2" (precompiling it),
+    "impl -O2"."""
     rows = []
     with tempfile.TemporaryDirectory() as d:
         files = {}
@@ -119,13 +141,17 @@ def measure(runs):
             files["floor"] = os.path.join(d, "floor-%s.cpp" % cxx)
             with open(files["floor"], "w") as f:
                 f.write(floor_tu(cxx, files["user"]))
-            base = [cxx, "-std=c++20", "-I" + ROOT, "-c", "-o", os.devnull]
+            base = [cxx, "-std=c++20", "-c", "-o", os.devnull]
             for opt in ("-O0", "-O2"):
-                user = cpu_time(base + [opt, files["user"]], runs)
+                user = cpu_time(base + ["-I" + ROOT, opt, files["user"]], runs)
                 std = cpu_time(base + [opt, files["std"]], runs)
                 floor = cpu_time(base + [opt, files["floor"]], runs)
                 rows.append((cxx, opt, user, std, floor))
-            impl = cpu_time(base + ["-O2", files["impl"]], max(1, runs // 2))
+                build, use = precompile(cxx, opt, d)
+                pch = cpu_time(base + use + [opt, files["user"]], runs)
+                rows.append((cxx, "pch " + opt, pch, std, None))
+                rows.append((cxx, "pch build " + opt, build, None, None))
+            impl = cpu_time(base + ["-I" + ROOT, "-O2", files["impl"]], max(1, runs // 2))
             rows.append((cxx, "impl -O2", impl, None, None))
     return rows
 
@@ -156,12 +182,18 @@ def render(rows, fresh=None):
     out = ["| compiler | TU | tokio.hpp user TU (s) | std-headers TU (s) | ratio "
            "| floor TU (s) | floor / std | user / floor |",
            "|---|---|---|---|---|---|---|---|"]
-    for cxx, opt, t, std, floor in rows:
-        if std is None:
+    for cxx, kind, t, std, floor in rows:
+        if kind == "impl -O2":
             out.append("| %s | implementation TU, -O2 | %.2f | | | | | |" % (cxx, t))
+        elif kind.startswith("pch build "):
+            out.append("| %s | precompiling tokio.hpp, %s | %.2f | | | | | |"
+                       % (cxx, kind[len("pch build "):], t))
+        elif kind.startswith("pch "):
+            out.append("| %s | one coroutine, tokio.hpp precompiled, %s | %.2f | %.2f | %.2f "
+                       "| | | |" % (cxx, kind[len("pch "):], t, std, t / std))
         else:
             out.append("| %s | one coroutine, %s | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f |"
-                       % (cxx, opt, t, std, t / std, floor, floor / std, t / floor))
+                       % (cxx, kind, t, std, t / std, floor, floor / std, t / floor))
     out.append("")
     out.append("tokio.hpp: %d lines, of which %d in the part every user TU parses "
                "(the rest is parsed only with TOKIO_IMPLEMENTATION)." % (total_lines, user_lines))
@@ -179,7 +211,9 @@ def update_results(table):
                "user TU includes tokio.hpp and defines one coroutine; the std TU defines the "
                "same coroutine with eight standard headers instead; the floor TU is the std "
                "TU plus every standard and system header tokio.hpp's user part includes, "
-               "the cost of those includes alone.\n\n" + table + "\n")
+               "the cost of those includes alone. The precompiled rows compile the user TU "
+               "against tokio.hpp precompiled with the same flags (README, \"Compile time\"); "
+               "the std TU beside them is not precompiled.\n\n" + table + "\n")
     text = open(RESULTS, encoding="utf-8").read() if os.path.exists(RESULTS) else ""
     if "## Compile weight" in text:
         text = re.sub(r"## Compile weight\n.*?(?=\n## |\Z)", section, text, flags=re.S)
