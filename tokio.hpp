@@ -20758,8 +20758,9 @@ class DirEntry {
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
-bool fs_read_dir_poll(ReadDirInner* rd, task::Context& cx,
-                      io::Result<std::optional<fs::DirEntry>>& out);
+// `out` is ReadDirNext's room for its io::Result<std::optional<fs::DirEntry>> (typed only
+// in read_dir.cpp: naming it here would instantiate it in every TU).
+bool fs_read_dir_poll(ReadDirInner* rd, task::Context& cx, Opaque<80>& out);
 void fs_read_dir_free(ReadDirInner* rd) noexcept;
 
 // The constructors, destructor and await_resume of these two are defined in read_dir.cpp,
@@ -20775,9 +20776,7 @@ class TOKIO_MUST_AWAIT ReadDirNext : public Leaf<ReadDirNext> {
   ~ReadDirNext();
   bool poll(task::Context& cx) {
     if (!coop_poll_proceed(cx)) return false;
-    // Qualified: argument-dependent lookup would instantiate Out's classes to find their
-    // associated namespaces.
-    return detail::fs_read_dir_poll(rd_, cx, out_.as<Out>());
+    return fs_read_dir_poll(rd_, cx, out_);
   }
   Out await_resume();
 
@@ -26244,8 +26243,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_7a4869da0342014f_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_7a4869da0342014f_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_fafb4bfb02814410_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_fafb4bfb02814410_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -44932,8 +44931,8 @@ struct ReadDirInner {
   }
 };
 
-bool fs_read_dir_poll(ReadDirInner* rd, task::Context& cx,
-                      io::Result<std::optional<fs::DirEntry>>& out) {
+bool fs_read_dir_poll(ReadDirInner* rd, task::Context& cx, Opaque<80>& out_room) {
+  ReadDirNext::Out& out = out_room.as<ReadDirNext::Out>();
   for (;;) {
     if (rd->pos < rd->buf.size()) {
       fs_read_dir_impl::RawEntry& e = rd->buf[rd->pos++];
@@ -45654,7 +45653,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_7a4869da0342014f_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_fafb4bfb02814410_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

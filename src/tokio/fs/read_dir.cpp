@@ -118,8 +118,8 @@ struct ReadDirInner {
   }
 };
 
-bool fs_read_dir_poll(ReadDirInner* rd, task::Context& cx,
-                      io::Result<std::optional<fs::DirEntry>>& out) {
+bool fs_read_dir_poll(ReadDirInner* rd, task::Context& cx, Opaque<80>& out_room) {
+  ReadDirNext::Out& out = out_room.as<ReadDirNext::Out>();
   for (;;) {
     if (rd->pos < rd->buf.size()) {
       fs_read_dir_impl::RawEntry& e = rd->buf[rd->pos++];

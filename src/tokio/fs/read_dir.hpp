@@ -75,8 +75,9 @@ class DirEntry {
 
 namespace tokio::detail {
 
-bool fs_read_dir_poll(ReadDirInner* rd, task::Context& cx,
-                      io::Result<std::optional<fs::DirEntry>>& out);
+// `out` is ReadDirNext's room for its io::Result<std::optional<fs::DirEntry>> (typed only
+// in read_dir.cpp: naming it here would instantiate it in every TU).
+bool fs_read_dir_poll(ReadDirInner* rd, task::Context& cx, Opaque<80>& out);
 void fs_read_dir_free(ReadDirInner* rd) noexcept;
 
 // The constructors, destructor and await_resume of these two are defined in read_dir.cpp,
@@ -92,9 +93,7 @@ class TOKIO_MUST_AWAIT ReadDirNext : public Leaf<ReadDirNext> {
   ~ReadDirNext();
   bool poll(task::Context& cx) {
     if (!coop_poll_proceed(cx)) return false;
-    // Qualified: argument-dependent lookup would instantiate Out's classes to find their
-    // associated namespaces.
-    return detail::fs_read_dir_poll(rd_, cx, out_.as<Out>());
+    return fs_read_dir_poll(rd_, cx, out_);
   }
   Out await_resume();
 
