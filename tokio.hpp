@@ -24990,8 +24990,10 @@ concept Encoder = requires(E& e, Item&& item, BytesMut& dst) {
 // Write side (FramedWriteApi): items are encoded into the write buffer; a flush writes
 // the buffer out (looping over partial writes) and then flushes the writer. feed() first
 // flushes when the buffer holds the back-pressure boundary (8 KiB by default) or more, so
-// a producer faster than the peer waits instead of growing the buffer without bound;
-// send() also flushes after encoding. The write in progress belongs to the awaitable
+// a producer faster than the peer waits instead of growing the buffer without bound; as
+// tokio-util's poll_ready, that is checked again at every poll, so once the writer was
+// pending with the buffer below the boundary, the item is encoded without writing the
+// rest (or flushing the writer). send() also flushes after encoding. The write in progress belongs to the awaitable
 // (or, for poll_flush, to the framed object): destroying one mid-flush leaves the
 // unwritten bytes in the buffer for the next flush.
 
@@ -25155,10 +25157,10 @@ class FramedWriteApi;
 // the boundary), encode the item, and for send flush everything.
 //
 // A write in progress holds a view of the buffer, so nothing may change the buffer until
-// that write completes or is cancelled: once the back-pressure flush has started it runs to
-// the end (a partial write can take the buffer below the boundary, and encoding then would
-// reallocate or compact the bytes under the write still in flight), and only one sink
-// operation may use the buffer at a time (detail::ExclusiveUse).
+// that write completes or is cancelled: a back-pressure flush whose partial writes took the
+// buffer below the boundary cancels its pending write before encoding (the buffer would be
+// reallocated or compacted under it), and only one sink operation may use the buffer at a
+// time (detail::ExclusiveUse).
 //
 // FramedSinkOp is what every sink operation shares: the claim around each poll, the error
 // and the result. Derived supplies step_claimed.
@@ -25200,10 +25202,16 @@ class TOKIO_MUST_AWAIT FramedSendOp : public FramedSinkOp<FramedSendOp<F, Item, 
     // (write_buffer_mut cancels a poll_flush in progress: this op writes from now on.)
     codec::BytesMut& buf = f_->write_buffer_mut();
     if (phase_ == 0) {
-      if (draining_ || buf.len() >= f_->backpressure_boundary()) {
-        draining_ = true;
+      // tokio-util's poll_ready, asked again at every poll: flush while the buffer is at
+      // the boundary. A poll that finds it below (a write took it under, then the next
+      // write or the writer's flush was pending) stops there and encodes, as tokio-util's
+      // does: the pending write or flush is cancelled first, having done nothing, so no
+      // write in flight holds a view of the buffer the encoder changes.
+      if (buf.len() >= f_->backpressure_boundary()) {
         if (!fl_.poll(f_->get_mut(), buf, true, cx, err_)) return false;
         if (err_) return true;
+      } else {
+        fl_.reset();
       }
       phase_ = 1;
       io::Result<void> r = f_->encoder_mut().encode(std::move(item_), buf);
@@ -25220,8 +25228,7 @@ class TOKIO_MUST_AWAIT FramedSendOp : public FramedSinkOp<FramedSendOp<F, Item, 
   }
 
   Item item_;
-  int phase_ = 0;          // 0: waiting for room, then encoding; 1: encoded (flushing for send)
-  bool draining_ = false;  // the back-pressure flush started: finish it before encoding
+  int phase_ = 0;  // 0: waiting for room, then encoding; 1: encoded (flushing for send)
   FlushDriver<std::remove_reference_t<decltype(std::declval<F&>().get_mut())>> fl_;
 };
 
@@ -26243,8 +26250,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_fafb4bfb02814410_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_fafb4bfb02814410_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_5022c16e34e296bc_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_5022c16e34e296bc_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -45653,7 +45660,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_fafb4bfb02814410_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_5022c16e34e296bc_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

@@ -241,6 +241,37 @@ TEST_CASE("FramedWrite: send re-polled mid back-pressure flush finishes that wri
   }());
 }
 
+TEST_CASE("FramedWrite: feed stops its back-pressure flush at the first poll that finds room") {
+  // tokio-util's poll_ready checks the boundary again at every poll: once the writer was
+  // pending with the buffer below it, the item is encoded without writing the rest or
+  // flushing the writer (the flush used to run to the end: a feed waited for the whole
+  // buffer and flushed the writer, and a write error after that point surfaced in this
+  // feed instead of a later send; differential run against tokio-util 0.7.3).
+  auto rt = rt_paused();
+  rt.block_on([]() -> Task<> {
+    // 8,200 bytes buffered; the first write takes 100 (8,100 left), the second is pending.
+    iotest::MockWriter w(100, 2);
+    codec::FramedWrite fw(w, LinesCodec());
+    REQUIRE((co_await fw.feed(std::string(8199, 'a'))).has_value());
+    CHECK(w.writes == 0);
+    REQUIRE((co_await fw.feed("b")).has_value());
+    CHECK(w.out.size() == 100);
+    CHECK(w.flushes == 0);
+    CHECK(fw.write_buffer().len() == 8100 + 2);
+    REQUIRE((co_await fw.flush()).has_value());
+    CHECK(w.text() == std::string(8199, 'a') + "\nb\n");
+    // Everything written, the writer's flush pending: the next poll finds an empty buffer
+    // and encodes, leaving that flush undone (tokio-util's poll_ready does the same).
+    iotest::MockWriter w2(SIZE_MAX, 2);
+    codec::FramedWrite fw2(w2, LinesCodec());
+    REQUIRE((co_await fw2.feed(std::string(8199, 'a'))).has_value());
+    REQUIRE((co_await fw2.feed("b")).has_value());
+    CHECK(w2.out.size() == 8200);
+    CHECK(w2.flushes == 0);
+    CHECK(fw2.write_buffer().len() == 2);
+  }());
+}
+
 TEST_CASE("FramedWrite: two sends pending at once on one sink is refused with a clear error") {
   auto rt = rt_paused();
   rt.block_on([]() -> Task<> {

@@ -22,8 +22,10 @@
 // Write side (FramedWriteApi): items are encoded into the write buffer; a flush writes
 // the buffer out (looping over partial writes) and then flushes the writer. feed() first
 // flushes when the buffer holds the back-pressure boundary (8 KiB by default) or more, so
-// a producer faster than the peer waits instead of growing the buffer without bound;
-// send() also flushes after encoding. The write in progress belongs to the awaitable
+// a producer faster than the peer waits instead of growing the buffer without bound; as
+// tokio-util's poll_ready, that is checked again at every poll, so once the writer was
+// pending with the buffer below the boundary, the item is encoded without writing the
+// rest (or flushing the writer). send() also flushes after encoding. The write in progress belongs to the awaitable
 // (or, for poll_flush, to the framed object): destroying one mid-flush leaves the
 // unwritten bytes in the buffer for the next flush.
 
@@ -184,10 +186,10 @@ class FramedWriteApi;
 // the boundary), encode the item, and for send flush everything.
 //
 // A write in progress holds a view of the buffer, so nothing may change the buffer until
-// that write completes or is cancelled: once the back-pressure flush has started it runs to
-// the end (a partial write can take the buffer below the boundary, and encoding then would
-// reallocate or compact the bytes under the write still in flight), and only one sink
-// operation may use the buffer at a time (detail::ExclusiveUse).
+// that write completes or is cancelled: a back-pressure flush whose partial writes took the
+// buffer below the boundary cancels its pending write before encoding (the buffer would be
+// reallocated or compacted under it), and only one sink operation may use the buffer at a
+// time (detail::ExclusiveUse).
 //
 // FramedSinkOp is what every sink operation shares: the claim around each poll, the error
 // and the result. Derived supplies step_claimed.
@@ -229,10 +231,16 @@ class TOKIO_MUST_AWAIT FramedSendOp : public FramedSinkOp<FramedSendOp<F, Item, 
     // (write_buffer_mut cancels a poll_flush in progress: this op writes from now on.)
     codec::BytesMut& buf = f_->write_buffer_mut();
     if (phase_ == 0) {
-      if (draining_ || buf.len() >= f_->backpressure_boundary()) {
-        draining_ = true;
+      // tokio-util's poll_ready, asked again at every poll: flush while the buffer is at
+      // the boundary. A poll that finds it below (a write took it under, then the next
+      // write or the writer's flush was pending) stops there and encodes, as tokio-util's
+      // does: the pending write or flush is cancelled first, having done nothing, so no
+      // write in flight holds a view of the buffer the encoder changes.
+      if (buf.len() >= f_->backpressure_boundary()) {
         if (!fl_.poll(f_->get_mut(), buf, true, cx, err_)) return false;
         if (err_) return true;
+      } else {
+        fl_.reset();
       }
       phase_ = 1;
       io::Result<void> r = f_->encoder_mut().encode(std::move(item_), buf);
@@ -249,8 +257,7 @@ class TOKIO_MUST_AWAIT FramedSendOp : public FramedSinkOp<FramedSendOp<F, Item, 
   }
 
   Item item_;
-  int phase_ = 0;          // 0: waiting for room, then encoding; 1: encoded (flushing for send)
-  bool draining_ = false;  // the back-pressure flush started: finish it before encoding
+  int phase_ = 0;  // 0: waiting for room, then encoding; 1: encoded (flushing for send)
   FlushDriver<std::remove_reference_t<decltype(std::declval<F&>().get_mut())>> fl_;
 };
 
