@@ -228,7 +228,7 @@ $(BUILD)/examples/%: $(BUILD)/examples/%.o $(IMPL_OBJ)
 	$(CXX) $(CXXFLAGS) $^ -o $@ $(LDLIBS)
 
 # Headers of an example's own (not examples themselves: no main).
-$(BUILD)/examples/mini_redis.o build/bench/mini_redis: examples/mini_redis_resp.hpp examples/cli_args.hpp
+$(BUILD)/examples/mini_redis.o build/bench/mini_redis: examples/mini_redis_db.hpp examples/mini_redis_resp.hpp examples/cli_args.hpp
 $(BUILD)/examples/http_server.o build/bench/http_server: examples/http_codec.hpp examples/linger.hpp examples/cli_args.hpp
 $(BUILD)/examples/chat.o: examples/linger.hpp examples/cli_args.hpp
 $(BUILD)/examples/echo_client.o: examples/cli_args.hpp
@@ -549,7 +549,7 @@ build/fuzz/%: fuzz/%.cpp build/fuzz/tokio.o $(wildcard fuzz/*.hpp) tokio.hpp
 	$(FUZZ_CXX) $(FUZZ_CFLAGS) -fsanitize=fuzzer -DTOKIO_COMPILED_LIB $< build/fuzz/tokio.o -o $@ $(LDLIBS)
 
 # Targets that compile an example in (without its main) rebuild when it changes.
-build/fuzz/resp: examples/mini_redis.cpp examples/mini_redis_resp.hpp examples/cli_args.hpp
+build/fuzz/resp: examples/mini_redis.cpp examples/mini_redis_db.hpp examples/mini_redis_resp.hpp examples/cli_args.hpp
 build/fuzz/http: examples/http_server.cpp examples/http_codec.hpp examples/linger.hpp examples/cli_args.hpp
 
 fuzz-build: $(FUZZ_BINS)
