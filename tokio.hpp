@@ -26244,8 +26244,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_7a4869da0342014f_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_7a4869da0342014f_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_35be4cca8c2697c8_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_35be4cca8c2697c8_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -42070,8 +42070,12 @@ int copy_file(const char* from, const char* to, uint64_t& copied) noexcept {
   }
   int e = copy_fds(in, out, copied);
   if (e == EPIPE) guard.epipe();
-  // The copy gets the source's permission bits even if the target existed.
-  if (!e && ::fchmod(out, st.st_mode & 07777) != 0) e = fs_errno();
+  // The copy gets the source's permission bits even if the target existed, when the target
+  // is a regular file: as Rust's fs::copy, a FIFO or device node written through keeps its
+  // own (fchmod of /dev/null as root would lock everyone else out of it).
+  struct stat ost;
+  if (!e && ::fstat(out, &ost) != 0) e = fs_errno();
+  if (!e && S_ISREG(ost.st_mode) && ::fchmod(out, st.st_mode & 07777) != 0) e = fs_errno();
   fs_sys_close(in);
   fs_sys_close(out);
   return e;
@@ -45654,7 +45658,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_7a4869da0342014f_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_35be4cca8c2697c8_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
