@@ -19454,6 +19454,9 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
 // "SIGINT", "SIGRTMIN+3", or "signal 99" for a number with no name.
 std::string signal_name(int signum);
+// The classic name ("SIGINT"), for SIGHUP..SIGSYS (with SIGSTKFLT and SIGPWR) only: the
+// signals Rust's std names in an ExitStatus; nullptr for a real-time or unknown number.
+const char* signal_abbrev(int signum) noexcept;
 
 // True for the signals signal() refuses: SIGKILL, SIGSTOP, the synchronous faults, and
 // the numbers between SIGSYS and SIGRTMIN, which the C library keeps for its threads.
@@ -19800,7 +19803,8 @@ class ExitStatus {
   static constexpr ExitStatus from_raw(int raw) noexcept { return ExitStatus(raw); }
   constexpr int into_raw() const noexcept { return raw_; }
 
-  // Exited normally with code 0.
+  // Exited normally with code 0: a raw status of 0, as std's (so from_raw(0x10000), whose
+  // code() is 0, is not a success).
   bool success() const noexcept;
   // The exit code (0-255) when the process exited normally.
   std::optional<int> code() const noexcept;
@@ -19812,7 +19816,8 @@ class ExitStatus {
   std::optional<int> stopped_signal() const noexcept;
   bool continued() const noexcept;
 
-  // "exit status: N", "signal: N (SIGNAME)", with " (core dumped)" when it did.
+  // "exit status: N", "signal: N (SIGNAME)", with " (core dumped)" when it did: std's
+  // Display, which names only the classic signals ("signal: 34" for SIGRTMIN).
   std::string to_string() const;
 
   friend constexpr bool operator==(ExitStatus, ExitStatus) noexcept = default;
@@ -26244,8 +26249,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_35be4cca8c2697c8_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_35be4cca8c2697c8_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_db755f7eee70fe49_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_db755f7eee70fe49_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -40146,6 +40151,8 @@ std::string signal_name(int signum) {
   return "signal " + std::to_string(signum);
 }
 
+const char* signal_abbrev(int signum) noexcept { return signal_errors_impl::abbrev(signum); }
+
 bool signal_is_forbidden(int signum) noexcept {
   return signum == SIGKILL || signum == SIGSTOP || signum == SIGSEGV || signum == SIGILL ||
          signum == SIGFPE || signum == SIGBUS || (signum > SIGSYS && signum < SIGRTMIN);
@@ -41646,12 +41653,16 @@ TOKIO_SYSTEM_HEADERS_BEGIN
 #include <sys/wait.h>
 TOKIO_SYSTEM_HEADERS_END
 
+/* #include <cstdio> (already above) */
+
 #endif // TOKIO_HAS_PROCESS
 #if TOKIO_HAS_PROCESS
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::process {
 
-bool ExitStatus::success() const noexcept { return WIFEXITED(raw_) && WEXITSTATUS(raw_) == 0; }
+// As std's: only a raw status of 0 (from_raw may set bits above the 16 a wait status uses,
+// which WEXITSTATUS would ignore).
+bool ExitStatus::success() const noexcept { return raw_ == 0; }
 
 std::optional<int> ExitStatus::code() const noexcept {
   if (WIFEXITED(raw_)) return WEXITSTATUS(raw_);
@@ -41672,19 +41683,31 @@ std::optional<int> ExitStatus::stopped_signal() const noexcept {
 
 bool ExitStatus::continued() const noexcept { return WIFCONTINUED(raw_); }
 
+namespace exit_status_impl {
+// " (SIGKILL)" for the signals std's Display names, nothing for the others (a real-time
+// signal shows as its bare number there).
+std::string named(int sig) {
+  const char* a = tokio::detail::signal_abbrev(sig);
+  return a ? std::string(" (") + a + ")" : std::string();
+}
+}  // namespace exit_status_impl
+
+// Rust std's Display of ExitStatus, word for word.
 std::string ExitStatus::to_string() const {
   if (auto c = code()) return "exit status: " + std::to_string(*c);
   if (auto s = signal()) {
-    std::string r = "signal: " + std::to_string(*s) + " (" + detail::signal_name(*s) + ")";
+    std::string r = "signal: " + std::to_string(*s) + exit_status_impl::named(*s);
     if (core_dumped()) r += " (core dumped)";
     return r;
   }
   if (auto s = stopped_signal()) {
-    return "stopped (not terminated) by signal: " + std::to_string(*s) + " (" +
-           detail::signal_name(*s) + ")";
+    return "stopped (not terminated) by signal: " + std::to_string(*s) +
+           exit_status_impl::named(*s);
   }
   if (continued()) return "continued (WIFCONTINUED)";
-  return "unrecognised wait status: " + std::to_string(raw_);
+  char hex[16];
+  std::snprintf(hex, sizeof hex, "%#x", static_cast<unsigned>(raw_));
+  return "unrecognised wait status: " + std::to_string(raw_) + " " + hex;
 }
 
 }  // namespace tokio::process
@@ -45658,7 +45681,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_35be4cca8c2697c8_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_db755f7eee70fe49_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
