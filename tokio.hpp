@@ -19454,6 +19454,9 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
 // "SIGINT", "SIGRTMIN+3", or "signal 99" for a number with no name.
 std::string signal_name(int signum);
+// The classic name ("SIGINT"), for SIGHUP..SIGSYS (with SIGSTKFLT and SIGPWR) only: the
+// signals Rust's std names in an ExitStatus; nullptr for a real-time or unknown number.
+const char* signal_abbrev(int signum) noexcept;
 
 // True for the signals signal() refuses: SIGKILL, SIGSTOP, the synchronous faults, and
 // the numbers between SIGSYS and SIGRTMIN, which the C library keeps for its threads.
@@ -19800,7 +19803,8 @@ class ExitStatus {
   static constexpr ExitStatus from_raw(int raw) noexcept { return ExitStatus(raw); }
   constexpr int into_raw() const noexcept { return raw_; }
 
-  // Exited normally with code 0.
+  // Exited normally with code 0: a raw status of 0, as std's (so from_raw(0x10000), whose
+  // code() is 0, is not a success).
   bool success() const noexcept;
   // The exit code (0-255) when the process exited normally.
   std::optional<int> code() const noexcept;
@@ -19812,7 +19816,8 @@ class ExitStatus {
   std::optional<int> stopped_signal() const noexcept;
   bool continued() const noexcept;
 
-  // "exit status: N", "signal: N (SIGNAME)", with " (core dumped)" when it did.
+  // "exit status: N", "signal: N (SIGNAME)", with " (core dumped)" when it did: std's
+  // Display, which names only the classic signals ("signal: 34" for SIGRTMIN).
   std::string to_string() const;
 
   friend constexpr bool operator==(ExitStatus, ExitStatus) noexcept = default;
@@ -26250,8 +26255,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_5022c16e34e296bc_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_5022c16e34e296bc_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_a3808d903f376a0f_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_a3808d903f376a0f_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -28786,7 +28791,7 @@ std::error_code error_with_message(int errnum, std::string message);
 #if TOKIO_HAS_PROCESS
 // Spawning a child process (what Command::spawn() runs).
 //
-// The parent prepares everything that allocates (the resolved program path, argv, envp,
+// The parent prepares everything that allocates (the program path or PATH candidates, argv, envp,
 // the descriptors each of the child's stdin/stdout/stderr gets), then vfork()s. The child
 // shares the parent's memory until it calls execve (the parent's thread is suspended
 // meanwhile; other threads run on), so nothing is copied and the child only makes raw
@@ -28800,7 +28805,7 @@ std::error_code error_with_message(int errnum, std::string message);
 //   4. chdir (current_dir);
 //   5. clears its signal mask (the parent blocked every signal around vfork, so no
 //      handler can run in the child before step 1);
-//   6. execve.
+//   6. execve (a bare program name: each PATH candidate in turn, as execvp).
 // A failing step stores {step, errno} in the parent's memory (which the child shares) and
 // exits; vfork returns in the parent once the child has exec'd or exited, so the parent
 // then reads it (still empty = execve succeeded), reaps the failed child and returns an
@@ -28847,12 +28852,13 @@ struct CommandSpec {
   std::optional<uint32_t> gid;
 };
 
-// Everything the child needs, prepared by the parent (allocations, PATH search, pipes,
+// Everything the child needs, prepared by the parent (allocations, PATH candidates, pipes,
 // descriptors): a self-contained value, so the vfork itself may run on another thread
 // (Command::status()/output() run it on the blocking pool: see command.hpp).
 struct SpawnPlan {
-  std::string program;  // as given, for messages
-  std::string path;     // resolved
+  std::string program;                  // as given, for messages
+  std::string path;                     // a program with a '/': as given
+  std::vector<std::string> candidates;  // a bare name: the PATH entries' files, in order
   std::vector<std::string> argv_strings;
   std::vector<std::string> env_strings;
   bool inherit_env = true;  // use `environ` as it is at the vfork
@@ -40152,6 +40158,8 @@ std::string signal_name(int signum) {
   return "signal " + std::to_string(signum);
 }
 
+const char* signal_abbrev(int signum) noexcept { return signal_errors_impl::abbrev(signum); }
+
 bool signal_is_forbidden(int signum) noexcept {
   return signum == SIGKILL || signum == SIGSTOP || signum == SIGSEGV || signum == SIGILL ||
          signum == SIGFPE || signum == SIGBUS || (signum > SIGSYS && signum < SIGRTMIN);
@@ -41165,7 +41173,8 @@ enum Step : int {
   kStepCwd,
   kStepMask,
   kStepExec,
-  kStepRead,  // (parent side, TSan builds) the error pipe gave a partial report
+  kStepSearch,  // every PATH candidate failed as execvp skips them (ENOENT, EACCES...)
+  kStepRead,    // (parent side, TSan builds) the error pipe gave a partial report
 };
 
 struct ChildError {
@@ -41183,7 +41192,9 @@ struct KernelSigaction {
 
 // Everything the child reads, prepared by the parent.
 struct ChildArgs {
-  const char* path;
+  const char* path;          // a program with a '/' (npaths == 0)
+  const char* const* paths;  // else the PATH candidates, tried in order as execvp does
+  int npaths;
   char* const* argv;
   char* const* envp;
   int fds[3];       // the descriptor to put on 0, 1, 2 (-1: inherit)
@@ -41198,8 +41209,8 @@ struct ChildArgs {
   int errfd;           // under TSan (vfork is fork there): the error pipe's write end
 };
 
-[[noreturn]] TOKIO_CHILD_CODE void child_fail(const ChildArgs* a, int step) noexcept {
-  ChildError e{step, errno};
+[[noreturn]] TOKIO_CHILD_CODE void child_fail(const ChildArgs* a, int step, int err) noexcept {
+  ChildError e{step, err};
 #if defined(TOKIO_TSAN)
   syscall(SYS_write, a->errfd, &e, sizeof e);
 #else
@@ -41210,6 +41221,9 @@ struct ChildArgs {
 #endif
   syscall(SYS_exit_group, 127);
   __builtin_unreachable();
+}
+[[noreturn]] TOKIO_CHILD_CODE void child_fail(const ChildArgs* a, int step) noexcept {
+  child_fail(a, step, errno);
 }
 
 // Runs in the vfork()ed child: raw system calls on prepared data only (no allocation, no
@@ -41250,9 +41264,32 @@ struct ChildArgs {
   if (syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, nullptr, sizeof none) < 0) {
     child_fail(a, kStepMask);
   }
-  // 6.
-  syscall(SYS_execve, a->path, a->argv, a->envp);
-  child_fail(a, kStepExec);
+  // 6. A bare name: each PATH candidate in turn, here, after the chdir and setuid, with
+  // execvp's rules (glibc's, which Rust's std runs in its child): a candidate missing or
+  // refused (ENOENT, EACCES, ENOTDIR, ESTALE, ENODEV, ETIMEDOUT) passes to the next, any
+  // other error is the answer; none left, EACCES if one was refused. So which candidate
+  // runs, and which error wins over a bad current_dir or process_group, is the child's,
+  // seen with its uid, as std's.
+  if (a->npaths == 0) {
+    syscall(SYS_execve, a->path, a->argv, a->envp);
+    child_fail(a, kStepExec);
+  }
+  bool refused = false;
+  int last = ENOENT;
+  for (int i = 0; i < a->npaths; ++i) {
+    syscall(SYS_execve, a->paths[i], a->argv, a->envp);
+    last = errno;
+    switch (last) {
+      case EACCES: refused = true; break;
+      case ENOENT:
+      case ESTALE:
+      case ENOTDIR:
+      case ENODEV:
+      case ETIMEDOUT: break;
+      default: child_fail(a, kStepExec, last);
+    }
+  }
+  child_fail(a, kStepSearch, refused ? EACCES : last);
 }
 
 TOKIO_CHILD_CODE pid_t do_vfork(const ChildArgs* a) noexcept {
@@ -41275,13 +41312,11 @@ std::error_code spawn_error(const std::string& program, const std::string& cause
 
 bool has_nul(std::string_view s) noexcept { return s.find('\0') != std::string_view::npos; }
 
-// Finds `prog` (no '/') in PATH as execvp would in the child, as Rust's std does: the
-// child's PATH (the Command's when it sets one; none after env_remove("PATH") or env_clear,
-// which leaves execvp's default, /bin:/usr/bin), relative entries taken from the child's
-// working directory, and anything that exists but is not a regular file (a directory of
-// that name) an EACCES candidate, as execve says of it. Returns the path, or sets `err`
-// (ENOENT, or EACCES when only such candidates were found).
-std::string search_path(const CommandSpec& spec, int& err) {
+// The files execvp would try for `prog` (no '/'), in order, as Rust's std's child does:
+// from the child's PATH (the Command's when it sets one; none after env_remove("PATH") or
+// env_clear, which leaves execvp's default, /bin:/usr/bin), an empty entry meaning the
+// working directory. The child tries them after its chdir and setuid (child_exec, step 6).
+std::vector<std::string> path_candidates(const CommandSpec& spec) {
   std::string path_var = "/bin:/usr/bin";
   auto it = spec.env.find("PATH");
   if (it != spec.env.end()) {
@@ -41289,28 +41324,18 @@ std::string search_path(const CommandSpec& spec, int& err) {
   } else if (!spec.env_clear) {
     if (const char* p = std::getenv("PATH")) path_var = p;
   }
-  bool saw_eacces = false;
+  std::vector<std::string> out;
   std::size_t start = 0;
   for (;;) {
     std::size_t end = path_var.find(':', start);
     std::string dir =
         path_var.substr(start, end == std::string::npos ? std::string::npos : end - start);
     if (dir.empty()) dir = ".";
-    // execve gets `cand` after the chdir; a relative one is looked at from there here too.
-    std::string cand = dir + "/" + spec.program;
-    std::string seen = dir[0] != '/' && spec.cwd ? *spec.cwd + "/" + cand : cand;
-    struct stat st;
-    if (::stat(seen.c_str(), &st) == 0) {
-      if (S_ISREG(st.st_mode) && ::access(seen.c_str(), X_OK) == 0) return cand;
-      saw_eacces = true;
-    } else if (errno == EACCES) {
-      saw_eacces = true;  // a directory on the way we may not search: execvp says EACCES
-    }
+    out.push_back(dir + "/" + spec.program);
     if (end == std::string::npos) break;
     start = end + 1;
   }
-  err = saw_eacces ? EACCES : ENOENT;
-  return {};
+  return out;
 }
 
 const char* stream_name(int i) noexcept { return i == 0 ? "stdin" : i == 1 ? "stdout" : "stderr"; }
@@ -41348,12 +41373,7 @@ io::Result<SpawnPlan> prepare_spawn(const CommandSpec& spec,
   if (prog.find('/') != std::string::npos) {
     plan.path = prog;
   } else {
-    int err = 0;
-    plan.path = impl::search_path(spec, err);
-    if (plan.path.empty()) {
-      return fail(err,
-                  err == EACCES ? "found in PATH but not executable" : "program not found in PATH");
-    }
+    plan.candidates = impl::path_candidates(spec);
   }
 
   // --- argv and the environment
@@ -41491,8 +41511,14 @@ io::Result<Spawned> execute_spawn(SpawnPlan plan) {
   }
 #endif
 
+  std::vector<const char*> paths;
+  paths.reserve(plan.candidates.size());
+  for (auto& c : plan.candidates) paths.push_back(c.c_str());
+
   impl::ChildArgs a{};
   a.path = plan.path.c_str();
+  a.paths = paths.data();
+  a.npaths = static_cast<int>(paths.size());
   a.argv = argv.data();
   a.envp = plan.inherit_env ? environ : envp.data();
   for (int i = 0; i < 3; ++i) a.fds[i] = plan.fds[i];
@@ -41550,6 +41576,9 @@ io::Result<Spawned> execute_spawn(SpawnPlan plan) {
       case impl::kStepUid: return fail(ce.err, "uid(" + std::to_string(a.uid) + ")");
       case impl::kStepCwd: return fail(ce.err, "current_dir '" + *plan.cwd + "'");
       case impl::kStepMask: return fail(ce.err, "clearing the signal mask");
+      case impl::kStepSearch:
+        return fail(ce.err, ce.err == EACCES ? "found in PATH but not executable"
+                                             : "program not found in PATH");
       default:
         if (ce.err == ENOENT) {
           // execve says ENOENT for the file it was asked to run, and also for the
@@ -41652,12 +41681,16 @@ TOKIO_SYSTEM_HEADERS_BEGIN
 #include <sys/wait.h>
 TOKIO_SYSTEM_HEADERS_END
 
+/* #include <cstdio> (already above) */
+
 #endif // TOKIO_HAS_PROCESS
 #if TOKIO_HAS_PROCESS
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::process {
 
-bool ExitStatus::success() const noexcept { return WIFEXITED(raw_) && WEXITSTATUS(raw_) == 0; }
+// As std's: only a raw status of 0 (from_raw may set bits above the 16 a wait status uses,
+// which WEXITSTATUS would ignore).
+bool ExitStatus::success() const noexcept { return raw_ == 0; }
 
 std::optional<int> ExitStatus::code() const noexcept {
   if (WIFEXITED(raw_)) return WEXITSTATUS(raw_);
@@ -41678,19 +41711,31 @@ std::optional<int> ExitStatus::stopped_signal() const noexcept {
 
 bool ExitStatus::continued() const noexcept { return WIFCONTINUED(raw_); }
 
+namespace exit_status_impl {
+// " (SIGKILL)" for the signals std's Display names, nothing for the others (a real-time
+// signal shows as its bare number there).
+std::string named(int sig) {
+  const char* a = tokio::detail::signal_abbrev(sig);
+  return a ? std::string(" (") + a + ")" : std::string();
+}
+}  // namespace exit_status_impl
+
+// Rust std's Display of ExitStatus, word for word.
 std::string ExitStatus::to_string() const {
   if (auto c = code()) return "exit status: " + std::to_string(*c);
   if (auto s = signal()) {
-    std::string r = "signal: " + std::to_string(*s) + " (" + detail::signal_name(*s) + ")";
+    std::string r = "signal: " + std::to_string(*s) + exit_status_impl::named(*s);
     if (core_dumped()) r += " (core dumped)";
     return r;
   }
   if (auto s = stopped_signal()) {
-    return "stopped (not terminated) by signal: " + std::to_string(*s) + " (" +
-           detail::signal_name(*s) + ")";
+    return "stopped (not terminated) by signal: " + std::to_string(*s) +
+           exit_status_impl::named(*s);
   }
   if (continued()) return "continued (WIFCONTINUED)";
-  return "unrecognised wait status: " + std::to_string(raw_);
+  char hex[16];
+  std::snprintf(hex, sizeof hex, "%#x", static_cast<unsigned>(raw_));
+  return "unrecognised wait status: " + std::to_string(raw_) + " " + hex;
 }
 
 }  // namespace tokio::process
@@ -42076,8 +42121,12 @@ int copy_file(const char* from, const char* to, uint64_t& copied) noexcept {
   }
   int e = copy_fds(in, out, copied);
   if (e == EPIPE) guard.epipe();
-  // The copy gets the source's permission bits even if the target existed.
-  if (!e && ::fchmod(out, st.st_mode & 07777) != 0) e = fs_errno();
+  // The copy gets the source's permission bits even if the target existed, when the target
+  // is a regular file: as Rust's fs::copy, a FIFO or device node written through keeps its
+  // own (fchmod of /dev/null as root would lock everyone else out of it).
+  struct stat ost;
+  if (!e && ::fstat(out, &ost) != 0) e = fs_errno();
+  if (!e && S_ISREG(ost.st_mode) && ::fchmod(out, st.st_mode & 07777) != 0) e = fs_errno();
   fs_sys_close(in);
   fs_sys_close(out);
   return e;
@@ -45660,7 +45709,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_5022c16e34e296bc_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_a3808d903f376a0f_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

@@ -241,6 +241,19 @@ Task<> links_and_moves(std::string dir) {
   struct stat st;
   REQUIRE(::stat((dir + "/h").c_str(), &st) == 0);
   CHECK((st.st_mode & 07777) == 0640);
+  // Onto a FIFO (a reader waiting): the bytes go through and the FIFO keeps its own mode,
+  // as with Rust's fs::copy, which sets permissions only on a regular file.
+  REQUIRE(::mkfifo((dir + "/fifo").c_str(), 0644) == 0);
+  REQUIRE(::chmod((dir + "/fifo").c_str(), 0644) == 0);
+  int reader = ::open((dir + "/fifo").c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  REQUIRE(reader >= 0);
+  auto nf = co_await fs::copy(dir + "/g", dir + "/fifo");
+  CHECK((nf.has_value() && *nf == 8));
+  char fifo_bytes[16] = {};
+  CHECK(::read(reader, fifo_bytes, sizeof fifo_bytes) == 8);
+  ::close(reader);
+  REQUIRE(::stat((dir + "/fifo").c_str(), &st) == 0);
+  CHECK((st.st_mode & 07777) == 0644);
   std::string big = fst::pattern(1 << 20);
   fst::put(dir + "/big", big);
   auto nb = co_await fs::copy(dir + "/big", dir + "/big2");

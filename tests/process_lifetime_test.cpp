@@ -265,3 +265,29 @@ TEST_CASE(
     kids.reset();
   }
 }
+
+// ExitStatus's text is Rust std's Display (what Tokio's ExitStatus shows): std names only
+// the classic signals (SIGHUP..SIGSYS, SIGSTKFLT, SIGPWR), so a real-time or unnamed one is
+// the bare number; an unrecognised status adds its hex; success() is a raw status of 0.
+TEST_CASE("process: ExitStatus's text and success() follow std's, for any raw status") {
+  using tokio::process::ExitStatus;
+  CHECK(ExitStatus::from_raw(SIGKILL).to_string() == "signal: 9 (SIGKILL)");
+  CHECK(ExitStatus::from_raw(SIGSEGV | 0x80).to_string() == "signal: 11 (SIGSEGV) (core dumped)");
+  CHECK(ExitStatus::from_raw(30).to_string() == "signal: 30 (SIGPWR)");
+  CHECK(ExitStatus::from_raw(34).to_string() == "signal: 34");
+  CHECK(ExitStatus::from_raw(34 | 0x80).to_string() == "signal: 34 (core dumped)");
+  CHECK(ExitStatus::from_raw(64).to_string() == "signal: 64");
+  CHECK(ExitStatus::from_raw(32).to_string() == "signal: 32");
+  CHECK(ExitStatus::from_raw(0x7e).to_string() == "signal: 126");
+  CHECK(ExitStatus::from_raw(0x137f).to_string() ==
+        "stopped (not terminated) by signal: 19 (SIGSTOP)");
+  CHECK(ExitStatus::from_raw((34 << 8) | 0x7f).to_string() ==
+        "stopped (not terminated) by signal: 34");
+  CHECK(ExitStatus::from_raw(0xffff).to_string() == "continued (WIFCONTINUED)");
+  CHECK(ExitStatus::from_raw(0xff).to_string() == "unrecognised wait status: 255 0xff");
+  CHECK(ExitStatus::from_raw(0x100).to_string() == "exit status: 1");
+  CHECK(ExitStatus::from_raw(0).success());
+  // Bits above the 16 a wait status uses: exit code 0, yet not a success (std: raw == 0).
+  CHECK(ExitStatus::from_raw(0x10000).code() == 0);
+  CHECK_FALSE(ExitStatus::from_raw(0x10000).success());
+}

@@ -335,3 +335,54 @@ TEST_CASE("process: the PATH search is the child's: env_remove, env_clear, relat
     CHECK(l->stdout == "myprog-ran\n");
   }(d.root));
 }
+
+// The PATH candidates are tried in the child after its chdir, setpgid and setuid, as
+// execvp in Rust's std's child: a bad current_dir or process_group is the error even when
+// no candidate would run, and a candidate the new uid may not run passes to the next.
+TEST_CASE("process: PATH candidates are tried after current_dir, process_group and uid") {
+  nt::Watchdog wd("process path order");
+  pt::TempDir d;
+  REQUIRE(::chmod(d.path.c_str(), 0755) == 0);  // (mkdtemp's 0700: nobody must reach b)
+  std::string bin_a = d.path + "/a", bin_b = d.path + "/b";
+  REQUIRE(::mkdir(bin_a.c_str(), 0755) == 0);
+  REQUIRE(::mkdir(bin_b.c_str(), 0755) == 0);
+  d.write("a/tokio-pathprog", "#!/bin/sh\necho a\n", 0644);  // not executable
+  d.write("b/tokio-pathprog", "#!/bin/sh\necho b\n", 0755);
+  auto file = d.write("file", "", 0644);
+  auto rt = pt::runtime(1);
+  rt.block_on([](std::string a, std::string b, std::string root, std::string file) -> Task<> {
+    Command bad_cwd("tokio-pathprog");  // only a refused candidate, and no such directory
+    bad_cwd.env("PATH", a).current_dir(root + "/missing");
+    auto r1 = bad_cwd.spawn();
+    REQUIRE_FALSE(r1.has_value());
+    CHECK(r1.error() == std::errc::no_such_file_or_directory);
+    CHECK(r1.error().message().find("current_dir") != std::string::npos);
+    Command file_cwd("tokio-no-such-program");  // no candidate, and the directory is a file
+    file_cwd.current_dir(file);
+    auto r2 = file_cwd.spawn();
+    CHECK((!r2 && r2.error() == std::errc::not_a_directory));
+    Command refused("tokio-pathprog");  // refused only: EACCES, named as the PATH's
+    refused.env("PATH", a);
+    auto r3 = refused.spawn();
+    REQUIRE_FALSE(r3.has_value());
+    CHECK(r3.error() == std::errc::permission_denied);
+    CHECK(r3.error().message().find("found in PATH but not executable") != std::string::npos);
+    Command later("tokio-pathprog");  // refused, then one that runs
+    later.env("PATH", a + ":" + b);
+    auto out = co_await later.output();
+    REQUIRE(out.has_value());
+    CHECK(out->stdout == "b\n");
+    if (::getuid() == 0) {
+      // A directory only root may search: as nobody the candidate there is refused
+      // (root would run it), so the next entry's runs.
+      REQUIRE(::chmod(a.c_str(), 0700) == 0);
+      REQUIRE(::chmod((a + "/tokio-pathprog").c_str(), 0755) == 0);
+      Command as_nobody("tokio-pathprog");
+      as_nobody.env("PATH", a + ":" + b).uid(65534).gid(65534);
+      auto n = co_await as_nobody.output();
+      CAPTURE((n ? std::string() : n.error().message()));
+      REQUIRE(n.has_value());
+      CHECK(n->stdout == "b\n");
+    }
+  }(bin_a, bin_b, d.path, file));
+}

@@ -27,7 +27,8 @@ class ExitStatus {
   static constexpr ExitStatus from_raw(int raw) noexcept { return ExitStatus(raw); }
   constexpr int into_raw() const noexcept { return raw_; }
 
-  // Exited normally with code 0.
+  // Exited normally with code 0: a raw status of 0, as std's (so from_raw(0x10000), whose
+  // code() is 0, is not a success).
   bool success() const noexcept;
   // The exit code (0-255) when the process exited normally.
   std::optional<int> code() const noexcept;
@@ -39,7 +40,8 @@ class ExitStatus {
   std::optional<int> stopped_signal() const noexcept;
   bool continued() const noexcept;
 
-  // "exit status: N", "signal: N (SIGNAME)", with " (core dumped)" when it did.
+  // "exit status: N", "signal: N (SIGNAME)", with " (core dumped)" when it did: std's
+  // Display, which names only the classic signals ("signal: 34" for SIGRTMIN).
   std::string to_string() const;
 
   friend constexpr bool operator==(ExitStatus, ExitStatus) noexcept = default;

@@ -100,6 +100,8 @@ std::string signal_name(int signum) {
   return "signal " + std::to_string(signum);
 }
 
+const char* signal_abbrev(int signum) noexcept { return signal_errors_impl::abbrev(signum); }
+
 bool signal_is_forbidden(int signum) noexcept {
   return signum == SIGKILL || signum == SIGSTOP || signum == SIGSEGV || signum == SIGILL ||
          signum == SIGFPE || signum == SIGBUS || (signum > SIGSYS && signum < SIGRTMIN);

@@ -36,6 +36,9 @@ namespace tokio::detail {
 
 // "SIGINT", "SIGRTMIN+3", or "signal 99" for a number with no name.
 std::string signal_name(int signum);
+// The classic name ("SIGINT"), for SIGHUP..SIGSYS (with SIGSTKFLT and SIGPWR) only: the
+// signals Rust's std names in an ExitStatus; nullptr for a real-time or unknown number.
+const char* signal_abbrev(int signum) noexcept;
 
 // True for the signals signal() refuses: SIGKILL, SIGSTOP, the synchronous faults, and
 // the numbers between SIGSYS and SIGRTMIN, which the C library keeps for its threads.

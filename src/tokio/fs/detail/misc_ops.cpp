@@ -72,8 +72,12 @@ int copy_file(const char* from, const char* to, uint64_t& copied) noexcept {
   }
   int e = copy_fds(in, out, copied);
   if (e == EPIPE) guard.epipe();
-  // The copy gets the source's permission bits even if the target existed.
-  if (!e && ::fchmod(out, st.st_mode & 07777) != 0) e = fs_errno();
+  // The copy gets the source's permission bits even if the target existed, when the target
+  // is a regular file: as Rust's fs::copy, a FIFO or device node written through keeps its
+  // own (fchmod of /dev/null as root would lock everyone else out of it).
+  struct stat ost;
+  if (!e && ::fstat(out, &ost) != 0) e = fs_errno();
+  if (!e && S_ISREG(ost.st_mode) && ::fchmod(out, st.st_mode & 07777) != 0) e = fs_errno();
   fs_sys_close(in);
   fs_sys_close(out);
   return e;

@@ -42,7 +42,8 @@ enum Step : int {
   kStepCwd,
   kStepMask,
   kStepExec,
-  kStepRead,  // (parent side, TSan builds) the error pipe gave a partial report
+  kStepSearch,  // every PATH candidate failed as execvp skips them (ENOENT, EACCES...)
+  kStepRead,    // (parent side, TSan builds) the error pipe gave a partial report
 };
 
 struct ChildError {
@@ -60,7 +61,9 @@ struct KernelSigaction {
 
 // Everything the child reads, prepared by the parent.
 struct ChildArgs {
-  const char* path;
+  const char* path;          // a program with a '/' (npaths == 0)
+  const char* const* paths;  // else the PATH candidates, tried in order as execvp does
+  int npaths;
   char* const* argv;
   char* const* envp;
   int fds[3];       // the descriptor to put on 0, 1, 2 (-1: inherit)
@@ -75,8 +78,8 @@ struct ChildArgs {
   int errfd;           // under TSan (vfork is fork there): the error pipe's write end
 };
 
-[[noreturn]] TOKIO_CHILD_CODE void child_fail(const ChildArgs* a, int step) noexcept {
-  ChildError e{step, errno};
+[[noreturn]] TOKIO_CHILD_CODE void child_fail(const ChildArgs* a, int step, int err) noexcept {
+  ChildError e{step, err};
 #if defined(TOKIO_TSAN)
   syscall(SYS_write, a->errfd, &e, sizeof e);
 #else
@@ -87,6 +90,9 @@ struct ChildArgs {
 #endif
   syscall(SYS_exit_group, 127);
   __builtin_unreachable();
+}
+[[noreturn]] TOKIO_CHILD_CODE void child_fail(const ChildArgs* a, int step) noexcept {
+  child_fail(a, step, errno);
 }
 
 // Runs in the vfork()ed child: raw system calls on prepared data only (no allocation, no
@@ -127,9 +133,32 @@ struct ChildArgs {
   if (syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, nullptr, sizeof none) < 0) {
     child_fail(a, kStepMask);
   }
-  // 6.
-  syscall(SYS_execve, a->path, a->argv, a->envp);
-  child_fail(a, kStepExec);
+  // 6. A bare name: each PATH candidate in turn, here, after the chdir and setuid, with
+  // execvp's rules (glibc's, which Rust's std runs in its child): a candidate missing or
+  // refused (ENOENT, EACCES, ENOTDIR, ESTALE, ENODEV, ETIMEDOUT) passes to the next, any
+  // other error is the answer; none left, EACCES if one was refused. So which candidate
+  // runs, and which error wins over a bad current_dir or process_group, is the child's,
+  // seen with its uid, as std's.
+  if (a->npaths == 0) {
+    syscall(SYS_execve, a->path, a->argv, a->envp);
+    child_fail(a, kStepExec);
+  }
+  bool refused = false;
+  int last = ENOENT;
+  for (int i = 0; i < a->npaths; ++i) {
+    syscall(SYS_execve, a->paths[i], a->argv, a->envp);
+    last = errno;
+    switch (last) {
+      case EACCES: refused = true; break;
+      case ENOENT:
+      case ESTALE:
+      case ENOTDIR:
+      case ENODEV:
+      case ETIMEDOUT: break;
+      default: child_fail(a, kStepExec, last);
+    }
+  }
+  child_fail(a, kStepSearch, refused ? EACCES : last);
 }
 
 TOKIO_CHILD_CODE pid_t do_vfork(const ChildArgs* a) noexcept {
@@ -152,13 +181,11 @@ std::error_code spawn_error(const std::string& program, const std::string& cause
 
 bool has_nul(std::string_view s) noexcept { return s.find('\0') != std::string_view::npos; }
 
-// Finds `prog` (no '/') in PATH as execvp would in the child, as Rust's std does: the
-// child's PATH (the Command's when it sets one; none after env_remove("PATH") or env_clear,
-// which leaves execvp's default, /bin:/usr/bin), relative entries taken from the child's
-// working directory, and anything that exists but is not a regular file (a directory of
-// that name) an EACCES candidate, as execve says of it. Returns the path, or sets `err`
-// (ENOENT, or EACCES when only such candidates were found).
-std::string search_path(const CommandSpec& spec, int& err) {
+// The files execvp would try for `prog` (no '/'), in order, as Rust's std's child does:
+// from the child's PATH (the Command's when it sets one; none after env_remove("PATH") or
+// env_clear, which leaves execvp's default, /bin:/usr/bin), an empty entry meaning the
+// working directory. The child tries them after its chdir and setuid (child_exec, step 6).
+std::vector<std::string> path_candidates(const CommandSpec& spec) {
   std::string path_var = "/bin:/usr/bin";
   auto it = spec.env.find("PATH");
   if (it != spec.env.end()) {
@@ -166,28 +193,18 @@ std::string search_path(const CommandSpec& spec, int& err) {
   } else if (!spec.env_clear) {
     if (const char* p = std::getenv("PATH")) path_var = p;
   }
-  bool saw_eacces = false;
+  std::vector<std::string> out;
   std::size_t start = 0;
   for (;;) {
     std::size_t end = path_var.find(':', start);
     std::string dir =
         path_var.substr(start, end == std::string::npos ? std::string::npos : end - start);
     if (dir.empty()) dir = ".";
-    // execve gets `cand` after the chdir; a relative one is looked at from there here too.
-    std::string cand = dir + "/" + spec.program;
-    std::string seen = dir[0] != '/' && spec.cwd ? *spec.cwd + "/" + cand : cand;
-    struct stat st;
-    if (::stat(seen.c_str(), &st) == 0) {
-      if (S_ISREG(st.st_mode) && ::access(seen.c_str(), X_OK) == 0) return cand;
-      saw_eacces = true;
-    } else if (errno == EACCES) {
-      saw_eacces = true;  // a directory on the way we may not search: execvp says EACCES
-    }
+    out.push_back(dir + "/" + spec.program);
     if (end == std::string::npos) break;
     start = end + 1;
   }
-  err = saw_eacces ? EACCES : ENOENT;
-  return {};
+  return out;
 }
 
 const char* stream_name(int i) noexcept { return i == 0 ? "stdin" : i == 1 ? "stdout" : "stderr"; }
@@ -225,12 +242,7 @@ io::Result<SpawnPlan> prepare_spawn(const CommandSpec& spec,
   if (prog.find('/') != std::string::npos) {
     plan.path = prog;
   } else {
-    int err = 0;
-    plan.path = impl::search_path(spec, err);
-    if (plan.path.empty()) {
-      return fail(err,
-                  err == EACCES ? "found in PATH but not executable" : "program not found in PATH");
-    }
+    plan.candidates = impl::path_candidates(spec);
   }
 
   // --- argv and the environment
@@ -368,8 +380,14 @@ io::Result<Spawned> execute_spawn(SpawnPlan plan) {
   }
 #endif
 
+  std::vector<const char*> paths;
+  paths.reserve(plan.candidates.size());
+  for (auto& c : plan.candidates) paths.push_back(c.c_str());
+
   impl::ChildArgs a{};
   a.path = plan.path.c_str();
+  a.paths = paths.data();
+  a.npaths = static_cast<int>(paths.size());
   a.argv = argv.data();
   a.envp = plan.inherit_env ? environ : envp.data();
   for (int i = 0; i < 3; ++i) a.fds[i] = plan.fds[i];
@@ -427,6 +445,9 @@ io::Result<Spawned> execute_spawn(SpawnPlan plan) {
       case impl::kStepUid: return fail(ce.err, "uid(" + std::to_string(a.uid) + ")");
       case impl::kStepCwd: return fail(ce.err, "current_dir '" + *plan.cwd + "'");
       case impl::kStepMask: return fail(ce.err, "clearing the signal mask");
+      case impl::kStepSearch:
+        return fail(ce.err, ce.err == EACCES ? "found in PATH but not executable"
+                                             : "program not found in PATH");
       default:
         if (ce.err == ENOENT) {
           // execve says ENOENT for the file it was asked to run, and also for the

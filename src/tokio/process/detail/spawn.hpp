@@ -1,7 +1,7 @@
 #pragma once
 // Spawning a child process (what Command::spawn() runs).
 //
-// The parent prepares everything that allocates (the resolved program path, argv, envp,
+// The parent prepares everything that allocates (the program path or PATH candidates, argv, envp,
 // the descriptors each of the child's stdin/stdout/stderr gets), then vfork()s. The child
 // shares the parent's memory until it calls execve (the parent's thread is suspended
 // meanwhile; other threads run on), so nothing is copied and the child only makes raw
@@ -15,7 +15,7 @@
 //   4. chdir (current_dir);
 //   5. clears its signal mask (the parent blocked every signal around vfork, so no
 //      handler can run in the child before step 1);
-//   6. execve.
+//   6. execve (a bare program name: each PATH candidate in turn, as execvp).
 // A failing step stores {step, errno} in the parent's memory (which the child shares) and
 // exits; vfork returns in the parent once the child has exec'd or exited, so the parent
 // then reads it (still empty = execve succeeded), reaps the failed child and returns an
@@ -58,12 +58,13 @@ struct CommandSpec {
   std::optional<uint32_t> gid;
 };
 
-// Everything the child needs, prepared by the parent (allocations, PATH search, pipes,
+// Everything the child needs, prepared by the parent (allocations, PATH candidates, pipes,
 // descriptors): a self-contained value, so the vfork itself may run on another thread
 // (Command::status()/output() run it on the blocking pool: see command.hpp).
 struct SpawnPlan {
-  std::string program;  // as given, for messages
-  std::string path;     // resolved
+  std::string program;                  // as given, for messages
+  std::string path;                     // a program with a '/': as given
+  std::vector<std::string> candidates;  // a bare name: the PATH entries' files, in order
   std::vector<std::string> argv_strings;
   std::vector<std::string> env_strings;
   bool inherit_env = true;  // use `environ` as it is at the vfork
