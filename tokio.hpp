@@ -2720,6 +2720,13 @@ class Branch {
     task_.reset();
   }
   ~Branch() { cancel(); }
+  // cancel(), and a finished branch's unclaimed result goes too: join and try_join drop
+  // every other operand in argument order when one fails, finished or not, as the tuple
+  // of futures inside Tokio's join! is dropped.
+  void discard() noexcept {
+    cancel();
+    if constexpr (kReleaseEarly) out_.clear();
+  }
   Task<T>& task() noexcept { return task_; }
 
  private:
@@ -2823,6 +2830,11 @@ class LeafBranch {
     }
     if constexpr (!kBorrowed) held_.v.~Awaitable();
     st_ = St::Done;
+  }
+  // cancel(), and a finished leaf's unclaimed result goes too (Branch::discard).
+  void discard() noexcept {
+    cancel();
+    out_.clear();
   }
 
  private:
@@ -3209,7 +3221,7 @@ class TOKIO_MUST_AWAIT Join : public Leaf<Join<Bs...>> {
 
   Output await_resume() {
     if (failed_) {
-      cancel_except(*failed_, std::make_index_sequence<N>{});
+      discard_except(*failed_, std::make_index_sequence<N>{});
       with_index<N>(*failed_, [&](auto I) { (void)std::get<I>(branches_).take(); });  // rethrows
     }
     return take_all(std::make_index_sequence<N>{});
@@ -3220,9 +3232,11 @@ class TOKIO_MUST_AWAIT Join : public Leaf<Join<Bs...>> {
   Output take_all(std::index_sequence<I...>) {
     return Output(take_value(std::get<I>(branches_))...);
   }
+  // The other operands go in argument order, the finished ones' values with the unfinished
+  // ones' frames, before the exception reaches the caller (as join! drops its futures).
   template <std::size_t... I>
-  void cancel_except(std::size_t keep, std::index_sequence<I...>) noexcept {
-    ((I != keep ? std::get<I>(branches_).cancel() : void()), ...);
+  void discard_except(std::size_t keep, std::index_sequence<I...>) noexcept {
+    ((I != keep ? std::get<I>(branches_).discard() : void()), ...);
   }
 
   std::tuple<Bs...> branches_;
@@ -3288,7 +3302,7 @@ class TOKIO_MUST_AWAIT TryJoin : public Leaf<TryJoin<E, Bs...>> {
 
   Output await_resume() {
     if (stopped_) {
-      cancel_except(*stopped_, std::make_index_sequence<N>{});
+      discard_except(*stopped_, std::make_index_sequence<N>{});
       if (error_) return unexpected(std::move(*error_));
       with_index<N>(*stopped_, [&](auto I) { (void)std::get<I>(branches_).take(); });  // rethrows
     }
@@ -3309,9 +3323,12 @@ class TOKIO_MUST_AWAIT TryJoin : public Leaf<TryJoin<E, Bs...>> {
     using Tuple = std::tuple<void_to_monostate_t<ok_t<Bs>>...>;
     return Output(Tuple(std::move(*std::get<I>(values_))...));
   }
+  // As Join's: in argument order, a finished operand's Ok value (kept in values_) or an
+  // unfinished one's frame, before the error reaches the caller (try_join! drops its
+  // tuple of futures and outputs in that order).
   template <std::size_t... I>
-  void cancel_except(std::size_t keep, std::index_sequence<I...>) noexcept {
-    ((I != keep ? std::get<I>(branches_).cancel() : void()), ...);
+  void discard_except(std::size_t keep, std::index_sequence<I...>) noexcept {
+    ((I != keep ? (std::get<I>(branches_).cancel(), std::get<I>(values_).reset()) : void()), ...);
   }
 
   std::tuple<Bs...> branches_;
@@ -26250,8 +26267,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_5022c16e34e296bc_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_5022c16e34e296bc_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_03633fffd45d8e22_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_03633fffd45d8e22_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -45660,7 +45677,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_5022c16e34e296bc_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_03633fffd45d8e22_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
