@@ -19761,7 +19761,8 @@ io::Result<Signal> signal(SignalKind kind);
 //   std::puts("shutting down");
 //
 // The listener is created when the task first runs (a Ctrl-C before that is not seen),
-// as in Tokio. The first use installs a SIGINT handler for the life of the process: from
+// as Tokio documents (Tokio 1.24.2 still reports one its driver had not dispatched yet,
+// a raise(SIGINT) just before the first poll; README's table). The first use installs a SIGINT handler for the life of the process: from
 // then on Ctrl-C no longer terminates the program by default, so keep listening (or exit)
 // when you rely on it. NOT cancel-safe, as in Tokio: each ctrl_c() is a listener of its
 // own, so when it loses a select, a SIGINT it had already received is dropped with it,
@@ -26267,8 +26268,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_03633fffd45d8e22_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_03633fffd45d8e22_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_09a080ba8b91133c_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_09a080ba8b91133c_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -45677,7 +45678,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_03633fffd45d8e22_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_09a080ba8b91133c_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
