@@ -2720,6 +2720,13 @@ class Branch {
     task_.reset();
   }
   ~Branch() { cancel(); }
+  // cancel(), and a finished branch's unclaimed result goes too: join and try_join drop
+  // every other operand in argument order when one fails, finished or not, as the tuple
+  // of futures inside Tokio's join! is dropped.
+  void discard() noexcept {
+    cancel();
+    if constexpr (kReleaseEarly) out_.clear();
+  }
   Task<T>& task() noexcept { return task_; }
 
  private:
@@ -2823,6 +2830,11 @@ class LeafBranch {
     }
     if constexpr (!kBorrowed) held_.v.~Awaitable();
     st_ = St::Done;
+  }
+  // cancel(), and a finished leaf's unclaimed result goes too (Branch::discard).
+  void discard() noexcept {
+    cancel();
+    out_.clear();
   }
 
  private:
@@ -3209,7 +3221,7 @@ class TOKIO_MUST_AWAIT Join : public Leaf<Join<Bs...>> {
 
   Output await_resume() {
     if (failed_) {
-      cancel_except(*failed_, std::make_index_sequence<N>{});
+      discard_except(*failed_, std::make_index_sequence<N>{});
       with_index<N>(*failed_, [&](auto I) { (void)std::get<I>(branches_).take(); });  // rethrows
     }
     return take_all(std::make_index_sequence<N>{});
@@ -3220,9 +3232,11 @@ class TOKIO_MUST_AWAIT Join : public Leaf<Join<Bs...>> {
   Output take_all(std::index_sequence<I...>) {
     return Output(take_value(std::get<I>(branches_))...);
   }
+  // The other operands go in argument order, the finished ones' values with the unfinished
+  // ones' frames, before the exception reaches the caller (as join! drops its futures).
   template <std::size_t... I>
-  void cancel_except(std::size_t keep, std::index_sequence<I...>) noexcept {
-    ((I != keep ? std::get<I>(branches_).cancel() : void()), ...);
+  void discard_except(std::size_t keep, std::index_sequence<I...>) noexcept {
+    ((I != keep ? std::get<I>(branches_).discard() : void()), ...);
   }
 
   std::tuple<Bs...> branches_;
@@ -3288,7 +3302,7 @@ class TOKIO_MUST_AWAIT TryJoin : public Leaf<TryJoin<E, Bs...>> {
 
   Output await_resume() {
     if (stopped_) {
-      cancel_except(*stopped_, std::make_index_sequence<N>{});
+      discard_except(*stopped_, std::make_index_sequence<N>{});
       if (error_) return unexpected(std::move(*error_));
       with_index<N>(*stopped_, [&](auto I) { (void)std::get<I>(branches_).take(); });  // rethrows
     }
@@ -3309,9 +3323,12 @@ class TOKIO_MUST_AWAIT TryJoin : public Leaf<TryJoin<E, Bs...>> {
     using Tuple = std::tuple<void_to_monostate_t<ok_t<Bs>>...>;
     return Output(Tuple(std::move(*std::get<I>(values_))...));
   }
+  // As Join's: in argument order, a finished operand's Ok value (kept in values_) or an
+  // unfinished one's frame, before the error reaches the caller (try_join! drops its
+  // tuple of futures and outputs in that order).
   template <std::size_t... I>
-  void cancel_except(std::size_t keep, std::index_sequence<I...>) noexcept {
-    ((I != keep ? std::get<I>(branches_).cancel() : void()), ...);
+  void discard_except(std::size_t keep, std::index_sequence<I...>) noexcept {
+    ((I != keep ? (std::get<I>(branches_).cancel(), std::get<I>(values_).reset()) : void()), ...);
   }
 
   std::tuple<Bs...> branches_;
@@ -7310,6 +7327,12 @@ Interval interval_at(Instant start, std::chrono::duration<Rep, Period> period) {
 // timer is only registered when the operand actually has to wait: a timeout around work
 // that completes at once costs no lock. As in Tokio, when the operand used up the task's
 // coop budget the deadline is still checked, so a busy operand cannot outlive it.
+//
+// A Timeout held in a variable and awaited as an lvalue (`co_await t`) keeps its operand
+// when the deadline passes, as Tokio's Timeout keeps its future until it is dropped:
+// awaiting it again polls the operand first, so it yields the value once the operand
+// finishes (and Elapsed again until then); the operand goes with the Timeout. Awaited as
+// a temporary, the operand is destroyed before the Elapsed is handed out.
 
 /* #include <chrono> (already above) */
 /* #include <coroutine> (already above) */
@@ -7354,8 +7377,12 @@ class TOKIO_MUST_AWAIT Timeout {
   // Poll form: true once the operand finished or the deadline passed (then take the
   // result with take()).
   bool poll(task::Context& cx) noexcept {
+    if (finished_) return true;  // take() reports it
     const bool had_budget = detail::tls.budget != 0;
-    if (inner_.step(cx)) return true;
+    if (inner_.step(cx)) {
+      elapsed_ = false;  // an operand kept past its deadline finished: its value wins
+      return true;
+    }
     if (had_budget && detail::tls.budget == 0) {
       // The operand spent the budget: check the deadline anyway (unconstrained).
       elapsed_ = timer_.poll(cx);
@@ -7371,8 +7398,12 @@ class TOKIO_MUST_AWAIT Timeout {
   // poll), then whether the deadline has passed (budget as in poll); neither the operand
   // nor the timer is registered when both say no.
   bool try_poll() noexcept requires kTries {
+    if (finished_) return true;
     const bool had_budget = detail::tls.budget != 0;
-    if (inner_.try_step()) return true;
+    if (inner_.try_step()) {
+      elapsed_ = false;
+      return true;
+    }
     if (had_budget && detail::tls.budget == 0) {
       // The operand spent the budget (a stream that skipped items): the deadline is
       // checked anyway, as poll does.
@@ -7382,13 +7413,46 @@ class TOKIO_MUST_AWAIT Timeout {
     elapsed_ = detail::coop_try([&] { return timer_.try_poll(); });
     return elapsed_;
   }
-  // After poll() returned true: the operand's value (or its exception), or Elapsed.
-  Output take() {
+  // After poll() returned true: the operand's value (or its exception), or Elapsed (the
+  // operand is then destroyed).
+  Output take() { return finish(false); }
+
+  // The awaiter refers to the Timeout, so an lvalue Timeout is awaited in place (and keeps
+  // its operand past the deadline: see the top of this file).
+  class TOKIO_MUST_AWAIT Awaiter : public detail::Leaf<Awaiter> {
+   public:
+    static constexpr const char* kLeafName = "time::timeout";  // in task dumps
+    Awaiter(Timeout& t, bool keep) noexcept : t_(&t), keep_(keep) {}
+    bool poll(task::Context& cx) noexcept { return t_->poll(cx); }
+    bool try_poll() noexcept requires kTries { return t_->try_poll(); }
+    void before_first_poll() { t_->timer_.resolve_or_throw("time::timeout"); }
+    Output await_resume() { return t_->finish(keep_); }
+
+   private:
+    Timeout* t_;
+    bool keep_;
+  };
+  Awaiter operator co_await() & noexcept { return Awaiter(*this, true); }
+  Awaiter operator co_await() && noexcept { return Awaiter(*this, false); }
+
+ private:
+  // keep_inner: an Elapsed leaves the operand in place for a later await (lvalue await).
+  Output finish(bool keep_inner) {
+    if (finished_) {
+      // The operand is gone: destroyed at its deadline (Elapsed again, nothing to poll) or
+      // its value already handed out (Tokio would poll a finished future again).
+      if (elapsed_) return unexpected(Elapsed{});
+      detail::throw_misuse("time::timeout: awaited again after its operand's value was taken");
+    }
     if (elapsed_) {
-      inner_.cancel();  // the operand is destroyed before the caller resumes
+      if (!keep_inner) {
+        inner_.cancel();  // the operand is destroyed before the caller resumes
+        finished_ = true;
+      }
       timer_.throw_if_errored("time::timeout");  // the runtime went, the deadline did not
       return unexpected(Elapsed{});
     }
+    finished_ = true;
     timer_.cancel();
     if constexpr (std::is_void_v<T>) {
       inner_.take();
@@ -7398,26 +7462,10 @@ class TOKIO_MUST_AWAIT Timeout {
     }
   }
 
-  // The awaiter refers to the Timeout, so an lvalue Timeout is awaited in place.
-  class TOKIO_MUST_AWAIT Awaiter : public detail::Leaf<Awaiter> {
-   public:
-    static constexpr const char* kLeafName = "time::timeout";  // in task dumps
-    explicit Awaiter(Timeout& t) noexcept : t_(&t) {}
-    bool poll(task::Context& cx) noexcept { return t_->poll(cx); }
-    bool try_poll() noexcept requires kTries { return t_->try_poll(); }
-    void before_first_poll() { t_->timer_.resolve_or_throw("time::timeout"); }
-    Output await_resume() { return t_->take(); }
-
-   private:
-    Timeout* t_;
-  };
-  Awaiter operator co_await() & noexcept { return Awaiter(*this); }
-  Awaiter operator co_await() && noexcept { return Awaiter(*this); }
-
- private:
   B inner_;
   detail::Timer timer_;
   bool elapsed_ = false;
+  bool finished_ = false;  // the operand's value was taken, or it was destroyed (Elapsed)
 };
 
 // Runs `operand` until it finishes or `deadline` passes.
@@ -19747,7 +19795,8 @@ io::Result<Signal> signal(SignalKind kind);
 //   std::puts("shutting down");
 //
 // The listener is created when the task first runs (a Ctrl-C before that is not seen),
-// as in Tokio. The first use installs a SIGINT handler for the life of the process: from
+// as Tokio documents (Tokio 1.24.2 still reports one its driver had not dispatched yet,
+// a raise(SIGINT) just before the first poll; README's table). The first use installs a SIGINT handler for the life of the process: from
 // then on Ctrl-C no longer terminates the program by default, so keep listening (or exit)
 // when you rely on it. NOT cancel-safe, as in Tokio: each ctrl_c() is a listener of its
 // own, so when it loses a select, a SIGINT it had already received is dropped with it,
@@ -26255,8 +26304,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_a3808d903f376a0f_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_a3808d903f376a0f_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_d694c88c4edff7a1_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_d694c88c4edff7a1_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -45709,7 +45758,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_a3808d903f376a0f_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_d694c88c4edff7a1_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

@@ -169,3 +169,51 @@ TEST_CASE("timeout: operand running on another worker (multi-thread)") {
     slow.abort();
   }());
 }
+
+TEST_CASE("timeout: a Timeout in a variable keeps its operand past the deadline; awaited again") {
+  // Found by a differential run against Tokio 1.24.2: awaiting a held Timeout again after
+  // Elapsed (Tokio: `(&mut t).await`) polls the operand first, so it is Elapsed until the
+  // operand finishes, then the value. Here the first Elapsed destroyed a Task operand and
+  // the second await resumed its freed chain (a crash under ASan); a leaf operand gave
+  // Elapsed for good.
+  auto rt = timetest::paused_rt();
+  rt.block_on([]() -> Task<> {
+    auto start = Instant::now();
+    auto t = ttime::timeout(ms(5), slow_job(10));
+    auto r1 = co_await t;
+    CHECK_FALSE(r1.has_value());
+    CHECK(Instant::now() == start + ms(5));
+    auto r2 = co_await t;  // the deadline has passed and the operand still waits
+    CHECK_FALSE(r2.has_value());
+    CHECK(Instant::now() == start + ms(5));
+    co_await ttime::sleep(ms(7));
+    auto r3 = co_await t;  // the operand finished meanwhile: its value wins
+    REQUIRE(r3.has_value());
+    CHECK(*r3 == 2);
+    CHECK_THROWS_AS((void)co_await t, std::logic_error);  // its value was handed out
+
+    // A leaf operand the Timeout owns (a Sleep) continues the same way.
+    auto t2 = ttime::timeout(ms(5), ttime::sleep(ms(10)));
+    CHECK_FALSE((co_await t2).has_value());
+    CHECK(Instant::now() == start + ms(17));
+    co_await ttime::sleep(ms(6));
+    CHECK((co_await t2).has_value());
+
+    // Awaited as a temporary, the operand still goes before the Elapsed is handed out.
+    std::atomic<int> drops{0};
+    auto [tx, rx] = oneshot::channel<int>();
+    auto r4 = co_await ttime::timeout(ms(5), guarded_forever(&drops, std::move(rx)));
+    CHECK_FALSE(r4.has_value());
+    CHECK(drops.load() == 1);
+    // Held: the operand lives on until the Timeout goes.
+    auto [tx2, rx2] = oneshot::channel<int>();
+    {
+      auto t3 = ttime::timeout(ms(5), guarded_forever(&drops, std::move(rx2)));
+      CHECK_FALSE((co_await t3).has_value());
+      CHECK(drops.load() == 1);
+      CHECK_FALSE(tx2.is_closed());
+    }
+    CHECK(drops.load() == 2);
+    CHECK(tx2.is_closed());
+  }());
+}

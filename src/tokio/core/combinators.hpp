@@ -215,7 +215,7 @@ class TOKIO_MUST_AWAIT Join : public Leaf<Join<Bs...>> {
 
   Output await_resume() {
     if (failed_) {
-      cancel_except(*failed_, std::make_index_sequence<N>{});
+      discard_except(*failed_, std::make_index_sequence<N>{});
       with_index<N>(*failed_, [&](auto I) { (void)std::get<I>(branches_).take(); });  // rethrows
     }
     return take_all(std::make_index_sequence<N>{});
@@ -226,9 +226,11 @@ class TOKIO_MUST_AWAIT Join : public Leaf<Join<Bs...>> {
   Output take_all(std::index_sequence<I...>) {
     return Output(take_value(std::get<I>(branches_))...);
   }
+  // The other operands go in argument order, the finished ones' values with the unfinished
+  // ones' frames, before the exception reaches the caller (as join! drops its futures).
   template <std::size_t... I>
-  void cancel_except(std::size_t keep, std::index_sequence<I...>) noexcept {
-    ((I != keep ? std::get<I>(branches_).cancel() : void()), ...);
+  void discard_except(std::size_t keep, std::index_sequence<I...>) noexcept {
+    ((I != keep ? std::get<I>(branches_).discard() : void()), ...);
   }
 
   std::tuple<Bs...> branches_;
@@ -294,7 +296,7 @@ class TOKIO_MUST_AWAIT TryJoin : public Leaf<TryJoin<E, Bs...>> {
 
   Output await_resume() {
     if (stopped_) {
-      cancel_except(*stopped_, std::make_index_sequence<N>{});
+      discard_except(*stopped_, std::make_index_sequence<N>{});
       if (error_) return unexpected(std::move(*error_));
       with_index<N>(*stopped_, [&](auto I) { (void)std::get<I>(branches_).take(); });  // rethrows
     }
@@ -315,9 +317,12 @@ class TOKIO_MUST_AWAIT TryJoin : public Leaf<TryJoin<E, Bs...>> {
     using Tuple = std::tuple<void_to_monostate_t<ok_t<Bs>>...>;
     return Output(Tuple(std::move(*std::get<I>(values_))...));
   }
+  // As Join's: in argument order, a finished operand's Ok value (kept in values_) or an
+  // unfinished one's frame, before the error reaches the caller (try_join! drops its
+  // tuple of futures and outputs in that order).
   template <std::size_t... I>
-  void cancel_except(std::size_t keep, std::index_sequence<I...>) noexcept {
-    ((I != keep ? std::get<I>(branches_).cancel() : void()), ...);
+  void discard_except(std::size_t keep, std::index_sequence<I...>) noexcept {
+    ((I != keep ? (std::get<I>(branches_).cancel(), std::get<I>(values_).reset()) : void()), ...);
   }
 
   std::tuple<Bs...> branches_;

@@ -5,7 +5,8 @@
 //   std::puts("shutting down");
 //
 // The listener is created when the task first runs (a Ctrl-C before that is not seen),
-// as in Tokio. The first use installs a SIGINT handler for the life of the process: from
+// as Tokio documents (Tokio 1.24.2 still reports one its driver had not dispatched yet,
+// a raise(SIGINT) just before the first poll; README's table). The first use installs a SIGINT handler for the life of the process: from
 // then on Ctrl-C no longer terminates the program by default, so keep listening (or exit)
 // when you rely on it. NOT cancel-safe, as in Tokio: each ctrl_c() is a listener of its
 // own, so when it loses a select, a SIGINT it had already received is dropped with it,

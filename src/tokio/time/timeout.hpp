@@ -12,6 +12,12 @@
 // timer is only registered when the operand actually has to wait: a timeout around work
 // that completes at once costs no lock. As in Tokio, when the operand used up the task's
 // coop budget the deadline is still checked, so a busy operand cannot outlive it.
+//
+// A Timeout held in a variable and awaited as an lvalue (`co_await t`) keeps its operand
+// when the deadline passes, as Tokio's Timeout keeps its future until it is dropped:
+// awaiting it again polls the operand first, so it yields the value once the operand
+// finishes (and Elapsed again until then); the operand goes with the Timeout. Awaited as
+// a temporary, the operand is destroyed before the Elapsed is handed out.
 
 #include <chrono>
 #include <coroutine>
@@ -63,8 +69,12 @@ class TOKIO_MUST_AWAIT Timeout {
   // Poll form: true once the operand finished or the deadline passed (then take the
   // result with take()).
   bool poll(task::Context& cx) noexcept {
+    if (finished_) return true;  // take() reports it
     const bool had_budget = detail::tls.budget != 0;
-    if (inner_.step(cx)) return true;
+    if (inner_.step(cx)) {
+      elapsed_ = false;  // an operand kept past its deadline finished: its value wins
+      return true;
+    }
     if (had_budget && detail::tls.budget == 0) {
       // The operand spent the budget: check the deadline anyway (unconstrained).
       elapsed_ = timer_.poll(cx);
@@ -80,8 +90,12 @@ class TOKIO_MUST_AWAIT Timeout {
   // poll), then whether the deadline has passed (budget as in poll); neither the operand
   // nor the timer is registered when both say no.
   bool try_poll() noexcept requires kTries {
+    if (finished_) return true;
     const bool had_budget = detail::tls.budget != 0;
-    if (inner_.try_step()) return true;
+    if (inner_.try_step()) {
+      elapsed_ = false;
+      return true;
+    }
     if (had_budget && detail::tls.budget == 0) {
       // The operand spent the budget (a stream that skipped items): the deadline is
       // checked anyway, as poll does.
@@ -91,13 +105,46 @@ class TOKIO_MUST_AWAIT Timeout {
     elapsed_ = detail::coop_try([&] { return timer_.try_poll(); });
     return elapsed_;
   }
-  // After poll() returned true: the operand's value (or its exception), or Elapsed.
-  Output take() {
+  // After poll() returned true: the operand's value (or its exception), or Elapsed (the
+  // operand is then destroyed).
+  Output take() { return finish(false); }
+
+  // The awaiter refers to the Timeout, so an lvalue Timeout is awaited in place (and keeps
+  // its operand past the deadline: see the top of this file).
+  class TOKIO_MUST_AWAIT Awaiter : public detail::Leaf<Awaiter> {
+   public:
+    static constexpr const char* kLeafName = "time::timeout";  // in task dumps
+    Awaiter(Timeout& t, bool keep) noexcept : t_(&t), keep_(keep) {}
+    bool poll(task::Context& cx) noexcept { return t_->poll(cx); }
+    bool try_poll() noexcept requires kTries { return t_->try_poll(); }
+    void before_first_poll() { t_->timer_.resolve_or_throw("time::timeout"); }
+    Output await_resume() { return t_->finish(keep_); }
+
+   private:
+    Timeout* t_;
+    bool keep_;
+  };
+  Awaiter operator co_await() & noexcept { return Awaiter(*this, true); }
+  Awaiter operator co_await() && noexcept { return Awaiter(*this, false); }
+
+ private:
+  // keep_inner: an Elapsed leaves the operand in place for a later await (lvalue await).
+  Output finish(bool keep_inner) {
+    if (finished_) {
+      // The operand is gone: destroyed at its deadline (Elapsed again, nothing to poll) or
+      // its value already handed out (Tokio would poll a finished future again).
+      if (elapsed_) return unexpected(Elapsed{});
+      detail::throw_misuse("time::timeout: awaited again after its operand's value was taken");
+    }
     if (elapsed_) {
-      inner_.cancel();  // the operand is destroyed before the caller resumes
+      if (!keep_inner) {
+        inner_.cancel();  // the operand is destroyed before the caller resumes
+        finished_ = true;
+      }
       timer_.throw_if_errored("time::timeout");  // the runtime went, the deadline did not
       return unexpected(Elapsed{});
     }
+    finished_ = true;
     timer_.cancel();
     if constexpr (std::is_void_v<T>) {
       inner_.take();
@@ -107,26 +154,10 @@ class TOKIO_MUST_AWAIT Timeout {
     }
   }
 
-  // The awaiter refers to the Timeout, so an lvalue Timeout is awaited in place.
-  class TOKIO_MUST_AWAIT Awaiter : public detail::Leaf<Awaiter> {
-   public:
-    static constexpr const char* kLeafName = "time::timeout";  // in task dumps
-    explicit Awaiter(Timeout& t) noexcept : t_(&t) {}
-    bool poll(task::Context& cx) noexcept { return t_->poll(cx); }
-    bool try_poll() noexcept requires kTries { return t_->try_poll(); }
-    void before_first_poll() { t_->timer_.resolve_or_throw("time::timeout"); }
-    Output await_resume() { return t_->take(); }
-
-   private:
-    Timeout* t_;
-  };
-  Awaiter operator co_await() & noexcept { return Awaiter(*this); }
-  Awaiter operator co_await() && noexcept { return Awaiter(*this); }
-
- private:
   B inner_;
   detail::Timer timer_;
   bool elapsed_ = false;
+  bool finished_ = false;  // the operand's value was taken, or it was destroyed (Elapsed)
 };
 
 // Runs `operand` until it finishes or `deadline` passes.

@@ -96,6 +96,13 @@ class Branch {
     task_.reset();
   }
   ~Branch() { cancel(); }
+  // cancel(), and a finished branch's unclaimed result goes too: join and try_join drop
+  // every other operand in argument order when one fails, finished or not, as the tuple
+  // of futures inside Tokio's join! is dropped.
+  void discard() noexcept {
+    cancel();
+    if constexpr (kReleaseEarly) out_.clear();
+  }
   Task<T>& task() noexcept { return task_; }
 
  private:
@@ -199,6 +206,11 @@ class LeafBranch {
     }
     if constexpr (!kBorrowed) held_.v.~Awaitable();
     st_ = St::Done;
+  }
+  // cancel(), and a finished leaf's unclaimed result goes too (Branch::discard).
+  void discard() noexcept {
+    cancel();
+    out_.clear();
   }
 
  private:
