@@ -18569,7 +18569,9 @@ class TcpListener {
 //
 // bind() (synchronous) takes literal addresses (a SocketAddr, "1.2.3.4:80", "[::1]:80"): a
 // host name gives AddrErrc::host_needs_lookup. connect() also resolves host names, and
-// connects to the first address of the socket's family.
+// connects to the first address of the socket's family. With no address of its family,
+// both hand the first address to the kernel, whose errno is Tokio's (EINVAL for IPv4 on an
+// IPv6 socket, EAFNOSUPPORT for IPv6 on an IPv4 one).
 // Cancel safety: destroying a pending connect closes the socket.
 
 /* #include <chrono> (already above) */
@@ -26244,8 +26246,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_7a4869da0342014f_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_7a4869da0342014f_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_4adbc0c9543569e9_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_4adbc0c9543569e9_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -38593,7 +38595,9 @@ Task<io::Result<TcpListener>> TcpListener::bind(std::string_view host, uint16_t 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::net {
 
 namespace net_tcp_socket_impl {
-// The first literal address of `family` in `a`.
+// The first literal address of `family` in `a`; with none, the first address, so that the
+// kernel refuses it with the errno Tokio's caller sees (EINVAL for an IPv4 address on an
+// IPv6 socket, EAFNOSUPPORT the other way round).
 io::Result<SocketAddr> tcp_socket_literal(const ToSocketAddrs& a, int family) {
   auto r = a.try_resolve();
   if (!r) return tokio::unexpected(make_error_code(AddrErrc::host_needs_lookup));
@@ -38601,6 +38605,7 @@ io::Result<SocketAddr> tcp_socket_literal(const ToSocketAddrs& a, int family) {
   for (const SocketAddr& s : **r) {
     if (s.family() == family) return s;
   }
+  if (!(*r)->empty()) return (**r)[0];
   return tokio::unexpected(std::make_error_code(std::errc::address_family_not_supported));
 }
 
@@ -38712,6 +38717,9 @@ Task<io::Result<TcpStream>> TcpSocket::connect_impl(detail::OwnedFd fd, int fami
     // A socket can attempt one connection: the first address of its family.
     if (a.family() == family) co_return co_await TcpStream::connect_fd(std::move(fd), a);
   }
+  // None of its family: the kernel refuses the first with Tokio's errno (EINVAL for IPv4
+  // on an IPv6 socket, EAFNOSUPPORT the other way round).
+  if (!addrs->empty()) co_return co_await TcpStream::connect_fd(std::move(fd), (*addrs)[0]);
   co_return tokio::unexpected(std::make_error_code(std::errc::address_family_not_supported));
 }
 
@@ -45654,7 +45662,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_7a4869da0342014f_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_4adbc0c9543569e9_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
