@@ -18617,7 +18617,9 @@ class TcpListener {
 //
 // bind() (synchronous) takes literal addresses (a SocketAddr, "1.2.3.4:80", "[::1]:80"): a
 // host name gives AddrErrc::host_needs_lookup. connect() also resolves host names, and
-// connects to the first address of the socket's family.
+// connects to the first address of the socket's family. With no address of its family,
+// both hand the first address to the kernel, whose errno is Tokio's (EINVAL for IPv4 on an
+// IPv6 socket, EAFNOSUPPORT for IPv6 on an IPv4 one).
 // Cancel safety: destroying a pending connect closes the socket.
 
 /* #include <chrono> (already above) */
@@ -26304,8 +26306,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_d694c88c4edff7a1_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_d694c88c4edff7a1_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_2d579a8fe49bcc9c_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_2d579a8fe49bcc9c_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -38654,7 +38656,9 @@ Task<io::Result<TcpListener>> TcpListener::bind(std::string_view host, uint16_t 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::net {
 
 namespace net_tcp_socket_impl {
-// The first literal address of `family` in `a`.
+// The first literal address of `family` in `a`; with none, the first address, so that the
+// kernel refuses it with the errno Tokio's caller sees (EINVAL for an IPv4 address on an
+// IPv6 socket, EAFNOSUPPORT the other way round).
 io::Result<SocketAddr> tcp_socket_literal(const ToSocketAddrs& a, int family) {
   auto r = a.try_resolve();
   if (!r) return tokio::unexpected(make_error_code(AddrErrc::host_needs_lookup));
@@ -38662,6 +38666,7 @@ io::Result<SocketAddr> tcp_socket_literal(const ToSocketAddrs& a, int family) {
   for (const SocketAddr& s : **r) {
     if (s.family() == family) return s;
   }
+  if (!(*r)->empty()) return (**r)[0];
   return tokio::unexpected(std::make_error_code(std::errc::address_family_not_supported));
 }
 
@@ -38773,6 +38778,9 @@ Task<io::Result<TcpStream>> TcpSocket::connect_impl(detail::OwnedFd fd, int fami
     // A socket can attempt one connection: the first address of its family.
     if (a.family() == family) co_return co_await TcpStream::connect_fd(std::move(fd), a);
   }
+  // None of its family: the kernel refuses the first with Tokio's errno (EINVAL for IPv4
+  // on an IPv6 socket, EAFNOSUPPORT the other way round).
+  if (!addrs->empty()) co_return co_await TcpStream::connect_fd(std::move(fd), (*addrs)[0]);
   co_return tokio::unexpected(std::make_error_code(std::errc::address_family_not_supported));
 }
 
@@ -45758,7 +45766,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_d694c88c4edff7a1_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_2d579a8fe49bcc9c_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

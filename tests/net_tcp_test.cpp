@@ -520,6 +520,11 @@ TEST_CASE("tcp: socket options, addresses, raw fd round trips, TcpSocket") {
     CHECK(hostbind.error() == tokio::net::AddrErrc::host_needs_lookup);
     auto v6 = TcpSocket::new_v4().value().bind("[::1]:0");
     CHECK(v6.error() == std::errc::address_family_not_supported);
+    // An IPv4 address on an IPv6 socket: the kernel's EINVAL, as Tokio reports it (not the
+    // EAFNOSUPPORT of the opposite case).
+    CHECK(TcpSocket::new_v6().value().bind("127.0.0.1:0").error() == std::errc::invalid_argument);
+    auto c6 = co_await TcpSocket::new_v6().value().connect(laddr);
+    CHECK(c6.error() == std::errc::invalid_argument);
   }());
 }
 

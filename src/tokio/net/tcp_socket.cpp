@@ -14,7 +14,9 @@
 namespace tokio::net {
 
 namespace net_tcp_socket_impl {
-// The first literal address of `family` in `a`.
+// The first literal address of `family` in `a`; with none, the first address, so that the
+// kernel refuses it with the errno Tokio's caller sees (EINVAL for an IPv4 address on an
+// IPv6 socket, EAFNOSUPPORT the other way round).
 io::Result<SocketAddr> tcp_socket_literal(const ToSocketAddrs& a, int family) {
   auto r = a.try_resolve();
   if (!r) return tokio::unexpected(make_error_code(AddrErrc::host_needs_lookup));
@@ -22,6 +24,7 @@ io::Result<SocketAddr> tcp_socket_literal(const ToSocketAddrs& a, int family) {
   for (const SocketAddr& s : **r) {
     if (s.family() == family) return s;
   }
+  if (!(*r)->empty()) return (**r)[0];
   return tokio::unexpected(std::make_error_code(std::errc::address_family_not_supported));
 }
 
@@ -133,6 +136,9 @@ Task<io::Result<TcpStream>> TcpSocket::connect_impl(detail::OwnedFd fd, int fami
     // A socket can attempt one connection: the first address of its family.
     if (a.family() == family) co_return co_await TcpStream::connect_fd(std::move(fd), a);
   }
+  // None of its family: the kernel refuses the first with Tokio's errno (EINVAL for IPv4
+  // on an IPv6 socket, EAFNOSUPPORT the other way round).
+  if (!addrs->empty()) co_return co_await TcpStream::connect_fd(std::move(fd), (*addrs)[0]);
   co_return tokio::unexpected(std::make_error_code(std::errc::address_family_not_supported));
 }
 

@@ -10,7 +10,9 @@
 //
 // bind() (synchronous) takes literal addresses (a SocketAddr, "1.2.3.4:80", "[::1]:80"): a
 // host name gives AddrErrc::host_needs_lookup. connect() also resolves host names, and
-// connects to the first address of the socket's family.
+// connects to the first address of the socket's family. With no address of its family,
+// both hand the first address to the kernel, whose errno is Tokio's (EINVAL for IPv4 on an
+// IPv6 socket, EAFNOSUPPORT for IPv6 on an IPv4 one).
 // Cancel safety: destroying a pending connect closes the socket.
 
 #include <chrono>
