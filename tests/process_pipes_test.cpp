@@ -20,14 +20,6 @@
 #include "process_test_util.hpp"
 #include "sync_test_util.hpp"
 
-using tokio::Task;
-using tokio::process::Child;
-using tokio::process::Command;
-using tokio::process::ExitStatus;
-using tokio::process::Output;
-using tokio::process::Stdio;
-namespace io = tokio::io;
-
 TEST_CASE("process: pipes: stdin/stdout/stderr with io utilities, and cancelled reads") {
   for (int flavour = 0; flavour < 2; ++flavour) {
     CAPTURE(flavour);

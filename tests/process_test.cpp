@@ -22,14 +22,6 @@
 #include "process_test_util.hpp"
 #include "sync_test_util.hpp"
 
-using tokio::Task;
-using tokio::process::Child;
-using tokio::process::Command;
-using tokio::process::ExitStatus;
-using tokio::process::Output;
-using tokio::process::Stdio;
-namespace io = tokio::io;
-
 namespace {
 
 Output run_output(Command& cmd, int flavour = 1) {

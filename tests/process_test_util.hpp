@@ -13,6 +13,15 @@
 #include "internals.hpp"  // detail::process_force_sigchld
 #include "net_test_util.hpp"
 
+// The names the process test files use unqualified.
+using tokio::Task;
+using tokio::process::Child;
+using tokio::process::Command;
+using tokio::process::ExitStatus;
+using tokio::process::Output;
+using tokio::process::Stdio;
+namespace io = tokio::io;
+
 namespace pt {
 
 // For its scope, children spawned are watched through SIGCHLD (on = true) or pidfds; the
