@@ -20351,7 +20351,7 @@ class Command {
 
 /* #include <string> (already above) */
 /* #include <string_view> (already above) */
-/* #include <type_traits> (already above) */
+/* #include <concepts> (already above) */
 /* #include <utility> (already above) */
 
 /* begin file src/tokio/fs/detail/std_filesystem.hpp */
@@ -20393,18 +20393,17 @@ class PathArg {
  public:
   // A template only so that this header needs std::filesystem::path's name, not its
   // definition (fs/detail/std_filesystem.hpp): P is exactly that type.
-  template <class P>
-    requires std::is_same_v<P, std::filesystem::path> PathArg(const P& p)
-        : s_(p.native()) {}                                // NOLINT: implicit
-    PathArg(std::string s) noexcept : s_(std::move(s)) {}  // NOLINT
-    PathArg(std::string_view s) : s_(s) {}                 // NOLINT
-    PathArg(const char* s) : s_(s) {}                      // NOLINT
+  template <std::same_as<std::filesystem::path> P>
+  PathArg(const P& p) : s_(p.native()) {}                // NOLINT: implicit
+  PathArg(std::string s) noexcept : s_(std::move(s)) {}  // NOLINT
+  PathArg(std::string_view s) : s_(s) {}                 // NOLINT
+  PathArg(const char* s) : s_(s) {}                      // NOLINT
 
-    const std::string& str() const& noexcept { return s_; }
-    std::string&& str() && noexcept { return std::move(s_); }
+  const std::string& str() const& noexcept { return s_; }
+  std::string&& str() && noexcept { return std::move(s_); }
 
-   private:
-    std::string s_;
+ private:
+  std::string s_;
 };
 
 }  // namespace tokio::fs
@@ -26306,8 +26305,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_2d579a8fe49bcc9c_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_2d579a8fe49bcc9c_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_95ade1149bf2f5c2_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_95ade1149bf2f5c2_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -38651,22 +38650,29 @@ Task<io::Result<TcpListener>> TcpListener::bind(std::string_view host, uint16_t 
 /* #include <optional> (already above) */
 /* #include <string> (already above) */
 /* #include <string_view> (already above) */
+/* #include <vector> (already above) */
 
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::net {
 
 namespace net_tcp_socket_impl {
-// The first literal address of `family` in `a`; with none, the first address, so that the
-// kernel refuses it with the errno Tokio's caller sees (EINVAL for an IPv4 address on an
-// IPv6 socket, EAFNOSUPPORT the other way round).
+// The address a socket of `family` uses from `addrs`: the first of its family; with none,
+// the first address, so that the kernel refuses it with the errno Tokio's caller sees
+// (EINVAL for an IPv4 address on an IPv6 socket, EAFNOSUPPORT the other way round); null
+// when `addrs` is empty.
+const SocketAddr* address_for(const std::vector<SocketAddr>& addrs, int family) noexcept {
+  for (const SocketAddr& s : addrs) {
+    if (s.family() == family) return &s;
+  }
+  return addrs.empty() ? nullptr : &addrs.front();
+}
+
+// bind()'s address: literal only.
 io::Result<SocketAddr> tcp_socket_literal(const ToSocketAddrs& a, int family) {
   auto r = a.try_resolve();
   if (!r) return tokio::unexpected(make_error_code(AddrErrc::host_needs_lookup));
   if (!*r) return tokio::unexpected(r->error());
-  for (const SocketAddr& s : **r) {
-    if (s.family() == family) return s;
-  }
-  if (!(*r)->empty()) return (**r)[0];
+  if (const SocketAddr* s = address_for(**r, family)) return *s;
   return tokio::unexpected(std::make_error_code(std::errc::address_family_not_supported));
 }
 
@@ -38774,13 +38780,10 @@ Task<io::Result<TcpStream>> TcpSocket::connect_impl(detail::OwnedFd fd, int fami
   // A literal address resolves in lookup_host without a lookup (one small frame).
   io::Result<std::vector<SocketAddr>> addrs = co_await lookup_host(std::move(addr));
   if (!addrs) co_return tokio::unexpected(addrs.error());
-  for (const SocketAddr& a : *addrs) {
-    // A socket can attempt one connection: the first address of its family.
-    if (a.family() == family) co_return co_await TcpStream::connect_fd(std::move(fd), a);
+  // A socket can attempt one connection (net_tcp_socket_impl::address_for).
+  if (const SocketAddr* a = net_tcp_socket_impl::address_for(*addrs, family)) {
+    co_return co_await TcpStream::connect_fd(std::move(fd), *a);
   }
-  // None of its family: the kernel refuses the first with Tokio's errno (EINVAL for IPv4
-  // on an IPv6 socket, EAFNOSUPPORT the other way round).
-  if (!addrs->empty()) co_return co_await TcpStream::connect_fd(std::move(fd), (*addrs)[0]);
   co_return tokio::unexpected(std::make_error_code(std::errc::address_family_not_supported));
 }
 
@@ -45766,7 +45769,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_2d579a8fe49bcc9c_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_95ade1149bf2f5c2_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

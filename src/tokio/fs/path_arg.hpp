@@ -9,7 +9,7 @@
 
 #include <string>
 #include <string_view>
-#include <type_traits>
+#include <concepts>
 #include <utility>
 
 #include "tokio/fs/detail/std_filesystem.hpp"
@@ -20,18 +20,17 @@ class PathArg {
  public:
   // A template only so that this header needs std::filesystem::path's name, not its
   // definition (fs/detail/std_filesystem.hpp): P is exactly that type.
-  template <class P>
-    requires std::is_same_v<P, std::filesystem::path> PathArg(const P& p)
-        : s_(p.native()) {}                                // NOLINT: implicit
-    PathArg(std::string s) noexcept : s_(std::move(s)) {}  // NOLINT
-    PathArg(std::string_view s) : s_(s) {}                 // NOLINT
-    PathArg(const char* s) : s_(s) {}                      // NOLINT
+  template <std::same_as<std::filesystem::path> P>
+  PathArg(const P& p) : s_(p.native()) {}                // NOLINT: implicit
+  PathArg(std::string s) noexcept : s_(std::move(s)) {}  // NOLINT
+  PathArg(std::string_view s) : s_(s) {}                 // NOLINT
+  PathArg(const char* s) : s_(s) {}                      // NOLINT
 
-    const std::string& str() const& noexcept { return s_; }
-    std::string&& str() && noexcept { return std::move(s_); }
+  const std::string& str() const& noexcept { return s_; }
+  std::string&& str() && noexcept { return std::move(s_); }
 
-   private:
-    std::string s_;
+ private:
+  std::string s_;
 };
 
 }  // namespace tokio::fs

@@ -8,23 +8,30 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "tokio/net/errors.hpp"
 
 namespace tokio::net {
 
 namespace net_tcp_socket_impl {
-// The first literal address of `family` in `a`; with none, the first address, so that the
-// kernel refuses it with the errno Tokio's caller sees (EINVAL for an IPv4 address on an
-// IPv6 socket, EAFNOSUPPORT the other way round).
+// The address a socket of `family` uses from `addrs`: the first of its family; with none,
+// the first address, so that the kernel refuses it with the errno Tokio's caller sees
+// (EINVAL for an IPv4 address on an IPv6 socket, EAFNOSUPPORT the other way round); null
+// when `addrs` is empty.
+const SocketAddr* address_for(const std::vector<SocketAddr>& addrs, int family) noexcept {
+  for (const SocketAddr& s : addrs) {
+    if (s.family() == family) return &s;
+  }
+  return addrs.empty() ? nullptr : &addrs.front();
+}
+
+// bind()'s address: literal only.
 io::Result<SocketAddr> tcp_socket_literal(const ToSocketAddrs& a, int family) {
   auto r = a.try_resolve();
   if (!r) return tokio::unexpected(make_error_code(AddrErrc::host_needs_lookup));
   if (!*r) return tokio::unexpected(r->error());
-  for (const SocketAddr& s : **r) {
-    if (s.family() == family) return s;
-  }
-  if (!(*r)->empty()) return (**r)[0];
+  if (const SocketAddr* s = address_for(**r, family)) return *s;
   return tokio::unexpected(std::make_error_code(std::errc::address_family_not_supported));
 }
 
@@ -132,13 +139,10 @@ Task<io::Result<TcpStream>> TcpSocket::connect_impl(detail::OwnedFd fd, int fami
   // A literal address resolves in lookup_host without a lookup (one small frame).
   io::Result<std::vector<SocketAddr>> addrs = co_await lookup_host(std::move(addr));
   if (!addrs) co_return tokio::unexpected(addrs.error());
-  for (const SocketAddr& a : *addrs) {
-    // A socket can attempt one connection: the first address of its family.
-    if (a.family() == family) co_return co_await TcpStream::connect_fd(std::move(fd), a);
+  // A socket can attempt one connection (net_tcp_socket_impl::address_for).
+  if (const SocketAddr* a = net_tcp_socket_impl::address_for(*addrs, family)) {
+    co_return co_await TcpStream::connect_fd(std::move(fd), *a);
   }
-  // None of its family: the kernel refuses the first with Tokio's errno (EINVAL for IPv4
-  // on an IPv6 socket, EAFNOSUPPORT the other way round).
-  if (!addrs->empty()) co_return co_await TcpStream::connect_fd(std::move(fd), (*addrs)[0]);
   co_return tokio::unexpected(std::make_error_code(std::errc::address_family_not_supported));
 }
 
