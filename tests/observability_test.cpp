@@ -24,6 +24,13 @@ tokio::Task<int> boom(std::string msg) {
   throw std::runtime_error(msg);
 }
 
+// Throws only once `gate` gives it a permit: the test drops the JoinHandle first, so the
+// failure is always the "nobody holds its JoinHandle" kind, whichever worker runs the task.
+tokio::Task<int> boom_after(std::shared_ptr<tokio::sync::Semaphore> gate, std::string msg) {
+  auto permit = co_await gate->acquire();
+  throw std::runtime_error(msg);
+}
+
 }  // namespace
 
 TEST_CASE("unhandled: a detached task's exception is reported once, with id and name") {
@@ -33,17 +40,19 @@ TEST_CASE("unhandled: a detached task's exception is reported once, with id and 
     {
       auto r = make_rt(multi, [](rt::Builder& b) { b.enable_all(); });
       r.block_on([]() -> tokio::Task<> {
+        auto gate = std::make_shared<tokio::sync::Semaphore>(0);
         // Dropped before it finishes: reported when it completes.
-        auto a = tokio::spawn(boom("first failure"));
+        auto a = tokio::spawn(boom_after(gate, "first failure"));
         // Named, dropped before it finishes.
         auto b = tokio::task::Builder()
                      .name("conn 10.0.0.1:5555")
-                     .spawn(boom, std::string("named failure"));
+                     .spawn(boom_after, gate, std::string("named failure"));
         tokio::task::AbortHandle wa = a.abort_handle(), wb = b.abort_handle();
         {
           auto drop_a = std::move(a);
           auto drop_b = std::move(b);
         }
+        gate->add_permits(2);
         for (int i = 0; i < 2000 && !(wa.is_finished() && wb.is_finished()); ++i) {
           co_await tokio::time::sleep(1ms);
         }
