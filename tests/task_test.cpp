@@ -69,6 +69,72 @@ TEST_CASE("exceptions propagate to the awaiter and out of block_on") {
   CHECK_THROWS_AS(rt.block_on(throws_logic()), std::logic_error);
 }
 
+namespace {
+
+// An exception that counts its live copies of the thrown object (exception_ptr shares one).
+struct Counted : std::runtime_error {
+  static inline int live = 0;
+  explicit Counted(const char* what) : std::runtime_error(what) { ++live; }
+  Counted(const Counted& o) : std::runtime_error(o) { ++live; }
+  ~Counted() override { --live; }
+};
+
+Task<> throws_counted_now(const char* what) {
+  throw Counted(what);
+  co_return;
+}
+
+Task<> throws_counted_later(const char* what) {
+  co_await tokio::task::yield_now();
+  throw Counted(what);
+}
+
+}  // namespace
+
+// A Task<void> frame keeps its exception in the word that holds its co_await location while
+// it runs (core/task.hpp, PromiseBase): each exception must come out once, be released
+// once, and the frame's location must read right again after an exception was caught in it.
+TEST_CASE("a Task<void>'s exception is delivered once and released with its frame") {
+  auto rt = test::current_thread();
+  Counted::live = 0;
+  // Awaited: rethrown into the awaiting frame, which then awaits again (its own location
+  // word, set by that co_await, is untouched by the child's exception).
+  std::string seen = rt.block_on([]() -> Task<std::string> {
+    std::string got;
+    for (const char* w : {"first", "second"}) {
+      try {
+        co_await throws_counted_later(w);
+      } catch (const Counted& e) {
+        got += e.what();
+      }
+      co_await tokio::task::yield_now();
+    }
+    co_return got;
+  }());
+  CHECK(seen == "firstsecond");
+  CHECK(Counted::live == 0);
+  // Two branches of a join that both throw in its first poll: one exception comes out, and
+  // one is dropped with the join's other operands. Both are released.
+  bool threw = false;
+  try {
+    rt.block_on([]() -> Task<> {
+      co_await tokio::join(throws_counted_now("a"), throws_counted_now("b"));
+    }());
+  } catch (const Counted& e) {
+    threw = std::string(e.what()) == "a" || std::string(e.what()) == "b";
+  }
+  CHECK(threw);
+  CHECK(Counted::live == 0);
+  // Spawned: the exception moves into the task's output and out through the JoinHandle.
+  bool joined = rt.block_on([]() -> Task<bool> {
+    auto h = tokio::spawn(throws_counted_later("spawned"));
+    auto r = co_await h.result();
+    co_return !r.has_value() && r.error().is_panic();
+  }());
+  CHECK(joined);
+  CHECK(Counted::live == 0);
+}
+
 TEST_CASE("deep co_await chains run at any depth and any optimisation level") {
   auto rt = test::current_thread();
   // Symmetric transfer is a tail call only at GCC -O2 (and never under the sanitizers):

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <coroutine>
 #include <cstddef>
+#include <cstdint>
 #include <exception>
 #include <new>
 #include <stdexcept>
@@ -115,7 +116,9 @@ inline void destroy_chain(std::coroutine_handle<> deepest, std::coroutine_handle
 // store per co_await, in the promise the frame already has in cache). With
 // std::source_location (g++) one pointer to static data; without (clang++ 14 on
 // libstdc++ 12 lacks it) the file and the line. TOKIO_CONFIG_NO_TASK_LOCATIONS leaves it
-// out (a word or two less per coroutine frame; dumps then show no locations).
+// out (dumps then show no locations; a word less per Task<T> frame, and two less with a
+// file and a line, while a Task<void> frame with one-pointer locations stays the same: the
+// location shares its word with the exception, see PromiseBase).
 #if defined(TOKIO_CONFIG_NO_TASK_LOCATIONS)
 struct TaskWhere {
   const char* file() const noexcept { return nullptr; }
@@ -137,6 +140,7 @@ struct TaskWhere {
 // 88), while a pointer argument is a plain value and costs the frame nothing.
 static_assert(sizeof(std::source_location) == sizeof(const void*),
               "std::source_location is expected to wrap one pointer");
+#define TOKIO_TASK_WHERE_WORD 1
 struct TaskWhere {
   std::source_location loc;
   const char* file() const noexcept { return loc.file_name(); }
@@ -149,6 +153,11 @@ struct TaskWhere {
 #define TOKIO_TASK_WHERE_MAKE \
   TaskWhere { std::bit_cast<std::source_location>(loc) }
 #elif defined(__cpp_lib_source_location)
+#if __SIZEOF_POINTER__ == 8
+static_assert(sizeof(std::source_location) == sizeof(const void*),
+              "std::source_location is expected to wrap one pointer");
+#define TOKIO_TASK_WHERE_WORD 1
+#endif
 struct TaskWhere {
   std::source_location loc;
   const char* file() const noexcept { return loc.file_name(); }
@@ -204,11 +213,52 @@ TOKIO_ALWAYS_INLINE void task_frame_delete(void* p) noexcept {
 class PromiseBase {
  public:
   std::suspend_always initial_suspend() noexcept { return {}; }
-  // Set by get_return_object (its default argument is evaluated at the coroutine itself),
-  // then by each co_await (await_transform). Handle::dump reads it through the frame: the
-  // promise sits 16 bytes into every frame (after the resume and destroy pointers), which
-  // Promise<T> checks.
+  // Where the coroutine is: set by get_return_object (its default argument is evaluated at
+  // the coroutine itself), then by each co_await (await_transform). Handle::dump reads it
+  // through the frame (task_where) from suspended frames only: the promise sits 16 bytes
+  // into every frame (after the resume and destroy pointers).
+#if defined(TOKIO_TASK_WHERE_WORD)
+  // Where the location is one pointer, it shares its word with Task<void>'s exception, as
+  // the two are never needed at once (a frame that has thrown never awaits again; a dump
+  // reads only suspended frames). The word's encoding:
+  //   bit 0 set    the body has not finished: the location's pointer + 1 (1: no location,
+  //                a library frame), written by get_return_object (the first thing that
+  //                runs after the promise is constructed, and noexcept) and each co_await;
+  //   bit 0 clear  (Promise<void> only) the body threw: the word holds a std::exception_ptr,
+  //                whose representation is the exception object's address (libstdc++ and
+  //                libc++: never null once thrown, and at least 8-aligned).
+  // A body that returns leaves its last location in place (bit 0 set): no exception.
+  // That is 8 bytes out of every Task<void> frame, which for a spawned idle task is the
+  // step from one block size class to the next (bench/NOTES.md, forty-eighth session).
+  void set_where(TaskWhere w) noexcept {
+    // + 1 rather than | 1: the location is 8-aligned static data, and an address plus a
+    // constant folds into the one store's operand.
+    store_word(
+        reinterpret_cast<uintptr_t>(static_cast<const char*>(std::bit_cast<const void*>(w)) + 1));
+  }
+  TaskWhere where() const noexcept {
+    uintptr_t b = load_word();
+    if (!(b & 1)) return TaskWhere{};
+    return std::bit_cast<TaskWhere>(reinterpret_cast<const void*>(b - 1));
+  }
+
+ protected:
+  uintptr_t load_word() const noexcept {
+    uintptr_t b;
+    __builtin_memcpy(&b, word_, sizeof b);
+    return b;
+  }
+  void store_word(uintptr_t b) noexcept { __builtin_memcpy(word_, &b, sizeof b); }
+  alignas(std::exception_ptr) unsigned char word_[sizeof(std::exception_ptr)];
+  static_assert(sizeof(std::exception_ptr) == sizeof(uintptr_t),
+                "std::exception_ptr is expected to be one pointer");
+
+ public:
+#else
+  void set_where(TaskWhere w) noexcept { where_ = w; }
+  TaskWhere where() const noexcept { return where_; }
   [[no_unique_address]] TaskWhere where_{};
+#endif
 
   struct FinalAwaiter {
     bool await_ready() const noexcept { return false; }
@@ -229,7 +279,7 @@ class PromiseBase {
                   "channels, I/O...). Wrap a foreign awaitable with tokio::task::poll_fn, or "
                   "run foreign code with spawn_blocking. (A stream pipeline needs parentheses: "
                   "co_await binds tighter than |, so write co_await (s | stream::fold(...)).)");
-    where_ = TOKIO_TASK_WHERE_MAKE;
+    set_where(TOKIO_TASK_WHERE_MAKE);
     return awaited_in_place(std::forward<A>(a));
   }
   // A library wrapper's co_await (detail::unlocated): the frame keeps no location, so a
@@ -311,27 +361,62 @@ class Promise : public PromiseBase {
   Outcome<T> result_;
 };
 
-// Task<void>'s promise keeps only what can be observed: the exception, if any.
+// Task<void>'s promise keeps only what can be observed: the exception, if any (in the
+// location's word where it is one pointer: see PromiseBase).
 template <>
 class Promise<void> : public PromiseBase {
  public:
   Task<void> get_return_object(TOKIO_TASK_WHERE_PARAMS) noexcept;
   void return_void() noexcept {}
+  void take() {
+    if (has_exception()) std::rethrow_exception(take_exception());
+  }
+  void move_to(Outcome<void>& out) noexcept {
+    if (has_exception()) out.set_exception(take_exception());
+    else out.set_value();
+  }
+#if defined(TOKIO_TASK_WHERE_WORD)
+  Promise() noexcept = default;
+  Promise(const Promise&) = delete;
+  Promise& operator=(const Promise&) = delete;
+  // Always inlined: out of line, the call cost every Task<void> frame's destruction more
+  // than the test it makes (callgrind: 6 instructions a frame).
+  TOKIO_ALWAYS_INLINE ~Promise() {
+    if (TOKIO_UNLIKELY(has_exception())) thrown().~exception_ptr();
+  }
+  void unhandled_exception() noexcept {
+    if (caught_while_destroyed(std::coroutine_handle<Promise>::from_promise(*this).address()))
+      return;
+    ::new (static_cast<void*>(word_)) std::exception_ptr(std::current_exception());
+  }
+  TOKIO_ALWAYS_INLINE bool has_exception() const noexcept {
+    uintptr_t b = load_word();
+    return b != 0 && !(b & 1);
+  }
+
+ private:
+  std::exception_ptr& thrown() noexcept {
+    return *std::launder(reinterpret_cast<std::exception_ptr*>(word_));
+  }
+  // The exception, moved out; the word then reads as "returned" (no location, no exception).
+  std::exception_ptr take_exception() noexcept {
+    std::exception_ptr e = std::move(thrown());
+    thrown().~exception_ptr();
+    store_word(1);
+    return e;
+  }
+#else
   void unhandled_exception() noexcept {
     if (caught_while_destroyed(std::coroutine_handle<Promise>::from_promise(*this).address()))
       return;
     ex_ = std::current_exception();
   }
-  void take() {
-    if (ex_) std::rethrow_exception(detail::exchange(ex_, nullptr));
-  }
   bool has_exception() const noexcept { return static_cast<bool>(ex_); }
-  void move_to(Outcome<void>& out) noexcept {
-    if (ex_) out.set_exception(detail::exchange(ex_, nullptr));
-    else out.set_value();
-  }
 
+ private:
+  std::exception_ptr take_exception() noexcept { return detail::exchange(ex_, nullptr); }
   std::exception_ptr ex_;
+#endif
 };
 
 }  // namespace detail
@@ -401,25 +486,25 @@ Task<T> Promise<T>::get_return_object(TOKIO_TASK_WHERE_PARAMS_NODEFAULT) noexcep
   static_assert(alignof(Promise<T>) <= 16,
                 "tokio::Task<T> supports results aligned to at most 16 bytes: hold an "
                 "over-aligned value through a std::unique_ptr");
-  where_ = TOKIO_TASK_WHERE_MAKE;
+  set_where(TOKIO_TASK_WHERE_MAKE);
   return Task<T>(std::coroutine_handle<Promise<T>>::from_promise(*this));
 }
 inline Task<void> Promise<void>::get_return_object(TOKIO_TASK_WHERE_PARAMS_NODEFAULT) noexcept {
-  where_ = TOKIO_TASK_WHERE_MAKE;
+  set_where(TOKIO_TASK_WHERE_MAKE);
   return Task<void>(std::coroutine_handle<Promise<void>>::from_promise(*this));
 }
 
 // Marks a wrapper coroutine of the library's own (spawn(callable, args...)'s): left out of
-// a dump's backtrace (where_ without a file).
+// a dump's backtrace (a location without a file).
 template <class T>
 Task<T> library_frame(Task<T> t) noexcept {
-  t.handle().promise().where_ = TaskWhere{};
+  t.handle().promise().set_where(TaskWhere{});
   return t;
 }
 
-// The call site of the Task coroutine whose frame is `frame` (see PromiseBase::where_).
-inline const TaskWhere& task_where(void* frame) noexcept {
-  return std::coroutine_handle<PromiseBase>::from_address(frame).promise().where_;
+// The call site of the Task coroutine whose frame is `frame` (see PromiseBase::where).
+inline TaskWhere task_where(void* frame) noexcept {
+  return std::coroutine_handle<PromiseBase>::from_address(frame).promise().where();
 }
 
 // --- awaitable traits ---------------------------------------------------------------------
