@@ -435,6 +435,9 @@ check-consumers: tokio.hpp
 	cmake -S tests/consumers/cmake -B $(CONSUMERS)/cmake -DCMAKE_PREFIX_PATH=$(CONSUMERS)/prefix \
 	  -DCMAKE_CXX_COMPILER=$(CXX) >/dev/null
 	cmake --build $(CONSUMERS)/cmake -j2
+	@# The precompiled header was built (g++ .gch, clang++ .pch) and used (-Winvalid-pch).
+	@ls $(CONSUMERS)/cmake/CMakeFiles/consumer.dir/cmake_pch.hxx.[gp]ch >/dev/null 2>&1 || \
+	  { echo "check-consumers: CMake built no precompiled header for the consumer"; exit 1; }
 	$(CONSUMERS)/cmake/consumer
 	@# A misspelt component must fail at find_package, naming it.
 	@if cmake -S tests/consumers/cmake_badcomp -B $(CONSUMERS)/badcomp \
