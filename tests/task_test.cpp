@@ -1,5 +1,7 @@
 // tokio::Task and tokio::Result basics.
 #include <atomic>
+#include <cstdint>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
@@ -133,6 +135,65 @@ TEST_CASE("a Task<void>'s exception is delivered once and released with its fram
   }());
   CHECK(joined);
   CHECK(Counted::live == 0);
+}
+
+namespace {
+
+// A local the compiler must keep 16-aligned in the frame, next to `extra` 8-byte locals so
+// the frames of the three shapes below differ in size by 8 bytes each.
+struct alignas(16) Wide {
+  unsigned char bytes[24];
+};
+bool aligned16(const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; }
+
+template <int Extra>
+Task<int> keeps_wide_local(std::shared_ptr<tokio::sync::Notify> gate) {
+  Wide w{};
+  uint64_t pad[Extra + 1] = {};
+  bool ok = aligned16(&w);
+  co_await gate->notified();  // w and pad live across the suspension: both in the frame
+  ok = ok && aligned16(&w) && pad[Extra] == 0;
+  co_return ok ? 1 : 0;
+}
+
+Task<int> small_frame(std::shared_ptr<tokio::sync::Notify> gate, uint64_t v) {
+  co_await gate->notified();
+  co_return v == 7 ? 1 : 0;
+}
+
+}  // namespace
+
+// g++ frames whose size is an odd multiple of 8 come from 8-aligned blocks (core/task.hpp,
+// frame_alignment), on the rule that a frame's size is a multiple of its alignment: a frame
+// that needs 16 must still get it, however the blocks of its class and its neighbours'
+// classes fall. Many tasks of each shape are alive at once, so consecutive blocks are used.
+TEST_CASE("coroutine frames keep the alignment their locals need") {
+  auto rt = test::current_thread();
+  int ok = rt.block_on([]() -> Task<int> {
+    auto gate = std::make_shared<tokio::sync::Notify>();
+    std::vector<tokio::JoinHandle<int>> hs;
+    for (int i = 0; i < 300; ++i) {
+      hs.push_back(tokio::spawn(keeps_wide_local<0>(gate)));
+      hs.push_back(tokio::spawn(keeps_wide_local<1>(gate)));
+      hs.push_back(tokio::spawn(keeps_wide_local<2>(gate)));
+      hs.push_back(tokio::spawn(small_frame(gate, 7)));
+    }
+    // notify_waiters wakes the tasks already waiting; repeated until every one has run.
+    int good = 0;
+    for (auto& h : hs) {
+      for (int i = 0; i < 10000 && !h.is_finished(); ++i) {
+        gate->notify_waiters();
+        co_await tokio::task::yield_now();
+      }
+      good += co_await h;
+    }
+    // And a nested (awaited, not spawned) frame of each shape.
+    auto g2 = std::make_shared<tokio::sync::Notify>();
+    g2->notify_one();
+    good += co_await keeps_wide_local<1>(g2);
+    co_return good;
+  }());
+  CHECK(ok == 1201);
 }
 
 TEST_CASE("deep co_await chains run at any depth and any optimisation level") {

@@ -4,9 +4,9 @@
 // Every tokio::Task frame (and so every spawned task), spawn_blocking cell and oneshot comes
 // from here. It is a small slab allocator tuned for that traffic:
 //  - 64 KiB slabs aligned to 64 KiB, each holding blocks of one size class (8-byte steps up
-//    to 128 bytes, 16-byte steps up to 1 KiB, 128-byte steps up to 8 KiB; requests that
-//    need 16-byte alignment, like coroutine frames, round up to a multiple of 16 first so
-//    they land in 16-aligned classes); the slab header sits at the slab's start,
+//    to 1 KiB, 128-byte steps up to 8 KiB; requests that need 16-byte alignment, like most
+//    coroutine frames, round up to a multiple of 16 first so they land in classes whose
+//    blocks are all 16-aligned); the slab header sits at the slab's start,
 //    so a block's slab, owner thread and size come from its address: no per-block header
 //    and no per-block malloc overhead;
 //  - each thread owns a FrameCache with a current slab per class: allocation pops the slab's
@@ -42,15 +42,18 @@ inline constexpr std::size_t kSlabSize = 64 * 1024;
 inline constexpr std::size_t kSlabHeader = 128;  // blocks start here (two cache lines)
 inline constexpr std::size_t kTinyStep = 8;
 inline constexpr std::size_t kTinyMax = 128;
-inline constexpr std::size_t kSmallStep = 16;
+// 8, not 16: a g++ coroutine frame whose size is not a multiple of 16 needs only 8-byte
+// alignment (core/task.hpp, frame_alignment), and a 16-byte step would round a spawned
+// task of 216 bytes up to 224 (bench/NOTES.md, forty-eighth session).
+inline constexpr std::size_t kSmallStep = 8;
 inline constexpr std::size_t kSmallMax = 1024;
 inline constexpr std::size_t kMediumStep = 128;
 inline constexpr std::size_t kMediumMax = 8192;
 inline constexpr std::size_t kTinyClasses = kTinyMax / kTinyStep;  // 16
 inline constexpr std::size_t kSmallClasses =
-    kTinyClasses + (kSmallMax - kTinyMax) / kSmallStep;  // 72
+    kTinyClasses + (kSmallMax - kTinyMax) / kSmallStep;  // 128
 inline constexpr std::size_t kFrameClasses =
-    kSmallClasses + (kMediumMax - kSmallMax) / kMediumStep;  // 128
+    kSmallClasses + (kMediumMax - kSmallMax) / kMediumStep;  // 184
 inline constexpr uint32_t kLargeClass = 0xFFFFFFFFu;
 
 struct FrameCache;
@@ -153,6 +156,8 @@ inline constexpr std::size_t frame_class_size(std::size_t cls) noexcept {
 }
 static_assert(frame_class_size(frame_class_of(24)) == 24);
 static_assert(frame_class_size(frame_class_of(160)) == 160);
+static_assert(frame_class_size(frame_class_of(216)) == 216);
+static_assert(frame_class_size(frame_class_of(217)) == 224);
 static_assert(frame_class_size(frame_class_of(1025)) == 1152);
 static_assert(frame_class_size(frame_class_of(8192)) == 8192);
 inline Slab* slab_of(void* p) noexcept {
@@ -175,8 +180,10 @@ inline void* slab_take(Slab* s) noexcept {
   return nullptr;
 }
 
-// `align` is 16 (the default: coroutine frames need operator new's alignment) or 8 for
-// small plain structs, which may then use the 8-byte classes.
+// `align` is 16 (the default: what operator new promises) or 8 for small plain structs and
+// for g++ coroutine frames whose size says they need no more (core/task.hpp), which may
+// then use the classes whose size is an odd multiple of 8 (blocks alternately 16- and
+// 8-aligned).
 inline void* frame_alloc(std::size_t size, std::size_t align = 16) {
 #if defined(TOKIO_FRAME_PLAIN)
   (void)align;
