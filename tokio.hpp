@@ -15289,8 +15289,6 @@ struct Chan {
   // Groups written by different parties are kept kCacheLine bytes apart by padding (not
   // alignas: an over-aligned allocation costs a memalign per channel).
   MpscList<T> list;
-  char pad0_[kCacheLine];
-  AtomicWaker rx_waker;
   // The receive operation using the list now (a recv / recv_many from its first poll until
   // it completes, a try_recv for its pop). Rust's &mut self: two tasks sharing the
   // receiver would pop the single-consumer list at once (a double free), or one pending
@@ -15299,6 +15297,13 @@ struct Chan {
   // std::logic_error. Acquire / release: a holder's pops happen after the previous
   // holder's (a receiver handed from task to task across workers). Receiver side only.
   BasicExclusiveUse<true> rx_use;
+  // rx_use goes with the list's receiver-side words, which every receive writes too, and
+  // rx_waker gets a group of its own: every send loads its state (wake()'s fast path),
+  // so on rx_use's line each receive would take the line from the senders' caches and
+  // each send take it back. bench/NOTES.md (forty-eighth session): `user select_loop`
+  // with the threads given a CPU whenever runnable, 947 -> 751 ms.
+  char pad0_[kCacheLine];
+  AtomicWaker rx_waker;
   char pad1_[kCacheLine];
   Sem sem;
   char pad2_[kCacheLine];
@@ -26414,8 +26419,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_fdb736987a5839cf_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_fdb736987a5839cf_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_3076192921fad9fc_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_3076192921fad9fc_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -45878,7 +45883,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_fdb736987a5839cf_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_3076192921fad9fc_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

@@ -90,6 +90,17 @@ TEST_CASE("mpsc: capacity 0 is a clear error") {
   CHECK_THROWS_AS((void)mpsc::channel<int>(SIZE_MAX), std::invalid_argument);
 }
 
+TEST_CASE("mpsc: the receiver's claim word is a cache line away from the receiver's waker") {
+  // Every send loads rx_waker's state and every receive writes rx_use (mpsc_chan.hpp): on
+  // one line the two would move it between the senders' and the receiver's cores per message.
+  tokio::detail::Chan<int, true> c(1);
+  const char* waker = reinterpret_cast<const char*>(&c.rx_waker);
+  const char* use = reinterpret_cast<const char*>(&c.rx_use);
+  const std::ptrdiff_t gap =
+      use < waker ? waker - (use + sizeof(c.rx_use)) : use - (waker + sizeof(c.rx_waker));
+  CHECK(gap >= static_cast<std::ptrdiff_t>(tokio::detail::kCacheLine));
+}
+
 TEST_CASE("mpsc: bounded backpressure, try_send Full and Closed, capacity accounting") {
   auto [tx, rx] = mpsc::channel<std::string>(2);
   CHECK(tx.capacity() == 2);

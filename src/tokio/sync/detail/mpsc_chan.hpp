@@ -76,8 +76,6 @@ struct Chan {
   // Groups written by different parties are kept kCacheLine bytes apart by padding (not
   // alignas: an over-aligned allocation costs a memalign per channel).
   MpscList<T> list;
-  char pad0_[kCacheLine];
-  AtomicWaker rx_waker;
   // The receive operation using the list now (a recv / recv_many from its first poll until
   // it completes, a try_recv for its pop). Rust's &mut self: two tasks sharing the
   // receiver would pop the single-consumer list at once (a double free), or one pending
@@ -86,6 +84,13 @@ struct Chan {
   // std::logic_error. Acquire / release: a holder's pops happen after the previous
   // holder's (a receiver handed from task to task across workers). Receiver side only.
   BasicExclusiveUse<true> rx_use;
+  // rx_use goes with the list's receiver-side words, which every receive writes too, and
+  // rx_waker gets a group of its own: every send loads its state (wake()'s fast path),
+  // so on rx_use's line each receive would take the line from the senders' caches and
+  // each send take it back. bench/NOTES.md (forty-eighth session): `user select_loop`
+  // with the threads given a CPU whenever runnable, 947 -> 751 ms.
+  char pad0_[kCacheLine];
+  AtomicWaker rx_waker;
   char pad1_[kCacheLine];
   Sem sem;
   char pad2_[kCacheLine];
