@@ -2070,9 +2070,8 @@ namespace detail {
 // a frame as one object of its frame type, whose size is a multiple of its alignment: a
 // size that is not a multiple of 16 means an alignment of at most 8, so the frame's block
 // may come from the 8-byte size classes (a spawned task of 80 + 136 bytes then takes 216,
-// not 224). LLVM's frame size is the end of its last field, not rounded to the frame's
-// alignment, so under clang every frame asks for 16. tests/task_test.cpp checks that
-// 16-aligned locals stay aligned.
+// not 224). That rule was not checked for clang's frames, so under clang every frame asks
+// for 16. tests/task_test.cpp checks that 16-aligned locals stay aligned.
 constexpr std::size_t frame_alignment(std::size_t n) noexcept {
 #if defined(__GNUC__) && !defined(__clang__)
   return n % 16 == 0 ? 16 : 8;
@@ -2181,7 +2180,6 @@ struct TaskWhere {
 // 88), while a pointer argument is a plain value and costs the frame nothing.
 static_assert(sizeof(std::source_location) == sizeof(const void*),
               "std::source_location is expected to wrap one pointer");
-#define TOKIO_TASK_WHERE_WORD 1
 struct TaskWhere {
   std::source_location loc;
   const char* file() const noexcept { return loc.file_name(); }
@@ -2194,11 +2192,6 @@ struct TaskWhere {
 #define TOKIO_TASK_WHERE_MAKE \
   TaskWhere { std::bit_cast<std::source_location>(loc) }
 #elif defined(__cpp_lib_source_location)
-#if __SIZEOF_POINTER__ == 8
-static_assert(sizeof(std::source_location) == sizeof(const void*),
-              "std::source_location is expected to wrap one pointer");
-#define TOKIO_TASK_WHERE_WORD 1
-#endif
 struct TaskWhere {
   std::source_location loc;
   const char* file() const noexcept { return loc.file_name(); }
@@ -2224,6 +2217,11 @@ struct TaskWhere {
 #define TOKIO_TASK_WHERE_AFTER , TOKIO_TASK_WHERE_PARAMS
 #define TOKIO_TASK_WHERE_MAKE \
   TaskWhere { file, line }
+#endif
+// A location of one pointer can share its word with Task<void>'s exception (PromiseBase).
+#if defined(__cpp_lib_source_location) && !defined(TOKIO_CONFIG_NO_TASK_LOCATIONS)
+#define TOKIO_TASK_WHERE_WORD 1
+static_assert(sizeof(TaskWhere) == sizeof(const void*), "a location is expected to be one pointer");
 #endif
 
 // co_await unlocated(x) in a library wrapper coroutine: awaits x without recording the
@@ -2418,9 +2416,6 @@ class Promise<void> : public PromiseBase {
     else out.set_value();
   }
 #if defined(TOKIO_TASK_WHERE_WORD)
-  Promise() noexcept = default;
-  Promise(const Promise&) = delete;
-  Promise& operator=(const Promise&) = delete;
   // Always inlined: out of line, the call cost every Task<void> frame's destruction more
   // than the test it makes (callgrind: 6 instructions a frame).
   TOKIO_ALWAYS_INLINE ~Promise() {
@@ -15300,8 +15295,8 @@ struct Chan {
   // rx_use goes with the list's receiver-side words, which every receive writes too, and
   // rx_waker gets a group of its own: every send loads its state (wake()'s fast path),
   // so on rx_use's line each receive would take the line from the senders' caches and
-  // each send take it back. bench/NOTES.md (forty-eighth session): `user select_loop`
-  // with the threads given a CPU whenever runnable, 947 -> 751 ms.
+  // each send take it back. bench/NOTES.md (forty-eighth session): `user select_loop 2
+  // 400` on a quiet host, 800 -> 664 ms (Tokio 730).
   char pad0_[kCacheLine];
   AtomicWaker rx_waker;
   char pad1_[kCacheLine];
@@ -26419,8 +26414,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_3076192921fad9fc_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_3076192921fad9fc_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_9cd59d1887792671_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_9cd59d1887792671_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -45883,7 +45878,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_3076192921fad9fc_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_9cd59d1887792671_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

@@ -45,9 +45,8 @@ namespace detail {
 // a frame as one object of its frame type, whose size is a multiple of its alignment: a
 // size that is not a multiple of 16 means an alignment of at most 8, so the frame's block
 // may come from the 8-byte size classes (a spawned task of 80 + 136 bytes then takes 216,
-// not 224). LLVM's frame size is the end of its last field, not rounded to the frame's
-// alignment, so under clang every frame asks for 16. tests/task_test.cpp checks that
-// 16-aligned locals stay aligned.
+// not 224). That rule was not checked for clang's frames, so under clang every frame asks
+// for 16. tests/task_test.cpp checks that 16-aligned locals stay aligned.
 constexpr std::size_t frame_alignment(std::size_t n) noexcept {
 #if defined(__GNUC__) && !defined(__clang__)
   return n % 16 == 0 ? 16 : 8;
@@ -156,7 +155,6 @@ struct TaskWhere {
 // 88), while a pointer argument is a plain value and costs the frame nothing.
 static_assert(sizeof(std::source_location) == sizeof(const void*),
               "std::source_location is expected to wrap one pointer");
-#define TOKIO_TASK_WHERE_WORD 1
 struct TaskWhere {
   std::source_location loc;
   const char* file() const noexcept { return loc.file_name(); }
@@ -169,11 +167,6 @@ struct TaskWhere {
 #define TOKIO_TASK_WHERE_MAKE \
   TaskWhere { std::bit_cast<std::source_location>(loc) }
 #elif defined(__cpp_lib_source_location)
-#if __SIZEOF_POINTER__ == 8
-static_assert(sizeof(std::source_location) == sizeof(const void*),
-              "std::source_location is expected to wrap one pointer");
-#define TOKIO_TASK_WHERE_WORD 1
-#endif
 struct TaskWhere {
   std::source_location loc;
   const char* file() const noexcept { return loc.file_name(); }
@@ -199,6 +192,11 @@ struct TaskWhere {
 #define TOKIO_TASK_WHERE_AFTER , TOKIO_TASK_WHERE_PARAMS
 #define TOKIO_TASK_WHERE_MAKE \
   TaskWhere { file, line }
+#endif
+// A location of one pointer can share its word with Task<void>'s exception (PromiseBase).
+#if defined(__cpp_lib_source_location) && !defined(TOKIO_CONFIG_NO_TASK_LOCATIONS)
+#define TOKIO_TASK_WHERE_WORD 1
+static_assert(sizeof(TaskWhere) == sizeof(const void*), "a location is expected to be one pointer");
 #endif
 
 // co_await unlocated(x) in a library wrapper coroutine: awaits x without recording the
@@ -393,9 +391,6 @@ class Promise<void> : public PromiseBase {
     else out.set_value();
   }
 #if defined(TOKIO_TASK_WHERE_WORD)
-  Promise() noexcept = default;
-  Promise(const Promise&) = delete;
-  Promise& operator=(const Promise&) = delete;
   // Always inlined: out of line, the call cost every Task<void> frame's destruction more
   // than the test it makes (callgrind: 6 instructions a frame).
   TOKIO_ALWAYS_INLINE ~Promise() {

@@ -87,8 +87,8 @@ struct Chan {
   // rx_use goes with the list's receiver-side words, which every receive writes too, and
   // rx_waker gets a group of its own: every send loads its state (wake()'s fast path),
   // so on rx_use's line each receive would take the line from the senders' caches and
-  // each send take it back. bench/NOTES.md (forty-eighth session): `user select_loop`
-  // with the threads given a CPU whenever runnable, 947 -> 751 ms.
+  // each send take it back. bench/NOTES.md (forty-eighth session): `user select_loop 2
+  // 400` on a quiet host, 800 -> 664 ms (Tokio 730).
   char pad0_[kCacheLine];
   AtomicWaker rx_waker;
   char pad1_[kCacheLine];
