@@ -7941,9 +7941,22 @@ inline void cpu_relax() noexcept {
 // a 2-core machine does not burn the other core for a whole time slice.
 class SpinLock {
  public:
+  // The uncontended acquire is one exchange, inlined into every caller; the wait is out of
+  // line, so how much of it the inliner would copy does not depend on how much else the
+  // unit holds (an implementation compiled in parts inlined lock() less than a whole one).
   void lock() noexcept {
+    if (TOKIO_LIKELY(!locked_.exchange(true, std::memory_order_acquire))) return;
+    lock_contended();
+  }
+  bool try_lock() noexcept {
+    return !locked_.load(std::memory_order_relaxed) &&
+           !locked_.exchange(true, std::memory_order_acquire);
+  }
+  void unlock() noexcept { locked_.store(false, std::memory_order_release); }
+
+ private:
+  TOKIO_NOINLINE void lock_contended() noexcept {
     for (;;) {
-      if (!locked_.exchange(true, std::memory_order_acquire)) return;
       int spins = 0;
       while (locked_.load(std::memory_order_relaxed)) {
         if (++spins < 64) {
@@ -7953,15 +7966,10 @@ class SpinLock {
           spins = 0;
         }
       }
+      if (!locked_.exchange(true, std::memory_order_acquire)) return;
     }
   }
-  bool try_lock() noexcept {
-    return !locked_.load(std::memory_order_relaxed) &&
-           !locked_.exchange(true, std::memory_order_acquire);
-  }
-  void unlock() noexcept { locked_.store(false, std::memory_order_release); }
 
- private:
   Atomic<bool> locked_{false};
 };
 
@@ -26414,8 +26422,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_9cd59d1887792671_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_9cd59d1887792671_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_1a1faf4fd44d3104_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_1a1faf4fd44d3104_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -45878,7 +45886,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_9cd59d1887792671_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_1a1faf4fd44d3104_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
