@@ -21,8 +21,10 @@
 #   make fuzz-smoke      the same, a few seconds each (for CI)
 #   make examples demo clean
 #
-# The implementation section is compiled once per configuration (tokio.cpp -> tokio.o) and
-# linked into the tests and examples; they are compiled with -DTOKIO_COMPILED_LIB, so an
+# The implementation section is compiled once per configuration and linked into the tests
+# and examples, in its TOKIO_IMPLEMENTATION_PARTS parts (tokio.cpp -> tokio.1.o ...
+# tokio.6.o, compiled side by side: README, "Compile time"); they are compiled with
+# -DTOKIO_COMPILED_LIB, so an
 # example's own `#define TOKIO_IMPLEMENTATION` (there for users who copy it) is ignored.
 # `make check-link` still builds a program the documented way (one TU defines the macro).
 
@@ -107,7 +109,10 @@ UNITS       := $(UNIT_NAMES) core
 TEST_OBJS := $(BUILD)/tests/main.o $(patsubst %,$(BUILD)/unity/%.o,$(UNITS))
 TEST_BIN  := $(BUILD)/tests/run_tests
 
-IMPL_OBJ := $(BUILD)/tokio.o
+# The implementation's parts: tokio.cpp compiled once per TOKIO_IMPLEMENTATION_PART number.
+IMPL_PART_COUNT := $(shell sed -n 's/^\#define TOKIO_IMPLEMENTATION_PARTS //p' tokio.hpp)
+IMPL_PARTS := $(shell seq 1 $(IMPL_PART_COUNT))
+IMPL_OBJ := $(patsubst %,$(BUILD)/tokio.%.o,$(IMPL_PARTS))
 
 EXAMPLE_SRCS := $(sort $(wildcard examples/*.cpp))
 EXAMPLE_BINS := $(patsubst examples/%.cpp,$(BUILD)/examples/%,$(EXAMPLE_SRCS))
@@ -150,10 +155,10 @@ $(BUILD)/tests/main.o: tests/main.cpp tokio.hpp $(wildcard tests/*.hpp) | $(DOCT
 	@mkdir -p $(dir $@)
 	$(CXX) $(TEST_CXXFLAGS) -c $< -o $@
 
-# The implementation section, compiled once per configuration.
-$(IMPL_OBJ): tokio.cpp tokio.hpp
+# The implementation section, compiled once per configuration, one part per object.
+$(BUILD)/tokio.%.o: tokio.cpp tokio.hpp
 	@mkdir -p $(dir $@)
-	$(CXX) $(CXXFLAGS) -c $< -o $@
+	$(CXX) $(CXXFLAGS) -DTOKIO_IMPLEMENTATION_PART=$* -c $< -o $@
 
 # A unit's source is rewritten only when its list of files changes (a new test file), so its
 # object rebuilds when that list or one of its files (-MMD) changes. g++ warns
@@ -200,7 +205,7 @@ $(EXPLORE_BIN): $(EXPLORE_OBJS)
 explore: $(EXPLORE_BIN)
 	$(EXPLORE_BIN) $(EXPLORE_ARGS)
 
-# tokio.o first: where it and a unit both emit an inline function or template (a COMDAT
+# The implementation's objects first: where one of them and a unit both emit an inline function or template (a COMDAT
 # group), the linker keeps the first copy, so the implementation's optimisation level
 # (OPT) is what runs even when the units are built at a lower TEST_OPT.
 $(TEST_BIN): $(IMPL_OBJ) $(TEST_OBJS)
@@ -235,18 +240,18 @@ $(BUILD)/examples/echo_client.o: examples/cli_args.hpp
 
 examples: $(EXAMPLE_BINS)
 
-# `make demo` is a debug build (-O0, no -g) in its own directory: the implementation TU
-# (10.5 s of CPU at -O0, against 17.6 s at -O2 without -g: bench/weight.py) and hello.cpp
-# compile side by side; 11.6 s on a fresh clone with 2 cores (`make weight`, 2026-12-06).
+# `make demo` is a debug build (-O0, no -g) in its own directory: the implementation's parts
+# and hello.cpp compile side by side (bench/weight.py --fresh times it on a fresh clone).
 DEMO_DIR := build/$(COMPILER)-demo
 DEMO_FLAGS := $(STD) $(WARN) -O0 -I.
-$(DEMO_DIR)/tokio.o: tokio.cpp tokio.hpp
+DEMO_IMPL := $(patsubst %,$(DEMO_DIR)/tokio.%.o,$(IMPL_PARTS))
+$(DEMO_DIR)/tokio.%.o: tokio.cpp tokio.hpp
 	@mkdir -p $(dir $@)
-	$(CXX) $(DEMO_FLAGS) -c $< -o $@
+	$(CXX) $(DEMO_FLAGS) -DTOKIO_IMPLEMENTATION_PART=$* -c $< -o $@
 $(DEMO_DIR)/hello.o: examples/hello.cpp tokio.hpp
 	@mkdir -p $(dir $@)
 	$(CXX) $(DEMO_FLAGS) -DTOKIO_COMPILED_LIB -c $< -o $@
-$(DEMO_DIR)/hello: $(DEMO_DIR)/hello.o $(DEMO_DIR)/tokio.o
+$(DEMO_DIR)/hello: $(DEMO_DIR)/hello.o $(DEMO_IMPL)
 	$(CXX) $(DEMO_FLAGS) $^ -o $@ $(LDLIBS)
 
 demo: $(DEMO_DIR)/hello
@@ -337,6 +342,14 @@ check-link: tokio.hpp
 	@if $(CXX) $(LINK_FLAGS) $(BUILD)/link/impl_tu.o $(BUILD)/link/user_tu_noloc.o -o $(BUILD)/link/mixed \
 	    $(LDLIBS) 2>/dev/null; then echo "check-link: task-location layouts linked together"; exit 1; \
 	  else echo "check-link: two task-location layouts refuse to link (as they must)"; fi
+	@# A part number the header does not have is an error that says what to do (the tests and
+	@# examples link the parts, so that the parts together are the whole is proven there).
+	@for k in 0 $$(($(IMPL_PART_COUNT) + 1)); do \
+	  if out=$$($(CXX) $(LINK_FLAGS) -DTOKIO_IMPLEMENTATION_PART=$$k -fsyntax-only tokio.cpp 2>&1); then \
+	    echo "check-link: TOKIO_IMPLEMENTATION_PART=$$k compiled"; exit 1; fi; \
+	  echo "$$out" | grep -q "TOKIO_IMPLEMENTATION_PART must be a number from 1 to $(IMPL_PART_COUNT)" || \
+	    { echo "check-link: TOKIO_IMPLEMENTATION_PART=$$k failed without saying why:"; echo "$$out" | head -5; exit 1; }; \
+	done; echo "check-link: a part number out of range is refused, with the range named"
 
 # Users' strict warnings: tokio.hpp (implementation included) must compile clean under
 # them, with both compilers. The header silences them between push/pop (amalgamate.py);
@@ -410,7 +423,8 @@ VERSION_MINOR := $(word 2,$(subst ., ,$(VERSION)))
 INSTALL_ROOT := $(DESTDIR)$(PREFIX)
 
 # <prefix>/include/tokio.hpp, <prefix>/share/tokio_hpp/{tokio.cpp,LICENSE},
-# <prefix>/lib/cmake/tokio_hpp/ (find_package(tokio_hpp)), <prefix>/lib/pkgconfig/tokio_hpp.pc.
+# <prefix>/lib/cmake/tokio_hpp/ (find_package(tokio_hpp), with tokio_hpp_impl.cmake),
+# <prefix>/lib/pkgconfig/tokio_hpp.pc.
 install: tokio.hpp
 	install -d $(INSTALL_ROOT)/include $(INSTALL_ROOT)/share/tokio_hpp \
 	  $(INSTALL_ROOT)/lib/cmake/tokio_hpp $(INSTALL_ROOT)/lib/pkgconfig
@@ -418,6 +432,7 @@ install: tokio.hpp
 	install -m 644 tokio.cpp LICENSE $(INSTALL_ROOT)/share/tokio_hpp/
 	sed -e 's|@REL_PREFIX@|../../..|' -e 's|@VERSION@|$(VERSION)|' \
 	  cmake/tokio_hppConfig.cmake.in > $(INSTALL_ROOT)/lib/cmake/tokio_hpp/tokio_hppConfig.cmake
+	install -m 644 cmake/tokio_hpp_impl.cmake $(INSTALL_ROOT)/lib/cmake/tokio_hpp/
 	sed -e 's|@VERSION@|$(VERSION)|' -e 's|@MAJOR@|$(VERSION_MAJOR)|g' -e 's|@MINOR@|$(VERSION_MINOR)|g' \
 	  cmake/tokio_hppConfigVersion.cmake.in > $(INSTALL_ROOT)/lib/cmake/tokio_hpp/tokio_hppConfigVersion.cmake
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' \

@@ -10,7 +10,8 @@ Layout of the output:
     #if (TOKIO_IMPLEMENTATION || TOKIO_INTERNALS)   the internal headers: every other
     ...                                             header, reached from the .cpp files
     #endif
-    #if TOKIO_IMPLEMENTATION                        every src/**.cpp, in layer order
+    #if TOKIO_IMPLEMENTATION                        every src/**.cpp, part by part
+    #if TOKIO_IMPLEMENTATION_PART_IS_(k)            (IMPL_PARTS), in layer order within one
     ...
     #endif
 
@@ -61,6 +62,28 @@ USING_DIRECTIVE_RE = re.compile(r"^using\s+namespace\b")
 # Their files are wrapped in `#if TOKIO_HAS_<MODULE>`; a module is out when it or a module it
 # includes is configured out (computed from the include graph, see module_deps()).
 OPTIONAL_MODULES = ["signal", "process", "fs", "stream", "codec"]
+
+# The implementation in parts (TOKIO_IMPLEMENTATION_PART=k, README "Compile time"): the
+# part each folder's .cpp files belong to. One unit that defines TOKIO_IMPLEMENTATION alone
+# still compiles every part; a build that can compile in parallel compiles the parts as
+# separate units instead. Folders that call each other on hot paths (a wake, a poll, a
+# timer insert crossing from one folder's .cpp to another's) share a part, so splitting
+# costs them no inlining; the parts are balanced by their -O2 compile time (bench/NOTES.md,
+# "The implementation in parts").
+IMPL_PARTS = [  # (path under src/tokio/, part): the longest matching prefix decides
+    ("core/", 1), ("runtime/detail/current_thread", 1), ("runtime/detail/multi_thread", 1),
+    ("runtime/detail/harness", 1), ("runtime/detail/owned_tasks", 1), ("runtime/detail/park", 1),
+    ("runtime/detail/driver", 1), ("runtime/detail/handle_inner", 1),
+    ("runtime/detail/thread", 1), ("task/", 1),
+    ("core/detail/quote", 2), ("core/detail/utf8", 2), ("core/detail/task_name", 2),
+    ("core/detail/pages", 2), ("runtime/", 2), ("time/", 2),
+    ("io/", 3), ("sync/", 3), ("codec/", 3),
+    ("net/", 4), ("signal/", 4),
+    ("process/", 5), ("fs/detail/ring", 5),
+    ("fs/detail/uring_engine", 5),
+    ("fs/", 6),
+]
+IMPL_PART_COUNT = max(part for _, part in IMPL_PARTS)
 
 # Every `namespace tokio...` opening is rewritten to open the inline ABI namespace
 # (tokio::inline v0_1...): users and tests still spell tokio::net::TcpStream and
@@ -382,6 +405,8 @@ def prologue(version, deps):
            "#else\n",
            "#define TOKIO_ABI_NAMESPACE %s\n" % tag,
            "#endif\n#undef TOKIO_ABI_LOCATIONS_\n#endif\n",
+           "// How many units the implementation can be split into (TOKIO_IMPLEMENTATION_PART).\n",
+           "#define TOKIO_IMPLEMENTATION_PARTS %d\n" % IMPL_PART_COUNT,
            "// TOKIO_HAS_<MODULE>: 1 when the module is built (its own TOKIO_CONFIG_NO_ macro and\n",
            "// those of the modules it includes are unset).\n"]
     for m in OPTIONAL_MODULES:
@@ -449,11 +474,40 @@ def build_check_definition():
             "}  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail\n" % BUILD_SYMBOL)
 
 
+def impl_part_of(cpp):
+    name = os.path.relpath(cpp, PKG).replace(os.sep, "/")
+    best = None
+    for prefix, part in IMPL_PARTS:
+        if name.startswith(prefix) and (best is None or len(prefix) > len(best[0])):
+            best = (prefix, part)
+    if best is None:
+        sys.exit("amalgamate.py: %s has no implementation part (add it to IMPL_PARTS)" % rel(cpp))
+    return best[1]
+
+
+def impl_part_selector():
+    n = IMPL_PART_COUNT
+    return ("// Without TOKIO_IMPLEMENTATION_PART this unit compiles every part; with it, part k\n"
+            "// alone (1 to TOKIO_IMPLEMENTATION_PARTS): the parts are separate units that link\n"
+            "// together, for builds that compile in parallel.\n"
+            "#if !defined(TOKIO_IMPLEMENTATION_PART)\n"
+            "#define TOKIO_IMPLEMENTATION_PART_IS_(k) 1\n"
+            "#elif TOKIO_IMPLEMENTATION_PART >= 1 && TOKIO_IMPLEMENTATION_PART <= %d\n"
+            "#define TOKIO_IMPLEMENTATION_PART_IS_(k) (TOKIO_IMPLEMENTATION_PART == (k))\n"
+            "#else\n"
+            "#error \"TOKIO_IMPLEMENTATION_PART must be a number from 1 to %d (TOKIO_IMPLEMENTATION_PARTS): "
+            "compile the implementation once per part, each with its own number, and link all %d; "
+            "or leave it undefined to compile every part in this unit\"\n"
+            "#endif\n" % (n, n, n))
+
+
 def build():
     if not os.path.isfile(UMBRELLA):
         sys.exit("amalgamate.py: missing umbrella header " + UMBRELLA)
     sources = all_sources()
-    cpps = layered([p for p in sources if p.endswith(".cpp")])
+    # The .cpp files part by part (each compiles alone, so their order is free), layer order
+    # within a part.
+    cpps = sorted(layered([p for p in sources if p.endswith(".cpp")]), key=impl_part_of)
     version = read_version()
     a = Amalgamator()
     a.out.append(banner(version))
@@ -484,9 +538,24 @@ def build():
         "!defined(TOKIO_IMPLEMENTATION_INCLUDED)\n"
         "#define TOKIO_IMPLEMENTATION_INCLUDED\n")
     a.out.append(section_open())
+    a.out.append(impl_part_selector())
+    current = None
+    # A system header a .cpp includes is emitted again in each run of a part: the copy an
+    # earlier part's file included is not compiled in this part's unit.
+    shared_system = set(a.system)
     for cpp in cpps:
+        part = impl_part_of(cpp)
+        if part != current:
+            a.system = set(shared_system)
+            if current is not None:
+                a.out.append("#endif // TOKIO_IMPLEMENTATION_PART %d\n" % current)
+            a.out.append("#if TOKIO_IMPLEMENTATION_PART_IS_(%d)\n" % part)
+            current = part
         a.paste(cpp)
+    a.out.append("#endif // TOKIO_IMPLEMENTATION_PART %d\n" % current)
+    a.out.append("#if TOKIO_IMPLEMENTATION_PART_IS_(1)\n")
     a.out.append(build_check_definition())
+    a.out.append("#endif\n#undef TOKIO_IMPLEMENTATION_PART_IS_\n")
     a.out.append(section_close())
     a.out.append("#endif // TOKIO_IMPLEMENTATION\n")
 

@@ -12,6 +12,8 @@ Measures, with each compiler found (g++, clang++):
   pch       the user TU with tokio.hpp precompiled (g++ .gch, clang++ -include-pch) with
             the same flags, and the time precompiling it takes
   impl TU   `#define TOKIO_IMPLEMENTATION` + `#include "tokio.hpp"` at -O2
+  parts     the same unit compiled part by part (TOKIO_IMPLEMENTATION_PART=1..N, README
+            "Compile time"): the largest part, and all of them together (CPU)
 and prints the user/std ratio. Times are the minimum CPU time (user+sys) of --runs runs:
 CPU time, not wall time, so a busy machine skews the figures less.
 
@@ -153,6 +155,11 @@ def measure(runs):
                 rows.append((cxx, "pch build " + opt, build, None, None))
             impl = cpu_time(base + ["-I" + ROOT, "-O2", files["impl"]], max(1, runs // 2))
             rows.append((cxx, "impl -O2", impl, None, None))
+            parts = [cpu_time(base + ["-I" + ROOT, "-O2", "-DTOKIO_IMPLEMENTATION_PART=%d" % k,
+                                      files["impl"]], max(1, runs // 2))
+                     for k in range(1, impl_part_count() + 1)]
+            largest = max(range(len(parts)), key=lambda i: parts[i])
+            rows.append((cxx, "parts -O2", parts[largest], largest + 1, sum(parts)))
     return rows
 
 
@@ -170,6 +177,12 @@ def fresh_clone_times():
         return times
 
 
+def impl_part_count():
+    with open(os.path.join(ROOT, "tokio.hpp"), encoding="utf-8") as f:
+        m = re.search(r"^#define TOKIO_IMPLEMENTATION_PARTS (\d+)$", f.read(), re.M)
+    return int(m.group(1))
+
+
 def header_lines():
     with open(os.path.join(ROOT, "tokio.hpp"), encoding="utf-8") as f:
         text = f.read()
@@ -185,6 +198,11 @@ def render(rows, fresh=None):
     for cxx, kind, t, std, floor in rows:
         if kind == "impl -O2":
             out.append("| %s | implementation TU, -O2 | %.2f | | | | | |" % (cxx, t))
+        elif kind == "parts -O2":
+            out.append("| %s | implementation in %d parts, -O2: the largest (part %d) | %.2f "
+                       "| | | | | |" % (cxx, impl_part_count(), std, t))
+            out.append("| %s | implementation in %d parts, -O2: all parts (CPU) | %.2f "
+                       "| | | | | |" % (cxx, impl_part_count(), floor))
         elif kind.startswith("pch build "):
             out.append("| %s | precompiling tokio.hpp, %s | %.2f | | | | | |"
                        % (cxx, kind[len("pch build "):], t))
