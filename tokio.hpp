@@ -1324,6 +1324,13 @@ class Outcome {
     new (&value_) T(std::forward<A>(a)...);
     state_ = OutcomeState::Value;
   }
+  // set_value for an outcome known to be Empty (a Task promise's co_return: nothing sets
+  // the outcome before it), without clear()'s test of the old state.
+  template <class... A>
+  void set_first_value(A&&... a) {
+    new (&value_) T(std::forward<A>(a)...);
+    state_ = OutcomeState::Value;
+  }
   void set_exception(std::exception_ptr e) noexcept {
     clear();
     new (&ex_) std::exception_ptr(std::move(e));
@@ -2389,9 +2396,12 @@ template <class T>
 class Promise : public PromiseBase {
  public:
   Task<T> get_return_object(TOKIO_TASK_WHERE_PARAMS) noexcept;
+  // co_return runs once, before anything else could set the result (unhandled_exception
+  // runs only after the body left, a destructor throwing after the co_return included),
+  // so the outcome is still Empty here.
   template <class U = T>
   void return_value(U&& v) {
-    result_.set_value(std::forward<U>(v));
+    result_.set_first_value(std::forward<U>(v));
   }
   void unhandled_exception() noexcept {
     if (caught_while_destroyed(std::coroutine_handle<Promise>::from_promise(*this).address()))
@@ -26419,8 +26429,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_1c65c37cc972dd4b_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_1c65c37cc972dd4b_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_baf9d72b78a62465_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_baf9d72b78a62465_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -45883,7 +45893,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_1c65c37cc972dd4b_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_baf9d72b78a62465_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

@@ -359,9 +359,12 @@ template <class T>
 class Promise : public PromiseBase {
  public:
   Task<T> get_return_object(TOKIO_TASK_WHERE_PARAMS) noexcept;
+  // co_return runs once, before anything else could set the result (unhandled_exception
+  // runs only after the body left, a destructor throwing after the co_return included),
+  // so the outcome is still Empty here.
   template <class U = T>
   void return_value(U&& v) {
-    result_.set_value(std::forward<U>(v));
+    result_.set_first_value(std::forward<U>(v));
   }
   void unhandled_exception() noexcept {
     if (caught_while_destroyed(std::coroutine_handle<Promise>::from_promise(*this).address()))

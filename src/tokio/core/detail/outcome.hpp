@@ -33,6 +33,13 @@ class Outcome {
     new (&value_) T(std::forward<A>(a)...);
     state_ = OutcomeState::Value;
   }
+  // set_value for an outcome known to be Empty (a Task promise's co_return: nothing sets
+  // the outcome before it), without clear()'s test of the old state.
+  template <class... A>
+  void set_first_value(A&&... a) {
+    new (&value_) T(std::forward<A>(a)...);
+    state_ = OutcomeState::Value;
+  }
   void set_exception(std::exception_ptr e) noexcept {
     clear();
     new (&ex_) std::exception_ptr(std::move(e));
