@@ -2778,11 +2778,9 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 template <class T>
 using void_to_monostate_t = std::conditional_t<std::is_void_v<T>, std::monostate, T>;
 
-// ReleaseEarly (the default, for select, join and the other composites): a finished
-// branch's result moves out of its frame at once and the frame goes (see above). A ChildOp
-// takes the result right after the step that finished it, so it passes false: the result
-// stays in the promise until take(), one move and one Outcome fewer per operand.
-template <class T, bool ReleaseEarly = true>
+// (A ChildOp, which takes the result in the poll that finished the chain, steps its Task
+// operand with a leaner TaskChild, io/detail/child_op.hpp.)
+template <class T>
 class Branch {
  public:
   using value_type = T;
@@ -2850,7 +2848,7 @@ class Branch {
 
  private:
   static constexpr bool kReleaseEarly =
-      ReleaseEarly && (std::is_void_v<T> || std::is_nothrow_move_constructible_v<T>);
+      std::is_void_v<T> || std::is_nothrow_move_constructible_v<T>;
   struct NoOutcome {};
 
   Task<T> task_;
@@ -9016,8 +9014,8 @@ inline constexpr std::size_t kPrefaultHugeMin = std::size_t{32} << 20;
 // A leaf operand (a class deriving from detail::Leaf, e.g. a socket or duplex read) is
 // constructed in place inside the ChildOp and polled directly with the outer poll's
 // Context: no allocation, no extra indirection. Any other tokio awaitable (a Task, a
-// JoinHandle...) runs as a Branch: a child coroutine chain with its own PollSlot, stepped
-// on each outer poll.
+// JoinHandle...) runs as a TaskChild (below): a child coroutine chain with its own
+// PollSlot, stepped on each outer poll, as a Branch of select or join is.
 //
 // ChildOp lifecycle: the operand is built from make()'s prvalue (guaranteed elision, so a
 // leaf is never moved) when poll_with finds none live; once it is ready its result is
@@ -9108,6 +9106,55 @@ auto map_ok(Poll<Result<U, std::error_code>>&& d, F&& f)
   return std::forward<F>(f)();
 }
 
+// A ChildOp's operand that is not a plain leaf: a Task (to_task makes one of any other
+// awaitable), stepped in a PollSlot of its own as a Branch is, but for one consumer that
+// takes the result in the poll that finished it. So the result stays in the frame until
+// take() (no move into an Outcome of its own, as select and join need to release a
+// finished branch early), and the frame's state is known at each end: take() destroys a
+// finished frame (finish), reset() a frame that may be unstarted, suspended or finished
+// (cancel). Its owner (ChildOp) calls exactly one of the two, once.
+//
+// Bookkeeping is kept to what the poll protocol needs, as this runs once per item of a
+// stream::then (callgrind, bench/NOTES.md forty-ninth session): `started_` says whether the
+// frame ran; once it has, slot_.poll_fn says whether it is suspended at a leaf (set) or
+// finished (null: resume_in_slot clears it, and only a leaf's suspension sets it).
+template <class T>
+class TaskChild {
+ public:
+  explicit TaskChild(Task<T> t) noexcept : h_(t.release()) {}
+  TaskChild(const TaskChild&) = delete;
+  TaskChild& operator=(const TaskChild&) = delete;
+
+  // Polls the chain once (the first call starts it). Returns true once it finished.
+  bool step(task::Context& cx) {
+    if (!started_) {
+      // The root frame's parent link was cleared by the promise's operator new, and a
+      // frame handed over to run is fresh (to_task), so the link still reads "none".
+      started_ = true;
+      return resume_in_slot(tls, slot_, h_);
+    }
+    if (slot_.poll_fn == nullptr) return true;  // finished, polled again before take()
+    return drive_slot(slot_, cx);
+  }
+  // The finished chain's value; rethrows what it threw. The frame stays (finish() ends it).
+  T take() { return h_.promise().take(); }
+  // Destroys the frame of a finished chain (after step returned true).
+  void finish() noexcept { destroy_finished(h_); }
+  // Destroys the chain in whatever state it is: unstarted (suspended at its initial
+  // suspend), suspended at a leaf (innermost frame first, as Branch::cancel), or finished.
+  // The root is never another frame's awaited child (it was resumed through the slot), so
+  // no bottom-up destruction can have taken it already (Task::reset's destroyed_child).
+  void cancel() noexcept {
+    if (started_ && slot_.poll_fn != nullptr) destroy_chain(slot_.continuation, h_);
+    else destroy_coroutine(h_);
+  }
+
+ private:
+  std::coroutine_handle<Promise<T>> h_;
+  PollSlot slot_;
+  bool started_ = false;
+};
+
 // g++ -O1 cannot see that an operand is only destroyed while `live_` says it was built, and
 // warns (-Wmaybe-uninitialized) about the operand's fields in its destructor. g++ 12 reads
 // the pragma where the warned statement is written: it covers the statements of this class,
@@ -9121,8 +9168,7 @@ class ChildOp {
  public:
   using Value = await_result_t<A>;
   static constexpr bool kIsLeaf = std::is_base_of_v<Pollable, A>;
-  // (A Branch that keeps its result in the frame until take(): ChildOp takes it at once.)
-  using Stored = std::conditional_t<kIsLeaf, A, Branch<Value, false>>;
+  using Stored = std::conditional_t<kIsLeaf, A, TaskChild<Value>>;
 
   ChildOp() noexcept {}
   // Copies happen only before the holder's first poll, when nothing is live.
@@ -9204,7 +9250,7 @@ class ChildOp {
   Value take() {
     struct Destroy {
       ChildOp* c;
-      ~Destroy() { c->destroy(); }
+      ~Destroy() { c->destroy_ready(); }
     } guard{this};  // take() follows a poll that returned true: the operand is live
     if constexpr (kIsLeaf) {
       return s_.await_resume();
@@ -9214,11 +9260,18 @@ class ChildOp {
   }
 
  private:
-  void destroy() noexcept {
+  // The operand after a poll that returned true (a finished Task frame goes without the
+  // checks of a cancel).
+  void destroy_ready() noexcept {
     live_ = false;
-    s_.~Stored();
+    if constexpr (kIsLeaf) s_.~A();
+    else s_.finish();
   }
-  TOKIO_NOINLINE void destroy_live() noexcept { destroy(); }
+  TOKIO_NOINLINE void destroy_live() noexcept {
+    live_ = false;
+    if constexpr (kIsLeaf) s_.~A();
+    else s_.cancel();
+  }
 
   union {
     Stored s_;
@@ -26429,8 +26482,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_baf9d72b78a62465_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_baf9d72b78a62465_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_360b07803ad6fefc_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_360b07803ad6fefc_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -45893,7 +45946,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_baf9d72b78a62465_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_360b07803ad6fefc_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
