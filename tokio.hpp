@@ -1097,12 +1097,21 @@ struct Slab {
   FreeBlock* free;      // blocks freed back by the owner (owner thread only)
   char* bump;           // next never-used block
   char* end;
-  uint32_t used;    // blocks handed out and not yet freed back to the owner
+  uint32_t used;  // blocks handed out and not yet freed back to the owner
+  // How many more blocks the owner may free into this slab on frame_free's fast path (a
+  // push on the free list, nothing else to update), kept by the slow paths: kCurrentCredit
+  // while the slab is its class's current one (it keeps its place even when empty: the
+  // slow path refills the credit in the unlikely case it runs out), used - 1 while it is
+  // partial (the free that would empty it must pool it), 0 while it is full (the first
+  // free must list it as partial) and for large regions (owned by no cache). One test
+  // where there were three (the partial flag, the used count, the current slab).
+  uint32_t credit;
   bool in_partial;  // linked in the owner's partial list for this class
   Slab* prev;       // partial list links
   Slab* next;
 };
 static_assert(sizeof(Slab) <= kSlabHeader);
+inline constexpr uint32_t kCurrentCredit = 0xFFFFFFFFu;
 
 inline constexpr std::size_t kMaxEmptySlabs = 64;
 // The period over which empty slabs beyond kMaxEmptySlabs must have stayed unused to be
@@ -1239,11 +1248,10 @@ inline void frame_free(void* p, std::size_t /*size*/ = 0) noexcept {
 #else
   Slab* s = slab_of(p);
   auto* b = static_cast<FreeBlock*>(p);
-  FrameCache* c = tls_frame_cache;
-  // Fast path: our own slab, staying in its list (the current slab, or a partial slab
-  // that keeps other blocks in use).
-  if (TOKIO_LIKELY(s->owner == c && c != nullptr &&
-                   (s->in_partial ? s->used > 1 : s == c->current[s->cls]))) {
+  // Fast path: our own slab, staying in its list (Slab::credit). A thread without a cache
+  // owns no slab; a large region's owner is null, but its credit is 0.
+  if (TOKIO_LIKELY(s->owner == tls_frame_cache && s->credit != 0)) {
+    --s->credit;
     b->next = s->free;
     s->free = b;
     --s->used;
@@ -26490,8 +26498,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_0937dca2eb95c1f9_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_0937dca2eb95c1f9_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_c151a2582e55e10b_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_c151a2582e55e10b_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -30627,8 +30635,15 @@ void reset_slab(Slab* s) noexcept {
   s->bump = start;
   s->end = start + ((kSlabSize - kSlabHeader) / bs) * bs;
   s->used = 0;
+  s->credit = 0;
   s->in_partial = false;
   s->prev = s->next = nullptr;
+}
+
+// Makes s its class's current slab (its blocks may all be freed on the fast path).
+void make_current(FrameCache* c, std::size_t cls, Slab* s) noexcept {
+  c->current[cls] = s;
+  s->credit = kCurrentCredit;
 }
 
 // Gives the first n slabs of c's empty pool back to the system.
@@ -30702,13 +30717,17 @@ void partial_unlink(FrameCache* c, Slab* s) noexcept {
   s->in_partial = false;
 }
 
-// A block of one of c's slabs comes back to c (on c's thread).
+// A block of one of c's slabs comes back to c (on c's thread), and the slab's credit is
+// set for its new state (Slab::credit).
 void local_free(FrameCache* c, Slab* s, FreeBlock* b) noexcept {
   b->next = s->free;
   s->free = b;
   --s->used;
   std::size_t cls = s->cls;
-  if (s == c->current[cls]) return;  // the current slab keeps its place, even when empty
+  if (s == c->current[cls]) {  // the current slab keeps its place, even when empty
+    s->credit = kCurrentCredit;
+    return;
+  }
   if (s->used == 0) {
     // Every block is free: pool the slab for reuse (any class), or give it back.
     if (s->in_partial) partial_unlink(c, s);
@@ -30718,6 +30737,7 @@ void local_free(FrameCache* c, Slab* s, FreeBlock* b) noexcept {
     return;
   }
   if (!s->in_partial) partial_push(c, s);  // it was full; now it has room
+  s->credit = s->used - 1;
 }
 
 void drain_remote(FrameCache* c) noexcept {
@@ -30772,6 +30792,7 @@ void* frame_alloc_slow(std::size_t size) {
     s->owner = nullptr;
     s->cls = kLargeClass;
     s->block_size = static_cast<uint32_t>(len);
+    s->credit = 0;  // never freed on the fast path
     return reinterpret_cast<char*>(s) + kSlabHeader;
   }
   std::size_t cls = frame_class_of(size);
@@ -30781,13 +30802,15 @@ void* frame_alloc_slow(std::size_t size) {
       if (void* p = slab_take(s)) return p;
     }
     // The current slab is full: it leaves the current slot (it rejoins the partial list
-    // when one of its blocks is freed). Take a partial slab, else a new one.
+    // when one of its blocks is freed, on the slow path: no credit). Take a partial slab,
+    // else a new one.
+    if (Slab* full = c->current[cls]) full->credit = 0;
     if (Slab* p = c->partial[cls]) {
       core_frame_alloc_impl::partial_unlink(c, p);
-      c->current[cls] = p;
+      core_frame_alloc_impl::make_current(c, cls, p);
       continue;
     }
-    c->current[cls] = core_frame_alloc_impl::new_slab(c, cls);
+    core_frame_alloc_impl::make_current(c, cls, core_frame_alloc_impl::new_slab(c, cls));
   }
 }
 
@@ -45954,7 +45977,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_0937dca2eb95c1f9_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_c151a2582e55e10b_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
