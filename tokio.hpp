@@ -2142,6 +2142,20 @@ void report_destroy_exception(const std::exception_ptr& e) noexcept;
 // six-way join).
 void destroy_suspended(std::coroutine_handle<> h) noexcept;
 void destroy_finished(std::coroutine_handle<> h) noexcept;
+// What destroy_finished and destroy_suspended do when a parameter's destructor threw out of
+// h.destroy() (runtime/detail/harness.cpp).
+void destroy_parameter_threw(std::coroutine_handle<> h, const std::exception_ptr& e) noexcept;
+// destroy_finished's body, for the one caller that runs it once per item of a stream
+// (ChildOp's finished Task operand, io/detail/child_op.hpp): the try block costs nothing
+// until a destructor throws, and its handler is a call, so inlined there it saves the
+// call to destroy_finished and that function's frame.
+TOKIO_ALWAYS_INLINE void destroy_finished_inline(std::coroutine_handle<> h) noexcept {
+  try {
+    h.destroy();
+  } catch (...) {
+    destroy_parameter_threw(h, std::current_exception());
+  }
+}
 inline void destroy_coroutine(std::coroutine_handle<> h) noexcept {
   if (h.done()) destroy_finished(h);
   else destroy_suspended(h);
@@ -9147,7 +9161,7 @@ class TaskChild {
   // The finished chain's value; rethrows what it threw. The frame stays (finish() ends it).
   T take() { return h_.promise().take(); }
   // Destroys the frame of a finished chain (after step returned true).
-  void finish() noexcept { destroy_finished(h_); }
+  void finish() noexcept { destroy_finished_inline(h_); }
   // Destroys the chain in whatever state it is: unstarted (suspended at its initial
   // suspend), suspended at a leaf (innermost frame first, as Branch::cancel), or finished.
   // The root is never another frame's awaited child (it was resumed through the slot), so
@@ -26498,8 +26512,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_c151a2582e55e10b_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_c151a2582e55e10b_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_638d89dea4638b6d_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_638d89dea4638b6d_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -32709,7 +32723,6 @@ void wake_deferred(DeferList& d) noexcept {
   d.wakers.clear();
 }
 
-namespace runtime_harness_impl {
 // A parameter's destructor threw out of h.destroy() (see destroy_coroutine): report it,
 // and free the frame where the compiler skipped that (g++; clang frees it while
 // unwinding, and freeing it again would be a double free).
@@ -32721,15 +32734,8 @@ void destroy_parameter_threw(std::coroutine_handle<> h, const std::exception_ptr
 #endif
   report_destroy_exception(e);
 }
-}  // namespace runtime_harness_impl
 
-void destroy_finished(std::coroutine_handle<> h) noexcept {
-  try {
-    h.destroy();
-  } catch (...) {
-    runtime_harness_impl::destroy_parameter_threw(h, std::current_exception());
-  }
-}
+void destroy_finished(std::coroutine_handle<> h) noexcept { destroy_finished_inline(h); }
 
 void destroy_suspended(std::coroutine_handle<> h) noexcept {
   ThreadContext& t = tls;
@@ -32753,7 +32759,7 @@ void destroy_suspended(std::coroutine_handle<> h) noexcept {
     report_destroy_exception(caught);
   }
   if (TOKIO_UNLIKELY(from_parameter != nullptr)) {
-    runtime_harness_impl::destroy_parameter_threw(h, from_parameter);
+    destroy_parameter_threw(h, from_parameter);
   }
 }
 
@@ -45977,7 +45983,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_c151a2582e55e10b_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_638d89dea4638b6d_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

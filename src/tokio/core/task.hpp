@@ -97,6 +97,20 @@ void report_destroy_exception(const std::exception_ptr& e) noexcept;
 // six-way join).
 void destroy_suspended(std::coroutine_handle<> h) noexcept;
 void destroy_finished(std::coroutine_handle<> h) noexcept;
+// What destroy_finished and destroy_suspended do when a parameter's destructor threw out of
+// h.destroy() (runtime/detail/harness.cpp).
+void destroy_parameter_threw(std::coroutine_handle<> h, const std::exception_ptr& e) noexcept;
+// destroy_finished's body, for the one caller that runs it once per item of a stream
+// (ChildOp's finished Task operand, io/detail/child_op.hpp): the try block costs nothing
+// until a destructor throws, and its handler is a call, so inlined there it saves the
+// call to destroy_finished and that function's frame.
+TOKIO_ALWAYS_INLINE void destroy_finished_inline(std::coroutine_handle<> h) noexcept {
+  try {
+    h.destroy();
+  } catch (...) {
+    destroy_parameter_threw(h, std::current_exception());
+  }
+}
 inline void destroy_coroutine(std::coroutine_handle<> h) noexcept {
   if (h.done()) destroy_finished(h);
   else destroy_suspended(h);

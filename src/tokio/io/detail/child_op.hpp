@@ -146,7 +146,7 @@ class TaskChild {
   // The finished chain's value; rethrows what it threw. The frame stays (finish() ends it).
   T take() { return h_.promise().take(); }
   // Destroys the frame of a finished chain (after step returned true).
-  void finish() noexcept { destroy_finished(h_); }
+  void finish() noexcept { destroy_finished_inline(h_); }
   // Destroys the chain in whatever state it is: unstarted (suspended at its initial
   // suspend), suspended at a leaf (innermost frame first, as Branch::cancel), or finished.
   // The root is never another frame's awaited child (it was resumed through the slot), so
