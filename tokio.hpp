@@ -1370,6 +1370,13 @@ class Outcome {
     state_ = OutcomeState::Consumed;
     return v;
   }
+  // take() for an outcome destroyed right after (a finished frame's, whose promise goes
+  // with the frame): the state is left as it is, and the destructor destroys the
+  // moved-from value or exception_ptr, one store fewer than take().
+  T take_last() {
+    if (state_ == OutcomeState::Exception) std::rethrow_exception(std::move(ex_));
+    return std::move(value_);
+  }
   // For JoinHandle/JoinSet (task/join_handle.hpp turns these into a JoinError): the value
   // (state() == Value) or the exception (Exception; null when Cancelled or Empty); the
   // outcome is Consumed afterwards.
@@ -2431,6 +2438,8 @@ class Promise : public PromiseBase {
     result_.set_exception(std::current_exception());
   }
   T take() { return result_.take(); }
+  // take() when the frame is destroyed right after (Outcome::take_last).
+  T take_last() { return result_.take_last(); }
   bool has_exception() const noexcept { return result_.state() == OutcomeState::Exception; }
   // Moves the result into a task cell's output.
   void move_to(Outcome<T>& out) { out.move_from(result_); }
@@ -9158,8 +9167,15 @@ class TaskChild {
     if (slot_.poll_fn == nullptr) return true;  // finished, polled again before take()
     return drive_slot(slot_, cx);
   }
-  // The finished chain's value; rethrows what it threw. The frame stays (finish() ends it).
-  T take() { return h_.promise().take(); }
+  // The finished chain's value; rethrows what it threw. The frame stays until finish(),
+  // which its owner calls next (the result is left for the promise's destructor).
+  T take() {
+    if constexpr (std::is_void_v<T>) {
+      h_.promise().take();
+    } else {
+      return h_.promise().take_last();
+    }
+  }
   // Destroys the frame of a finished chain (after step returned true).
   void finish() noexcept { destroy_finished_inline(h_); }
   // Destroys the chain in whatever state it is: unstarted (suspended at its initial
@@ -26512,8 +26528,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_638d89dea4638b6d_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_638d89dea4638b6d_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_7ab5ecd1e04507e7_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_7ab5ecd1e04507e7_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -45983,7 +45999,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_638d89dea4638b6d_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_7ab5ecd1e04507e7_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

@@ -386,6 +386,8 @@ class Promise : public PromiseBase {
     result_.set_exception(std::current_exception());
   }
   T take() { return result_.take(); }
+  // take() when the frame is destroyed right after (Outcome::take_last).
+  T take_last() { return result_.take_last(); }
   bool has_exception() const noexcept { return result_.state() == OutcomeState::Exception; }
   // Moves the result into a task cell's output.
   void move_to(Outcome<T>& out) { out.move_from(result_); }

@@ -71,6 +71,13 @@ class Outcome {
     state_ = OutcomeState::Consumed;
     return v;
   }
+  // take() for an outcome destroyed right after (a finished frame's, whose promise goes
+  // with the frame): the state is left as it is, and the destructor destroys the
+  // moved-from value or exception_ptr, one store fewer than take().
+  T take_last() {
+    if (state_ == OutcomeState::Exception) std::rethrow_exception(std::move(ex_));
+    return std::move(value_);
+  }
   // For JoinHandle/JoinSet (task/join_handle.hpp turns these into a JoinError): the value
   // (state() == Value) or the exception (Exception; null when Cancelled or Empty); the
   // outcome is Consumed afterwards.

@@ -143,8 +143,15 @@ class TaskChild {
     if (slot_.poll_fn == nullptr) return true;  // finished, polled again before take()
     return drive_slot(slot_, cx);
   }
-  // The finished chain's value; rethrows what it threw. The frame stays (finish() ends it).
-  T take() { return h_.promise().take(); }
+  // The finished chain's value; rethrows what it threw. The frame stays until finish(),
+  // which its owner calls next (the result is left for the promise's destructor).
+  T take() {
+    if constexpr (std::is_void_v<T>) {
+      h_.promise().take();
+    } else {
+      return h_.promise().take_last();
+    }
+  }
   // Destroys the frame of a finished chain (after step returned true).
   void finish() noexcept { destroy_finished_inline(h_); }
   // Destroys the chain in whatever state it is: unstarted (suspended at its initial
