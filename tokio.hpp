@@ -9159,8 +9159,10 @@ class TaskChild {
   // Polls the chain once (the first call starts it). Returns true once it finished.
   bool step(task::Context& cx) {
     if (!started_) {
-      // The root frame's parent link was cleared by the promise's operator new, and a
-      // frame handed over to run is fresh (to_task), so the link still reads "none".
+      // The root frame's parent link was cleared by the promise's operator new and only a
+      // co_await writes it: an operand handed over to run was never awaited (to_task
+      // refuses a finished Task; one left suspended by another awaiter could not be
+      // resumed here anyway), so Branch's second clearing is not repeated.
       started_ = true;
       return resume_in_slot(tls, slot_, h_);
     }
@@ -26528,8 +26530,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_7ab5ecd1e04507e7_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_7ab5ecd1e04507e7_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_a503da34674a128a_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_a503da34674a128a_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -45999,7 +46001,7 @@ Result<void, std::error_code> LinesCodec::encode(std::string_view line, BytesMut
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.cpp */
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_7ab5ecd1e04507e7_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_a503da34674a128a_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop

@@ -135,8 +135,10 @@ class TaskChild {
   // Polls the chain once (the first call starts it). Returns true once it finished.
   bool step(task::Context& cx) {
     if (!started_) {
-      // The root frame's parent link was cleared by the promise's operator new, and a
-      // frame handed over to run is fresh (to_task), so the link still reads "none".
+      // The root frame's parent link was cleared by the promise's operator new and only a
+      // co_await writes it: an operand handed over to run was never awaited (to_task
+      // refuses a finished Task; one left suspended by another awaiter could not be
+      // resumed here anyway), so Branch's second clearing is not repeated.
       started_ = true;
       return resume_in_slot(tls, slot_, h_);
     }
