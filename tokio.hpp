@@ -1099,12 +1099,21 @@ struct Slab {
   FreeBlock* free;      // blocks freed back by the owner (owner thread only)
   char* bump;           // next never-used block
   char* end;
-  uint32_t used;    // blocks handed out and not yet freed back to the owner
+  uint32_t used;  // blocks handed out and not yet freed back to the owner
+  // How many more blocks the owner may free into this slab on frame_free's fast path (a
+  // push on the free list, nothing else to update), kept by the slow paths: kCurrentCredit
+  // while the slab is its class's current one (it keeps its place even when empty: the
+  // slow path refills the credit in the unlikely case it runs out), used - 1 while it is
+  // partial (the free that would empty it must pool it), 0 while it is full (the first
+  // free must list it as partial) and for large regions (owned by no cache). One test
+  // where there were three (the partial flag, the used count, the current slab).
+  uint32_t credit;
   bool in_partial;  // linked in the owner's partial list for this class
   Slab* prev;       // partial list links
   Slab* next;
 };
 static_assert(sizeof(Slab) <= kSlabHeader);
+inline constexpr uint32_t kCurrentCredit = 0xFFFFFFFFu;
 
 inline constexpr std::size_t kMaxEmptySlabs = 64;
 // The period over which empty slabs beyond kMaxEmptySlabs must have stayed unused to be
@@ -1194,7 +1203,8 @@ inline Slab* slab_of(void* p) noexcept {
 }
 
 // Takes a block from a slab: its free list first, then its never-used tail. Null when full.
-inline void* slab_take(Slab* s) noexcept {
+// Part of frame_alloc's inlined fast path (which g++ would otherwise call it from).
+TOKIO_ALWAYS_INLINE void* slab_take(Slab* s) noexcept {
   if (FreeBlock* b = s->free) {
     s->free = b->next;
     ++s->used;
@@ -1213,7 +1223,11 @@ inline void* slab_take(Slab* s) noexcept {
 // for g++ coroutine frames whose size says they need no more (core/task.hpp), which may
 // then use the classes whose size is an odd multiple of 8 (blocks alternately 16- and
 // 8-aligned).
-inline void* frame_alloc(std::size_t size, std::size_t align = 16) {
+// Always inlined: nearly every caller passes a constant size (a coroutine frame's, a task
+// cell's, a oneshot's), so the size class folds to a constant and the fast path is a few
+// loads (callgrind: 28 instructions per call out of line, about 12 inlined; g++ had left
+// it out of line in the ramps of most coroutines).
+TOKIO_ALWAYS_INLINE void* frame_alloc(std::size_t size, std::size_t align = 16) {
 #if defined(TOKIO_FRAME_PLAIN)
   (void)align;
   return frame_alloc_plain(size);
@@ -1236,11 +1250,10 @@ inline void frame_free(void* p, std::size_t /*size*/ = 0) noexcept {
 #else
   Slab* s = slab_of(p);
   auto* b = static_cast<FreeBlock*>(p);
-  FrameCache* c = tls_frame_cache;
-  // Fast path: our own slab, staying in its list (the current slab, or a partial slab
-  // that keeps other blocks in use).
-  if (TOKIO_LIKELY(s->owner == c && c != nullptr &&
-                   (s->in_partial ? s->used > 1 : s == c->current[s->cls]))) {
+  // Fast path: our own slab, staying in its list (Slab::credit). A thread without a cache
+  // owns no slab; a large region's owner is null, but its credit is 0.
+  if (TOKIO_LIKELY(s->owner == tls_frame_cache && s->credit != 0)) {
+    --s->credit;
     b->next = s->free;
     s->free = b;
     --s->used;
@@ -1321,6 +1334,13 @@ class Outcome {
     new (&value_) T(std::forward<A>(a)...);
     state_ = OutcomeState::Value;
   }
+  // set_value for an outcome known to be Empty (a Task promise's co_return: nothing sets
+  // the outcome before it), without clear()'s test of the old state.
+  template <class... A>
+  void set_first_value(A&&... a) {
+    new (&value_) T(std::forward<A>(a)...);
+    state_ = OutcomeState::Value;
+  }
   void set_exception(std::exception_ptr e) noexcept {
     clear();
     new (&ex_) std::exception_ptr(std::move(e));
@@ -1351,6 +1371,13 @@ class Outcome {
     clear();
     state_ = OutcomeState::Consumed;
     return v;
+  }
+  // take() for an outcome destroyed right after (a finished frame's, whose promise goes
+  // with the frame): the state is left as it is, and the destructor destroys the
+  // moved-from value or exception_ptr, one store fewer than take().
+  T take_last() {
+    if (state_ == OutcomeState::Exception) std::rethrow_exception(std::move(ex_));
+    return std::move(value_);
   }
   // For JoinHandle/JoinSet (task/join_handle.hpp turns these into a JoinError): the value
   // (state() == Value) or the exception (Exception; null when Cancelled or Empty); the
@@ -2124,6 +2151,20 @@ void report_destroy_exception(const std::exception_ptr& e) noexcept;
 // six-way join).
 void destroy_suspended(std::coroutine_handle<> h) noexcept;
 void destroy_finished(std::coroutine_handle<> h) noexcept;
+// What destroy_finished and destroy_suspended do when a parameter's destructor threw out of
+// h.destroy() (runtime/detail/harness.cpp).
+void destroy_parameter_threw(std::coroutine_handle<> h, const std::exception_ptr& e) noexcept;
+// destroy_finished's body, for the one caller that runs it once per item of a stream
+// (ChildOp's finished Task operand, io/detail/child_op.hpp): the try block costs nothing
+// until a destructor throws, and its handler is a call, so inlined there it saves the
+// call to destroy_finished and that function's frame.
+TOKIO_ALWAYS_INLINE void destroy_finished_inline(std::coroutine_handle<> h) noexcept {
+  try {
+    h.destroy();
+  } catch (...) {
+    destroy_parameter_threw(h, std::current_exception());
+  }
+}
 inline void destroy_coroutine(std::coroutine_handle<> h) noexcept {
   if (h.done()) destroy_finished(h);
   else destroy_suspended(h);
@@ -2386,9 +2427,12 @@ template <class T>
 class Promise : public PromiseBase {
  public:
   Task<T> get_return_object(TOKIO_TASK_WHERE_PARAMS) noexcept;
+  // co_return runs once, before anything else could set the result (unhandled_exception
+  // runs only after the body left, a destructor throwing after the co_return included),
+  // so the outcome is still Empty here.
   template <class U = T>
   void return_value(U&& v) {
-    result_.set_value(std::forward<U>(v));
+    result_.set_first_value(std::forward<U>(v));
   }
   void unhandled_exception() noexcept {
     if (caught_while_destroyed(std::coroutine_handle<Promise>::from_promise(*this).address()))
@@ -2396,6 +2440,8 @@ class Promise : public PromiseBase {
     result_.set_exception(std::current_exception());
   }
   T take() { return result_.take(); }
+  // take() when the frame is destroyed right after (Outcome::take_last).
+  T take_last() { return result_.take_last(); }
   bool has_exception() const noexcept { return result_.state() == OutcomeState::Exception; }
   // Moves the result into a task cell's output.
   void move_to(Outcome<T>& out) { out.move_from(result_); }
@@ -2765,11 +2811,9 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 template <class T>
 using void_to_monostate_t = std::conditional_t<std::is_void_v<T>, std::monostate, T>;
 
-// ReleaseEarly (the default, for select, join and the other composites): a finished
-// branch's result moves out of its frame at once and the frame goes (see above). A ChildOp
-// takes the result right after the step that finished it, so it passes false: the result
-// stays in the promise until take(), one move and one Outcome fewer per operand.
-template <class T, bool ReleaseEarly = true>
+// (A ChildOp, which takes the result in the poll that finished the chain, steps its Task
+// operand with a leaner TaskChild, io/detail/child_op.hpp.)
+template <class T>
 class Branch {
  public:
   using value_type = T;
@@ -2837,7 +2881,7 @@ class Branch {
 
  private:
   static constexpr bool kReleaseEarly =
-      ReleaseEarly && (std::is_void_v<T> || std::is_nothrow_move_constructible_v<T>);
+      std::is_void_v<T> || std::is_nothrow_move_constructible_v<T>;
   struct NoOutcome {};
 
   Task<T> task_;
@@ -9011,8 +9055,8 @@ inline constexpr std::size_t kPrefaultHugeMin = std::size_t{32} << 20;
 // A leaf operand (a class deriving from detail::Leaf, e.g. a socket or duplex read) is
 // constructed in place inside the ChildOp and polled directly with the outer poll's
 // Context: no allocation, no extra indirection. Any other tokio awaitable (a Task, a
-// JoinHandle...) runs as a Branch: a child coroutine chain with its own PollSlot, stepped
-// on each outer poll.
+// JoinHandle...) runs as a TaskChild (below): a child coroutine chain with its own
+// PollSlot, stepped on each outer poll, as a Branch of select or join is.
 //
 // ChildOp lifecycle: the operand is built from make()'s prvalue (guaranteed elision, so a
 // leaf is never moved) when poll_with finds none live; once it is ready its result is
@@ -9103,6 +9147,64 @@ auto map_ok(Poll<Result<U, std::error_code>>&& d, F&& f)
   return std::forward<F>(f)();
 }
 
+// A ChildOp's operand that is not a plain leaf: a Task (to_task makes one of any other
+// awaitable), stepped in a PollSlot of its own as a Branch is, but for one consumer that
+// takes the result in the poll that finished it. So the result stays in the frame until
+// take() (no move into an Outcome of its own, as select and join need to release a
+// finished branch early), and the frame's state is known at each end: take() destroys a
+// finished frame (finish), reset() a frame that may be unstarted, suspended or finished
+// (cancel). Its owner (ChildOp) calls exactly one of the two, once.
+//
+// Bookkeeping is kept to what the poll protocol needs, as this runs once per item of a
+// stream::then (callgrind, bench/NOTES.md forty-ninth session): `started_` says whether the
+// frame ran; once it has, slot_.poll_fn says whether it is suspended at a leaf (set) or
+// finished (null: resume_in_slot clears it, and only a leaf's suspension sets it).
+template <class T>
+class TaskChild {
+ public:
+  explicit TaskChild(Task<T> t) noexcept : h_(t.release()) {}
+  TaskChild(const TaskChild&) = delete;
+  TaskChild& operator=(const TaskChild&) = delete;
+
+  // Polls the chain once (the first call starts it). Returns true once it finished.
+  bool step(task::Context& cx) {
+    if (!started_) {
+      // The root frame's parent link was cleared by the promise's operator new and only a
+      // co_await writes it: an operand handed over to run was never awaited (to_task
+      // refuses a finished Task; one left suspended by another awaiter could not be
+      // resumed here anyway), so Branch's second clearing is not repeated.
+      started_ = true;
+      return resume_in_slot(tls, slot_, h_);
+    }
+    if (slot_.poll_fn == nullptr) return true;  // finished, polled again before take()
+    return drive_slot(slot_, cx);
+  }
+  // The finished chain's value; rethrows what it threw. The frame stays until finish(),
+  // which its owner calls next (the result is left for the promise's destructor).
+  T take() {
+    if constexpr (std::is_void_v<T>) {
+      h_.promise().take();
+    } else {
+      return h_.promise().take_last();
+    }
+  }
+  // Destroys the frame of a finished chain (after step returned true).
+  void finish() noexcept { destroy_finished_inline(h_); }
+  // Destroys the chain in whatever state it is: unstarted (suspended at its initial
+  // suspend), suspended at a leaf (innermost frame first, as Branch::cancel), or finished.
+  // The root is never another frame's awaited child (it was resumed through the slot), so
+  // no bottom-up destruction can have taken it already (Task::reset's destroyed_child).
+  void cancel() noexcept {
+    if (started_ && slot_.poll_fn != nullptr) destroy_chain(slot_.continuation, h_);
+    else destroy_coroutine(h_);
+  }
+
+ private:
+  std::coroutine_handle<Promise<T>> h_;
+  PollSlot slot_;
+  bool started_ = false;
+};
+
 // g++ -O1 cannot see that an operand is only destroyed while `live_` says it was built, and
 // warns (-Wmaybe-uninitialized) about the operand's fields in its destructor. g++ 12 reads
 // the pragma where the warned statement is written: it covers the statements of this class,
@@ -9116,8 +9218,7 @@ class ChildOp {
  public:
   using Value = await_result_t<A>;
   static constexpr bool kIsLeaf = std::is_base_of_v<Pollable, A>;
-  // (A Branch that keeps its result in the frame until take(): ChildOp takes it at once.)
-  using Stored = std::conditional_t<kIsLeaf, A, Branch<Value, false>>;
+  using Stored = std::conditional_t<kIsLeaf, A, TaskChild<Value>>;
 
   ChildOp() noexcept {}
   // Copies happen only before the holder's first poll, when nothing is live.
@@ -9199,7 +9300,7 @@ class ChildOp {
   Value take() {
     struct Destroy {
       ChildOp* c;
-      ~Destroy() { c->destroy(); }
+      ~Destroy() { c->destroy_ready(); }
     } guard{this};  // take() follows a poll that returned true: the operand is live
     if constexpr (kIsLeaf) {
       return s_.await_resume();
@@ -9209,11 +9310,18 @@ class ChildOp {
   }
 
  private:
-  void destroy() noexcept {
+  // The operand after a poll that returned true (a finished Task frame goes without the
+  // checks of a cancel).
+  void destroy_ready() noexcept {
     live_ = false;
-    s_.~Stored();
+    if constexpr (kIsLeaf) s_.~A();
+    else s_.finish();
   }
-  TOKIO_NOINLINE void destroy_live() noexcept { destroy(); }
+  TOKIO_NOINLINE void destroy_live() noexcept {
+    live_ = false;
+    if constexpr (kIsLeaf) s_.~A();
+    else s_.cancel();
+  }
 
   union {
     Stored s_;
@@ -21468,18 +21576,26 @@ class PollStream {
     }
 
    private:
+    // One poll of the stream; what poll_next throws completes the next() with it. Always
+    // inlined into step: as a lambda there, g++ called it as a closure (loads through the
+    // captures, a second frame; callgrind: 7 instructions an item of stream then).
+    template <class Cx>
+    TOKIO_ALWAYS_INLINE bool attempt(Cx& cx) noexcept {
+      try {
+        return s_->poll_next(cx, out_);
+      } catch (...) {
+        err_ = std::current_exception();
+        return true;
+      }
+    }
     template <class Cx>
     bool step(Cx& cx, bool registering) noexcept {
-      auto attempt = [&]() noexcept {
-        try {
-          return s_->poll_next(cx, out_);
-        } catch (...) {
-          err_ = std::current_exception();
-          return true;
-        }
-      };
-      if constexpr (kClaims) return claim_.poll(s_->next_use(), this, registering, attempt);
-      else return attempt();
+      if constexpr (kClaims) {
+        return claim_.poll(s_->next_use(), this, registering,
+                           [&]() noexcept { return attempt(cx); });
+      } else {
+        return attempt(cx);
+      }
     }
 
     Derived* s_;
@@ -26424,8 +26540,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_e8bd993f1c0e354d_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_e8bd993f1c0e354d_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_197c25c90f585d0d_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_197c25c90f585d0d_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -30572,8 +30688,15 @@ void reset_slab(Slab* s) noexcept {
   s->bump = start;
   s->end = start + ((kSlabSize - kSlabHeader) / bs) * bs;
   s->used = 0;
+  s->credit = 0;
   s->in_partial = false;
   s->prev = s->next = nullptr;
+}
+
+// Makes s its class's current slab (its blocks may all be freed on the fast path).
+void make_current(FrameCache* c, std::size_t cls, Slab* s) noexcept {
+  c->current[cls] = s;
+  s->credit = kCurrentCredit;
 }
 
 // Gives the first n slabs of c's empty pool back to the system.
@@ -30647,13 +30770,17 @@ void partial_unlink(FrameCache* c, Slab* s) noexcept {
   s->in_partial = false;
 }
 
-// A block of one of c's slabs comes back to c (on c's thread).
+// A block of one of c's slabs comes back to c (on c's thread), and the slab's credit is
+// set for its new state (Slab::credit).
 void local_free(FrameCache* c, Slab* s, FreeBlock* b) noexcept {
   b->next = s->free;
   s->free = b;
   --s->used;
   std::size_t cls = s->cls;
-  if (s == c->current[cls]) return;  // the current slab keeps its place, even when empty
+  if (s == c->current[cls]) {  // the current slab keeps its place, even when empty
+    s->credit = kCurrentCredit;
+    return;
+  }
   if (s->used == 0) {
     // Every block is free: pool the slab for reuse (any class), or give it back.
     if (s->in_partial) partial_unlink(c, s);
@@ -30663,6 +30790,7 @@ void local_free(FrameCache* c, Slab* s, FreeBlock* b) noexcept {
     return;
   }
   if (!s->in_partial) partial_push(c, s);  // it was full; now it has room
+  s->credit = s->used - 1;
 }
 
 void drain_remote(FrameCache* c) noexcept {
@@ -30717,6 +30845,7 @@ void* frame_alloc_slow(std::size_t size) {
     s->owner = nullptr;
     s->cls = kLargeClass;
     s->block_size = static_cast<uint32_t>(len);
+    s->credit = 0;  // never freed on the fast path
     return reinterpret_cast<char*>(s) + kSlabHeader;
   }
   std::size_t cls = frame_class_of(size);
@@ -30726,13 +30855,15 @@ void* frame_alloc_slow(std::size_t size) {
       if (void* p = slab_take(s)) return p;
     }
     // The current slab is full: it leaves the current slot (it rejoins the partial list
-    // when one of its blocks is freed). Take a partial slab, else a new one.
+    // when one of its blocks is freed, on the slow path: no credit). Take a partial slab,
+    // else a new one.
+    if (Slab* full = c->current[cls]) full->credit = 0;
     if (Slab* p = c->partial[cls]) {
       core_frame_alloc_impl::partial_unlink(c, p);
-      c->current[cls] = p;
+      core_frame_alloc_impl::make_current(c, cls, p);
       continue;
     }
-    c->current[cls] = core_frame_alloc_impl::new_slab(c, cls);
+    core_frame_alloc_impl::make_current(c, cls, core_frame_alloc_impl::new_slab(c, cls));
   }
 }
 
@@ -31872,7 +32003,6 @@ void wake_deferred(DeferList& d) noexcept {
   d.wakers.clear();
 }
 
-namespace runtime_harness_impl {
 // A parameter's destructor threw out of h.destroy() (see destroy_coroutine): report it,
 // and free the frame where the compiler skipped that (g++; clang frees it while
 // unwinding, and freeing it again would be a double free).
@@ -31884,15 +32014,8 @@ void destroy_parameter_threw(std::coroutine_handle<> h, const std::exception_ptr
 #endif
   report_destroy_exception(e);
 }
-}  // namespace runtime_harness_impl
 
-void destroy_finished(std::coroutine_handle<> h) noexcept {
-  try {
-    h.destroy();
-  } catch (...) {
-    runtime_harness_impl::destroy_parameter_threw(h, std::current_exception());
-  }
-}
+void destroy_finished(std::coroutine_handle<> h) noexcept { destroy_finished_inline(h); }
 
 void destroy_suspended(std::coroutine_handle<> h) noexcept {
   ThreadContext& t = tls;
@@ -31916,7 +32039,7 @@ void destroy_suspended(std::coroutine_handle<> h) noexcept {
     report_destroy_exception(caught);
   }
   if (TOKIO_UNLIKELY(from_parameter != nullptr)) {
-    runtime_harness_impl::destroy_parameter_threw(h, from_parameter);
+    destroy_parameter_threw(h, from_parameter);
   }
 }
 
@@ -46015,7 +46138,7 @@ detail::FsAwait<Metadata> DirEntry::metadata() const {
 #endif // TOKIO_IMPLEMENTATION_PART 6
 #if TOKIO_IMPLEMENTATION_PART_IS_(1)
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_e8bd993f1c0e354d_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_197c25c90f585d0d_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #endif
 #undef TOKIO_IMPLEMENTATION_PART_IS_

@@ -1,5 +1,6 @@
 // The frame allocator: recycling, blocks returning to their owner thread, slab release,
 // orphaned caches.
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <thread>
@@ -94,6 +95,35 @@ TEST_CASE("frame allocator: blocks freed on other threads go home and empty slab
     for (void* p : again) d::frame_free(p);
   }
   CHECK(d::frame_alloc_mapped_slabs() <= after);
+}
+
+// frame_free's fast path pushes a block only while its slab keeps its place (Slab::credit):
+// the free that lists a full slab as partial, and the one that empties a partial slab,
+// must take the slow path, or the slab is never pooled. Here every other block goes first
+// (each full slab becomes partial with half its blocks in use), then the rest backwards.
+TEST_CASE("frame allocator: every emptied slab is pooled, whatever order its blocks come in") {
+  if (test::kSanitized) return;
+  std::thread([] {
+    constexpr std::size_t kSize = 3000;  // the 3,072-byte class, which the suite rarely uses
+    const std::size_t per_slab = (d::kSlabSize - d::kSlabHeader) / 3072;
+    const std::size_t n = 20 * per_slab;
+    std::vector<void*> blocks;
+    for (std::size_t i = 0; i < n; ++i) blocks.push_back(d::frame_alloc(kSize));
+    const d::FrameCache* c = d::tls_frame_cache;
+    REQUIRE(c != nullptr);
+    const std::size_t pooled = c->empty_count;
+    for (std::size_t i = 0; i < n; i += 2) d::frame_free(blocks[i]);
+    CHECK(c->empty_count == pooled);  // every slab still has blocks in use
+    for (std::size_t i = n - 1; i < n; i -= 2) d::frame_free(blocks[i]);
+    // All but the current slab (the last one filled) went to the pool. (The thread may
+    // have adopted an orphaned cache whose pool is near its limit: at most that.)
+    CHECK(c->empty_count >= std::min(pooled + 19, d::kMaxEmptySlabs));
+    // The same blocks serve a second round: nothing is mapped.
+    const std::size_t mapped = c->slabs_mapped;
+    for (std::size_t i = 0; i < n; ++i) blocks[i] = d::frame_alloc(kSize);
+    for (void* p : blocks) d::frame_free(p);
+    CHECK(c->slabs_mapped == mapped);
+  }).join();
 }
 
 // A burst's empty slabs stay in the pool while it is drawn on again within a period (no

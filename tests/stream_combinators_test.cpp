@@ -387,6 +387,88 @@ TEST_CASE("stream combinators: an exception from a function comes out of next()"
 }
 
 namespace {
+// Records the order its instances are destroyed in.
+struct DropLog {
+  std::vector<int>* log;
+  int id;
+  ~DropLog() { log->push_back(id); }
+};
+Task<int> wait_inner(tsync::oneshot::Receiver<int> r, std::vector<int>* log) {
+  DropLog g{log, 2};
+  auto v = co_await std::move(r);
+  co_return v ? *v : -1;
+}
+Task<int> wait_outer(tsync::oneshot::Receiver<int> r, std::vector<int>* log) {
+  DropLog g{log, 1};
+  co_return 10 * co_await wait_inner(std::move(r), log);
+}
+}  // namespace
+
+// then's Task operand (ChildOp's TaskChild) in each state it can be taken or dropped in:
+// finished in its first run, thrown in its first run, suspended two frames deep and woken,
+// and suspended when its Then is moved (the chain is destroyed innermost frame first and
+// its item dropped) or destroyed.
+TEST_CASE("stream then: a task done at once, thrown at once, woken, or dropped suspended") {
+  auto rt = stest::paused_rt();
+  rt.block_on([]() -> Task<> {
+    auto at_once =
+        st::then(st::iter(std::vector<int>{1, 2, 3}), [](int x) -> Task<int> { co_return x * 2; });
+    auto doubled = co_await stest::drain(at_once);
+    CHECK(doubled == std::vector<int>{2, 4, 6});
+
+    auto throws = st::then(st::iter(std::vector<int>{1, 2}), [](int x) -> Task<int> {
+      if (x == 1) throw std::runtime_error("first");
+      co_return x;
+    });
+    const bool threw = co_await stest::await_throws<std::runtime_error>(throws.next());
+    CHECK(threw);
+    auto second = co_await throws.next();
+    CHECK(second == std::optional<int>(2));  // the stream goes on
+    auto end = co_await throws.next();
+    CHECK(!end);
+
+    std::vector<int> log;
+    auto [tx1, rx1] = tsync::oneshot::channel<int>();
+    auto [tx2, rx2] = tsync::oneshot::channel<int>();
+    auto [tx3, rx3] = tsync::oneshot::channel<int>();
+    std::vector<tsync::oneshot::Receiver<int>> rxs;
+    rxs.push_back(std::move(rx1));
+    rxs.push_back(std::move(rx2));
+    rxs.push_back(std::move(rx3));
+    auto waits = st::then(st::iter(std::move(rxs)), [&log](tsync::oneshot::Receiver<int> r) {
+      return wait_outer(std::move(r), &log);
+    });
+    // Woken: a next() that times out leaves the chain suspended; the value sent then
+    // arrives through the next call.
+    auto r1 = co_await tokio::time::timeout(std::chrono::milliseconds(5), waits.next());
+    CHECK(!r1);
+    CHECK(log.empty());
+    (void)tx1.send(7);
+    auto got = co_await waits.next();
+    CHECK(got == std::optional<int>(70));
+    CHECK(log == std::vector<int>{2, 1});
+    // Moved while the second item's chain is suspended: destroyed innermost first, and
+    // the item is gone (its sender sees the receiver closed).
+    log.clear();
+    auto r2 = co_await tokio::time::timeout(std::chrono::milliseconds(5), waits.next());
+    CHECK(!r2);
+    auto moved = std::move(waits);
+    CHECK(log == std::vector<int>{2, 1});
+    CHECK(tx2.is_closed());
+    // Destroyed while the third item's chain is suspended.
+    log.clear();
+    {
+      auto last = std::move(moved);
+      auto r3 = co_await tokio::time::timeout(std::chrono::milliseconds(5), last.next());
+      CHECK(!r3);
+      CHECK(log.empty());
+    }
+    CHECK(log == std::vector<int>{2, 1});
+    CHECK(tx3.is_closed());
+  }());
+}
+
+namespace {
 // Ends, then yields 7 once (a stream that is not fused), then ends again.
 class EndsThenRevives : public st::PollStream<EndsThenRevives, int> {
  public:

@@ -97,6 +97,20 @@ void report_destroy_exception(const std::exception_ptr& e) noexcept;
 // six-way join).
 void destroy_suspended(std::coroutine_handle<> h) noexcept;
 void destroy_finished(std::coroutine_handle<> h) noexcept;
+// What destroy_finished and destroy_suspended do when a parameter's destructor threw out of
+// h.destroy() (runtime/detail/harness.cpp).
+void destroy_parameter_threw(std::coroutine_handle<> h, const std::exception_ptr& e) noexcept;
+// destroy_finished's body, for the one caller that runs it once per item of a stream
+// (ChildOp's finished Task operand, io/detail/child_op.hpp): the try block costs nothing
+// until a destructor throws, and its handler is a call, so inlined there it saves the
+// call to destroy_finished and that function's frame.
+TOKIO_ALWAYS_INLINE void destroy_finished_inline(std::coroutine_handle<> h) noexcept {
+  try {
+    h.destroy();
+  } catch (...) {
+    destroy_parameter_threw(h, std::current_exception());
+  }
+}
 inline void destroy_coroutine(std::coroutine_handle<> h) noexcept {
   if (h.done()) destroy_finished(h);
   else destroy_suspended(h);
@@ -359,9 +373,12 @@ template <class T>
 class Promise : public PromiseBase {
  public:
   Task<T> get_return_object(TOKIO_TASK_WHERE_PARAMS) noexcept;
+  // co_return runs once, before anything else could set the result (unhandled_exception
+  // runs only after the body left, a destructor throwing after the co_return included),
+  // so the outcome is still Empty here.
   template <class U = T>
   void return_value(U&& v) {
-    result_.set_value(std::forward<U>(v));
+    result_.set_first_value(std::forward<U>(v));
   }
   void unhandled_exception() noexcept {
     if (caught_while_destroyed(std::coroutine_handle<Promise>::from_promise(*this).address()))
@@ -369,6 +386,8 @@ class Promise : public PromiseBase {
     result_.set_exception(std::current_exception());
   }
   T take() { return result_.take(); }
+  // take() when the frame is destroyed right after (Outcome::take_last).
+  T take_last() { return result_.take_last(); }
   bool has_exception() const noexcept { return result_.state() == OutcomeState::Exception; }
   // Moves the result into a task cell's output.
   void move_to(Outcome<T>& out) { out.move_from(result_); }

@@ -142,18 +142,26 @@ class PollStream {
     }
 
    private:
+    // One poll of the stream; what poll_next throws completes the next() with it. Always
+    // inlined into step: as a lambda there, g++ called it as a closure (loads through the
+    // captures, a second frame; callgrind: 7 instructions an item of stream then).
+    template <class Cx>
+    TOKIO_ALWAYS_INLINE bool attempt(Cx& cx) noexcept {
+      try {
+        return s_->poll_next(cx, out_);
+      } catch (...) {
+        err_ = std::current_exception();
+        return true;
+      }
+    }
     template <class Cx>
     bool step(Cx& cx, bool registering) noexcept {
-      auto attempt = [&]() noexcept {
-        try {
-          return s_->poll_next(cx, out_);
-        } catch (...) {
-          err_ = std::current_exception();
-          return true;
-        }
-      };
-      if constexpr (kClaims) return claim_.poll(s_->next_use(), this, registering, attempt);
-      else return attempt();
+      if constexpr (kClaims) {
+        return claim_.poll(s_->next_use(), this, registering,
+                           [&]() noexcept { return attempt(cx); });
+      } else {
+        return attempt(cx);
+      }
     }
 
     Derived* s_;

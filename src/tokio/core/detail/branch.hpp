@@ -35,11 +35,9 @@ namespace tokio::detail {
 template <class T>
 using void_to_monostate_t = std::conditional_t<std::is_void_v<T>, std::monostate, T>;
 
-// ReleaseEarly (the default, for select, join and the other composites): a finished
-// branch's result moves out of its frame at once and the frame goes (see above). A ChildOp
-// takes the result right after the step that finished it, so it passes false: the result
-// stays in the promise until take(), one move and one Outcome fewer per operand.
-template <class T, bool ReleaseEarly = true>
+// (A ChildOp, which takes the result in the poll that finished the chain, steps its Task
+// operand with a leaner TaskChild, io/detail/child_op.hpp.)
+template <class T>
 class Branch {
  public:
   using value_type = T;
@@ -107,7 +105,7 @@ class Branch {
 
  private:
   static constexpr bool kReleaseEarly =
-      ReleaseEarly && (std::is_void_v<T> || std::is_nothrow_move_constructible_v<T>);
+      std::is_void_v<T> || std::is_nothrow_move_constructible_v<T>;
   struct NoOutcome {};
 
   Task<T> task_;

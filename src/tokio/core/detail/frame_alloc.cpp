@@ -83,8 +83,15 @@ void reset_slab(Slab* s) noexcept {
   s->bump = start;
   s->end = start + ((kSlabSize - kSlabHeader) / bs) * bs;
   s->used = 0;
+  s->credit = 0;
   s->in_partial = false;
   s->prev = s->next = nullptr;
+}
+
+// Makes s its class's current slab (its blocks may all be freed on the fast path).
+void make_current(FrameCache* c, std::size_t cls, Slab* s) noexcept {
+  c->current[cls] = s;
+  s->credit = kCurrentCredit;
 }
 
 // Gives the first n slabs of c's empty pool back to the system.
@@ -158,13 +165,17 @@ void partial_unlink(FrameCache* c, Slab* s) noexcept {
   s->in_partial = false;
 }
 
-// A block of one of c's slabs comes back to c (on c's thread).
+// A block of one of c's slabs comes back to c (on c's thread), and the slab's credit is
+// set for its new state (Slab::credit).
 void local_free(FrameCache* c, Slab* s, FreeBlock* b) noexcept {
   b->next = s->free;
   s->free = b;
   --s->used;
   std::size_t cls = s->cls;
-  if (s == c->current[cls]) return;  // the current slab keeps its place, even when empty
+  if (s == c->current[cls]) {  // the current slab keeps its place, even when empty
+    s->credit = kCurrentCredit;
+    return;
+  }
   if (s->used == 0) {
     // Every block is free: pool the slab for reuse (any class), or give it back.
     if (s->in_partial) partial_unlink(c, s);
@@ -174,6 +185,7 @@ void local_free(FrameCache* c, Slab* s, FreeBlock* b) noexcept {
     return;
   }
   if (!s->in_partial) partial_push(c, s);  // it was full; now it has room
+  s->credit = s->used - 1;
 }
 
 void drain_remote(FrameCache* c) noexcept {
@@ -228,6 +240,7 @@ void* frame_alloc_slow(std::size_t size) {
     s->owner = nullptr;
     s->cls = kLargeClass;
     s->block_size = static_cast<uint32_t>(len);
+    s->credit = 0;  // never freed on the fast path
     return reinterpret_cast<char*>(s) + kSlabHeader;
   }
   std::size_t cls = frame_class_of(size);
@@ -237,13 +250,15 @@ void* frame_alloc_slow(std::size_t size) {
       if (void* p = slab_take(s)) return p;
     }
     // The current slab is full: it leaves the current slot (it rejoins the partial list
-    // when one of its blocks is freed). Take a partial slab, else a new one.
+    // when one of its blocks is freed, on the slow path: no credit). Take a partial slab,
+    // else a new one.
+    if (Slab* full = c->current[cls]) full->credit = 0;
     if (Slab* p = c->partial[cls]) {
       core_frame_alloc_impl::partial_unlink(c, p);
-      c->current[cls] = p;
+      core_frame_alloc_impl::make_current(c, cls, p);
       continue;
     }
-    c->current[cls] = core_frame_alloc_impl::new_slab(c, cls);
+    core_frame_alloc_impl::make_current(c, cls, core_frame_alloc_impl::new_slab(c, cls));
   }
 }
 

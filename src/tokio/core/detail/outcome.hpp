@@ -33,6 +33,13 @@ class Outcome {
     new (&value_) T(std::forward<A>(a)...);
     state_ = OutcomeState::Value;
   }
+  // set_value for an outcome known to be Empty (a Task promise's co_return: nothing sets
+  // the outcome before it), without clear()'s test of the old state.
+  template <class... A>
+  void set_first_value(A&&... a) {
+    new (&value_) T(std::forward<A>(a)...);
+    state_ = OutcomeState::Value;
+  }
   void set_exception(std::exception_ptr e) noexcept {
     clear();
     new (&ex_) std::exception_ptr(std::move(e));
@@ -63,6 +70,13 @@ class Outcome {
     clear();
     state_ = OutcomeState::Consumed;
     return v;
+  }
+  // take() for an outcome destroyed right after (a finished frame's, whose promise goes
+  // with the frame): the state is left as it is, and the destructor destroys the
+  // moved-from value or exception_ptr, one store fewer than take().
+  T take_last() {
+    if (state_ == OutcomeState::Exception) std::rethrow_exception(std::move(ex_));
+    return std::move(value_);
   }
   // For JoinHandle/JoinSet (task/join_handle.hpp turns these into a JoinError): the value
   // (state() == Value) or the exception (Exception; null when Cancelled or Empty); the

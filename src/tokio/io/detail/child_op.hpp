@@ -16,8 +16,8 @@
 // A leaf operand (a class deriving from detail::Leaf, e.g. a socket or duplex read) is
 // constructed in place inside the ChildOp and polled directly with the outer poll's
 // Context: no allocation, no extra indirection. Any other tokio awaitable (a Task, a
-// JoinHandle...) runs as a Branch: a child coroutine chain with its own PollSlot, stepped
-// on each outer poll.
+// JoinHandle...) runs as a TaskChild (below): a child coroutine chain with its own
+// PollSlot, stepped on each outer poll, as a Branch of select or join is.
 //
 // ChildOp lifecycle: the operand is built from make()'s prvalue (guaranteed elision, so a
 // leaf is never moved) when poll_with finds none live; once it is ready its result is
@@ -113,6 +113,64 @@ auto map_ok(Poll<Result<U, std::error_code>>&& d, F&& f)
   return std::forward<F>(f)();
 }
 
+// A ChildOp's operand that is not a plain leaf: a Task (to_task makes one of any other
+// awaitable), stepped in a PollSlot of its own as a Branch is, but for one consumer that
+// takes the result in the poll that finished it. So the result stays in the frame until
+// take() (no move into an Outcome of its own, as select and join need to release a
+// finished branch early), and the frame's state is known at each end: take() destroys a
+// finished frame (finish), reset() a frame that may be unstarted, suspended or finished
+// (cancel). Its owner (ChildOp) calls exactly one of the two, once.
+//
+// Bookkeeping is kept to what the poll protocol needs, as this runs once per item of a
+// stream::then (callgrind, bench/NOTES.md forty-ninth session): `started_` says whether the
+// frame ran; once it has, slot_.poll_fn says whether it is suspended at a leaf (set) or
+// finished (null: resume_in_slot clears it, and only a leaf's suspension sets it).
+template <class T>
+class TaskChild {
+ public:
+  explicit TaskChild(Task<T> t) noexcept : h_(t.release()) {}
+  TaskChild(const TaskChild&) = delete;
+  TaskChild& operator=(const TaskChild&) = delete;
+
+  // Polls the chain once (the first call starts it). Returns true once it finished.
+  bool step(task::Context& cx) {
+    if (!started_) {
+      // The root frame's parent link was cleared by the promise's operator new and only a
+      // co_await writes it: an operand handed over to run was never awaited (to_task
+      // refuses a finished Task; one left suspended by another awaiter could not be
+      // resumed here anyway), so Branch's second clearing is not repeated.
+      started_ = true;
+      return resume_in_slot(tls, slot_, h_);
+    }
+    if (slot_.poll_fn == nullptr) return true;  // finished, polled again before take()
+    return drive_slot(slot_, cx);
+  }
+  // The finished chain's value; rethrows what it threw. The frame stays until finish(),
+  // which its owner calls next (the result is left for the promise's destructor).
+  T take() {
+    if constexpr (std::is_void_v<T>) {
+      h_.promise().take();
+    } else {
+      return h_.promise().take_last();
+    }
+  }
+  // Destroys the frame of a finished chain (after step returned true).
+  void finish() noexcept { destroy_finished_inline(h_); }
+  // Destroys the chain in whatever state it is: unstarted (suspended at its initial
+  // suspend), suspended at a leaf (innermost frame first, as Branch::cancel), or finished.
+  // The root is never another frame's awaited child (it was resumed through the slot), so
+  // no bottom-up destruction can have taken it already (Task::reset's destroyed_child).
+  void cancel() noexcept {
+    if (started_ && slot_.poll_fn != nullptr) destroy_chain(slot_.continuation, h_);
+    else destroy_coroutine(h_);
+  }
+
+ private:
+  std::coroutine_handle<Promise<T>> h_;
+  PollSlot slot_;
+  bool started_ = false;
+};
+
 // g++ -O1 cannot see that an operand is only destroyed while `live_` says it was built, and
 // warns (-Wmaybe-uninitialized) about the operand's fields in its destructor. g++ 12 reads
 // the pragma where the warned statement is written: it covers the statements of this class,
@@ -126,8 +184,7 @@ class ChildOp {
  public:
   using Value = await_result_t<A>;
   static constexpr bool kIsLeaf = std::is_base_of_v<Pollable, A>;
-  // (A Branch that keeps its result in the frame until take(): ChildOp takes it at once.)
-  using Stored = std::conditional_t<kIsLeaf, A, Branch<Value, false>>;
+  using Stored = std::conditional_t<kIsLeaf, A, TaskChild<Value>>;
 
   ChildOp() noexcept {}
   // Copies happen only before the holder's first poll, when nothing is live.
@@ -209,7 +266,7 @@ class ChildOp {
   Value take() {
     struct Destroy {
       ChildOp* c;
-      ~Destroy() { c->destroy(); }
+      ~Destroy() { c->destroy_ready(); }
     } guard{this};  // take() follows a poll that returned true: the operand is live
     if constexpr (kIsLeaf) {
       return s_.await_resume();
@@ -219,11 +276,18 @@ class ChildOp {
   }
 
  private:
-  void destroy() noexcept {
+  // The operand after a poll that returned true (a finished Task frame goes without the
+  // checks of a cancel).
+  void destroy_ready() noexcept {
     live_ = false;
-    s_.~Stored();
+    if constexpr (kIsLeaf) s_.~A();
+    else s_.finish();
   }
-  TOKIO_NOINLINE void destroy_live() noexcept { destroy(); }
+  TOKIO_NOINLINE void destroy_live() noexcept {
+    live_ = false;
+    if constexpr (kIsLeaf) s_.~A();
+    else s_.cancel();
+  }
 
   union {
     Stored s_;

@@ -414,7 +414,6 @@ void wake_deferred(DeferList& d) noexcept {
   d.wakers.clear();
 }
 
-namespace runtime_harness_impl {
 // A parameter's destructor threw out of h.destroy() (see destroy_coroutine): report it,
 // and free the frame where the compiler skipped that (g++; clang frees it while
 // unwinding, and freeing it again would be a double free).
@@ -426,15 +425,8 @@ void destroy_parameter_threw(std::coroutine_handle<> h, const std::exception_ptr
 #endif
   report_destroy_exception(e);
 }
-}  // namespace runtime_harness_impl
 
-void destroy_finished(std::coroutine_handle<> h) noexcept {
-  try {
-    h.destroy();
-  } catch (...) {
-    runtime_harness_impl::destroy_parameter_threw(h, std::current_exception());
-  }
-}
+void destroy_finished(std::coroutine_handle<> h) noexcept { destroy_finished_inline(h); }
 
 void destroy_suspended(std::coroutine_handle<> h) noexcept {
   ThreadContext& t = tls;
@@ -458,7 +450,7 @@ void destroy_suspended(std::coroutine_handle<> h) noexcept {
     report_destroy_exception(caught);
   }
   if (TOKIO_UNLIKELY(from_parameter != nullptr)) {
-    runtime_harness_impl::destroy_parameter_threw(h, from_parameter);
+    destroy_parameter_threw(h, from_parameter);
   }
 }
 
