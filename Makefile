@@ -22,9 +22,9 @@
 #   make examples demo clean
 #
 # The implementation section is compiled once per configuration and linked into the tests
-# and examples, in its TOKIO_IMPLEMENTATION_PARTS parts (tokio.cpp -> tokio.1.o ...
-# tokio.6.o, compiled side by side: README, "Compile time"); they are compiled with
-# -DTOKIO_COMPILED_LIB, so an
+# and examples, cut into as many units as there are JOBS (at most 6: tokio.cpp ->
+# tokio.1-of-2.o, tokio.2-of-2.o..., compiled side by side: README, "Compile time"); they are
+# compiled with -DTOKIO_COMPILED_LIB, so an
 # example's own `#define TOKIO_IMPLEMENTATION` (there for users who copy it) is ignored.
 # `make check-link` still builds a program the documented way (one TU defines the macro).
 
@@ -109,10 +109,17 @@ UNITS       := $(UNIT_NAMES) core
 TEST_OBJS := $(BUILD)/tests/main.o $(patsubst %,$(BUILD)/unity/%.o,$(UNITS))
 TEST_BIN  := $(BUILD)/tests/run_tests
 
-# The implementation's parts: tokio.cpp compiled once per TOKIO_IMPLEMENTATION_PART number.
-IMPL_PART_COUNT := $(shell sed -n 's/^\#define TOKIO_IMPLEMENTATION_PARTS //p' tokio.hpp)
-IMPL_PARTS := $(shell seq 1 $(IMPL_PART_COUNT))
+# The implementation's parts: tokio.cpp compiled once per TOKIO_IMPLEMENTATION_PART number,
+# split into IMPL_SPLIT units (default: one per job, at most TOKIO_IMPLEMENTATION_MAX_SPLIT;
+# each unit parses the declarations again, about 2 s, so more units than cores cost time:
+# bench/NOTES.md, "The implementation in parts").
+IMPL_MAX_SPLIT := $(shell sed -n 's/^\#define TOKIO_IMPLEMENTATION_MAX_SPLIT //p' tokio.hpp)
+IMPL_SPLIT ?= $(shell j=$(JOBS); m=$(IMPL_MAX_SPLIT); echo $$(( j < m ? j : m )))
+IMPL_PARTS := $(patsubst %,%-of-$(IMPL_SPLIT),$(shell seq 1 $(IMPL_SPLIT)))
 IMPL_OBJ := $(patsubst %,$(BUILD)/tokio.%.o,$(IMPL_PARTS))
+# tokio.K-of-N.o: -DTOKIO_IMPLEMENTATION_PART=K -DTOKIO_IMPLEMENTATION_SPLIT=N
+impl_part_flags = -DTOKIO_IMPLEMENTATION_PART=$(word 1,$(subst -of-, ,$(1))) \
+  -DTOKIO_IMPLEMENTATION_SPLIT=$(word 2,$(subst -of-, ,$(1)))
 
 EXAMPLE_SRCS := $(sort $(wildcard examples/*.cpp))
 EXAMPLE_BINS := $(patsubst examples/%.cpp,$(BUILD)/examples/%,$(EXAMPLE_SRCS))
@@ -158,7 +165,7 @@ $(BUILD)/tests/main.o: tests/main.cpp tokio.hpp $(wildcard tests/*.hpp) | $(DOCT
 # The implementation section, compiled once per configuration, one part per object.
 $(BUILD)/tokio.%.o: tokio.cpp tokio.hpp
 	@mkdir -p $(dir $@)
-	$(CXX) $(CXXFLAGS) -DTOKIO_IMPLEMENTATION_PART=$* -c $< -o $@
+	$(CXX) $(CXXFLAGS) $(call impl_part_flags,$*) -c $< -o $@
 
 # A unit's source is rewritten only when its list of files changes (a new test file), so its
 # object rebuilds when that list or one of its files (-MMD) changes. g++ warns
@@ -247,7 +254,7 @@ DEMO_FLAGS := $(STD) $(WARN) -O0 -I.
 DEMO_IMPL := $(patsubst %,$(DEMO_DIR)/tokio.%.o,$(IMPL_PARTS))
 $(DEMO_DIR)/tokio.%.o: tokio.cpp tokio.hpp
 	@mkdir -p $(dir $@)
-	$(CXX) $(DEMO_FLAGS) -DTOKIO_IMPLEMENTATION_PART=$* -c $< -o $@
+	$(CXX) $(DEMO_FLAGS) $(call impl_part_flags,$*) -c $< -o $@
 $(DEMO_DIR)/hello.o: examples/hello.cpp tokio.hpp
 	@mkdir -p $(dir $@)
 	$(CXX) $(DEMO_FLAGS) -DTOKIO_COMPILED_LIB -c $< -o $@
@@ -344,12 +351,15 @@ check-link: tokio.hpp
 	  else echo "check-link: two task-location layouts refuse to link (as they must)"; fi
 	@# A part number the header does not have is an error that says what to do (the tests and
 	@# examples link the parts, so that the parts together are the whole is proven there).
-	@for k in 0 $$(($(IMPL_PART_COUNT) + 1)); do \
+	@for k in "0" "3 -DTOKIO_IMPLEMENTATION_SPLIT=2" "1 -DTOKIO_IMPLEMENTATION_SPLIT=0" \
+	    "1 -DTOKIO_IMPLEMENTATION_SPLIT=$$(($(IMPL_MAX_SPLIT) + 1))"; do \
+	  case "$$k" in *SPLIT=2|0) want="TOKIO_IMPLEMENTATION_PART must be a number from 1 to the split";; \
+	    *) want="TOKIO_IMPLEMENTATION_SPLIT must be a number from 1 to $(IMPL_MAX_SPLIT)";; esac; \
 	  if out=$$($(CXX) $(LINK_FLAGS) -DTOKIO_IMPLEMENTATION_PART=$$k -fsyntax-only tokio.cpp 2>&1); then \
 	    echo "check-link: TOKIO_IMPLEMENTATION_PART=$$k compiled"; exit 1; fi; \
-	  echo "$$out" | grep -q "TOKIO_IMPLEMENTATION_PART must be a number from 1 to $(IMPL_PART_COUNT)" || \
-	    { echo "check-link: TOKIO_IMPLEMENTATION_PART=$$k failed without saying why:"; echo "$$out" | head -5; exit 1; }; \
-	done; echo "check-link: a part number out of range is refused, with the range named"
+	  echo "$$out" | grep -q "$$want" || \
+	    { echo "check-link: TOKIO_IMPLEMENTATION_PART=$$k failed without saying '$$want':"; echo "$$out" | head -5; exit 1; }; \
+	done; echo "check-link: a part or split out of range is refused, with the range named"
 
 # Users' strict warnings: tokio.hpp (implementation included) must compile clean under
 # them, with both compilers. The header silences them between push/pop (amalgamate.py);

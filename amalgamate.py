@@ -11,7 +11,7 @@ Layout of the output:
     ...                                             header, reached from the .cpp files
     #endif
     #if TOKIO_IMPLEMENTATION                        every src/**.cpp, part by part
-    #if TOKIO_IMPLEMENTATION_PART_IS_(k)            (IMPL_PARTS), in layer order within one
+    #if TOKIO_IMPLEMENTATION_GROUP_IS_(g)           (IMPL_PARTS' groups), in layer order within one
     ...
     #endif
 
@@ -63,25 +63,30 @@ USING_DIRECTIVE_RE = re.compile(r"^using\s+namespace\b")
 # includes is configured out (computed from the include graph, see module_deps()).
 OPTIONAL_MODULES = ["signal", "process", "fs", "stream", "codec"]
 
-# The implementation in parts (TOKIO_IMPLEMENTATION_PART=k, README "Compile time"): the
-# part each folder's .cpp files belong to. One unit that defines TOKIO_IMPLEMENTATION alone
-# still compiles every part; a build that can compile in parallel compiles the parts as
-# separate units instead. Folders that call each other on hot paths (a wake, a poll, a
-# timer insert crossing from one folder's .cpp to another's) share a part, so splitting
-# costs them no inlining; the parts are balanced by their -O2 compile time (bench/NOTES.md,
-# "The implementation in parts").
-IMPL_PARTS = [  # (path under src/tokio/, part): the longest matching prefix decides
-    ("core/", 1), ("runtime/detail/current_thread", 1), ("runtime/detail/multi_thread", 1),
-    ("runtime/detail/harness", 1), ("runtime/detail/owned_tasks", 1), ("runtime/detail/park", 1),
-    ("runtime/detail/driver", 1), ("runtime/detail/handle_inner", 1),
-    ("runtime/detail/thread", 1), ("task/", 1),
-    ("core/detail/quote", 2), ("core/detail/utf8", 2), ("core/detail/task_name", 2),
-    ("core/detail/pages", 2), ("runtime/", 2), ("time/", 2),
-    ("io/", 3), ("sync/", 3), ("codec/", 3),
-    ("net/", 4), ("signal/", 4),
-    ("process/", 5), ("fs/detail/ring", 5),
-    ("fs/detail/uring_engine", 5),
-    ("fs/", 6),
+# The implementation in parts (TOKIO_IMPLEMENTATION_PART=k of TOKIO_IMPLEMENTATION_SPLIT=n,
+# README "Compile time"): the group (1 to 8) each .cpp file belongs to; a split into n units
+# gives each unit a run of consecutive groups. A unit that defines TOKIO_IMPLEMENTATION
+# alone still compiles every group. Files that call each other on hot paths (a spawn, a
+# wake, a poll) share a group, so no split costs them inlining; the groups are balanced by
+# their -O2 compile time (bench/NOTES.md, "The implementation in parts").
+IMPL_PARTS = [  # (path under src/tokio/, group): the longest matching prefix decides
+    # 1: the spawn path, parking, the timer wheel
+    ("core/", 1), ("task/", 1), ("runtime/detail/park", 1), ("time/", 1),
+    # 2: the schedulers, the task harness (poll, wake, complete), the runtime handle and the
+    # owned-task list: one unit, so g++ sees through a wake's Scheduler::schedule and a
+    # free's Scheduler::on_dealloc to the scheduler's and the list's code
+    ("runtime/detail/current_thread", 2), ("runtime/detail/multi_thread", 2),
+    ("runtime/detail/harness", 2), ("runtime/detail/owned_tasks", 2),
+    ("runtime/detail/handle_inner", 2),
+    # 3: the runtime's construction, drivers, blocking pool, dumps and metrics; cold helpers
+    ("runtime/", 3), ("core/detail/quote", 3), ("core/detail/utf8", 3),
+    ("core/detail/task_name", 3), ("core/detail/pages", 3),
+    ("io/", 4), ("sync/", 4),
+    ("net/", 5),
+    ("codec/", 6), ("signal/", 6), ("fs/detail/", 6),
+    ("process/", 7),
+    ("fs/", 8), ("process/command", 8), ("process/exit_status", 8), ("process/stdio", 8),
+    ("process/child_io", 8), ("process/detail/spawn_error", 8),
 ]
 IMPL_PART_COUNT = max(part for _, part in IMPL_PARTS)
 
@@ -405,8 +410,8 @@ def prologue(version, deps):
            "#else\n",
            "#define TOKIO_ABI_NAMESPACE %s\n" % tag,
            "#endif\n#undef TOKIO_ABI_LOCATIONS_\n#endif\n",
-           "// How many units the implementation can be split into (TOKIO_IMPLEMENTATION_PART).\n",
-           "#define TOKIO_IMPLEMENTATION_PARTS %d\n" % IMPL_PART_COUNT,
+           "// The most units the implementation can be cut into (TOKIO_IMPLEMENTATION_SPLIT).\n",
+           "#define TOKIO_IMPLEMENTATION_MAX_SPLIT %d\n" % IMPL_PART_COUNT,
            "// TOKIO_HAS_<MODULE>: 1 when the module is built (its own TOKIO_CONFIG_NO_ macro and\n",
            "// those of the modules it includes are unset).\n"]
     for m in OPTIONAL_MODULES:
@@ -487,18 +492,34 @@ def impl_part_of(cpp):
 
 def impl_part_selector():
     n = IMPL_PART_COUNT
-    return ("// Without TOKIO_IMPLEMENTATION_PART this unit compiles every part; with it, part k\n"
-            "// alone (1 to TOKIO_IMPLEMENTATION_PARTS): the parts are separate units that link\n"
-            "// together, for builds that compile in parallel.\n"
+    return ("// Which of the implementation's %d groups of files this unit compiles (IMPL_PARTS in\n"
+            "// amalgamate.py). Without TOKIO_IMPLEMENTATION_PART: all of them. With it, the\n"
+            "// implementation is cut into TOKIO_IMPLEMENTATION_SPLIT units (1 to\n"
+            "// TOKIO_IMPLEMENTATION_MAX_SPLIT, which is the default) that link together, and this\n"
+            "// is unit TOKIO_IMPLEMENTATION_PART (1 to the split): unit k of n takes the groups g\n"
+            "// with (k - 1) * %d / n < g <= k * %d / n, so any split takes each group once.\n"
             "#if !defined(TOKIO_IMPLEMENTATION_PART)\n"
-            "#define TOKIO_IMPLEMENTATION_PART_IS_(k) 1\n"
-            "#elif TOKIO_IMPLEMENTATION_PART >= 1 && TOKIO_IMPLEMENTATION_PART <= %d\n"
-            "#define TOKIO_IMPLEMENTATION_PART_IS_(k) (TOKIO_IMPLEMENTATION_PART == (k))\n"
+            "#define TOKIO_IMPLEMENTATION_GROUP_IS_(g) 1\n"
             "#else\n"
-            "#error \"TOKIO_IMPLEMENTATION_PART must be a number from 1 to %d (TOKIO_IMPLEMENTATION_PARTS): "
-            "compile the implementation once per part, each with its own number, and link all %d; "
-            "or leave it undefined to compile every part in this unit\"\n"
-            "#endif\n" % (n, n, n))
+            "#if defined(TOKIO_IMPLEMENTATION_SPLIT)\n"
+            "#define TOKIO_IMPLEMENTATION_SPLIT_ TOKIO_IMPLEMENTATION_SPLIT\n"
+            "#else\n"
+            "#define TOKIO_IMPLEMENTATION_SPLIT_ %d\n"
+            "#endif\n"
+            "#if !(TOKIO_IMPLEMENTATION_SPLIT_ >= 1 && TOKIO_IMPLEMENTATION_SPLIT_ <= %d)\n"
+            "#error \"TOKIO_IMPLEMENTATION_SPLIT must be a number from 1 to %d "
+            "(TOKIO_IMPLEMENTATION_MAX_SPLIT): how many units the implementation is cut into\"\n"
+            "#elif !(TOKIO_IMPLEMENTATION_PART >= 1 && "
+            "TOKIO_IMPLEMENTATION_PART <= TOKIO_IMPLEMENTATION_SPLIT_)\n"
+            "#error \"TOKIO_IMPLEMENTATION_PART must be a number from 1 to the split "
+            "(TOKIO_IMPLEMENTATION_SPLIT, default %d): compile the implementation once per part, "
+            "each with its own number, and link them all; or leave it undefined to compile the "
+            "whole implementation in this unit\"\n"
+            "#endif\n"
+            "#define TOKIO_IMPLEMENTATION_GROUP_IS_(g) "
+            "((TOKIO_IMPLEMENTATION_PART - 1) * %d / TOKIO_IMPLEMENTATION_SPLIT_ < (g) && "
+            "(g) <= TOKIO_IMPLEMENTATION_PART * %d / TOKIO_IMPLEMENTATION_SPLIT_)\n"
+            "#endif\n" % ((n,) * 9))
 
 
 def build():
@@ -548,14 +569,14 @@ def build():
         if part != current:
             a.system = set(shared_system)
             if current is not None:
-                a.out.append("#endif // TOKIO_IMPLEMENTATION_PART %d\n" % current)
-            a.out.append("#if TOKIO_IMPLEMENTATION_PART_IS_(%d)\n" % part)
+                a.out.append("#endif // TOKIO_IMPLEMENTATION_GROUP %d\n" % current)
+            a.out.append("#if TOKIO_IMPLEMENTATION_GROUP_IS_(%d)\n" % part)
             current = part
         a.paste(cpp)
-    a.out.append("#endif // TOKIO_IMPLEMENTATION_PART %d\n" % current)
-    a.out.append("#if TOKIO_IMPLEMENTATION_PART_IS_(1)\n")
+    a.out.append("#endif // TOKIO_IMPLEMENTATION_GROUP %d\n" % current)
+    a.out.append("#if TOKIO_IMPLEMENTATION_GROUP_IS_(1)\n")
     a.out.append(build_check_definition())
-    a.out.append("#endif\n#undef TOKIO_IMPLEMENTATION_PART_IS_\n")
+    a.out.append("#endif\n#undef TOKIO_IMPLEMENTATION_GROUP_IS_\n#undef TOKIO_IMPLEMENTATION_SPLIT_\n")
     a.out.append(section_close())
     a.out.append("#endif // TOKIO_IMPLEMENTATION\n")
 

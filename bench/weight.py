@@ -12,8 +12,8 @@ Measures, with each compiler found (g++, clang++):
   pch       the user TU with tokio.hpp precompiled (g++ .gch, clang++ -include-pch) with
             the same flags, and the time precompiling it takes
   impl TU   `#define TOKIO_IMPLEMENTATION` + `#include "tokio.hpp"` at -O2
-  parts     the same unit compiled part by part (TOKIO_IMPLEMENTATION_PART=1..N, README
-            "Compile time"): the largest part, and all of them together (CPU)
+  parts     the same unit cut into its most parts (TOKIO_IMPLEMENTATION_PART=1..N with the
+            default split, README "Compile time"): the largest part, and all of them (CPU)
 and prints the user/std ratio. Times are the minimum CPU time (user+sys) of --runs runs:
 CPU time, not wall time, so a busy machine skews the figures less.
 
@@ -179,7 +179,7 @@ def fresh_clone_times():
 
 def impl_part_count():
     with open(os.path.join(ROOT, "tokio.hpp"), encoding="utf-8") as f:
-        m = re.search(r"^#define TOKIO_IMPLEMENTATION_PARTS (\d+)$", f.read(), re.M)
+        m = re.search(r"^#define TOKIO_IMPLEMENTATION_MAX_SPLIT (\d+)$", f.read(), re.M)
     return int(m.group(1))
 
 

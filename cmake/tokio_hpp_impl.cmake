@@ -1,14 +1,15 @@
 # tokio_hpp_add_impl(<tokio.cpp> <tokio.hpp>): the tokio_hpp_impl static library, the
-# implementation compiled in its parts (README, "Compile time"): one generated source per
-# TOKIO_IMPLEMENTATION_PART, each including tokio.cpp, so a parallel build compiles them side
-# by side. They are sources of tokio_hpp_impl itself, so what a user gives that target
+# implementation compiled in parts (README, "Compile time"): one generated source per
+# TOKIO_IMPLEMENTATION_PART, cut as finely as the header allows
+# (TOKIO_IMPLEMENTATION_MAX_SPLIT), each including tokio.cpp, so a parallel build compiles
+# them side by side. They are sources of tokio_hpp_impl itself, so what a user gives that target
 # (configuration macros, flags, a precompiled header) reaches every part. Used by the source
 # tree's CMakeLists.txt and by the installed package (tokio_hppConfig.cmake).
 function(tokio_hpp_add_impl tokio_cpp tokio_hpp)
-  file(STRINGS "${tokio_hpp}" _parts_line REGEX "^#define TOKIO_IMPLEMENTATION_PARTS [0-9]+")
+  file(STRINGS "${tokio_hpp}" _parts_line REGEX "^#define TOKIO_IMPLEMENTATION_MAX_SPLIT [0-9]+")
   string(REGEX MATCH "[0-9]+$" _parts "${_parts_line}")
   if(NOT _parts)
-    message(FATAL_ERROR "tokio_hpp: ${tokio_hpp} defines no TOKIO_IMPLEMENTATION_PARTS")
+    message(FATAL_ERROR "tokio_hpp: ${tokio_hpp} defines no TOKIO_IMPLEMENTATION_MAX_SPLIT")
   endif()
   set(_sources)
   foreach(_k RANGE 1 ${_parts})
