@@ -70,8 +70,8 @@ OPTIONAL_MODULES = ["signal", "process", "fs", "stream", "codec"]
 # wake, a poll) share a group, so no split costs them inlining; the groups are balanced by
 # their -O2 compile time (bench/NOTES.md, "The implementation in parts").
 IMPL_PARTS = [  # (path under src/tokio/, group): the longest matching prefix decides
-    # 1: the spawn path, parking, the timer wheel
-    ("core/", 1), ("task/", 1), ("runtime/detail/park", 1), ("time/", 1),
+    # 1: the spawn path, parking, the timer wheel, the signal registry
+    ("core/", 1), ("task/", 1), ("runtime/detail/park", 1), ("time/", 1), ("signal/", 1),
     # 2: the schedulers, the task harness (poll, wake, complete), the runtime handle and the
     # owned-task list: one unit, so g++ sees through a wake's Scheduler::schedule and a
     # free's Scheduler::on_dealloc to the scheduler's and the list's code
@@ -83,7 +83,7 @@ IMPL_PARTS = [  # (path under src/tokio/, group): the longest matching prefix de
     ("core/detail/task_name", 3), ("core/detail/pages", 3),
     ("io/", 4), ("sync/", 4),
     ("net/", 5),
-    ("codec/", 6), ("signal/", 6), ("fs/detail/", 6),
+    ("codec/", 6), ("fs/detail/", 6),
     ("process/", 7),
     ("fs/", 8), ("process/command", 8), ("process/exit_status", 8), ("process/stdio", 8),
     ("process/child_io", 8), ("process/detail/spawn_error", 8),

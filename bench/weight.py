@@ -155,8 +155,9 @@ def measure(runs):
                 rows.append((cxx, "pch build " + opt, build, None, None))
             impl = cpu_time(base + ["-I" + ROOT, "-O2", files["impl"]], max(1, runs // 2))
             rows.append((cxx, "impl -O2", impl, None, None))
+            # (at least two runs each: the largest of eight single runs is the noisiest figure)
             parts = [cpu_time(base + ["-I" + ROOT, "-O2", "-DTOKIO_IMPLEMENTATION_PART=%d" % k,
-                                      files["impl"]], max(1, runs // 2))
+                                      files["impl"]], max(2, runs // 2))
                      for k in range(1, impl_part_count() + 1)]
             largest = max(range(len(parts)), key=lambda i: parts[i])
             rows.append((cxx, "parts -O2", parts[largest], largest + 1, sum(parts)))
