@@ -406,8 +406,8 @@ Task<int> wait_outer(tsync::oneshot::Receiver<int> r, std::vector<int>* log) {
 
 // then's Task operand (ChildOp's TaskChild) in each state it can be taken or dropped in:
 // finished in its first run, thrown in its first run, suspended two frames deep and woken,
-// and suspended when its Then is moved (the chain is destroyed innermost frame first and
-// its item dropped) or destroyed.
+// and suspended when its Then is moved (the chain's frames and its item are destroyed) or
+// destroyed. (That a deep chain goes without recursion: task_test.cpp.)
 TEST_CASE("stream then: a task done at once, thrown at once, woken, or dropped suspended") {
   auto rt = stest::paused_rt();
   rt.block_on([]() -> Task<> {

@@ -281,6 +281,29 @@ TEST_CASE("a deep chain losing a select is destroyed without recursion") {
   CHECK(order.front() == 0);
 }
 
+// A stream::then operand (ChildOp's TaskChild) dropped while a deep chain under it waits:
+// destroyed from its innermost frame (destroy_chain), not by the root's destructor
+// recursing once per level, which would overflow the stack at this depth.
+TEST_CASE("a deep chain under a stream::then, dropped suspended, is destroyed without recursion") {
+  auto rt = tokio::runtime::Builder::new_current_thread().enable_time().build();
+  const int depth = static_cast<int>(test::scaled(300000));
+  std::vector<int> order;
+  std::atomic<bool> reached{false};
+  rt.block_on([](int depth, std::vector<int>* order, std::atomic<bool>* reached) -> Task<> {
+    auto s = tokio::stream::then(tokio::stream::iter(std::vector<int>{depth}), [=](int d) {
+      return [](int d, std::vector<int>* order, std::atomic<bool>* reached) -> Task<int> {
+        co_await deep_chain::descend(d, order, reached);
+        co_return d;
+      }(d, order, reached);
+    });
+    auto r = co_await tokio::time::timeout(std::chrono::milliseconds(20), s.next());
+    CHECK(!r);
+  }(depth, &order, &reached));
+  CHECK(reached.load());
+  CHECK(order.size() == static_cast<std::size_t>(depth) + 1);
+  CHECK(order.front() == 0);
+}
+
 TEST_CASE("awaiting a Task twice or an empty Task is a clear error") {
   auto rt = test::current_thread();
   auto r = rt.block_on([]() -> Task<std::string> {

@@ -30,8 +30,7 @@ class Outcome {
   template <class... A>
   void set_value(A&&... a) {
     clear();
-    new (&value_) T(std::forward<A>(a)...);
-    state_ = OutcomeState::Value;
+    set_first_value(std::forward<A>(a)...);
   }
   // set_value for an outcome known to be Empty (a Task promise's co_return: nothing sets
   // the outcome before it), without clear()'s test of the old state.
