@@ -152,7 +152,10 @@ class Amalgamator:
                 return c
         return None
 
-    def paste(self, path):
+    def paste(self, path, depth0=0):
+        """Pastes `path` (and, first, the project files it includes). depth0: how many #if
+        levels the caller has opened around it (a system include under one is not recorded
+        as included for the files after it)."""
         if path in self.stack:
             chain = " -> ".join(rel(p) for p in self.stack + [path])
             sys.exit("amalgamate.py: include cycle: " + chain)
@@ -167,7 +170,8 @@ class Amalgamator:
         is_cpp = path.endswith(".cpp")
         # conditional nesting: a system include under #if is kept and not recorded. A file
         # of an optional module sits under #if TOKIO_HAS_<MODULE>, so it starts at depth 1.
-        depth = 1 if module else 0
+        base = depth0 + (1 if module else 0)
+        depth = base
         with open(path, encoding="utf-8") as f:
             for lineno, line in enumerate(f, 1):
                 if IF_RE.match(line):
@@ -195,7 +199,7 @@ class Amalgamator:
                         # An optional module's file pasting a file of another module closes
                         # its #if around it, so a lower layer's header it reaches first is
                         # not lost when that module is configured out.
-                        other = module and depth == 1 and optional_module_of(target) != module
+                        other = module and depth == base and optional_module_of(target) != module
                         if other:
                             self.out.append("#endif // TOKIO_HAS_%s\n" % module.upper())
                         self.paste(target)
@@ -221,6 +225,43 @@ class Amalgamator:
             self.out.append("#endif // TOKIO_HAS_%s\n" % module.upper())
         self.out.append("/* end file %s */\n" % rel(path))
         self.stack.pop()
+
+    def internal_order(self, cpps):
+        """The headers the .cpp files reach that are not pasted yet, dependencies first, each
+        with the set of implementation groups whose files reach it."""
+        order, groups, done = [], {}, set()
+
+        def visit(path, group):
+            with open(path, encoding="utf-8") as f:
+                for line in f:
+                    m = INCLUDE_RE.match(line)
+                    if not (m and m.group(1) == '"'):
+                        continue
+                    target = self.resolve(m.group(2), path)
+                    if target is None or not target.endswith(".hpp") or target in self.emitted:
+                        continue
+                    groups.setdefault(target, set()).add(group)
+                    if target not in done:
+                        done.add(target)
+                        visit(target, group)
+                        order.append(target)
+                    else:
+                        spread(target, group)
+
+        def spread(path, group):  # a header already ordered: its includes are needed too
+            with open(path, encoding="utf-8") as f:
+                for line in f:
+                    m = INCLUDE_RE.match(line)
+                    if m and m.group(1) == '"':
+                        target = self.resolve(m.group(2), path)
+                        if (target is not None and target in groups
+                                and group not in groups[target]):
+                            groups[target].add(group)
+                            spread(target, group)
+
+        for cpp in cpps:
+            visit(cpp, impl_part_of(cpp))
+        return order, groups
 
     def paste_headers_of(self, cpp):
         """Pastes the project headers a .cpp file includes (and theirs), not the .cpp."""
@@ -490,8 +531,11 @@ def impl_part_of(cpp):
     return best[1]
 
 
-def impl_part_selector():
+def impl_part_selector(first=True):
     n = IMPL_PART_COUNT
+    if not first:
+        return ("// (defined with the internal headers unless TOKIO_INTERNALS included them all)\n"
+                "#ifndef TOKIO_IMPLEMENTATION_GROUP_IS_\n" + impl_part_selector() + "#endif\n")
     return ("// Which of the implementation's %d groups of files this unit compiles (IMPL_PARTS in\n"
             "// amalgamate.py). Without TOKIO_IMPLEMENTATION_PART: all of them. With it, the\n"
             "// implementation is cut into TOKIO_IMPLEMENTATION_SPLIT units (1 to\n"
@@ -546,10 +590,28 @@ def build():
         "#if ((defined(TOKIO_IMPLEMENTATION) && !defined(TOKIO_COMPILED_LIB)) || "
         "defined(TOKIO_INTERNALS)) && !defined(TOKIO_INTERNALS_INCLUDED)\n"
         "#define TOKIO_INTERNALS_INCLUDED\n")
+    # Each internal header is compiled only by the units whose groups of .cpp files reach
+    # it, unless TOKIO_INTERNALS asks for all of them. Dependencies come first, so no header
+    # is pasted inside another's #if.
+    a.out.append("#if defined(TOKIO_INTERNALS)\n"
+                 "#define TOKIO_INTERNAL_HEADERS_FOR_(g) 1\n"
+                 "#else\n")
+    a.out.append(impl_part_selector())
+    a.out.append("#define TOKIO_INTERNAL_HEADERS_FOR_(g) TOKIO_IMPLEMENTATION_GROUP_IS_(g)\n"
+                 "#endif\n")
     a.out.append(section_open())
-    for cpp in cpps:
-        a.paste_headers_of(cpp)
+    order, groups = a.internal_order(cpps)
+    every = set(range(1, IMPL_PART_COUNT + 1))
+    for h in order:
+        if groups[h] == every:
+            a.paste(h)
+            continue
+        a.out.append("#if %s\n" % " || ".join("TOKIO_INTERNAL_HEADERS_FOR_(%d)" % g
+                                               for g in sorted(groups[h])))
+        a.paste(h, depth0=1)
+        a.out.append("#endif\n")
     a.out.append(section_close())
+    a.out.append("#undef TOKIO_INTERNAL_HEADERS_FOR_\n")
     a.out.append("#endif // TOKIO_INTERNALS\n\n")
 
     a.out.append(
@@ -559,7 +621,7 @@ def build():
         "!defined(TOKIO_IMPLEMENTATION_INCLUDED)\n"
         "#define TOKIO_IMPLEMENTATION_INCLUDED\n")
     a.out.append(section_open())
-    a.out.append(impl_part_selector())
+    a.out.append(impl_part_selector(first=False))
     current = None
     # A system header a .cpp includes is emitted again in each run of a part: the copy an
     # earlier part's file included is not compiled in this part's unit.

@@ -4803,73 +4803,77 @@ class TaskState {
                 std::memory_order_relaxed);
   }
 
+  // The transitions below are defined in task_state_ops.hpp, which only the implementation
+  // parses. They are declared inline so that a file calling one without including that
+  // header gets the compilers' "inline function used but never defined" warning: in a split
+  // implementation (TOKIO_IMPLEMENTATION_PART) the definition is only there when it does.
   enum class ToRunning { Success, Cancelled, Failed };
   // Called by the holder of the notified ref. Failed: already running or complete (the
   // caller drops its ref). Cancelled: RUNNING is now held and the task must be cancelled.
-  ToRunning to_running(uint64_t stamp) noexcept;
+  inline ToRunning to_running(uint64_t stamp) noexcept;
 
   enum class ToIdle { Ok, OkNotified, OkDealloc, Cancelled };
   // After a poll returned pending. OkNotified: woken during the poll, the runner's ref is
   // handed to a queue again. Ok/OkDealloc: the runner's ref was released.
-  ToIdle to_idle(uint64_t stamp) noexcept;
+  inline ToIdle to_idle(uint64_t stamp) noexcept;
 
   // After a poll that yielded (yield_now): RUNNING -> NOTIFIED in one step, keeping the
   // runner's reference for the queue entry the caller creates. Returns false when
   // CANCELLED (the caller cancels the task instead; it still holds RUNNING).
-  bool to_notified_after_yield(uint64_t stamp) noexcept;
+  inline bool to_notified_after_yield(uint64_t stamp) noexcept;
 
   // RUNNING -> COMPLETE (SINCE kept: a completed task shows the time since its last poll
   // began, which saves the clock read here). Returns the state after the transition.
-  uint64_t to_complete() noexcept;
+  inline uint64_t to_complete() noexcept;
 
   enum class Notify { DoNothing, Submit, Dealloc };
   // Waker::wake_by_ref. Submit: the caller now holds a new ref and must schedule the task.
   // `stamp()` gives the SINCE bits; it runs only when the wake schedules the task, so a
   // wake that changes nothing (already notified, running, complete) reads no clock.
   template <class Stamp>
-  Notify to_notified_by_ref(Stamp stamp) noexcept;
+  inline Notify to_notified_by_ref(Stamp stamp) noexcept;
 
   // Waker::wake (consumes the waker's ref). Submit: that ref now belongs to the queue.
   template <class Stamp>
-  Notify to_notified_by_val(Stamp stamp) noexcept;
+  inline Notify to_notified_by_val(Stamp stamp) noexcept;
 
   // abort(): returns true when the caller must schedule the task (it holds a new ref) so a
   // runner observes CANCELLED.
-  bool to_notified_and_cancel() noexcept;
+  inline bool to_notified_and_cancel() noexcept;
 
   // Handle::dump reading a suspended task's frames from another thread: takes RUNNING
   // while the task is idle (not running, notified, cancelled or complete), so no runner
   // polls it, cancels it or frees its frames meanwhile; the SINCE bits are kept. acq_rel:
   // pairs with the release of the runner's to_idle, so its poll's writes (slot, frames)
   // are visible. The caller holds a reference of its own; false: not claimed.
-  bool claim_idle_for_read() noexcept;
+  inline bool claim_idle_for_read() noexcept;
   enum class ReadRelease { Idle, Notified, Cancelled };
   // Ends claim_idle_for_read. Idle: as before. Notified: woken meanwhile; a new reference
   // is taken for the queue and the caller schedules the task. Cancelled: aborted or shut
   // down meanwhile; RUNNING is still held and a new reference taken, and the caller
   // cancels and completes the task (as a runner would after its poll).
-  ReadRelease release_read() noexcept;
+  inline ReadRelease release_read() noexcept;
 
   // Runtime shutdown: marks CANCELLED and, when nobody is running the task, takes RUNNING
   // so the caller cancels it right away. Returns true in that case.
-  bool to_shutdown() noexcept;
+  inline bool to_shutdown() noexcept;
 
   // JoinHandle side. Returns false (and leaves the state alone) when the task is COMPLETE.
-  bool set_join_waker() noexcept;
-  bool unset_join_waker() noexcept;
+  inline bool set_join_waker() noexcept;
+  inline bool unset_join_waker() noexcept;
   // Runtime side, after waking the join waker: returns the state after clearing the bit.
-  uint64_t unset_join_waker_after_complete() noexcept;
+  inline uint64_t unset_join_waker_after_complete() noexcept;
   // JoinHandle dropped: clears JOIN_INTEREST (and, before completion, JOIN_WAKER so the
   // handle side owns the waker field). Returns the state after the transition.
-  uint64_t drop_join_interest() noexcept;
+  inline uint64_t drop_join_interest() noexcept;
 
   void ref_inc() noexcept {
     uint64_t prev = word_.fetch_add(REF_ONE, std::memory_order_relaxed);
     if (TOKIO_UNLIKELY(refs(prev) >= REF_MASK - 1)) std::abort();  // refcount overflow
   }
   // Returns true when this released the last reference.
-  bool ref_dec() noexcept;
-  bool ref_dec_n(uint64_t n) noexcept;
+  inline bool ref_dec() noexcept;
+  inline bool ref_dec_n(uint64_t n) noexcept;
 
  private:
   Atomic<uint64_t> word_;
@@ -26539,8 +26543,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_5e2ca9b08461f7a5_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_5e2ca9b08461f7a5_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_2770a7f0dd93db31_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_2770a7f0dd93db31_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -26556,6 +26560,32 @@ extern const char tokio_hpp_build_5e2ca9b08461f7a5_link_only_with_an_implementat
 // by tests of the internals).
 #if ((defined(TOKIO_IMPLEMENTATION) && !defined(TOKIO_COMPILED_LIB)) || defined(TOKIO_INTERNALS)) && !defined(TOKIO_INTERNALS_INCLUDED)
 #define TOKIO_INTERNALS_INCLUDED
+#if defined(TOKIO_INTERNALS)
+#define TOKIO_INTERNAL_HEADERS_FOR_(g) 1
+#else
+// Which of the implementation's 8 groups of files this unit compiles (IMPL_PARTS in
+// amalgamate.py). Without TOKIO_IMPLEMENTATION_PART: all of them. With it, the
+// implementation is cut into TOKIO_IMPLEMENTATION_SPLIT units (1 to
+// TOKIO_IMPLEMENTATION_MAX_SPLIT, which is the default) that link together, and this
+// is unit TOKIO_IMPLEMENTATION_PART (1 to the split): unit k of n takes the groups g
+// with (k - 1) * 8 / n < g <= k * 8 / n, so any split takes each group once.
+#if !defined(TOKIO_IMPLEMENTATION_PART)
+#define TOKIO_IMPLEMENTATION_GROUP_IS_(g) 1
+#else
+#if defined(TOKIO_IMPLEMENTATION_SPLIT)
+#define TOKIO_IMPLEMENTATION_SPLIT_ TOKIO_IMPLEMENTATION_SPLIT
+#else
+#define TOKIO_IMPLEMENTATION_SPLIT_ 8
+#endif
+#if !(TOKIO_IMPLEMENTATION_SPLIT_ >= 1 && TOKIO_IMPLEMENTATION_SPLIT_ <= 8)
+#error "TOKIO_IMPLEMENTATION_SPLIT must be a number from 1 to 8 (TOKIO_IMPLEMENTATION_MAX_SPLIT): how many units the implementation is cut into"
+#elif !(TOKIO_IMPLEMENTATION_PART >= 1 && TOKIO_IMPLEMENTATION_PART <= TOKIO_IMPLEMENTATION_SPLIT_)
+#error "TOKIO_IMPLEMENTATION_PART must be a number from 1 to the split (TOKIO_IMPLEMENTATION_SPLIT, default 8): compile the implementation once per part, each with its own number, and link them all; or leave it undefined to compile the whole implementation in this unit"
+#endif
+#define TOKIO_IMPLEMENTATION_GROUP_IS_(g) ((TOKIO_IMPLEMENTATION_PART - 1) * 8 / TOKIO_IMPLEMENTATION_SPLIT_ < (g) && (g) <= TOKIO_IMPLEMENTATION_PART * 8 / TOKIO_IMPLEMENTATION_SPLIT_)
+#endif
+#define TOKIO_INTERNAL_HEADERS_FOR_(g) TOKIO_IMPLEMENTATION_GROUP_IS_(g)
+#endif
 #pragma push_macro("unix")
 #pragma push_macro("linux")
 #undef unix
@@ -26594,6 +26624,7 @@ extern const char tokio_hpp_build_5e2ca9b08461f7a5_link_only_with_an_implementat
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility push(hidden)
 #endif
+#if TOKIO_INTERNAL_HEADERS_FOR_(1) || TOKIO_INTERNAL_HEADERS_FOR_(2) || TOKIO_INTERNAL_HEADERS_FOR_(3) || TOKIO_INTERNAL_HEADERS_FOR_(4) || TOKIO_INTERNAL_HEADERS_FOR_(6) || TOKIO_INTERNAL_HEADERS_FOR_(7) || TOKIO_INTERNAL_HEADERS_FOR_(8)
 /* begin file src/tokio/core/detail/futex.hpp */
 // futex(2) wait and wake on a 32-bit atomic word (out of line: a syscall costs far more
 // than the call, and no user TU needs <linux/futex.h>), and a condition variable for
@@ -26655,6 +26686,8 @@ class Condvar {
 
 }  // namespace tokio::detail
 /* end file src/tokio/core/detail/futex.hpp */
+#endif
+#if TOKIO_INTERNAL_HEADERS_FOR_(1) || TOKIO_INTERNAL_HEADERS_FOR_(2) || TOKIO_INTERNAL_HEADERS_FOR_(3) || TOKIO_INTERNAL_HEADERS_FOR_(4) || TOKIO_INTERNAL_HEADERS_FOR_(6) || TOKIO_INTERNAL_HEADERS_FOR_(7) || TOKIO_INTERNAL_HEADERS_FOR_(8)
 /* begin file src/tokio/runtime/detail/park.hpp */
 // Thread parking.
 //
@@ -26736,6 +26769,8 @@ struct ParkThread {
 
 }  // namespace tokio::detail
 /* end file src/tokio/runtime/detail/park.hpp */
+#endif
+#if TOKIO_INTERNAL_HEADERS_FOR_(1) || TOKIO_INTERNAL_HEADERS_FOR_(2)
 /* begin file src/tokio/core/detail/ring.hpp */
 // A growable FIFO ring of pointers (power-of-two capacity), single-threaded.
 
@@ -26805,6 +26840,8 @@ class PtrRing {
 
 }  // namespace tokio::detail
 /* end file src/tokio/core/detail/ring.hpp */
+#endif
+#if TOKIO_INTERNAL_HEADERS_FOR_(1) || TOKIO_INTERNAL_HEADERS_FOR_(2)
 /* begin file src/tokio/runtime/detail/inject.hpp */
 // Inject: the scheduler-wide FIFO of tasks woken or spawned from outside a worker, and the
 // overflow target of full local queues. A growable ring of task pointers under a
@@ -26905,6 +26942,8 @@ class alignas(kCacheLine) Inject {
 
 }  // namespace tokio::detail
 /* end file src/tokio/runtime/detail/inject.hpp */
+#endif
+#if TOKIO_INTERNAL_HEADERS_FOR_(1) || TOKIO_INTERNAL_HEADERS_FOR_(2) || TOKIO_INTERNAL_HEADERS_FOR_(3) || TOKIO_INTERNAL_HEADERS_FOR_(4) || TOKIO_INTERNAL_HEADERS_FOR_(6) || TOKIO_INTERNAL_HEADERS_FOR_(7)
 /* begin file src/tokio/runtime/detail/coarse_clock.hpp */
 // The clock of a task's SINCE field (task_state.hpp): when it became idle, scheduled or
 // running, for Handle::dump's "how long in that state".
@@ -26956,48 +26995,8 @@ inline uint64_t task_stamp() noexcept {
 
 }  // namespace tokio::detail
 /* end file src/tokio/runtime/detail/coarse_clock.hpp */
-/* begin file src/tokio/runtime/detail/handle_inner.hpp */
-// HandleInner: the shared state of one runtime (what runtime::Handle points to). The two
-// scheduler flavours derive from it.
-
-/* #include <atomic> (already above) */
-/* #include <chrono> (already above) */
-/* #include <cstddef> (already above) */
-/* #include <cstdint> (already above) */
-/* #include <memory> (already above) */
-/* #include <optional> (already above) */
-
-/* begin file src/tokio/runtime/detail/blocking_pool.hpp */
-// The blocking pool: threads for spawn_blocking closures, for the multi-thread runtime's
-// workers, and for worker hand-offs during block_in_place.
-//
-// One mutex-protected FIFO and a condition variable, as in Tokio (spin-then-futex Mutex). A job goes to an idle
-// thread when there is one; otherwise a new thread starts while fewer than `thread_cap`
-// exist (started after the lock is released: unlike Tokio, which starts it under its lock);
-// otherwise it waits in the queue. Idle threads exit after `keep_alive`.
-// Shutdown cancels queued spawn_blocking tasks that have not started (their JoinHandles
-// report cancellation), lets running ones finish, and waits for the threads (bounded by
-// shutdown_timeout). It comes in two steps around the runtime cancelling its tasks:
-// begin_shutdown sets the unstarted tasks aside (held_: no thread starts them) and holds
-// new ones there too, and shutdown cancels them, by which time the tasks awaiting them are
-// gone. Cancelled at once, they would wake their awaiting tasks with the cancellation (an
-// fs call failing with ECANCELED), which workers not yet stopped would poll: a task that
-// retries on error spun until its worker stopped. Pool threads hold a reference on the
-// runtime's shared state, so a thread that outlives shutdown_timeout never touches freed
-// memory.
-
-TOKIO_SYSTEM_HEADERS_BEGIN
-#include <pthread.h>
-TOKIO_SYSTEM_HEADERS_END
-
-/* #include <chrono> (already above) */
-/* #include <cstddef> (already above) */
-TOKIO_SYSTEM_HEADERS_BEGIN
-#include <deque>
-TOKIO_SYSTEM_HEADERS_END
-/* #include <optional> (already above) */
-/* #include <vector> (already above) */
-
+#endif
+#if TOKIO_INTERNAL_HEADERS_FOR_(1) || TOKIO_INTERNAL_HEADERS_FOR_(2) || TOKIO_INTERNAL_HEADERS_FOR_(3) || TOKIO_INTERNAL_HEADERS_FOR_(4) || TOKIO_INTERNAL_HEADERS_FOR_(6) || TOKIO_INTERNAL_HEADERS_FOR_(7) || TOKIO_INTERNAL_HEADERS_FOR_(8)
 /* begin file src/tokio/runtime/detail/config.hpp */
 // Runtime configuration collected by runtime::Builder.
 
@@ -27064,6 +27063,8 @@ struct Config {
 
 }  // namespace tokio::detail
 /* end file src/tokio/runtime/detail/config.hpp */
+#endif
+#if TOKIO_INTERNAL_HEADERS_FOR_(1) || TOKIO_INTERNAL_HEADERS_FOR_(2) || TOKIO_INTERNAL_HEADERS_FOR_(3) || TOKIO_INTERNAL_HEADERS_FOR_(4) || TOKIO_INTERNAL_HEADERS_FOR_(6) || TOKIO_INTERNAL_HEADERS_FOR_(7)
 /* begin file src/tokio/runtime/detail/owned_tasks.hpp */
 // OwnedTasks: every live task of a scheduler, so shutdown can cancel the ones nobody will
 // ever wake again.
@@ -27179,6 +27180,39 @@ class OwnedTasks {
 
 }  // namespace tokio::detail
 /* end file src/tokio/runtime/detail/owned_tasks.hpp */
+#endif
+#if TOKIO_INTERNAL_HEADERS_FOR_(1) || TOKIO_INTERNAL_HEADERS_FOR_(2) || TOKIO_INTERNAL_HEADERS_FOR_(3) || TOKIO_INTERNAL_HEADERS_FOR_(4) || TOKIO_INTERNAL_HEADERS_FOR_(6) || TOKIO_INTERNAL_HEADERS_FOR_(7)
+/* begin file src/tokio/runtime/detail/blocking_pool.hpp */
+// The blocking pool: threads for spawn_blocking closures, for the multi-thread runtime's
+// workers, and for worker hand-offs during block_in_place.
+//
+// One mutex-protected FIFO and a condition variable, as in Tokio (spin-then-futex Mutex). A job goes to an idle
+// thread when there is one; otherwise a new thread starts while fewer than `thread_cap`
+// exist (started after the lock is released: unlike Tokio, which starts it under its lock);
+// otherwise it waits in the queue. Idle threads exit after `keep_alive`.
+// Shutdown cancels queued spawn_blocking tasks that have not started (their JoinHandles
+// report cancellation), lets running ones finish, and waits for the threads (bounded by
+// shutdown_timeout). It comes in two steps around the runtime cancelling its tasks:
+// begin_shutdown sets the unstarted tasks aside (held_: no thread starts them) and holds
+// new ones there too, and shutdown cancels them, by which time the tasks awaiting them are
+// gone. Cancelled at once, they would wake their awaiting tasks with the cancellation (an
+// fs call failing with ECANCELED), which workers not yet stopped would poll: a task that
+// retries on error spun until its worker stopped. Pool threads hold a reference on the
+// runtime's shared state, so a thread that outlives shutdown_timeout never touches freed
+// memory.
+
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <pthread.h>
+TOKIO_SYSTEM_HEADERS_END
+
+/* #include <chrono> (already above) */
+/* #include <cstddef> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <deque>
+TOKIO_SYSTEM_HEADERS_END
+/* #include <optional> (already above) */
+/* #include <vector> (already above) */
+
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
@@ -27250,6 +27284,8 @@ class BlockingPool {
 
 }  // namespace tokio::detail
 /* end file src/tokio/runtime/detail/blocking_pool.hpp */
+#endif
+#if TOKIO_INTERNAL_HEADERS_FOR_(1) || TOKIO_INTERNAL_HEADERS_FOR_(2) || TOKIO_INTERNAL_HEADERS_FOR_(3) || TOKIO_INTERNAL_HEADERS_FOR_(4) || TOKIO_INTERNAL_HEADERS_FOR_(6) || TOKIO_INTERNAL_HEADERS_FOR_(7) || TOKIO_INTERNAL_HEADERS_FOR_(8)
 /* begin file src/tokio/runtime/detail/driver.hpp */
 // Driver: what an idle runtime thread parks on.
 //
@@ -27359,6 +27395,8 @@ class Driver {
 
 }  // namespace tokio::detail
 /* end file src/tokio/runtime/detail/driver.hpp */
+#endif
+#if TOKIO_INTERNAL_HEADERS_FOR_(1) || TOKIO_INTERNAL_HEADERS_FOR_(2) || TOKIO_INTERNAL_HEADERS_FOR_(3) || TOKIO_INTERNAL_HEADERS_FOR_(4) || TOKIO_INTERNAL_HEADERS_FOR_(6) || TOKIO_INTERNAL_HEADERS_FOR_(7)
 /* begin file src/tokio/runtime/detail/stall.hpp */
 // The stall detector (Builder::stall_threshold): a watchdog thread that notices a worker
 // stuck inside one task's poll (a blocking call in async code) and reports the task.
@@ -27383,7 +27421,9 @@ TOKIO_SYSTEM_HEADERS_BEGIN
 #include <condition_variable>
 TOKIO_SYSTEM_HEADERS_END
 /* #include <cstdint> (already above) */
-/* #include <mutex> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <mutex>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <string> (already above) */
 TOKIO_SYSTEM_HEADERS_BEGIN
 #include <thread>
@@ -27495,6 +27535,8 @@ std::string leaf_name(const LeafName* e);
 
 }  // namespace tokio::detail
 /* end file src/tokio/runtime/detail/stall.hpp */
+#endif
+#if TOKIO_INTERNAL_HEADERS_FOR_(1) || TOKIO_INTERNAL_HEADERS_FOR_(2) || TOKIO_INTERNAL_HEADERS_FOR_(3) || TOKIO_INTERNAL_HEADERS_FOR_(4) || TOKIO_INTERNAL_HEADERS_FOR_(6) || TOKIO_INTERNAL_HEADERS_FOR_(7)
 /* begin file src/tokio/runtime/detail/task_names.hpp */
 // Task names (task::Builder::name) and the reports and hooks that show a task's identity.
 //
@@ -27530,6 +27572,19 @@ void report_task_exception(const TaskHeader* t, const std::exception_ptr& e,
 
 }  // namespace tokio::detail
 /* end file src/tokio/runtime/detail/task_names.hpp */
+#endif
+#if TOKIO_INTERNAL_HEADERS_FOR_(1) || TOKIO_INTERNAL_HEADERS_FOR_(2) || TOKIO_INTERNAL_HEADERS_FOR_(3) || TOKIO_INTERNAL_HEADERS_FOR_(4) || TOKIO_INTERNAL_HEADERS_FOR_(6) || TOKIO_INTERNAL_HEADERS_FOR_(7)
+/* begin file src/tokio/runtime/detail/handle_inner.hpp */
+// HandleInner: the shared state of one runtime (what runtime::Handle points to). The two
+// scheduler flavours derive from it.
+
+/* #include <atomic> (already above) */
+/* #include <chrono> (already above) */
+/* #include <cstddef> (already above) */
+/* #include <cstdint> (already above) */
+/* #include <memory> (already above) */
+/* #include <optional> (already above) */
+
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
@@ -27729,12 +27784,16 @@ HandleInner* make_multi_thread(Config cfg);
 
 }  // namespace tokio::detail
 /* end file src/tokio/runtime/detail/handle_inner.hpp */
+#endif
+#if TOKIO_INTERNAL_HEADERS_FOR_(1)
 /* begin file src/tokio/time/detail/clock.hpp */
 // Clock: one runtime's clock, paused or running (the public face is time/clock.hpp).
 
 /* #include <atomic> (already above) */
 /* #include <cstdint> (already above) */
-/* #include <mutex> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <mutex>
+TOKIO_SYSTEM_HEADERS_END
 
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
@@ -27774,41 +27833,8 @@ class Clock {
 
 }  // namespace tokio::detail
 /* end file src/tokio/time/detail/clock.hpp */
-/* begin file src/tokio/time/detail/driver.hpp */
-// TimeDriver: the runtime's timer driver, in the driver stack (runtime/detail/driver.hpp)
-// when the Builder enables time.
-//
-// One wheel per runtime behind one mutex (Tokio's design). Timers register on their first
-// poll, cancel in O(1) under the lock, and are fired by whichever thread parks in the
-// driver (the current-thread scheduler's thread, or the multi-thread worker holding the
-// driver; busy workers poll it with zero-timeout parks every event_interval ticks). A
-// timer may register on one worker and fire on another: firing only wakes its waker.
-//
-//   before_park(timeout)  clamps the park to the next timer deadline and publishes that
-//                         deadline in `next_wake_`, so a thread registering an earlier
-//                         timer knows it must unpark the sleeping driver; on a paused,
-//                         idle clock it turns the park into a poll and plans a jump of the
-//                         clock to the next timer (auto-advance)
-//   after_park()          performs the jump unless something unparked the driver
-//                         meanwhile, then fires every due timer: wakers are collected
-//                         under the lock and woken in batches of 32 with the lock released
-//
-// `next_wake_` (64 bits): 0 = the driver is not blocked (it will look at the wheel before
-// it blocks, so registrations need not unpark it); kNone = blocked with no timer deadline;
-// otherwise the tick it sleeps until. Written by the parking thread, read under the lock
-// by registering threads; a stale read only costs one spurious unpark.
-// `next_due_` (64 bits): a lower bound of the next tick at which the wheel has work
-// (kNone when empty); lets after_park skip the lock when nothing is due.
-// `observed_tick_` (64 bits): the latest current tick after_park computed; registration
-// compares deadlines with it instead of reading the clock (only deadlines within a tick
-// of it need a clock read to tell whether they already passed).
-
-/* #include <atomic> (already above) */
-/* #include <chrono> (already above) */
-/* #include <cstdint> (already above) */
-/* #include <mutex> (already above) */
-/* #include <optional> (already above) */
-
+#endif
+#if TOKIO_INTERNAL_HEADERS_FOR_(1)
 /* begin file src/tokio/time/detail/wheel.hpp */
 // Wheel: the hierarchical hashed timing wheel (Varghese & Lauck) the time driver files
 // timers in. Not thread-safe: the driver holds its lock around every call.
@@ -27906,6 +27932,45 @@ class Wheel {
 
 }  // namespace tokio::detail
 /* end file src/tokio/time/detail/wheel.hpp */
+#endif
+#if TOKIO_INTERNAL_HEADERS_FOR_(1)
+/* begin file src/tokio/time/detail/driver.hpp */
+// TimeDriver: the runtime's timer driver, in the driver stack (runtime/detail/driver.hpp)
+// when the Builder enables time.
+//
+// One wheel per runtime behind one mutex (Tokio's design). Timers register on their first
+// poll, cancel in O(1) under the lock, and are fired by whichever thread parks in the
+// driver (the current-thread scheduler's thread, or the multi-thread worker holding the
+// driver; busy workers poll it with zero-timeout parks every event_interval ticks). A
+// timer may register on one worker and fire on another: firing only wakes its waker.
+//
+//   before_park(timeout)  clamps the park to the next timer deadline and publishes that
+//                         deadline in `next_wake_`, so a thread registering an earlier
+//                         timer knows it must unpark the sleeping driver; on a paused,
+//                         idle clock it turns the park into a poll and plans a jump of the
+//                         clock to the next timer (auto-advance)
+//   after_park()          performs the jump unless something unparked the driver
+//                         meanwhile, then fires every due timer: wakers are collected
+//                         under the lock and woken in batches of 32 with the lock released
+//
+// `next_wake_` (64 bits): 0 = the driver is not blocked (it will look at the wheel before
+// it blocks, so registrations need not unpark it); kNone = blocked with no timer deadline;
+// otherwise the tick it sleeps until. Written by the parking thread, read under the lock
+// by registering threads; a stale read only costs one spurious unpark.
+// `next_due_` (64 bits): a lower bound of the next tick at which the wheel has work
+// (kNone when empty); lets after_park skip the lock when nothing is due.
+// `observed_tick_` (64 bits): the latest current tick after_park computed; registration
+// compares deadlines with it instead of reading the clock (only deadlines within a tick
+// of it need a clock read to tell whether they already passed).
+
+/* #include <atomic> (already above) */
+/* #include <chrono> (already above) */
+/* #include <cstdint> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <mutex>
+TOKIO_SYSTEM_HEADERS_END
+/* #include <optional> (already above) */
+
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
@@ -28014,6 +28079,8 @@ class TimeDriver {
 
 }  // namespace tokio::detail
 /* end file src/tokio/time/detail/driver.hpp */
+#endif
+#if TOKIO_INTERNAL_HEADERS_FOR_(1) || TOKIO_INTERNAL_HEADERS_FOR_(4) || TOKIO_INTERNAL_HEADERS_FOR_(6) || TOKIO_INTERNAL_HEADERS_FOR_(8)
 /* begin file src/tokio/io/detail/io_driver.hpp */
 // IoDriver: the runtime's reactor (epoll, edge-triggered), what the scheduler parks in
 // (runtime/detail/driver.hpp) when the Builder enabled I/O.
@@ -28045,7 +28112,9 @@ TOKIO_SYSTEM_HEADERS_END
 /* #include <chrono> (already above) */
 /* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
-/* #include <mutex> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <mutex>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <optional> (already above) */
 /* #include <vector> (already above) */
 
@@ -28113,6 +28182,8 @@ IoDriver* io_driver_of(HandleInner* h, const char* what);
 
 }  // namespace tokio::detail
 /* end file src/tokio/io/detail/io_driver.hpp */
+#endif
+#if TOKIO_INTERNAL_HEADERS_FOR_(1) || TOKIO_INTERNAL_HEADERS_FOR_(2) || TOKIO_INTERNAL_HEADERS_FOR_(3) || TOKIO_INTERNAL_HEADERS_FOR_(4) || TOKIO_INTERNAL_HEADERS_FOR_(5) || TOKIO_INTERNAL_HEADERS_FOR_(6) || TOKIO_INTERNAL_HEADERS_FOR_(8)
 /* begin file src/tokio/runtime/detail/sigpipe.hpp */
 // SIGPIPE around writes to pipes, FIFOs and terminals (sockets pass MSG_NOSIGNAL instead).
 //
@@ -28189,6 +28260,8 @@ int64_t writev_nosig(int fd, const ::iovec* iov, int cnt) noexcept;
 
 }  // namespace tokio::detail
 /* end file src/tokio/runtime/detail/sigpipe.hpp */
+#endif
+#if TOKIO_INTERNAL_HEADERS_FOR_(2)
 /* begin file src/tokio/runtime/detail/defer.hpp */
 // DeferList: wake-ups postponed until the scheduler has run everything else ready and
 // polled its drivers (yield_now; see defer_wake in core/detail/poll.hpp). Each scheduler
@@ -28210,6 +28283,8 @@ void wake_deferred(DeferList& d) noexcept;
 
 }  // namespace tokio::detail
 /* end file src/tokio/runtime/detail/defer.hpp */
+#endif
+#if TOKIO_INTERNAL_HEADERS_FOR_(2) || TOKIO_INTERNAL_HEADERS_FOR_(3) || TOKIO_INTERNAL_HEADERS_FOR_(6) || TOKIO_INTERNAL_HEADERS_FOR_(8)
 /* begin file src/tokio/core/detail/quote.hpp */
 // How reports show text that came from the user (a path, a task name): in double quotes,
 // with what would garble a one-line message escaped, as Rust's Debug output of a string
@@ -28233,6 +28308,8 @@ std::string debug_quoted(std::string_view text);
 
 }  // namespace tokio::detail
 /* end file src/tokio/core/detail/quote.hpp */
+#endif
+#if TOKIO_INTERNAL_HEADERS_FOR_(2) || TOKIO_INTERNAL_HEADERS_FOR_(3)
 /* begin file src/tokio/runtime/detail/task_state_ops.hpp */
 // The transitions of the task state word (encoding and invariants: task_state.hpp). Only
 // the task harness and the schedulers run them, so they are defined here, in a header the
@@ -28439,6 +28516,8 @@ inline bool TaskState::ref_dec_n(uint64_t n) noexcept {
 
 }  // namespace tokio::detail
 /* end file src/tokio/runtime/detail/task_state_ops.hpp */
+#endif
+#if TOKIO_INTERNAL_HEADERS_FOR_(2)
 /* begin file src/tokio/runtime/detail/idle.hpp */
 // Idle: which multi-thread workers are parked, and how many are searching for work.
 //
@@ -28453,7 +28532,9 @@ inline bool TaskState::ref_dec_n(uint64_t n) noexcept {
 
 /* #include <atomic> (already above) */
 /* #include <cstdint> (already above) */
-/* #include <mutex> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <mutex>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <optional> (already above) */
 /* #include <vector> (already above) */
 
@@ -28552,6 +28633,8 @@ class alignas(kCacheLine) Idle {
 
 }  // namespace tokio::detail
 /* end file src/tokio/runtime/detail/idle.hpp */
+#endif
+#if TOKIO_INTERNAL_HEADERS_FOR_(2)
 /* begin file src/tokio/runtime/detail/local_queue.hpp */
 // LocalQueue: a worker's fixed 256-slot run queue. The owning worker pushes and pops;
 // other workers steal half of it at a time.
@@ -28727,6 +28810,8 @@ class LocalQueue {
 
 }  // namespace tokio::detail
 /* end file src/tokio/runtime/detail/local_queue.hpp */
+#endif
+#if TOKIO_INTERNAL_HEADERS_FOR_(2)
 /* begin file src/tokio/runtime/detail/worker_parker.hpp */
 // WorkerParker: how an idle multi-thread worker sleeps.
 //
@@ -28789,10 +28874,14 @@ class WorkerParker {
 
 }  // namespace tokio::detail
 /* end file src/tokio/runtime/detail/worker_parker.hpp */
+#endif
+#if TOKIO_INTERNAL_HEADERS_FOR_(3)
 /* begin file src/tokio/runtime/detail/thread.hpp */
 // Native threads with a name and an optional stack size (std::thread offers neither).
 
-/* #include <pthread.h> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <pthread.h>
+TOKIO_SYSTEM_HEADERS_END
 
 /* #include <cstddef> (already above) */
 /* #include <functional> (already above) */
@@ -28806,6 +28895,8 @@ pthread_t spawn_native_thread(const std::string& name, std::size_t stack_size,
 
 }  // namespace tokio::detail
 /* end file src/tokio/runtime/detail/thread.hpp */
+#endif
+#if TOKIO_INTERNAL_HEADERS_FOR_(4)
 /* begin file src/tokio/io/detail/byte_pipe.hpp */
 // BytePipe (internal): one direction of io::duplex and io::simplex. A bounded byte FIFO
 // whose reading side and writing side run at the same time on two threads without a lock:
@@ -28956,71 +29047,8 @@ class BytePipe {
 
 }  // namespace tokio::detail
 /* end file src/tokio/io/detail/byte_pipe.hpp */
-/* begin file src/tokio/fs/detail/engine.hpp */
-#if TOKIO_HAS_FS
-// FsEngine: what runs the fs operations of one runtime. Two implementations:
-//   UringEngine     io_uring through raw system calls, completions fed to the reactor
-//                   (fs/detail/uring_engine.hpp);
-//   BlockingEngine  every operation on the runtime's blocking pool, as Tokio does.
-// Operations io_uring has no opcode for (read_dir, copy, canonicalize...) use the blocking
-// pool under both engines (submit_blocking).
-//
-// One engine per runtime, created on the first fs operation and kept in the runtime's
-// driver (Driver::fs_engine_slot, runtime/detail/driver.hpp). The choice:
-//   - Builder::disable_io_uring(), or TOKIO_FS_ENGINE=blocking in the environment, or a
-//     runtime without the I/O driver (enable_io), or /proc/sys/kernel/io_uring_disabled
-//     = 2: the blocking engine;
-//   - otherwise io_uring, falling back to the blocking engine when the kernel refuses it
-//     (ENOSYS on old kernels, EPERM under seccomp or io_uring_disabled = 1, a kernel too
-//     old for the opcodes the engine needs).
-// Shutdown (fs_engine_close, from Driver::shutdown): stops accepting operations (later
-// ones fail with std::errc::operation_canceled), cancels the ones whose waiter is gone,
-// and waits (bounded) until the kernel and the blocking threads are done with every
-// buffer. The engine object is reference counted: every File holds a reference, so a File
-// outliving its runtime stays safe (its operations then fail).
-
-/* #include <atomic> (already above) */
-/* #include <cstdint> (already above) */
-
-/* begin file src/tokio/fs/detail/op.hpp */
-#if TOKIO_HAS_FS
-// FsOp: one file-system operation, shared by the awaiting leaf and an engine.
-//
-// An operation is a small state machine both engines can run:
-//   - the blocking engine calls run_blocking() on a blocking-pool thread: plain system
-//     calls, the whole operation in one go;
-//   - the io_uring engine asks uring_plan() how many submission entries the next step
-//     needs, lets uring_prep() fill them, collects one completion per entry into res[],
-//     then calls uring_step_done(), which either finishes the operation or plans another
-//     step (a fs::read that needs more reads, a write that was short). Steps run inside
-//     the engine, so a multi-step operation costs its task a single wake-up.
-// Either way the engine ends with complete(), which publishes the outcome and wakes the
-// waiter.
-//
-// Ownership: reference counted. The leaf holds one reference from creation; the engine
-// holds one from submission until after complete(); a cancellation request in the kernel
-// (IORING_OP_ASYNC_CANCEL) holds one until its own completion, so an op address is never
-// reused while a cancellation could still name it. Whoever drops the last reference
-// deletes the op, and with it every buffer the kernel was given: that can only happen
-// after the kernel's last completion for it.
-//
-// Completion state (`state`, 32 bits):
-//   bit 0 DONE       complete() ran: the outcome fields are published (release/acquire)
-//   bit 1 SUBMITTED  the leaf handed the op to an engine (set by the leaf's first poll)
-//   bit 2 CANCEL     the waiter is gone: stop at the next opportunity
-// The waiter's waker sits in `waker` under `lock` (a leaf registers, complete() takes).
-
-/* #include <atomic> (already above) */
-/* #include <cerrno> (already above) */
-/* #include <cstdint> (already above) */
-/* #include <string> (already above) */
-
-#endif // TOKIO_HAS_FS
-#if TOKIO_HAS_FS
-#endif // TOKIO_HAS_FS
-#if TOKIO_HAS_FS
-#endif // TOKIO_HAS_FS
-#if TOKIO_HAS_FS
+#endif
+#if TOKIO_INTERNAL_HEADERS_FOR_(6) || TOKIO_INTERNAL_HEADERS_FOR_(8)
 /* begin file src/tokio/fs/detail/uring_abi.hpp */
 #if TOKIO_HAS_FS
 // The io_uring kernel ABI, as much of it as the fs engine uses: the setup parameters, the
@@ -29182,6 +29210,47 @@ inline constexpr uint32_t kCancelAny = 1u << 2;  // match every request (Linux 5
 }  // namespace tokio::detail::uring
 #endif // TOKIO_HAS_FS
 /* end file src/tokio/fs/detail/uring_abi.hpp */
+#endif
+#if TOKIO_INTERNAL_HEADERS_FOR_(6) || TOKIO_INTERNAL_HEADERS_FOR_(8)
+/* begin file src/tokio/fs/detail/op.hpp */
+#if TOKIO_HAS_FS
+// FsOp: one file-system operation, shared by the awaiting leaf and an engine.
+//
+// An operation is a small state machine both engines can run:
+//   - the blocking engine calls run_blocking() on a blocking-pool thread: plain system
+//     calls, the whole operation in one go;
+//   - the io_uring engine asks uring_plan() how many submission entries the next step
+//     needs, lets uring_prep() fill them, collects one completion per entry into res[],
+//     then calls uring_step_done(), which either finishes the operation or plans another
+//     step (a fs::read that needs more reads, a write that was short). Steps run inside
+//     the engine, so a multi-step operation costs its task a single wake-up.
+// Either way the engine ends with complete(), which publishes the outcome and wakes the
+// waiter.
+//
+// Ownership: reference counted. The leaf holds one reference from creation; the engine
+// holds one from submission until after complete(); a cancellation request in the kernel
+// (IORING_OP_ASYNC_CANCEL) holds one until its own completion, so an op address is never
+// reused while a cancellation could still name it. Whoever drops the last reference
+// deletes the op, and with it every buffer the kernel was given: that can only happen
+// after the kernel's last completion for it.
+//
+// Completion state (`state`, 32 bits):
+//   bit 0 DONE       complete() ran: the outcome fields are published (release/acquire)
+//   bit 1 SUBMITTED  the leaf handed the op to an engine (set by the leaf's first poll)
+//   bit 2 CANCEL     the waiter is gone: stop at the next opportunity
+// The waiter's waker sits in `waker` under `lock` (a leaf registers, complete() takes).
+
+/* #include <atomic> (already above) */
+/* #include <cerrno> (already above) */
+/* #include <cstdint> (already above) */
+/* #include <string> (already above) */
+
+#endif // TOKIO_HAS_FS
+#if TOKIO_HAS_FS
+#endif // TOKIO_HAS_FS
+#if TOKIO_HAS_FS
+#endif // TOKIO_HAS_FS
+#if TOKIO_HAS_FS
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
@@ -29317,6 +29386,34 @@ inline void fs_op_finish(FsOp* op) noexcept {
 }  // namespace tokio::detail
 #endif // TOKIO_HAS_FS
 /* end file src/tokio/fs/detail/op.hpp */
+#endif
+#if TOKIO_INTERNAL_HEADERS_FOR_(6) || TOKIO_INTERNAL_HEADERS_FOR_(8)
+/* begin file src/tokio/fs/detail/engine.hpp */
+#if TOKIO_HAS_FS
+// FsEngine: what runs the fs operations of one runtime. Two implementations:
+//   UringEngine     io_uring through raw system calls, completions fed to the reactor
+//                   (fs/detail/uring_engine.hpp);
+//   BlockingEngine  every operation on the runtime's blocking pool, as Tokio does.
+// Operations io_uring has no opcode for (read_dir, copy, canonicalize...) use the blocking
+// pool under both engines (submit_blocking).
+//
+// One engine per runtime, created on the first fs operation and kept in the runtime's
+// driver (Driver::fs_engine_slot, runtime/detail/driver.hpp). The choice:
+//   - Builder::disable_io_uring(), or TOKIO_FS_ENGINE=blocking in the environment, or a
+//     runtime without the I/O driver (enable_io), or /proc/sys/kernel/io_uring_disabled
+//     = 2: the blocking engine;
+//   - otherwise io_uring, falling back to the blocking engine when the kernel refuses it
+//     (ENOSYS on old kernels, EPERM under seccomp or io_uring_disabled = 1, a kernel too
+//     old for the opcodes the engine needs).
+// Shutdown (fs_engine_close, from Driver::shutdown): stops accepting operations (later
+// ones fail with std::errc::operation_canceled), cancels the ones whose waiter is gone,
+// and waits (bounded) until the kernel and the blocking threads are done with every
+// buffer. The engine object is reference counted: every File holds a reference, so a File
+// outliving its runtime stays safe (its operations then fail).
+
+/* #include <atomic> (already above) */
+/* #include <cstdint> (already above) */
+
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
@@ -29391,6 +29488,8 @@ void fs_set_uring_max_chunk(std::size_t bytes) noexcept;
 }  // namespace tokio::detail
 #endif // TOKIO_HAS_FS
 /* end file src/tokio/fs/detail/engine.hpp */
+#endif
+#if TOKIO_INTERNAL_HEADERS_FOR_(6)
 /* begin file src/tokio/fs/detail/blocking_engine.hpp */
 #if TOKIO_HAS_FS
 // BlockingEngine: the fallback. Every operation is one job on the runtime's blocking
@@ -29415,55 +29514,8 @@ class BlockingEngine final : public FsEngine {
 }  // namespace tokio::detail
 #endif // TOKIO_HAS_FS
 /* end file src/tokio/fs/detail/blocking_engine.hpp */
-/* begin file src/tokio/fs/detail/uring_engine.hpp */
-#if TOKIO_HAS_FS
-// UringEngine: fs operations on io_uring.
-//
-// Rings: one per worker of a multi-thread runtime (one for a current-thread runtime). A
-// thread submits to "its" ring (workers get distinct rings first come, first served; other
-// threads share them round-robin), so the workers' inline kernel work (a cached open, a
-// page-cache read) runs in parallel instead of queueing on one ring's kernel lock. Each
-// ring has two locks: `sq_mu` for writing entries (plus the backlog, the direct-descriptor
-// slots and the in-flight budget) and `cq_mu` for taking completions; neither is held
-// across a system call except when the submission queue is full.
-//
-// Submission is batched: an operation's entries go into the ring and, on a runtime
-// worker, the io_uring_enter is deferred to the end of the worker's current run of tasks
-// (a waker on the scheduler's defer list, the same hook yield_now uses), so a worker that
-// polls 200 tasks issuing reads enters the kernel once. Off a worker (block_on's thread, a
-// blocking-pool thread) the enter happens at once. Linked entries (IOSQE_IO_LINK) let one
-// submission open, read and probe for end-of-file a whole small file (fs::read) or open,
-// write and close it (fs::write), using a direct descriptor (a registered-file slot) so
-// the read can name the file the open creates.
-//
-// Completions: every submitter reaps its ring right after entering (the inline ones are
-// there already). Completions that arrive later (work the kernel punted to its io-wq
-// threads, polled pipes, buffered reads retried by task work once their page is in)
-// signal an eventfd registered with the ring (IORING_REGISTER_EVENTFD) and with the
-// runtime's reactor: the reactor wakes a waiter node the engine owns, whose wake function
-// reaps every ring on the reactor thread. A reap leaves entries another thread wrote to the
-// flush that thread scheduled, so a ring is entered by its own worker whenever it can be:
-// two threads entering one ring queue on its kernel lock.
-//
-// Budget: at most `cap` entries of operations in flight per ring (below the completion
-// queue's size, so completions never overflow); further operations wait in a FIFO backlog
-// that completions drain. Control entries (cancellations, slot closes) use a reserve.
-//
-// user_data encoding (ops are 16-byte aligned): bits 0-1 kind (0 an op's entry, with bits
-// 2-3 the entry's index within its step; 1 a cancellation holding one op reference; 2 a
-// slot close, with the slot in bits 4+).
-
-/* #include <sys/types.h> (already above) */
-
-/* #include <atomic> (already above) */
-/* #include <cstdint> (already above) */
-/* #include <memory> (already above) */
-/* #include <vector> (already above) */
-
-#endif // TOKIO_HAS_FS
-#if TOKIO_HAS_FS
-#endif // TOKIO_HAS_FS
-#if TOKIO_HAS_FS
+#endif
+#if TOKIO_INTERNAL_HEADERS_FOR_(6)
 /* begin file src/tokio/fs/detail/ring.hpp */
 #if TOKIO_HAS_FS
 // Ring: one io_uring instance through raw system calls (no liburing): setup, the three
@@ -29576,6 +29628,57 @@ class Ring {
 }  // namespace tokio::detail
 #endif // TOKIO_HAS_FS
 /* end file src/tokio/fs/detail/ring.hpp */
+#endif
+#if TOKIO_INTERNAL_HEADERS_FOR_(6)
+/* begin file src/tokio/fs/detail/uring_engine.hpp */
+#if TOKIO_HAS_FS
+// UringEngine: fs operations on io_uring.
+//
+// Rings: one per worker of a multi-thread runtime (one for a current-thread runtime). A
+// thread submits to "its" ring (workers get distinct rings first come, first served; other
+// threads share them round-robin), so the workers' inline kernel work (a cached open, a
+// page-cache read) runs in parallel instead of queueing on one ring's kernel lock. Each
+// ring has two locks: `sq_mu` for writing entries (plus the backlog, the direct-descriptor
+// slots and the in-flight budget) and `cq_mu` for taking completions; neither is held
+// across a system call except when the submission queue is full.
+//
+// Submission is batched: an operation's entries go into the ring and, on a runtime
+// worker, the io_uring_enter is deferred to the end of the worker's current run of tasks
+// (a waker on the scheduler's defer list, the same hook yield_now uses), so a worker that
+// polls 200 tasks issuing reads enters the kernel once. Off a worker (block_on's thread, a
+// blocking-pool thread) the enter happens at once. Linked entries (IOSQE_IO_LINK) let one
+// submission open, read and probe for end-of-file a whole small file (fs::read) or open,
+// write and close it (fs::write), using a direct descriptor (a registered-file slot) so
+// the read can name the file the open creates.
+//
+// Completions: every submitter reaps its ring right after entering (the inline ones are
+// there already). Completions that arrive later (work the kernel punted to its io-wq
+// threads, polled pipes, buffered reads retried by task work once their page is in)
+// signal an eventfd registered with the ring (IORING_REGISTER_EVENTFD) and with the
+// runtime's reactor: the reactor wakes a waiter node the engine owns, whose wake function
+// reaps every ring on the reactor thread. A reap leaves entries another thread wrote to the
+// flush that thread scheduled, so a ring is entered by its own worker whenever it can be:
+// two threads entering one ring queue on its kernel lock.
+//
+// Budget: at most `cap` entries of operations in flight per ring (below the completion
+// queue's size, so completions never overflow); further operations wait in a FIFO backlog
+// that completions drain. Control entries (cancellations, slot closes) use a reserve.
+//
+// user_data encoding (ops are 16-byte aligned): bits 0-1 kind (0 an op's entry, with bits
+// 2-3 the entry's index within its step; 1 a cancellation holding one op reference; 2 a
+// slot close, with the slot in bits 4+).
+
+/* #include <sys/types.h> (already above) */
+
+/* #include <atomic> (already above) */
+/* #include <cstdint> (already above) */
+/* #include <memory> (already above) */
+/* #include <vector> (already above) */
+
+#endif // TOKIO_HAS_FS
+#if TOKIO_HAS_FS
+#endif // TOKIO_HAS_FS
+#if TOKIO_HAS_FS
 #endif // TOKIO_HAS_FS
 #if TOKIO_HAS_FS
 
@@ -29697,6 +29800,8 @@ class UringEngine final : public FsEngine {
 }  // namespace tokio::detail
 #endif // TOKIO_HAS_FS
 /* end file src/tokio/fs/detail/uring_engine.hpp */
+#endif
+#if TOKIO_INTERNAL_HEADERS_FOR_(6) || TOKIO_INTERNAL_HEADERS_FOR_(8)
 /* begin file src/tokio/fs/detail/path_ops.hpp */
 #if TOKIO_HAS_FS
 // The operations behind the fs free functions (internal; included by .cpp files only).
@@ -29905,6 +30010,8 @@ int fs_remove_dir_contents(int dirfd, std::string* failed_at = nullptr) noexcept
 }  // namespace tokio::detail
 #endif // TOKIO_HAS_FS
 /* end file src/tokio/fs/detail/path_ops.hpp */
+#endif
+#if TOKIO_INTERNAL_HEADERS_FOR_(6) || TOKIO_INTERNAL_HEADERS_FOR_(8)
 /* begin file src/tokio/fs/detail/sys.hpp */
 #if TOKIO_HAS_FS
 // Plain system-call helpers for the blocking paths (the blocking engine, and whatever the
@@ -29944,6 +30051,8 @@ int fs_errno() noexcept;
 }  // namespace tokio::detail
 #endif // TOKIO_HAS_FS
 /* end file src/tokio/fs/detail/sys.hpp */
+#endif
+#if TOKIO_INTERNAL_HEADERS_FOR_(6) || TOKIO_INTERNAL_HEADERS_FOR_(8)
 /* begin file src/tokio/fs/detail/path_error.hpp */
 #if TOKIO_HAS_FS
 // Errors that name their path. Every tokio::fs failure is an io::Result error whose
@@ -29983,6 +30092,8 @@ std::error_code fs_error(int err, std::string_view from, std::string_view to);
 }  // namespace tokio::detail
 #endif // TOKIO_HAS_FS
 /* end file src/tokio/fs/detail/path_error.hpp */
+#endif
+#if TOKIO_INTERNAL_HEADERS_FOR_(6)
 /* begin file src/tokio/fs/detail/tsan.hpp */
 #if TOKIO_HAS_FS
 // ThreadSanitizer annotations for the one synchronisation TSan cannot see: the kernel.
@@ -30026,6 +30137,8 @@ inline void fs_tsan_acquire(void* p) noexcept {
 }  // namespace tokio::detail
 #endif // TOKIO_HAS_FS
 /* end file src/tokio/fs/detail/tsan.hpp */
+#endif
+#if TOKIO_INTERNAL_HEADERS_FOR_(7) || TOKIO_INTERNAL_HEADERS_FOR_(8)
 /* begin file src/tokio/process/detail/child_state.hpp */
 #if TOKIO_HAS_PROCESS
 // ChildState: what a Child owns (heap-allocated, so a Child can move while a wait() on
@@ -30110,6 +30223,8 @@ bool process_uses_pidfd() noexcept;
 }  // namespace tokio::detail
 #endif // TOKIO_HAS_PROCESS
 /* end file src/tokio/process/detail/child_state.hpp */
+#endif
+#if TOKIO_INTERNAL_HEADERS_FOR_(7) || TOKIO_INTERNAL_HEADERS_FOR_(8)
 /* begin file src/tokio/process/detail/spawn_error.hpp */
 #if TOKIO_HAS_PROCESS
 // Errors that carry a message: Command::spawn() reports which program failed and why
@@ -30141,6 +30256,8 @@ std::error_code error_with_message(int errnum, std::string message);
 }  // namespace tokio::detail
 #endif // TOKIO_HAS_PROCESS
 /* end file src/tokio/process/detail/spawn_error.hpp */
+#endif
+#if TOKIO_INTERNAL_HEADERS_FOR_(7)
 /* begin file src/tokio/process/detail/reaper.hpp */
 #if TOKIO_HAS_PROCESS
 // The orphan reaper: children whose Child was dropped before they were waited for are
@@ -30177,6 +30294,8 @@ std::size_t reaper_orphans() noexcept;
 }  // namespace tokio::detail
 #endif // TOKIO_HAS_PROCESS
 /* end file src/tokio/process/detail/reaper.hpp */
+#endif
+#if TOKIO_INTERNAL_HEADERS_FOR_(7) || TOKIO_INTERNAL_HEADERS_FOR_(8)
 /* begin file src/tokio/process/detail/spawn.hpp */
 #if TOKIO_HAS_PROCESS
 // Spawning a child process (what Command::spawn() runs).
@@ -30289,6 +30408,8 @@ io::Result<Spawned> execute_spawn(SpawnPlan plan);
 }  // namespace tokio::detail
 #endif // TOKIO_HAS_PROCESS
 /* end file src/tokio/process/detail/spawn.hpp */
+#endif
+#if TOKIO_INTERNAL_HEADERS_FOR_(8)
 /* begin file src/tokio/fs/detail/file_inner.hpp */
 #if TOKIO_HAS_FS
 // FileInner and FileOp: the state behind fs::File (internal; see file.hpp for behaviour).
@@ -30408,6 +30529,7 @@ struct FileInner {
 }  // namespace tokio::detail
 #endif // TOKIO_HAS_FS
 /* end file src/tokio/fs/detail/file_inner.hpp */
+#endif
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
 #endif
@@ -30416,6 +30538,7 @@ struct FileInner {
 #endif
 #pragma pop_macro("linux")
 #pragma pop_macro("unix")
+#undef TOKIO_INTERNAL_HEADERS_FOR_
 #endif // TOKIO_INTERNALS
 
 // TOKIO_COMPILED_LIB: the implementation is linked in from a compiled object or library
@@ -30460,6 +30583,8 @@ struct FileInner {
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility push(hidden)
 #endif
+// (defined with the internal headers unless TOKIO_INTERNALS included them all)
+#ifndef TOKIO_IMPLEMENTATION_GROUP_IS_
 // Which of the implementation's 8 groups of files this unit compiles (IMPL_PARTS in
 // amalgamate.py). Without TOKIO_IMPLEMENTATION_PART: all of them. With it, the
 // implementation is cut into TOKIO_IMPLEMENTATION_SPLIT units (1 to
@@ -30480,6 +30605,7 @@ struct FileInner {
 #error "TOKIO_IMPLEMENTATION_PART must be a number from 1 to the split (TOKIO_IMPLEMENTATION_SPLIT, default 8): compile the implementation once per part, each with its own number, and link them all; or leave it undefined to compile the whole implementation in this unit"
 #endif
 #define TOKIO_IMPLEMENTATION_GROUP_IS_(g) ((TOKIO_IMPLEMENTATION_PART - 1) * 8 / TOKIO_IMPLEMENTATION_SPLIT_ < (g) && (g) <= TOKIO_IMPLEMENTATION_PART * 8 / TOKIO_IMPLEMENTATION_SPLIT_)
+#endif
 #endif
 #if TOKIO_IMPLEMENTATION_GROUP_IS_(1)
 /* begin file src/tokio/core/detail/core.cpp */
@@ -30623,7 +30749,9 @@ TOKIO_SYSTEM_HEADERS_BEGIN
 #include <algorithm>
 TOKIO_SYSTEM_HEADERS_END
 /* #include <cstdlib> (already above) */
-/* #include <mutex> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <mutex>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <new> (already above) */
 
 
@@ -31341,7 +31469,9 @@ TOKIO_SYSTEM_HEADERS_BEGIN
 TOKIO_SYSTEM_HEADERS_END
 /* #include <cstdlib> (already above) */
 /* #include <mutex> (already above) */
-/* #include <pthread.h> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <pthread.h>
+TOKIO_SYSTEM_HEADERS_END
 
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
@@ -33043,7 +33173,9 @@ TOKIO_SYSTEM_HEADERS_BEGIN
 #include <algorithm>
 TOKIO_SYSTEM_HEADERS_END
 /* #include <chrono> (already above) */
-/* #include <mutex> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <mutex>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <stdexcept> (already above) */
 /* #include <vector> (already above) */
 
@@ -34180,12 +34312,16 @@ bool coop_poll_proceed_slow(task::Context& cx) noexcept {
 TOKIO_SYSTEM_HEADERS_BEGIN
 #include <cmath>
 TOKIO_SYSTEM_HEADERS_END
-/* #include <condition_variable> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <condition_variable>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <memory> (already above) */
 /* #include <mutex> (already above) */
 /* #include <stdexcept> (already above) */
 /* #include <string> (already above) */
-/* #include <thread> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <thread>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <vector> (already above) */
 
 
@@ -35414,7 +35550,9 @@ std::error_code invalid_utf8() noexcept {
 TOKIO_SYSTEM_HEADERS_BEGIN
 #include <algorithm>
 TOKIO_SYSTEM_HEADERS_END
-/* #include <mutex> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <mutex>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <string> (already above) */
 
 
@@ -36028,7 +36166,9 @@ std::size_t RuntimeMetrics::worker_local_queue_depth(std::size_t w) const noexce
 /* end file src/tokio/runtime/detail/metrics.cpp */
 /* begin file src/tokio/runtime/detail/sigpipe.cpp */
 
-/* #include <pthread.h> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <pthread.h>
+TOKIO_SYSTEM_HEADERS_END
 TOKIO_SYSTEM_HEADERS_BEGIN
 #include <signal.h>
 TOKIO_SYSTEM_HEADERS_END
@@ -36039,7 +36179,9 @@ TOKIO_SYSTEM_HEADERS_END
 
 /* #include <atomic> (already above) */
 /* #include <cerrno> (already above) */
-/* #include <ctime> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <ctime>
+TOKIO_SYSTEM_HEADERS_END
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
@@ -36483,7 +36625,9 @@ TOKIO_SYSTEM_HEADERS_END
 /* #include <memory> (already above) */
 /* #include <stdexcept> (already above) */
 /* #include <string> (already above) */
-/* #include <thread> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <thread>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <utility> (already above) */
 
 
@@ -40574,7 +40718,9 @@ TOKIO_SYSTEM_HEADERS_END
 /* #include <cerrno> (already above) */
 /* #include <cstdlib> (already above) */
 /* #include <cstring> (already above) */
-/* #include <mutex> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <mutex>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <new> (already above) */
 
 #endif // TOKIO_HAS_FS
@@ -41102,7 +41248,9 @@ void MiscOp::run_blocking() noexcept {
 // Path-carrying error codes: see path_error.hpp.
 
 /* #include <cstring> (already above) */
-/* #include <mutex> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <mutex>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <string> (already above) */
 TOKIO_SYSTEM_HEADERS_BEGIN
 #include <unordered_map>
@@ -42098,7 +42246,9 @@ TOKIO_SYSTEM_HEADERS_BEGIN
 #include <algorithm>
 TOKIO_SYSTEM_HEADERS_END
 /* #include <cstring> (already above) */
-/* #include <mutex> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <mutex>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <new> (already above) */
 
 #endif // TOKIO_HAS_FS
@@ -43776,14 +43926,18 @@ void child_state_release(ChildState* s) noexcept {
 /* begin file src/tokio/process/detail/reaper.cpp */
 #if TOKIO_HAS_PROCESS
 
-/* #include <sys/epoll.h> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <sys/epoll.h>
+TOKIO_SYSTEM_HEADERS_END
 TOKIO_SYSTEM_HEADERS_BEGIN
 #include <sys/eventfd.h>
 TOKIO_SYSTEM_HEADERS_END
 TOKIO_SYSTEM_HEADERS_BEGIN
 #include <sys/wait.h>
 TOKIO_SYSTEM_HEADERS_END
-/* #include <pthread.h> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <pthread.h>
+TOKIO_SYSTEM_HEADERS_END
 TOKIO_SYSTEM_HEADERS_BEGIN
 #include <signal.h>
 TOKIO_SYSTEM_HEADERS_END
@@ -43794,8 +43948,12 @@ TOKIO_SYSTEM_HEADERS_END
 /* #include <cerrno> (already above) */
 /* #include <cstdint> (already above) */
 /* #include <atomic> (already above) */
-/* #include <mutex> (already above) */
-/* #include <thread> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <mutex>
+TOKIO_SYSTEM_HEADERS_END
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <thread>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <utility> (already above) */
 /* #include <vector> (already above) */
 
@@ -44051,7 +44209,9 @@ std::size_t reaper_orphans() noexcept {
 TOKIO_SYSTEM_HEADERS_BEGIN
 #include <fcntl.h>
 TOKIO_SYSTEM_HEADERS_END
-/* #include <pthread.h> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <pthread.h>
+TOKIO_SYSTEM_HEADERS_END
 TOKIO_SYSTEM_HEADERS_BEGIN
 #include <signal.h>
 TOKIO_SYSTEM_HEADERS_END
@@ -44748,8 +44908,12 @@ Task<io::Result<Output>> Command::output() {
 #if TOKIO_HAS_PROCESS
 
 /* #include <cstring> (already above) */
-/* #include <deque> (already above) */
-/* #include <mutex> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <deque>
+TOKIO_SYSTEM_HEADERS_END
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <mutex>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <string> (already above) */
 TOKIO_SYSTEM_HEADERS_BEGIN
 #include <unordered_map>
@@ -46160,7 +46324,7 @@ detail::FsAwait<Metadata> DirEntry::metadata() const {
 #endif // TOKIO_IMPLEMENTATION_GROUP 8
 #if TOKIO_IMPLEMENTATION_GROUP_IS_(1)
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_5e2ca9b08461f7a5_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_2770a7f0dd93db31_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #endif
 #undef TOKIO_IMPLEMENTATION_GROUP_IS_

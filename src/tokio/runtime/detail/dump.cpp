@@ -9,6 +9,7 @@
 #include "tokio/runtime/detail/handle_inner.hpp"
 #include "tokio/runtime/detail/stall.hpp"
 #include "tokio/runtime/detail/task_names.hpp"
+#include "tokio/runtime/detail/task_state_ops.hpp"
 #include "tokio/runtime/dump.hpp"
 #include "tokio/runtime/runtime.hpp"
 

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "tokio/runtime/detail/task_names.hpp"
+#include "tokio/runtime/detail/task_state_ops.hpp"
 
 namespace tokio::detail {
 

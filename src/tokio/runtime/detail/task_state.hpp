@@ -75,73 +75,77 @@ class TaskState {
                 std::memory_order_relaxed);
   }
 
+  // The transitions below are defined in task_state_ops.hpp, which only the implementation
+  // parses. They are declared inline so that a file calling one without including that
+  // header gets the compilers' "inline function used but never defined" warning: in a split
+  // implementation (TOKIO_IMPLEMENTATION_PART) the definition is only there when it does.
   enum class ToRunning { Success, Cancelled, Failed };
   // Called by the holder of the notified ref. Failed: already running or complete (the
   // caller drops its ref). Cancelled: RUNNING is now held and the task must be cancelled.
-  ToRunning to_running(uint64_t stamp) noexcept;
+  inline ToRunning to_running(uint64_t stamp) noexcept;
 
   enum class ToIdle { Ok, OkNotified, OkDealloc, Cancelled };
   // After a poll returned pending. OkNotified: woken during the poll, the runner's ref is
   // handed to a queue again. Ok/OkDealloc: the runner's ref was released.
-  ToIdle to_idle(uint64_t stamp) noexcept;
+  inline ToIdle to_idle(uint64_t stamp) noexcept;
 
   // After a poll that yielded (yield_now): RUNNING -> NOTIFIED in one step, keeping the
   // runner's reference for the queue entry the caller creates. Returns false when
   // CANCELLED (the caller cancels the task instead; it still holds RUNNING).
-  bool to_notified_after_yield(uint64_t stamp) noexcept;
+  inline bool to_notified_after_yield(uint64_t stamp) noexcept;
 
   // RUNNING -> COMPLETE (SINCE kept: a completed task shows the time since its last poll
   // began, which saves the clock read here). Returns the state after the transition.
-  uint64_t to_complete() noexcept;
+  inline uint64_t to_complete() noexcept;
 
   enum class Notify { DoNothing, Submit, Dealloc };
   // Waker::wake_by_ref. Submit: the caller now holds a new ref and must schedule the task.
   // `stamp()` gives the SINCE bits; it runs only when the wake schedules the task, so a
   // wake that changes nothing (already notified, running, complete) reads no clock.
   template <class Stamp>
-  Notify to_notified_by_ref(Stamp stamp) noexcept;
+  inline Notify to_notified_by_ref(Stamp stamp) noexcept;
 
   // Waker::wake (consumes the waker's ref). Submit: that ref now belongs to the queue.
   template <class Stamp>
-  Notify to_notified_by_val(Stamp stamp) noexcept;
+  inline Notify to_notified_by_val(Stamp stamp) noexcept;
 
   // abort(): returns true when the caller must schedule the task (it holds a new ref) so a
   // runner observes CANCELLED.
-  bool to_notified_and_cancel() noexcept;
+  inline bool to_notified_and_cancel() noexcept;
 
   // Handle::dump reading a suspended task's frames from another thread: takes RUNNING
   // while the task is idle (not running, notified, cancelled or complete), so no runner
   // polls it, cancels it or frees its frames meanwhile; the SINCE bits are kept. acq_rel:
   // pairs with the release of the runner's to_idle, so its poll's writes (slot, frames)
   // are visible. The caller holds a reference of its own; false: not claimed.
-  bool claim_idle_for_read() noexcept;
+  inline bool claim_idle_for_read() noexcept;
   enum class ReadRelease { Idle, Notified, Cancelled };
   // Ends claim_idle_for_read. Idle: as before. Notified: woken meanwhile; a new reference
   // is taken for the queue and the caller schedules the task. Cancelled: aborted or shut
   // down meanwhile; RUNNING is still held and a new reference taken, and the caller
   // cancels and completes the task (as a runner would after its poll).
-  ReadRelease release_read() noexcept;
+  inline ReadRelease release_read() noexcept;
 
   // Runtime shutdown: marks CANCELLED and, when nobody is running the task, takes RUNNING
   // so the caller cancels it right away. Returns true in that case.
-  bool to_shutdown() noexcept;
+  inline bool to_shutdown() noexcept;
 
   // JoinHandle side. Returns false (and leaves the state alone) when the task is COMPLETE.
-  bool set_join_waker() noexcept;
-  bool unset_join_waker() noexcept;
+  inline bool set_join_waker() noexcept;
+  inline bool unset_join_waker() noexcept;
   // Runtime side, after waking the join waker: returns the state after clearing the bit.
-  uint64_t unset_join_waker_after_complete() noexcept;
+  inline uint64_t unset_join_waker_after_complete() noexcept;
   // JoinHandle dropped: clears JOIN_INTEREST (and, before completion, JOIN_WAKER so the
   // handle side owns the waker field). Returns the state after the transition.
-  uint64_t drop_join_interest() noexcept;
+  inline uint64_t drop_join_interest() noexcept;
 
   void ref_inc() noexcept {
     uint64_t prev = word_.fetch_add(REF_ONE, std::memory_order_relaxed);
     if (TOKIO_UNLIKELY(refs(prev) >= REF_MASK - 1)) std::abort();  // refcount overflow
   }
   // Returns true when this released the last reference.
-  bool ref_dec() noexcept;
-  bool ref_dec_n(uint64_t n) noexcept;
+  inline bool ref_dec() noexcept;
+  inline bool ref_dec_n(uint64_t n) noexcept;
 
  private:
   Atomic<uint64_t> word_;
