@@ -18,6 +18,9 @@ Layout of the output:
 A translation unit that only uses the library parses the first part alone; the runtime's
 internals (schedulers, drivers, queues, the timing wheel...) are only parsed by the one
 that defines TOKIO_IMPLEMENTATION (or by tests that define TOKIO_INTERNALS to reach them).
+Headers are pasted dependencies first; one that not every group of .cpp files includes sits
+under `#if TOKIO_PART_NEEDS_(g) || ...` naming the groups that do, so a unit compiling part
+of the implementation parses only its groups' headers (everywhere else the macro is 1).
 
 Rules:
   * `#include "x"` resolving to a file under src/ is inlined the first time and dropped
@@ -226,42 +229,59 @@ class Amalgamator:
         self.out.append("/* end file %s */\n" % rel(path))
         self.stack.pop()
 
-    def internal_order(self, cpps):
-        """The headers the .cpp files reach that are not pasted yet, dependencies first, each
-        with the set of implementation groups whose files reach it."""
-        order, groups, done = [], {}, set()
+    def project_includes(self, path):
+        with open(path, encoding="utf-8") as f:
+            for line in f:
+                m = INCLUDE_RE.match(line)
+                if m and m.group(1) == '"':
+                    target = self.resolve(m.group(2), path)
+                    if target is not None and target.endswith(".hpp"):
+                        yield target
+
+    def header_order(self, roots):
+        """The headers reached from `roots` that are not pasted yet, dependencies first (as
+        paste() would put them, so none needs pasting inside another's #if)."""
+        order, seen = [], set()
+
+        def visit(path):
+            for target in self.project_includes(path):
+                if target not in self.emitted and target not in seen:
+                    seen.add(target)
+                    visit(target)
+                    order.append(target)
+
+        for r in roots:
+            visit(r)
+        return order
+
+    def groups_reaching(self, cpps):
+        """For every header, the implementation groups (IMPL_PARTS) whose .cpp files reach it."""
+        groups = {}
 
         def visit(path, group):
-            with open(path, encoding="utf-8") as f:
-                for line in f:
-                    m = INCLUDE_RE.match(line)
-                    if not (m and m.group(1) == '"'):
-                        continue
-                    target = self.resolve(m.group(2), path)
-                    if target is None or not target.endswith(".hpp") or target in self.emitted:
-                        continue
-                    groups.setdefault(target, set()).add(group)
-                    if target not in done:
-                        done.add(target)
-                        visit(target, group)
-                        order.append(target)
-                    else:
-                        spread(target, group)
-
-        def spread(path, group):  # a header already ordered: its includes are needed too
-            with open(path, encoding="utf-8") as f:
-                for line in f:
-                    m = INCLUDE_RE.match(line)
-                    if m and m.group(1) == '"':
-                        target = self.resolve(m.group(2), path)
-                        if (target is not None and target in groups
-                                and group not in groups[target]):
-                            groups[target].add(group)
-                            spread(target, group)
+            for target in self.project_includes(path):
+                if group not in groups.setdefault(target, set()):
+                    groups[target].add(group)
+                    visit(target, group)
 
         for cpp in cpps:
             visit(cpp, impl_part_of(cpp))
-        return order, groups
+        return groups
+
+    def paste_for_parts(self, headers, groups):
+        """Pastes `headers` (dependencies first), each under the #if of the implementation
+        groups that need it: a unit compiling some parts of the implementation skips the
+        rest (TOKIO_PART_NEEDS_, part_needs())."""
+        every = set(range(1, IMPL_PART_COUNT + 1))
+        for h in headers:
+            need = groups.get(h, set())
+            if need == every:
+                self.paste(h)
+                continue
+            self.out.append("#if %s\n" % " || ".join("TOKIO_PART_NEEDS_(%d)" % g
+                                                     for g in sorted(need or {0})))
+            self.paste(h, depth0=1)
+            self.out.append("#endif\n")
 
     def paste_headers_of(self, cpp):
         """Pastes the project headers a .cpp file includes (and theirs), not the .cpp."""
@@ -566,6 +586,25 @@ def impl_part_selector(first=True):
             "#endif\n" % ((n,) * 9))
 
 
+def part_needs():
+    """TOKIO_PART_NEEDS_(g): whether this unit compiles the headers group g's files need.
+    Only a unit compiling part of the implementation leaves headers out; everywhere else
+    (users' units, the whole implementation, TOKIO_INTERNALS) it is 1."""
+    return ("// A unit that compiles part of the implementation (TOKIO_IMPLEMENTATION_PART) parses\n"
+            "// only the headers its groups of files include: it declares no more than it needs,\n"
+            "// so it holds nothing but the implementation (README, \"Compile time\"). Group 0:\n"
+            "// headers no file of the implementation includes.\n"
+            "#ifndef TOKIO_PART_NEEDS_\n"
+            "#if defined(TOKIO_IMPLEMENTATION) && !defined(TOKIO_COMPILED_LIB) && "
+            "!defined(TOKIO_INTERNALS)\n"
+            "#ifndef TOKIO_IMPLEMENTATION_GROUP_IS_\n" + impl_part_selector() + "#endif\n"
+            "#define TOKIO_PART_NEEDS_(g) TOKIO_IMPLEMENTATION_GROUP_IS_(g)\n"
+            "#else\n"
+            "#define TOKIO_PART_NEEDS_(g) 1\n"
+            "#endif\n"
+            "#endif\n")
+
+
 def build():
     if not os.path.isfile(UMBRELLA):
         sys.exit("amalgamate.py: missing umbrella header " + UMBRELLA)
@@ -578,10 +617,14 @@ def build():
     a.out.append(banner(version))
     a.out.append("#ifndef TOKIO_HPP_INCLUDED\n#define TOKIO_HPP_INCLUDED\n")
     a.out.append(prologue(version, module_deps(sources)))
+    a.out.append(part_needs())
     a.out.append(section_open())
+    groups = a.groups_reaching(cpps)
+    a.paste_for_parts(a.header_order([UMBRELLA]), groups)
     a.paste(UMBRELLA)
     a.out.append(build_check_reference())
     a.out.append(section_close())
+    a.out.append("#undef TOKIO_PART_NEEDS_\n")
     a.out.append("#endif // TOKIO_HPP_INCLUDED\n\n")
 
     a.out.append(
@@ -590,28 +633,11 @@ def build():
         "#if ((defined(TOKIO_IMPLEMENTATION) && !defined(TOKIO_COMPILED_LIB)) || "
         "defined(TOKIO_INTERNALS)) && !defined(TOKIO_INTERNALS_INCLUDED)\n"
         "#define TOKIO_INTERNALS_INCLUDED\n")
-    # Each internal header is compiled only by the units whose groups of .cpp files reach
-    # it, unless TOKIO_INTERNALS asks for all of them. Dependencies come first, so no header
-    # is pasted inside another's #if.
-    a.out.append("#if defined(TOKIO_INTERNALS)\n"
-                 "#define TOKIO_INTERNAL_HEADERS_FOR_(g) 1\n"
-                 "#else\n")
-    a.out.append(impl_part_selector())
-    a.out.append("#define TOKIO_INTERNAL_HEADERS_FOR_(g) TOKIO_IMPLEMENTATION_GROUP_IS_(g)\n"
-                 "#endif\n")
+    a.out.append(part_needs())
     a.out.append(section_open())
-    order, groups = a.internal_order(cpps)
-    every = set(range(1, IMPL_PART_COUNT + 1))
-    for h in order:
-        if groups[h] == every:
-            a.paste(h)
-            continue
-        a.out.append("#if %s\n" % " || ".join("TOKIO_INTERNAL_HEADERS_FOR_(%d)" % g
-                                               for g in sorted(groups[h])))
-        a.paste(h, depth0=1)
-        a.out.append("#endif\n")
+    a.paste_for_parts(a.header_order(cpps), groups)
     a.out.append(section_close())
-    a.out.append("#undef TOKIO_INTERNAL_HEADERS_FOR_\n")
+    a.out.append("#undef TOKIO_PART_NEEDS_\n")
     a.out.append("#endif // TOKIO_INTERNALS\n\n")
 
     a.out.append(

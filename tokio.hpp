@@ -124,6 +124,40 @@ TOKIO_SYSTEM_HEADERS_END
 #else
 #define TOKIO_HAS_CODEC 1
 #endif
+// A unit that compiles part of the implementation (TOKIO_IMPLEMENTATION_PART) parses
+// only the headers its groups of files include: it declares no more than it needs,
+// so it holds nothing but the implementation (README, "Compile time"). Group 0:
+// headers no file of the implementation includes.
+#ifndef TOKIO_PART_NEEDS_
+#if defined(TOKIO_IMPLEMENTATION) && !defined(TOKIO_COMPILED_LIB) && !defined(TOKIO_INTERNALS)
+#ifndef TOKIO_IMPLEMENTATION_GROUP_IS_
+// Which of the implementation's 8 groups of files this unit compiles (IMPL_PARTS in
+// amalgamate.py). Without TOKIO_IMPLEMENTATION_PART: all of them. With it, the
+// implementation is cut into TOKIO_IMPLEMENTATION_SPLIT units (1 to
+// TOKIO_IMPLEMENTATION_MAX_SPLIT, which is the default) that link together, and this
+// is unit TOKIO_IMPLEMENTATION_PART (1 to the split): unit k of n takes the groups g
+// with (k - 1) * 8 / n < g <= k * 8 / n, so any split takes each group once.
+#if !defined(TOKIO_IMPLEMENTATION_PART)
+#define TOKIO_IMPLEMENTATION_GROUP_IS_(g) 1
+#else
+#if defined(TOKIO_IMPLEMENTATION_SPLIT)
+#define TOKIO_IMPLEMENTATION_SPLIT_ TOKIO_IMPLEMENTATION_SPLIT
+#else
+#define TOKIO_IMPLEMENTATION_SPLIT_ 8
+#endif
+#if !(TOKIO_IMPLEMENTATION_SPLIT_ >= 1 && TOKIO_IMPLEMENTATION_SPLIT_ <= 8)
+#error "TOKIO_IMPLEMENTATION_SPLIT must be a number from 1 to 8 (TOKIO_IMPLEMENTATION_MAX_SPLIT): how many units the implementation is cut into"
+#elif !(TOKIO_IMPLEMENTATION_PART >= 1 && TOKIO_IMPLEMENTATION_PART <= TOKIO_IMPLEMENTATION_SPLIT_)
+#error "TOKIO_IMPLEMENTATION_PART must be a number from 1 to the split (TOKIO_IMPLEMENTATION_SPLIT, default 8): compile the implementation once per part, each with its own number, and link them all; or leave it undefined to compile the whole implementation in this unit"
+#endif
+#define TOKIO_IMPLEMENTATION_GROUP_IS_(g) ((TOKIO_IMPLEMENTATION_PART - 1) * 8 / TOKIO_IMPLEMENTATION_SPLIT_ < (g) && (g) <= TOKIO_IMPLEMENTATION_PART * 8 / TOKIO_IMPLEMENTATION_SPLIT_)
+#endif
+#endif
+#define TOKIO_PART_NEEDS_(g) TOKIO_IMPLEMENTATION_GROUP_IS_(g)
+#else
+#define TOKIO_PART_NEEDS_(g) 1
+#endif
+#endif
 #pragma push_macro("unix")
 #pragma push_macro("linux")
 #undef unix
@@ -162,12 +196,6 @@ TOKIO_SYSTEM_HEADERS_END
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility push(hidden)
 #endif
-/* begin file src/tokio/tokio.hpp */
-// tokio.hpp umbrella: every public header, layer by layer (lowest first). Internal headers
-// (detail/) are reached from these or, for the runtime's internals, only from the .cpp
-// files (amalgamate.py places those in the implementation section).
-
-// core: Result, Task<T>, the poll protocol's Context and Waker, join/select
 /* begin file src/tokio/core/config.hpp */
 // Build configuration: version, platform checks, the TOKIO_ macros used across the library.
 
@@ -298,6 +326,7 @@ constexpr void swap_values(T& a, T& b) noexcept {
 
 }  // namespace tokio::detail
 /* end file src/tokio/core/config.hpp */
+#if TOKIO_PART_NEEDS_(1) || TOKIO_PART_NEEDS_(3) || TOKIO_PART_NEEDS_(4) || TOKIO_PART_NEEDS_(5) || TOKIO_PART_NEEDS_(6) || TOKIO_PART_NEEDS_(7) || TOKIO_PART_NEEDS_(8)
 /* begin file src/tokio/core/result.hpp */
 // tokio::Result<T, E>: an expected-like value-or-error type with std::expected's member
 // names, and tokio::io::Result<T> = Result<T, std::error_code> for every fallible I/O call.
@@ -742,6 +771,7 @@ inline tokio::unexpected<std::error_code> os_error(int code) {
 
 }  // namespace tokio
 /* end file src/tokio/core/result.hpp */
+#endif
 /* begin file src/tokio/core/waker.hpp */
 // Waker: a reference-counted handle that reschedules whatever is waiting on a resource.
 //
@@ -750,7 +780,9 @@ inline tokio::unexpected<std::error_code> os_error(int code) {
 // plain struct of function pointers (no virtual inheritance) so a TaskHeader can place
 // its Wakeable at offset 0 and stay standard-layout.
 
-/* #include <utility> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <utility>
+TOKIO_SYSTEM_HEADERS_END
 
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
@@ -861,77 +893,6 @@ class Context {
 
 }  // namespace tokio::task
 /* end file src/tokio/core/context.hpp */
-/* begin file src/tokio/core/task.hpp */
-// tokio::Task<T>: the coroutine type of everything async in this library.
-//
-// Lazy (nothing runs until it is co_awaited, spawned or block_on'd), move-only, resumed
-// by symmetric transfer so arbitrarily deep co_await chains use no stack, and exceptions
-// thrown in the body propagate to whoever awaits it. Destroying a Task destroys its frame
-// and, with it, every suspended operation inside (this is how cancellation works).
-
-TOKIO_SYSTEM_HEADERS_BEGIN
-#include <atomic>
-TOKIO_SYSTEM_HEADERS_END
-TOKIO_SYSTEM_HEADERS_BEGIN
-#include <coroutine>
-TOKIO_SYSTEM_HEADERS_END
-/* #include <cstddef> (already above) */
-/* #include <cstdint> (already above) */
-/* #include <exception> (already above) */
-/* #include <new> (already above) */
-/* #include <stdexcept> (already above) */
-/* #include <type_traits> (already above) */
-/* #include <utility> (already above) */
-#if __has_include(<source_location>)
-TOKIO_SYSTEM_HEADERS_BEGIN
-#include <bit>
-TOKIO_SYSTEM_HEADERS_END
-TOKIO_SYSTEM_HEADERS_BEGIN
-#include <source_location>
-TOKIO_SYSTEM_HEADERS_END
-#endif
-// g++ >= 12 and clang++ >= 15 name the location std::source_location::current() wraps.
-#if defined(__has_builtin)
-#if __has_builtin(__builtin_source_location)
-#define TOKIO_BUILTIN_SOURCE_LOCATION 1
-#endif
-#endif
-
-/* begin file src/tokio/core/detail/frame_alloc.hpp */
-// The frame allocator: coroutine frames, task cells and channel state.
-//
-// Every tokio::Task frame (and so every spawned task), spawn_blocking cell and oneshot comes
-// from here. It is a small slab allocator tuned for that traffic:
-//  - 64 KiB slabs aligned to 64 KiB, each holding blocks of one size class (8-byte steps up
-//    to 1 KiB, 128-byte steps up to 8 KiB; requests that need 16-byte alignment, like most
-//    coroutine frames, round up to a multiple of 16 first so they land in classes whose
-//    blocks are all 16-aligned); the slab header sits at the slab's start,
-//    so a block's slab, owner thread and size come from its address: no per-block header
-//    and no per-block malloc overhead;
-//  - each thread owns a FrameCache with a current slab per class: allocation pops the slab's
-//    free list or bumps into its unused tail (no atomic, no lock);
-//  - blocks go home: a block freed on another thread than the slab's owner is pushed on the
-//    owner's `remote` stack (one CAS) and recycled when the owner next runs dry. A thread
-//    spawning tasks that finish on workers reuses its own memory, where with malloc the
-//    workers would hand blocks back through the arena locks;
-//  - a slab whose blocks are all free goes to the cache's pool of empty slabs (reused for
-//    any class). The pool keeps kMaxEmptySlabs (4 MiB) for good; what it holds beyond that
-//    goes back to the system once it has gone a whole period (kEmptySlabsPeriodNs) without
-//    being drawn on (see FrameCache::pool_low), so memory shrinks after a burst, but a
-//    program that spawns a burst of tasks every few hundred milliseconds does not unmap
-//    and map (and fault in) the burst's memory each time;
-//  - a thread's cache outlives the thread (orphaned, still receiving remote frees) and is
-//    adopted by the next thread that needs one;
-//  - blocks above 8 KiB get a region of their own with the same header, so free() never
-//    needs the size.
-// Under AddressSanitizer everything goes to ::operator new/delete so the sanitizer sees every
-// allocation and use-after-free.
-
-/* #include <atomic> (already above) */
-/* #include <cstddef> (already above) */
-/* #include <cstdint> (already above) */
-/* #include <new> (already above) */
-
 /* begin file src/tokio/core/detail/atomic.hpp */
 // detail::Atomic<T>: the one seam the lock-free core's atomics go through, so a test build
 // can explore their interleavings (tests/explore/, `make explore`; issue 11 §2, after
@@ -959,10 +920,14 @@ TOKIO_SYSTEM_HEADERS_END
 // the readiness word, the frame allocator's remote free stack, AtomicWaker and the byte
 // pipe of io::duplex.
 
-/* #include <atomic> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <atomic>
+TOKIO_SYSTEM_HEADERS_END
 
 #if defined(TOKIO_SCHEDULE_EXPLORER)
-/* #include <type_traits> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <type_traits>
+TOKIO_SYSTEM_HEADERS_END
 #endif
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
@@ -1064,6 +1029,43 @@ static_assert(std::is_standard_layout_v<Atomic<void*>>);
 
 }  // namespace tokio::detail
 /* end file src/tokio/core/detail/atomic.hpp */
+/* begin file src/tokio/core/detail/frame_alloc.hpp */
+// The frame allocator: coroutine frames, task cells and channel state.
+//
+// Every tokio::Task frame (and so every spawned task), spawn_blocking cell and oneshot comes
+// from here. It is a small slab allocator tuned for that traffic:
+//  - 64 KiB slabs aligned to 64 KiB, each holding blocks of one size class (8-byte steps up
+//    to 1 KiB, 128-byte steps up to 8 KiB; requests that need 16-byte alignment, like most
+//    coroutine frames, round up to a multiple of 16 first so they land in classes whose
+//    blocks are all 16-aligned); the slab header sits at the slab's start,
+//    so a block's slab, owner thread and size come from its address: no per-block header
+//    and no per-block malloc overhead;
+//  - each thread owns a FrameCache with a current slab per class: allocation pops the slab's
+//    free list or bumps into its unused tail (no atomic, no lock);
+//  - blocks go home: a block freed on another thread than the slab's owner is pushed on the
+//    owner's `remote` stack (one CAS) and recycled when the owner next runs dry. A thread
+//    spawning tasks that finish on workers reuses its own memory, where with malloc the
+//    workers would hand blocks back through the arena locks;
+//  - a slab whose blocks are all free goes to the cache's pool of empty slabs (reused for
+//    any class). The pool keeps kMaxEmptySlabs (4 MiB) for good; what it holds beyond that
+//    goes back to the system once it has gone a whole period (kEmptySlabsPeriodNs) without
+//    being drawn on (see FrameCache::pool_low), so memory shrinks after a burst, but a
+//    program that spawns a burst of tasks every few hundred milliseconds does not unmap
+//    and map (and fault in) the burst's memory each time;
+//  - a thread's cache outlives the thread (orphaned, still receiving remote frees) and is
+//    adopted by the next thread that needs one;
+//  - blocks above 8 KiB get a region of their own with the same header, so free() never
+//    needs the size.
+// Under AddressSanitizer everything goes to ::operator new/delete so the sanitizer sees every
+// allocation and use-after-free.
+
+/* #include <atomic> (already above) */
+/* #include <cstddef> (already above) */
+/* #include <cstdint> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <new>
+TOKIO_SYSTEM_HEADERS_END
+
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
@@ -1270,7 +1272,9 @@ inline void frame_free(void* p, std::size_t /*size*/ = 0) noexcept {
 // would otherwise parse only for this). Calls a callable, or a pointer to member (function
 // or data) on an object, a reference to one, or a pointer (raw or smart) to one.
 
-/* #include <type_traits> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <type_traits>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <utility> (already above) */
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
@@ -1305,7 +1309,9 @@ constexpr decltype(auto) invoke(F&& f, A&&... a) {
 // spawned tasks) cancellation. Used by Task promises and task cells.
 
 /* #include <cstdint> (already above) */
-/* #include <exception> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <exception>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <new> (already above) */
 /* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
@@ -1458,44 +1464,6 @@ class Outcome<void> {
 
 }  // namespace tokio::detail
 /* end file src/tokio/core/detail/outcome.hpp */
-/* begin file src/tokio/core/detail/poll.hpp */
-// The poll protocol that joins C++ coroutines to Tokio's waker model.
-//
-// A spawned task (or a block_on root) is a chain of tokio::Task coroutines linked by
-// symmetric transfer. The chain only ever suspends at a *leaf* awaitable (a JoinHandle, a
-// channel receive, a sleep, an I/O readiness wait...). A leaf is a Pollable: on suspension
-// it records itself in the current PollSlot, and whenever the task is woken the scheduler
-// calls the leaf's poll function again; when that returns true the leaf's result is stored
-// in the awaitable and the suspended coroutine is resumed. This is Rust's Future::poll
-// contract, so spurious wake-ups are harmless and a waker may outlive the operation that
-// registered it (it only ever references the task, never the coroutine frame).
-//
-// Composite awaitables (select, join, task-local scopes, unconstrained) are leaves whose
-// poll drives several child chains, each with its own PollSlot.
-
-TOKIO_SYSTEM_HEADERS_BEGIN
-#include <concepts>
-TOKIO_SYSTEM_HEADERS_END
-/* #include <coroutine> (already above) */
-/* #include <cstdint> (already above) */
-TOKIO_SYSTEM_HEADERS_BEGIN
-#include <optional>
-TOKIO_SYSTEM_HEADERS_END
-/* #include <type_traits> (already above) */
-/* #include <utility> (already above) */
-
-/* begin file src/tokio/core/detail/thread_context.hpp */
-// The per-thread context: what the thread is polling right now and which runtime, worker
-// and LocalSet it belongs to. One thread_local struct, trivially constructible and
-// destructible, so every access is a plain TLS load (no init guard).
-//
-// The pointers name types of the runtime and task layers, declared here and defined there
-// (runtime/detail/handle_inner.hpp, task/local_set.cpp...): this header sits in the lowest
-// layer because every awaitable's poll reads it, but it only ever holds pointers.
-
-/* #include <cstddef> (already above) */
-/* #include <cstdint> (already above) */
-
 /* begin file src/tokio/core/detail/rand.hpp */
 // FastRand: per-worker xorshift64* randomness (steal start positions, select() order).
 
@@ -1530,6 +1498,18 @@ uint64_t random_seed() noexcept;
 
 }  // namespace tokio::detail
 /* end file src/tokio/core/detail/rand.hpp */
+/* begin file src/tokio/core/detail/thread_context.hpp */
+// The per-thread context: what the thread is polling right now and which runtime, worker
+// and LocalSet it belongs to. One thread_local struct, trivially constructible and
+// destructible, so every access is a plain TLS load (no init guard).
+//
+// The pointers name types of the runtime and task layers, declared here and defined there
+// (runtime/detail/handle_inner.hpp, task/local_set.cpp...): this header sits in the lowest
+// layer because every awaitable's poll reads it, but it only ever holds pointers.
+
+/* #include <cstddef> (already above) */
+/* #include <cstdint> (already above) */
+
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
@@ -1628,6 +1608,34 @@ inline uint32_t thread_rand_n(uint32_t n) noexcept {
 
 }  // namespace tokio::detail
 /* end file src/tokio/core/detail/thread_context.hpp */
+/* begin file src/tokio/core/detail/poll.hpp */
+// The poll protocol that joins C++ coroutines to Tokio's waker model.
+//
+// A spawned task (or a block_on root) is a chain of tokio::Task coroutines linked by
+// symmetric transfer. The chain only ever suspends at a *leaf* awaitable (a JoinHandle, a
+// channel receive, a sleep, an I/O readiness wait...). A leaf is a Pollable: on suspension
+// it records itself in the current PollSlot, and whenever the task is woken the scheduler
+// calls the leaf's poll function again; when that returns true the leaf's result is stored
+// in the awaitable and the suspended coroutine is resumed. This is Rust's Future::poll
+// contract, so spurious wake-ups are harmless and a waker may outlive the operation that
+// registered it (it only ever references the task, never the coroutine frame).
+//
+// Composite awaitables (select, join, task-local scopes, unconstrained) are leaves whose
+// poll drives several child chains, each with its own PollSlot.
+
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <concepts>
+TOKIO_SYSTEM_HEADERS_END
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <coroutine>
+TOKIO_SYSTEM_HEADERS_END
+/* #include <cstdint> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <optional>
+TOKIO_SYSTEM_HEADERS_END
+/* #include <type_traits> (already above) */
+/* #include <utility> (already above) */
+
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
@@ -2086,6 +2094,40 @@ class NamingScope {
 
 }  // namespace tokio::detail
 /* end file src/tokio/core/detail/task_name.hpp */
+/* begin file src/tokio/core/task.hpp */
+// tokio::Task<T>: the coroutine type of everything async in this library.
+//
+// Lazy (nothing runs until it is co_awaited, spawned or block_on'd), move-only, resumed
+// by symmetric transfer so arbitrarily deep co_await chains use no stack, and exceptions
+// thrown in the body propagate to whoever awaits it. Destroying a Task destroys its frame
+// and, with it, every suspended operation inside (this is how cancellation works).
+
+/* #include <atomic> (already above) */
+/* #include <coroutine> (already above) */
+/* #include <cstddef> (already above) */
+/* #include <cstdint> (already above) */
+/* #include <exception> (already above) */
+/* #include <new> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <stdexcept>
+TOKIO_SYSTEM_HEADERS_END
+/* #include <type_traits> (already above) */
+/* #include <utility> (already above) */
+#if __has_include(<source_location>)
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <bit>
+TOKIO_SYSTEM_HEADERS_END
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <source_location>
+TOKIO_SYSTEM_HEADERS_END
+#endif
+// g++ >= 12 and clang++ >= 15 name the location std::source_location::current() wraps.
+#if defined(__has_builtin)
+#if __has_builtin(__builtin_source_location)
+#define TOKIO_BUILTIN_SOURCE_LOCATION 1
+#endif
+#endif
+
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE {
 
@@ -2751,31 +2793,7 @@ struct TaskInfo {
 
 }  // namespace tokio::task
 /* end file src/tokio/core/task_id.hpp */
-/* begin file src/tokio/core/combinators.hpp */
-// tokio::join, tokio::try_join, tokio::select (and select_biased).
-//
-// All run their operands concurrently inside the calling task (never in parallel), exactly
-// like Tokio's join!/try_join!/select! macros. Operands are tokio::Tasks or any other tokio
-// awaitable. A plain leaf (rx.recv(), notify.notified(), sleep(d), a socket read, a
-// JoinHandle...) is polled by the combinator itself, inside its own storage: a select loop
-// over such operands allocates nothing and resumes no extra coroutine per iteration. Other
-// awaitables are wrapped in a Task frame (core/detail/branch.hpp: make_branch).
-
-TOKIO_SYSTEM_HEADERS_BEGIN
-#include <array>
-TOKIO_SYSTEM_HEADERS_END
-/* #include <cstddef> (already above) */
-/* #include <optional> (already above) */
-/* #include <stdexcept> (already above) */
-TOKIO_SYSTEM_HEADERS_BEGIN
-#include <tuple>
-TOKIO_SYSTEM_HEADERS_END
-/* #include <type_traits> (already above) */
-/* #include <utility> (already above) */
-TOKIO_SYSTEM_HEADERS_BEGIN
-#include <variant>
-TOKIO_SYSTEM_HEADERS_END
-
+#if TOKIO_PART_NEEDS_(1) || TOKIO_PART_NEEDS_(4) || TOKIO_PART_NEEDS_(5) || TOKIO_PART_NEEDS_(6) || TOKIO_PART_NEEDS_(7) || TOKIO_PART_NEEDS_(8)
 /* begin file src/tokio/core/detail/branch.hpp */
 // Branch<T>: a child coroutine chain driven from inside another task's poll. select, join,
 // try_join, task-local scopes, unconstrained and LocalSet::run_until are leaves whose poll
@@ -2797,12 +2815,18 @@ TOKIO_SYSTEM_HEADERS_END
 /* #include <concepts> (already above) */
 /* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
-/* #include <memory> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <memory>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <new> (already above) */
-/* #include <tuple> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <tuple>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
-/* #include <variant> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <variant>
+TOKIO_SYSTEM_HEADERS_END
 
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
@@ -3175,6 +3199,33 @@ class TOKIO_MUST_AWAIT ScopedBranch : public Leaf<ScopedBranch<T, Hooks>> {
 
 }  // namespace tokio::detail
 /* end file src/tokio/core/detail/branch.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(4) || TOKIO_PART_NEEDS_(7)
+/* begin file src/tokio/core/combinators.hpp */
+// tokio::join, tokio::try_join, tokio::select (and select_biased).
+//
+// All run their operands concurrently inside the calling task (never in parallel), exactly
+// like Tokio's join!/try_join!/select! macros. Operands are tokio::Tasks or any other tokio
+// awaitable. A plain leaf (rx.recv(), notify.notified(), sleep(d), a socket read, a
+// JoinHandle...) is polled by the combinator itself, inside its own storage: a select loop
+// over such operands allocates nothing and resumes no extra coroutine per iteration. Other
+// awaitables are wrapped in a Task frame (core/detail/branch.hpp: make_branch).
+
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <array>
+TOKIO_SYSTEM_HEADERS_END
+/* #include <cstddef> (already above) */
+/* #include <optional> (already above) */
+/* #include <stdexcept> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <tuple>
+TOKIO_SYSTEM_HEADERS_END
+/* #include <type_traits> (already above) */
+/* #include <utility> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <variant>
+TOKIO_SYSTEM_HEADERS_END
+
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE {
 
@@ -3554,6 +3605,8 @@ auto try_join(A&&... operands) {
 
 }  // namespace tokio
 /* end file src/tokio/core/combinators.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(0)
 /* begin file src/tokio/core/pin.hpp */
 // tokio::Pinned<T> and tokio::pin(task): a Task that keeps its progress across several
 // awaits, the C++ spelling of Tokio's `tokio::pin!(fut)` + `&mut fut`.
@@ -3646,7 +3699,7 @@ auto pin(A&& a) {
 
 }  // namespace tokio
 /* end file src/tokio/core/pin.hpp */
-// runtime: Builder, Runtime, Handle, metrics
+#endif
 /* begin file src/tokio/runtime/flavor.hpp */
 // runtime::RuntimeFlavor: which scheduler a runtime runs.
 
@@ -3656,13 +3709,16 @@ enum class RuntimeFlavor { CurrentThread, MultiThread };
 
 }  // namespace tokio::runtime
 /* end file src/tokio/runtime/flavor.hpp */
+#if TOKIO_PART_NEEDS_(1) || TOKIO_PART_NEEDS_(2) || TOKIO_PART_NEEDS_(3) || TOKIO_PART_NEEDS_(4) || TOKIO_PART_NEEDS_(6) || TOKIO_PART_NEEDS_(7) || TOKIO_PART_NEEDS_(8)
 /* begin file src/tokio/runtime/unhandled.hpp */
 // runtime::UnhandledException (what a runtime does with an exception a task threw) and
 // runtime::UnhandledExceptionShutdown (what block_on throws once it shut the runtime down).
 
 /* #include <exception> (already above) */
 /* #include <stdexcept> (already above) */
-/* #include <string> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <string>
+TOKIO_SYSTEM_HEADERS_END
 
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::runtime {
@@ -3697,18 +3753,7 @@ class UnhandledExceptionShutdown : public std::runtime_error {
 
 }  // namespace tokio::runtime
 /* end file src/tokio/runtime/unhandled.hpp */
-/* begin file src/tokio/runtime/metrics.hpp */
-// runtime::RuntimeMetrics: counters of a running runtime (Tokio's stable metrics plus the
-// unstable ones users ask for most). Each read is a relaxed load of a counter the runtime
-// maintains anyway; the definitions live in runtime/detail/metrics.cpp.
-
-TOKIO_SYSTEM_HEADERS_BEGIN
-#include <chrono>
-TOKIO_SYSTEM_HEADERS_END
-/* #include <utility> (already above) */
-/* #include <cstddef> (already above) */
-/* #include <cstdint> (already above) */
-
+#endif
 /* begin file src/tokio/runtime/detail/entry.hpp */
 // The runtime's entry points for code in users' translation units. A runtime's shared state
 // (HandleInner: scheduler, drivers, blocking pool, owned-task list) is opaque outside the
@@ -3775,6 +3820,19 @@ uint64_t handle_id(const HandleInner* h) noexcept;
 
 }  // namespace tokio::detail
 /* end file src/tokio/runtime/detail/entry.hpp */
+#if TOKIO_PART_NEEDS_(1) || TOKIO_PART_NEEDS_(3) || TOKIO_PART_NEEDS_(4) || TOKIO_PART_NEEDS_(5)
+/* begin file src/tokio/runtime/metrics.hpp */
+// runtime::RuntimeMetrics: counters of a running runtime (Tokio's stable metrics plus the
+// unstable ones users ask for most). Each read is a relaxed load of a counter the runtime
+// maintains anyway; the definitions live in runtime/detail/metrics.cpp.
+
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <chrono>
+TOKIO_SYSTEM_HEADERS_END
+/* #include <utility> (already above) */
+/* #include <cstddef> (already above) */
+/* #include <cstdint> (already above) */
+
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::runtime {
 
@@ -3856,17 +3914,8 @@ class RuntimeMetrics {
 
 }  // namespace tokio::runtime
 /* end file src/tokio/runtime/metrics.hpp */
-/* begin file src/tokio/runtime/runtime.hpp */
-// runtime::Runtime, runtime::Handle and runtime::EnterGuard.
-//
-// spawn and spawn_blocking of Runtime and Handle are declared here and defined with the
-// rest of the task API (task/spawn.hpp): the public task layer sits above the runtime.
-
-/* #include <chrono> (already above) */
-/* #include <cstdint> (already above) */
-/* #include <optional> (already above) */
-/* #include <utility> (already above) */
-
+#endif
+#if TOKIO_PART_NEEDS_(1) || TOKIO_PART_NEEDS_(3) || TOKIO_PART_NEEDS_(4) || TOKIO_PART_NEEDS_(5)
 /* begin file src/tokio/runtime/dump.hpp */
 // runtime::Dump (Handle::dump()): every live task of a runtime, its state and what it is
 // suspended on. Tokio keeps this behind an unstable flag (tokio::runtime::dump); here it is
@@ -3876,10 +3925,14 @@ class RuntimeMetrics {
 // snapshot of that task at the moment it was read. The task that takes the dump is listed
 // as running.
 
-/* #include <chrono> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <chrono>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <cstddef> (already above) */
 /* #include <optional> (already above) */
-/* #include <string> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <string>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <utility> (already above) */
 TOKIO_SYSTEM_HEADERS_BEGIN
 #include <vector>
@@ -3950,6 +4003,21 @@ class Dump {
 
 }  // namespace tokio::runtime
 /* end file src/tokio/runtime/dump.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(1) || TOKIO_PART_NEEDS_(3) || TOKIO_PART_NEEDS_(4) || TOKIO_PART_NEEDS_(5)
+/* begin file src/tokio/runtime/runtime.hpp */
+// runtime::Runtime, runtime::Handle and runtime::EnterGuard.
+//
+// spawn and spawn_blocking of Runtime and Handle are declared here and defined with the
+// rest of the task API (task/spawn.hpp): the public task layer sits above the runtime.
+
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <chrono>
+TOKIO_SYSTEM_HEADERS_END
+/* #include <cstdint> (already above) */
+/* #include <optional> (already above) */
+/* #include <utility> (already above) */
+
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
@@ -4108,21 +4176,8 @@ class Runtime {
 
 }  // namespace tokio::runtime
 /* end file src/tokio/runtime/runtime.hpp */
-/* begin file src/tokio/runtime/builder.hpp */
-// runtime::Builder: configures and builds a Runtime, with Tokio's knobs and defaults.
-//
-//   auto rt = tokio::runtime::Builder::new_multi_thread()
-//                 .worker_threads(4)
-//                 .enable_all()
-//                 .build();
-
-/* #include <chrono> (already above) */
-/* #include <cstddef> (already above) */
-/* #include <cstdint> (already above) */
-/* #include <exception> (already above) */
-/* #include <memory> (already above) */
-/* #include <string> (already above) */
-
+#endif
+#if TOKIO_PART_NEEDS_(3) || TOKIO_PART_NEEDS_(4) || TOKIO_PART_NEEDS_(7) || TOKIO_PART_NEEDS_(8)
 /* begin file src/tokio/core/detail/owned.hpp */
 // detail::Owned<T>: the owning pointer of a non-template public class whose state is
 // defined in the implementation section (runtime::Builder's Config, process::Command's
@@ -4210,6 +4265,8 @@ struct Opaque {
 
 }  // namespace tokio::detail
 /* end file src/tokio/core/detail/owned.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(1) || TOKIO_PART_NEEDS_(2) || TOKIO_PART_NEEDS_(3) || TOKIO_PART_NEEDS_(4) || TOKIO_PART_NEEDS_(6) || TOKIO_PART_NEEDS_(7) || TOKIO_PART_NEEDS_(8)
 /* begin file src/tokio/runtime/detail/callback.hpp */
 // Callback<R(A...)>: a copyable, type-erased callable for the runtime's hooks
 // (Builder::on_thread_start, thread_name_fn, on_task_spawn...). std::function would do,
@@ -4269,6 +4326,29 @@ class Callback<R(A...)> {
 
 }  // namespace tokio::detail
 /* end file src/tokio/runtime/detail/callback.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(3)
+/* begin file src/tokio/runtime/builder.hpp */
+// runtime::Builder: configures and builds a Runtime, with Tokio's knobs and defaults.
+//
+//   auto rt = tokio::runtime::Builder::new_multi_thread()
+//                 .worker_threads(4)
+//                 .enable_all()
+//                 .build();
+
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <chrono>
+TOKIO_SYSTEM_HEADERS_END
+/* #include <cstddef> (already above) */
+/* #include <cstdint> (already above) */
+/* #include <exception> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <memory>
+TOKIO_SYSTEM_HEADERS_END
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <string>
+TOKIO_SYSTEM_HEADERS_END
+
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 struct Config;  // runtime/detail/config.hpp
@@ -4369,6 +4449,8 @@ class Builder {
 
 }  // namespace tokio::runtime
 /* end file src/tokio/runtime/builder.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(3)
 /* begin file src/tokio/runtime/main.hpp */
 // tokio::run_main and TOKIO_MAIN: Tokio's #[tokio::main] for C++.
 //
@@ -4386,11 +4468,17 @@ class Builder {
 // gives exit code 1 (the runtime is shut down first, cancelling the tasks still alive).
 
 /* #include <exception> (already above) */
-/* #include <string> (already above) */
-/* #include <system_error> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <string>
+TOKIO_SYSTEM_HEADERS_END
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <system_error>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
-/* #include <vector> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <vector>
+TOKIO_SYSTEM_HEADERS_END
 
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE {
@@ -4482,15 +4570,8 @@ int run_main(F&& amain) {
 #define TOKIO_MAIN(amain) \
   int main(int argc, char** argv) { return ::tokio::run_main(amain, argc, argv); }
 /* end file src/tokio/runtime/main.hpp */
-// task: spawn, JoinHandle, JoinSet, LocalSet, task-locals
-/* begin file src/tokio/task/join_error.hpp */
-// task::JoinError: why awaiting a JoinHandle produced no value.
-
-/* #include <cstdint> (already above) */
-/* #include <exception> (already above) */
-/* #include <stdexcept> (already above) */
-/* #include <string> (already above) */
-
+#endif
+#if TOKIO_PART_NEEDS_(1) || TOKIO_PART_NEEDS_(4) || TOKIO_PART_NEEDS_(5) || TOKIO_PART_NEEDS_(6) || TOKIO_PART_NEEDS_(7) || TOKIO_PART_NEEDS_(8)
 /* begin file src/tokio/core/display.hpp */
 // Printing tokio's value types: `std::cout << addr` and, with TOKIO_CONFIG_STD_FORMAT,
 // `std::format("{}", addr)`, for the types that opt in with detail::enable_display (the
@@ -4505,7 +4586,9 @@ int run_main(F&& amain) {
 TOKIO_SYSTEM_HEADERS_BEGIN
 #include <iosfwd>
 TOKIO_SYSTEM_HEADERS_END
-/* #include <string> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <string>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <type_traits> (already above) */
 
 
@@ -4557,6 +4640,18 @@ requires tokio::detail::enable_display<T>::value struct std::formatter<T, char>
 };
 #endif
 /* end file src/tokio/core/display.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(1) || TOKIO_PART_NEEDS_(4) || TOKIO_PART_NEEDS_(5) || TOKIO_PART_NEEDS_(6)
+/* begin file src/tokio/task/join_error.hpp */
+// task::JoinError: why awaiting a JoinHandle produced no value.
+
+/* #include <cstdint> (already above) */
+/* #include <exception> (already above) */
+/* #include <stdexcept> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <string>
+TOKIO_SYSTEM_HEADERS_END
+
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::task {
 
@@ -4606,14 +4701,8 @@ template <>
 struct enable_display<task::JoinError> : std::true_type {};
 }  // namespace tokio::detail
 /* end file src/tokio/task/join_error.hpp */
-/* begin file src/tokio/task/join_handle.hpp */
-// JoinHandle<T> (await a spawned task's output) and AbortHandle (cancel it from anywhere).
-
-/* #include <exception> (already above) */
-/* #include <type_traits> (already above) */
-/* #include <atomic> (already above) */
-/* #include <utility> (already above) */
-
+#endif
+#if TOKIO_PART_NEEDS_(1) || TOKIO_PART_NEEDS_(4) || TOKIO_PART_NEEDS_(5) || TOKIO_PART_NEEDS_(6)
 /* begin file src/tokio/core/detail/await_claim.hpp */
 // AwaitClaim: one await at a time on an object whose leaf keeps a single waker (a Sleep's
 // timer entry, a oneshot receiver's rx waker, an Interval, a JoinHandle's join waker). Rust's `&mut self` makes a
@@ -4701,31 +4790,8 @@ class AwaitClaim {
 
 }  // namespace tokio::detail
 /* end file src/tokio/core/detail/await_claim.hpp */
-/* begin file src/tokio/runtime/detail/task_header.hpp */
-// The task cell: one allocation holding the task header and, for coroutine tasks, the
-// coroutine frame itself; the output is written over the frame once it is destroyed.
-//
-//   block: [ TaskHeader (80 bytes) ][ coroutine frame .................... ]
-//                                    ^ what the promise's operator new returns
-//   after completion:               [ Outcome<T> | (dead frame bytes) ...... ]
-//
-// Every tokio::Task frame is allocated with kTaskPrefix bytes in front (task.hpp). The
-// prefix stays raw memory for frames that are only co_awaited; spawn() constructs the
-// header in it, so spawning costs no allocation beyond the frame itself. The frame always
-// holds its promise, which holds the result, so the frame's bytes can hold an Outcome<T>
-// once the frame is gone (the finish/cancel steps move the result out first). A
-// spawn_blocking cell has the same shape: [TaskHeader][Outcome<R>][closure].
-//
-// Size, for comparison with Tokio: a parked task costs 80 bytes of header plus its frame;
-// the allocator adds no per-block header (core/frame_alloc.hpp). There is no run-queue link
-// in the header: the queues are arrays of task pointers.
-
-/* #include <atomic> (already above) */
-/* #include <coroutine> (already above) */
-/* #include <cstddef> (already above) */
-/* #include <cstdint> (already above) */
-/* #include <exception> (already above) */
-
+#endif
+#if TOKIO_PART_NEEDS_(1) || TOKIO_PART_NEEDS_(2) || TOKIO_PART_NEEDS_(3) || TOKIO_PART_NEEDS_(4) || TOKIO_PART_NEEDS_(5) || TOKIO_PART_NEEDS_(6) || TOKIO_PART_NEEDS_(7)
 /* begin file src/tokio/runtime/detail/task_state.hpp */
 // The task state word and its transitions.
 //
@@ -4881,6 +4947,33 @@ class TaskState {
 
 }  // namespace tokio::detail
 /* end file src/tokio/runtime/detail/task_state.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(1) || TOKIO_PART_NEEDS_(2) || TOKIO_PART_NEEDS_(3) || TOKIO_PART_NEEDS_(4) || TOKIO_PART_NEEDS_(5) || TOKIO_PART_NEEDS_(6) || TOKIO_PART_NEEDS_(7)
+/* begin file src/tokio/runtime/detail/task_header.hpp */
+// The task cell: one allocation holding the task header and, for coroutine tasks, the
+// coroutine frame itself; the output is written over the frame once it is destroyed.
+//
+//   block: [ TaskHeader (80 bytes) ][ coroutine frame .................... ]
+//                                    ^ what the promise's operator new returns
+//   after completion:               [ Outcome<T> | (dead frame bytes) ...... ]
+//
+// Every tokio::Task frame is allocated with kTaskPrefix bytes in front (task.hpp). The
+// prefix stays raw memory for frames that are only co_awaited; spawn() constructs the
+// header in it, so spawning costs no allocation beyond the frame itself. The frame always
+// holds its promise, which holds the result, so the frame's bytes can hold an Outcome<T>
+// once the frame is gone (the finish/cancel steps move the result out first). A
+// spawn_blocking cell has the same shape: [TaskHeader][Outcome<R>][closure].
+//
+// Size, for comparison with Tokio: a parked task costs 80 bytes of header plus its frame;
+// the allocator adds no per-block header (core/frame_alloc.hpp). There is no run-queue link
+// in the header: the queues are arrays of task pointers.
+
+/* #include <atomic> (already above) */
+/* #include <coroutine> (already above) */
+/* #include <cstddef> (already above) */
+/* #include <cstdint> (already above) */
+/* #include <exception> (already above) */
+
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
@@ -5065,6 +5158,16 @@ inline void task_ref_inc(TaskHeader* t) noexcept { t->state.ref_inc(); }
 
 }  // namespace tokio::detail
 /* end file src/tokio/runtime/detail/task_header.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(1) || TOKIO_PART_NEEDS_(4) || TOKIO_PART_NEEDS_(5) || TOKIO_PART_NEEDS_(6)
+/* begin file src/tokio/task/join_handle.hpp */
+// JoinHandle<T> (await a spawned task's output) and AbortHandle (cancel it from anywhere).
+
+/* #include <exception> (already above) */
+/* #include <type_traits> (already above) */
+/* #include <atomic> (already above) */
+/* #include <utility> (already above) */
+
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
@@ -5260,24 +5363,8 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE {
 using task::JoinHandle;
 }  // namespace tokio
 /* end file src/tokio/task/join_handle.hpp */
-/* begin file src/tokio/task/spawn.hpp */
-// tokio::spawn, task::spawn_blocking, task::block_in_place, task::yield_now,
-// task::consume_budget and task::id.
-
-/* #include <optional> (already above) */
-/* #include <type_traits> (already above) */
-/* #include <utility> (already above) */
-
-/* begin file src/tokio/task/detail/spawn_impl.hpp */
-// Spawning onto a runtime: coroutine tasks and spawn_blocking closures. The runtime itself
-// is reached through runtime/detail/entry.hpp only.
-
-/* #include <exception> (already above) */
-/* #include <new> (already above) */
-/* #include <string_view> (already above) */
-/* #include <type_traits> (already above) */
-/* #include <utility> (already above) */
-
+#endif
+#if TOKIO_PART_NEEDS_(1) || TOKIO_PART_NEEDS_(4) || TOKIO_PART_NEEDS_(5) || TOKIO_PART_NEEDS_(6)
 /* begin file src/tokio/runtime/detail/task_cell.hpp */
 // Task cells for coroutine tasks: the vtable of a spawned tokio::Task<T>, the step that
 // turns an unstarted Task into a cell in its own frame block (see task_header.hpp), and
@@ -5303,7 +5390,9 @@ using task::JoinHandle;
 /* #include <cstddef> (already above) */
 /* #include <new> (already above) */
 /* #include <string_view> (already above) */
-/* #include <tuple> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <tuple>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
 
@@ -5593,6 +5682,18 @@ auto make_named_spawn_cell(const NamedSpawn& named, First&& first, Rest&&... res
 
 }  // namespace tokio::detail
 /* end file src/tokio/runtime/detail/task_cell.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(1) || TOKIO_PART_NEEDS_(4) || TOKIO_PART_NEEDS_(5) || TOKIO_PART_NEEDS_(6)
+/* begin file src/tokio/task/detail/spawn_impl.hpp */
+// Spawning onto a runtime: coroutine tasks and spawn_blocking closures. The runtime itself
+// is reached through runtime/detail/entry.hpp only.
+
+/* #include <exception> (already above) */
+/* #include <new> (already above) */
+/* #include <string_view> (already above) */
+/* #include <type_traits> (already above) */
+/* #include <utility> (already above) */
+
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
@@ -5750,6 +5851,16 @@ auto spawn_blocking_mandatory_on(HandleInner* h, F&& f) {
 
 }  // namespace tokio::detail
 /* end file src/tokio/task/detail/spawn_impl.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(1) || TOKIO_PART_NEEDS_(4) || TOKIO_PART_NEEDS_(5)
+/* begin file src/tokio/task/spawn.hpp */
+// tokio::spawn, task::spawn_blocking, task::block_in_place, task::yield_now,
+// task::consume_budget and task::id.
+
+/* #include <optional> (already above) */
+/* #include <type_traits> (already above) */
+/* #include <utility> (already above) */
+
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
@@ -5880,6 +5991,8 @@ auto Runtime::spawn_blocking(F&& f, Args&&... args) {
 
 }  // namespace tokio::runtime
 /* end file src/tokio/task/spawn.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(0)
 /* begin file src/tokio/task/poll_fn.hpp */
 // task::poll_fn: build an awaitable from a poll function, Tokio's `poll_fn` in C++ form.
 //
@@ -5952,6 +6065,8 @@ auto poll_fn(F f, A&& arg, Rest&&... rest) {
 
 }  // namespace tokio::task
 /* end file src/tokio/task/poll_fn.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(0)
 /* begin file src/tokio/task/unconstrained.hpp */
 // task::unconstrained: runs an operand outside the coop budget.
 
@@ -5986,6 +6101,8 @@ auto unconstrained(A&& operand) {
 
 }  // namespace tokio
 /* end file src/tokio/task/unconstrained.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(0)
 /* begin file src/tokio/task/task_local.hpp */
 // task::TaskLocal<T>: a value scoped to a task, Tokio's task_local! in C++ form.
 //
@@ -6079,25 +6196,8 @@ class TaskLocal {
 
 }  // namespace tokio::task
 /* end file src/tokio/task/task_local.hpp */
-/* begin file src/tokio/task/join_set.hpp */
-// task::JoinSet<T>: a set of spawned tasks awaited in completion order.
-//
-// Each member has an entry whose Wakeable is registered as its task's join waker. When the
-// task completes, the entry moves from the idle list to the notified list and the task
-// waiting in join_next() (if any) is woken, so join_next is O(1) whatever the set's size.
-// Destroying the set aborts every task still in it.
-//
-// Entry reference count (`refs`): one for membership in the set, one per join-waker clone
-// held by the task. The entries and the shared lists are freed by whoever drops the last
-// reference, so a task completing after its JoinSet is gone is harmless.
-
-/* #include <cstddef> (already above) */
-/* #include <cstdint> (already above) */
-/* #include <optional> (already above) */
-/* #include <type_traits> (already above) */
-/* #include <utility> (already above) */
-/* #include <vector> (already above) */
-
+#endif
+#if TOKIO_PART_NEEDS_(1) || TOKIO_PART_NEEDS_(4)
 /* begin file src/tokio/task/local_set.hpp */
 // task::LocalSet and task::spawn_local: tasks that never leave the thread that owns the set.
 //
@@ -6315,6 +6415,29 @@ auto spawn_local(First&& first, Rest&&... rest) {
 
 }  // namespace tokio::task
 /* end file src/tokio/task/local_set.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(1)
+/* begin file src/tokio/task/join_set.hpp */
+// task::JoinSet<T>: a set of spawned tasks awaited in completion order.
+//
+// Each member has an entry whose Wakeable is registered as its task's join waker. When the
+// task completes, the entry moves from the idle list to the notified list and the task
+// waiting in join_next() (if any) is woken, so join_next is O(1) whatever the set's size.
+// Destroying the set aborts every task still in it.
+//
+// Entry reference count (`refs`): one for membership in the set, one per join-waker clone
+// held by the task. The entries and the shared lists are freed by whoever drops the last
+// reference, so a task completing after its JoinSet is gone is harmless.
+
+/* #include <cstddef> (already above) */
+/* #include <cstdint> (already above) */
+/* #include <optional> (already above) */
+/* #include <type_traits> (already above) */
+/* #include <utility> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <vector>
+TOKIO_SYSTEM_HEADERS_END
+
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
@@ -6583,6 +6706,8 @@ class JoinSet {
 
 }  // namespace tokio::task
 /* end file src/tokio/task/join_set.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(1)
 /* begin file src/tokio/task/builder.hpp */
 // task::Builder: spawns a task with a name (Tokio's tokio::task::Builder). The name shows in
 // the runtime's task hooks (TaskInfo::name), in unhandled-exception reports and in task
@@ -6596,7 +6721,9 @@ class JoinSet {
 // JoinHandle. Tokio's Builder returns io::Result<JoinHandle>; this one throws what the plain
 // form throws (std::logic_error outside a runtime).
 
-/* #include <string> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <string>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <string_view> (already above) */
 /* #include <utility> (already above) */
 
@@ -6695,7 +6822,8 @@ class Builder {
 
 }  // namespace tokio::task
 /* end file src/tokio/task/builder.hpp */
-// time
+#endif
+#if TOKIO_PART_NEEDS_(1)
 /* begin file src/tokio/time/instant.hpp */
 // time::Instant: a point on the runtime's monotonic clock, and time::Duration.
 //
@@ -6712,7 +6840,9 @@ class Builder {
 // Durations of any std::chrono type are accepted and converted to nanoseconds, saturating.
 
 /* #include <atomic> (already above) */
-/* #include <chrono> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <chrono>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <compare> (already above) */
 /* #include <cstdint> (already above) */
 TOKIO_SYSTEM_HEADERS_BEGIN
@@ -6723,7 +6853,9 @@ TOKIO_SYSTEM_HEADERS_BEGIN
 #include <ratio>
 TOKIO_SYSTEM_HEADERS_END
 /* #include <stdexcept> (already above) */
-/* #include <string> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <string>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <type_traits> (already above) */
 
 
@@ -6947,6 +7079,8 @@ template <>
 struct enable_display<time::Instant> : std::true_type {};
 }  // namespace tokio::detail
 /* end file src/tokio/time/instant.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(1)
 /* begin file src/tokio/time/clock.hpp */
 // The runtime clock, and the paused clock for deterministic tests:
 // time::pause(), time::resume(), time::advance(d), Builder::start_paused(true).
@@ -6967,7 +7101,9 @@ struct enable_display<time::Instant> : std::true_type {};
 // jump back (they may be about to wake something). Pausing needs the current-thread runtime with
 // the time driver; anything else is a std::logic_error saying what to do.
 
-/* #include <chrono> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <chrono>
+TOKIO_SYSTEM_HEADERS_END
 
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
@@ -6993,55 +7129,8 @@ Task<> advance(std::chrono::duration<Rep, Period> d) {
 
 }  // namespace tokio::time
 /* end file src/tokio/time/clock.hpp */
-/* begin file src/tokio/time/sleep.hpp */
-// time::sleep, time::sleep_until and the Sleep awaitable.
-//
-//   co_await tokio::time::sleep(100ms);
-//
-//   auto s = tokio::time::sleep(1s);          // a reusable deadline, e.g. in a select loop
-//   for (;;) {
-//     auto r = co_await tokio::select(s, rx.recv());
-//     if (r.index() == 0) { ...; s.reset(tokio::time::Instant::now() + 1s); }
-//   }
-//
-// A Sleep completes once its deadline has passed on the runtime clock, never earlier; the
-// driver works in whole milliseconds, so the deadline is rounded up to the next one. It
-// costs nothing until first awaited (no lock, no registration); awaiting registers it with
-// the timer wheel of the runtime awaiting it (which need not be the one it was made in, and
-// the one it was made in may be gone), destroying it unregisters it (cancellation).
-// Awaiting a completed Sleep completes at once. Durations too large to represent
-// (hours::max()) saturate to a deadline ~30 years away; negative durations mean no wait.
-//
-// Must be created or first awaited on a runtime built with enable_time() (else
-// std::logic_error). A runtime's shutdown wakes every Sleep registered with it (destroying
-// one later is safe) without completing it: awaited again on a running runtime, it waits
-// there for the same deadline; awaited where no runtime runs any more (a Handle::block_on
-// of the dropped runtime, say), it throws std::runtime_error, as Tokio panics.
-// Each await draws one unit of the task's coop budget.
-
-/* #include <chrono> (already above) */
-/* #include <coroutine> (already above) */
-
-/* begin file src/tokio/time/detail/timer.hpp */
-// detail::Timer: a deadline plus the wheel entry it registers lazily. The engine shared by
-// Sleep, Interval and Timeout.
-//
-// Construction records the deadline and nothing else: creating and destroying a timer
-// that is never polled takes no lock and touches no shared memory. The first poll registers
-// it with the polling thread's runtime's driver (or completes it at once when the deadline
-// has passed); later polls read the entry's state word and, unless the task's waker
-// changed, return without locking. Destruction of a registered timer unlinks it in O(1)
-// under the driver lock; of a fired or unregistered one, costs one atomic load. A timer is
-// only ever registered with the driver of the thread polling it: polled where no runtime
-// with timers runs, it completes with an error instead (kNoRuntime).
-//
-// A Timer may be copied or moved at any time: the copy has the same deadline and is
-// unregistered (a registered timer is linked by address, so the original keeps its place
-// in the wheel until it is destroyed).
-
-/* #include <atomic> (already above) */
-/* #include <cstdint> (already above) */
-
+#endif
+#if TOKIO_PART_NEEDS_(1)
 /* begin file src/tokio/time/detail/entry.hpp */
 // TimerEntry: the intrusive node a timer (Sleep, Interval, Timeout) keeps inside itself
 // and links into the timing wheel while registered. No allocation per timer.
@@ -7111,6 +7200,28 @@ struct TimerEntry {
 
 }  // namespace tokio::detail
 /* end file src/tokio/time/detail/entry.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(1)
+/* begin file src/tokio/time/detail/timer.hpp */
+// detail::Timer: a deadline plus the wheel entry it registers lazily. The engine shared by
+// Sleep, Interval and Timeout.
+//
+// Construction records the deadline and nothing else: creating and destroying a timer
+// that is never polled takes no lock and touches no shared memory. The first poll registers
+// it with the polling thread's runtime's driver (or completes it at once when the deadline
+// has passed); later polls read the entry's state word and, unless the task's waker
+// changed, return without locking. Destruction of a registered timer unlinks it in O(1)
+// under the driver lock; of a fired or unregistered one, costs one atomic load. A timer is
+// only ever registered with the driver of the thread polling it: polled where no runtime
+// with timers runs, it completes with an error instead (kNoRuntime).
+//
+// A Timer may be copied or moved at any time: the copy has the same deadline and is
+// unregistered (a registered timer is linked by address, so the original keeps its place
+// in the wheel until it is destroyed).
+
+/* #include <atomic> (already above) */
+/* #include <cstdint> (already above) */
+
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
@@ -7275,6 +7386,39 @@ class Timer {
 
 }  // namespace tokio::detail
 /* end file src/tokio/time/detail/timer.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(0)
+/* begin file src/tokio/time/sleep.hpp */
+// time::sleep, time::sleep_until and the Sleep awaitable.
+//
+//   co_await tokio::time::sleep(100ms);
+//
+//   auto s = tokio::time::sleep(1s);          // a reusable deadline, e.g. in a select loop
+//   for (;;) {
+//     auto r = co_await tokio::select(s, rx.recv());
+//     if (r.index() == 0) { ...; s.reset(tokio::time::Instant::now() + 1s); }
+//   }
+//
+// A Sleep completes once its deadline has passed on the runtime clock, never earlier; the
+// driver works in whole milliseconds, so the deadline is rounded up to the next one. It
+// costs nothing until first awaited (no lock, no registration); awaiting registers it with
+// the timer wheel of the runtime awaiting it (which need not be the one it was made in, and
+// the one it was made in may be gone), destroying it unregisters it (cancellation).
+// Awaiting a completed Sleep completes at once. Durations too large to represent
+// (hours::max()) saturate to a deadline ~30 years away; negative durations mean no wait.
+//
+// Must be created or first awaited on a runtime built with enable_time() (else
+// std::logic_error). A runtime's shutdown wakes every Sleep registered with it (destroying
+// one later is safe) without completing it: awaited again on a running runtime, it waits
+// there for the same deadline; awaited where no runtime runs any more (a Handle::block_on
+// of the dropped runtime, say), it throws std::runtime_error, as Tokio panics.
+// Each await draws one unit of the task's coop budget.
+
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <chrono>
+TOKIO_SYSTEM_HEADERS_END
+/* #include <coroutine> (already above) */
+
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::time {
 
@@ -7351,6 +7495,8 @@ Sleep sleep(std::chrono::duration<Rep, Period> d) {
 
 }  // namespace tokio::time
 /* end file src/tokio/time/sleep.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(1)
 /* begin file src/tokio/time/interval.hpp */
 // time::interval, time::interval_at and the Interval type: a periodic ticker.
 //
@@ -7372,7 +7518,9 @@ Sleep sleep(std::chrono::duration<Rep, Period> d) {
 // tick() is cancel-safe: dropping an unfinished tick await loses no tick. Like a Sleep,
 // an Interval registers with the timer wheel only while a tick is awaited.
 
-/* #include <chrono> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <chrono>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <coroutine> (already above) */
 
 
@@ -7466,6 +7614,8 @@ Interval interval_at(Instant start, std::chrono::duration<Rep, Period> period) {
 
 }  // namespace tokio::time
 /* end file src/tokio/time/interval.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(0)
 /* begin file src/tokio/time/timeout.hpp */
 // time::timeout and time::timeout_at: put a deadline on any awaitable.
 //
@@ -7487,10 +7637,14 @@ Interval interval_at(Instant start, std::chrono::duration<Rep, Period> period) {
 // finishes (and Elapsed again until then); the operand goes with the Timeout. Awaited as
 // a temporary, the operand is destroyed before the Elapsed is handed out.
 
-/* #include <chrono> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <chrono>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <coroutine> (already above) */
 /* #include <exception> (already above) */
-/* #include <string> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <string>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
 
@@ -7642,7 +7796,8 @@ template <>
 struct enable_display<time::Elapsed> : std::true_type {};
 }  // namespace tokio::detail
 /* end file src/tokio/time/timeout.hpp */
-// io: the reactor's public face (Interest, Ready, AsyncFd) and the I/O utilities
+#endif
+#if TOKIO_PART_NEEDS_(4) || TOKIO_PART_NEEDS_(5) || TOKIO_PART_NEEDS_(6) || TOKIO_PART_NEEDS_(7) || TOKIO_PART_NEEDS_(8)
 /* begin file src/tokio/io/error.hpp */
 // io::Errc: the I/O error kinds that have no errno of their own (Rust's
 // io::ErrorKind::UnexpectedEof and WriteZero), as a std::error_code enum.
@@ -7654,8 +7809,12 @@ struct enable_display<time::Elapsed> : std::true_type {};
 // invalid UTF-8 is std::errc::illegal_byte_sequence, a write to a closed pipe
 // std::errc::broken_pipe, a blocking job lost to runtime shutdown std::errc::operation_canceled.
 
-/* #include <string> (already above) */
-/* #include <system_error> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <string>
+TOKIO_SYSTEM_HEADERS_END
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <system_error>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <type_traits> (already above) */
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::io {
@@ -7681,6 +7840,8 @@ inline std::error_code make_error_code(Errc e) noexcept {
 template <>
 struct std::is_error_code_enum<tokio::io::Errc> : std::true_type {};
 /* end file src/tokio/io/error.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(1) || TOKIO_PART_NEEDS_(4) || TOKIO_PART_NEEDS_(5) || TOKIO_PART_NEEDS_(7) || TOKIO_PART_NEEDS_(8)
 /* begin file src/tokio/io/reactor_error.hpp */
 // Errors the reactor itself reports (besides the OS's errno values).
 //
@@ -7688,7 +7849,9 @@ struct std::is_error_code_enum<tokio::io::Errc> : std::true_type {};
 //                               deregistered while an operation on it was still waiting.
 // It compares equal to std::errc::operation_canceled.
 
-/* #include <system_error> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <system_error>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <type_traits> (already above) */
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::io {
@@ -7706,6 +7869,8 @@ inline std::error_code make_error_code(ReactorErrc e) noexcept {
 template <>
 struct std::is_error_code_enum<tokio::io::ReactorErrc> : std::true_type {};
 /* end file src/tokio/io/reactor_error.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(1) || TOKIO_PART_NEEDS_(4) || TOKIO_PART_NEEDS_(5) || TOKIO_PART_NEEDS_(6) || TOKIO_PART_NEEDS_(7) || TOKIO_PART_NEEDS_(8)
 /* begin file src/tokio/io/interest.hpp */
 // io::Interest (what a registration waits for) and io::Ready (what the reactor reported).
 //
@@ -7716,7 +7881,9 @@ struct std::is_error_code_enum<tokio::io::ReactorErrc> : std::true_type {};
 // reactor/scheduled_io.hpp), so converting between the two costs nothing.
 
 /* #include <cstdint> (already above) */
-/* #include <string> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <string>
+TOKIO_SYSTEM_HEADERS_END
 
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::io {
@@ -7831,135 +7998,7 @@ template <>
 struct enable_display<io::Ready> : std::true_type {};
 }  // namespace tokio::detail
 /* end file src/tokio/io/interest.hpp */
-/* begin file src/tokio/io/async_fd.hpp */
-// io::AsyncFd<T>: registers any non-blocking file descriptor with the reactor and waits for
-// its readiness; the building block for I/O objects the library does not provide.
-//
-//   auto afd = tokio::io::AsyncFd<int>::create(fd);           // fd already O_NONBLOCK
-//   for (;;) {
-//     auto guard = co_await afd->readable();                  // io::Result<Guard>
-//     if (!guard) co_return tokio::unexpected(guard.error());
-//     auto r = guard->try_io([&](auto& a) -> io::Result<std::size_t> {
-//       ssize_t n = ::read(a.as_raw_fd(), buf, sizeof buf);
-//       if (n < 0) return io::last_os_error();
-//       return std::size_t(n);
-//     });
-//     if (r) co_return *r;                                    // done (value or error)
-//     // else: EAGAIN, readiness was cleared; wait again
-//   }
-//
-// T is `int` (a raw fd the caller keeps ownership of) or any type with `int as_raw_fd()
-// const`; AsyncFd owns the T and destroys it after deregistering. Readiness is edge-based:
-// a guard says "the fd may be ready"; only clear_ready() (or try_io seeing EAGAIN) resets
-// it, and a clear is ignored if a newer event arrived meanwhile.
-//
-// Cancel safety: readable(), writable(), ready() and async_io() are cancel-safe (nothing
-// is consumed until the operation completes).
-//
-// After into_inner() or a move, an AsyncFd holds nothing: get_ref()/get_mut()/into_inner()
-// throw std::logic_error, as_raw_fd() is -1, and readable()/writable()/ready()/async_io()/
-// try_io() give an EBADF error without calling the closure.
-
-/* #include <concepts> (already above) */
-/* #include <optional> (already above) */
-/* #include <stdexcept> (already above) */
-/* #include <string> (already above) */
-/* #include <type_traits> (already above) */
-/* #include <utility> (already above) */
-
-/* begin file src/tokio/io/detail/closure_op.hpp */
-// ClosureOp: the operation behind try_io / async_io on AsyncFd and on the sockets. It runs a
-// caller's closure `f() -> io::Result<R>` (which does the system call itself on the raw fd);
-// a would-block error becomes -EAGAIN for the registration, which then clears the readiness
-// it saw and, for async_io, waits for the next readiness event. Any other outcome is the
-// caller's own, returned as is.
-
-/* #include <cerrno> (already above) */
-/* #include <cstdint> (already above) */
-/* #include <optional> (already above) */
-/* #include <system_error> (already above) */
-/* #include <type_traits> (already above) */
-/* #include <utility> (already above) */
-
-/* begin file src/tokio/io/detail/registration.hpp */
-// Registration: one fd registered with the current runtime's reactor, and the leaf
-// awaitables every I/O object is built from.
-//
-//   IoOp<Op>        waits until the fd is ready for the op's interest, runs one syscall
-//                   attempt, and on EAGAIN clears readiness (with the observed tick) and
-//                   waits again. The result is the op's finish(r).
-//   ReadinessAwait  waits for readiness only (readable(), writable(), AsyncFd guards).
-//   try_io_once     the non-waiting form (try_read, try_write...): EAGAIN when not ready.
-//
-// An attempt's raw result is an int64_t: >= 0 success value, < 0 a negated errno, or
-// kIoShutdown. Every awaitable spends one unit of coop budget per poll, and unregisters its
-// waiter node in its destructor, so destroying a suspended operation (abort, select,
-// timeout) leaves nothing behind in the reactor.
-//
-// A Registration holds a reference on its runtime, so the driver outlives every fd it
-// serves even when the Runtime object is dropped first (operations then fail with
-// io::ReactorErrc::shutdown).
-
-/* #include <cerrno> (already above) */
-/* #include <cstdint> (already above) */
-/* #include <system_error> (already above) */
-/* #include <utility> (already above) */
-
-/* begin file src/tokio/io/detail/scheduled_io.hpp */
-// ScheduledIo: the reactor's per-fd state, shared by the driver (which sets readiness from
-// epoll events) and the tasks doing I/O on the fd (which clear it when a syscall says
-// EAGAIN, and wait for it otherwise).
-//
-// Readiness word (`readiness`, 32 bits):
-//   bits 0-5   io::Ready bits: READABLE 1, WRITABLE 2, READ_CLOSED 4, WRITE_CLOSED 8,
-//              PRIORITY 16, ERROR 32
-//   bits 8-30  tick: advanced (mod 2^23) every time the driver ORs in an event
-//   bit 31     SHUTDOWN: the runtime's driver shut down, or the I/O object deregistered;
-//              every wait completes with an error
-//
-// Generation (`generation_`, 32 bits, never 0): advanced, under `lock`, each time a released
-// entry is reset for reuse. An operation records the generation of the registration it was
-// made for (IoWaiter::gen); one still polled after its I/O object was destroyed (a misuse:
-// another task dropped the object under it) finds a different generation once the entry
-// has been reset, and fails as after SHUTDOWN instead of waiting on the reset entry (a
-// hang) or taking the readiness of the socket that now uses it (a read from whatever fd
-// then has the old number). Between the deregistration and the reset, SHUTDOWN says it. A
-// wait that records 0 (the runtime's own waiters, whose objects cannot go first) is not
-// checked.
-//
-// Edge-triggered epoll reports a transition once, so readiness is sticky: it is set by the
-// driver and cleared only by an operation that got EAGAIN (or a short read/write on a
-// stream, which proves the same). The clear carries the tick the operation observed before
-// its syscall; if the driver delivered a new edge since, the tick differs and the clear is
-// dropped, so a clear racing with a new edge can never hide it. READ_CLOSED / WRITE_CLOSED
-// are final and never cleared.
-//
-// Waiters live inside the awaiting operations (IoWaiter, no allocation per wait), in one of
-// two places, both guarded by `lock`:
-//   the direct slot  the first waiter to register while the slot is free. Its waker and
-//                    mask are copied into this ScheduledIo, so waking it loads only from
-//                    this entry and the task, never from the node: with one task per
-//                    connection the node sits in the task's frame, often pages away from
-//                    the frame's start (a 16 KiB read buffer before it), and the driver
-//                    would wait on a cache and TLB miss per wake to unlink it
-//                    (bench/NOTES.md, issue 10).
-//   the list         every further waiter (two tasks waiting on one fd, both halves of a
-//                    split waiting at once): an intrusive doubly-linked list of nodes.
-// The driver takes every waker whose interest the new readiness satisfies and wakes it
-// outside the lock. Either way the node's `linked` flag says "registered": set under the
-// lock at registration, cleared under the lock by whoever ends the registration (the
-// driver's wake with a release store that the owner's acquire load pairs with, or the
-// owner itself). The owner reads it without the lock and, once it reads false, never
-// touches this entry for that wait again: the driver is done with the node and its waker,
-// so an operation that completes after being woken never takes the lock, and an operation
-// that outlives its I/O object (the entry released after a deregistration wake) never
-// reads the released entry. For the slot, the wake's store into the node is its only
-// touch of the node (no load), and the driver turn prefetches that line beforehand.
-
-/* #include <atomic> (already above) */
-/* #include <cstddef> (already above) */
-/* #include <cstdint> (already above) */
-
+#endif
 /* begin file src/tokio/core/detail/spin_lock.hpp */
 // SpinLock: a test-and-test-and-set lock for critical sections of a few instructions
 // (waiter lists, owned-task list links, a readiness registration's waiters), and
@@ -8024,6 +8063,62 @@ class SpinLock {
 
 }  // namespace tokio::detail
 /* end file src/tokio/core/detail/spin_lock.hpp */
+#if TOKIO_PART_NEEDS_(1) || TOKIO_PART_NEEDS_(4) || TOKIO_PART_NEEDS_(5) || TOKIO_PART_NEEDS_(6) || TOKIO_PART_NEEDS_(7) || TOKIO_PART_NEEDS_(8)
+/* begin file src/tokio/io/detail/scheduled_io.hpp */
+// ScheduledIo: the reactor's per-fd state, shared by the driver (which sets readiness from
+// epoll events) and the tasks doing I/O on the fd (which clear it when a syscall says
+// EAGAIN, and wait for it otherwise).
+//
+// Readiness word (`readiness`, 32 bits):
+//   bits 0-5   io::Ready bits: READABLE 1, WRITABLE 2, READ_CLOSED 4, WRITE_CLOSED 8,
+//              PRIORITY 16, ERROR 32
+//   bits 8-30  tick: advanced (mod 2^23) every time the driver ORs in an event
+//   bit 31     SHUTDOWN: the runtime's driver shut down, or the I/O object deregistered;
+//              every wait completes with an error
+//
+// Generation (`generation_`, 32 bits, never 0): advanced, under `lock`, each time a released
+// entry is reset for reuse. An operation records the generation of the registration it was
+// made for (IoWaiter::gen); one still polled after its I/O object was destroyed (a misuse:
+// another task dropped the object under it) finds a different generation once the entry
+// has been reset, and fails as after SHUTDOWN instead of waiting on the reset entry (a
+// hang) or taking the readiness of the socket that now uses it (a read from whatever fd
+// then has the old number). Between the deregistration and the reset, SHUTDOWN says it. A
+// wait that records 0 (the runtime's own waiters, whose objects cannot go first) is not
+// checked.
+//
+// Edge-triggered epoll reports a transition once, so readiness is sticky: it is set by the
+// driver and cleared only by an operation that got EAGAIN (or a short read/write on a
+// stream, which proves the same). The clear carries the tick the operation observed before
+// its syscall; if the driver delivered a new edge since, the tick differs and the clear is
+// dropped, so a clear racing with a new edge can never hide it. READ_CLOSED / WRITE_CLOSED
+// are final and never cleared.
+//
+// Waiters live inside the awaiting operations (IoWaiter, no allocation per wait), in one of
+// two places, both guarded by `lock`:
+//   the direct slot  the first waiter to register while the slot is free. Its waker and
+//                    mask are copied into this ScheduledIo, so waking it loads only from
+//                    this entry and the task, never from the node: with one task per
+//                    connection the node sits in the task's frame, often pages away from
+//                    the frame's start (a 16 KiB read buffer before it), and the driver
+//                    would wait on a cache and TLB miss per wake to unlink it
+//                    (bench/NOTES.md, issue 10).
+//   the list         every further waiter (two tasks waiting on one fd, both halves of a
+//                    split waiting at once): an intrusive doubly-linked list of nodes.
+// The driver takes every waker whose interest the new readiness satisfies and wakes it
+// outside the lock. Either way the node's `linked` flag says "registered": set under the
+// lock at registration, cleared under the lock by whoever ends the registration (the
+// driver's wake with a release store that the owner's acquire load pairs with, or the
+// owner itself). The owner reads it without the lock and, once it reads false, never
+// touches this entry for that wait again: the driver is done with the node and its waker,
+// so an operation that completes after being woken never takes the lock, and an operation
+// that outlives its I/O object (the entry released after a deregistration wake) never
+// reads the released entry. For the slot, the wake's store into the node is its only
+// touch of the node (no load), and the driver turn prefetches that line beforehand.
+
+/* #include <atomic> (already above) */
+/* #include <cstddef> (already above) */
+/* #include <cstdint> (already above) */
+
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
@@ -8183,6 +8278,36 @@ static_assert(ScheduledIo::kReadyMask <= 0xFF, "slot_mask_ holds the ready bits 
 
 }  // namespace tokio::detail
 /* end file src/tokio/io/detail/scheduled_io.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(1) || TOKIO_PART_NEEDS_(4) || TOKIO_PART_NEEDS_(5) || TOKIO_PART_NEEDS_(7) || TOKIO_PART_NEEDS_(8)
+/* begin file src/tokio/io/detail/registration.hpp */
+// Registration: one fd registered with the current runtime's reactor, and the leaf
+// awaitables every I/O object is built from.
+//
+//   IoOp<Op>        waits until the fd is ready for the op's interest, runs one syscall
+//                   attempt, and on EAGAIN clears readiness (with the observed tick) and
+//                   waits again. The result is the op's finish(r).
+//   ReadinessAwait  waits for readiness only (readable(), writable(), AsyncFd guards).
+//   try_io_once     the non-waiting form (try_read, try_write...): EAGAIN when not ready.
+//
+// An attempt's raw result is an int64_t: >= 0 success value, < 0 a negated errno, or
+// kIoShutdown. Every awaitable spends one unit of coop budget per poll, and unregisters its
+// waiter node in its destructor, so destroying a suspended operation (abort, select,
+// timeout) leaves nothing behind in the reactor.
+//
+// A Registration holds a reference on its runtime, so the driver outlives every fd it
+// serves even when the Runtime object is dropped first (operations then fail with
+// io::ReactorErrc::shutdown).
+
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <cerrno>
+TOKIO_SYSTEM_HEADERS_END
+/* #include <cstdint> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <system_error>
+TOKIO_SYSTEM_HEADERS_END
+/* #include <utility> (already above) */
+
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
@@ -8471,6 +8596,26 @@ class TOKIO_MUST_AWAIT ReadyValue : public Leaf<ReadyValue<T>> {
 
 }  // namespace tokio::detail
 /* end file src/tokio/io/detail/registration.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(5)
+/* begin file src/tokio/io/detail/closure_op.hpp */
+// ClosureOp: the operation behind try_io / async_io on AsyncFd and on the sockets. It runs a
+// caller's closure `f() -> io::Result<R>` (which does the system call itself on the raw fd);
+// a would-block error becomes -EAGAIN for the registration, which then clears the readiness
+// it saw and, for async_io, waits for the next readiness event. Any other outcome is the
+// caller's own, returned as is.
+
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <cerrno>
+TOKIO_SYSTEM_HEADERS_END
+/* #include <cstdint> (already above) */
+/* #include <optional> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <system_error>
+TOKIO_SYSTEM_HEADERS_END
+/* #include <type_traits> (already above) */
+/* #include <utility> (already above) */
+
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::io {
 
@@ -8542,6 +8687,46 @@ class UserIo {
 
 }  // namespace tokio::detail
 /* end file src/tokio/io/detail/closure_op.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(0)
+/* begin file src/tokio/io/async_fd.hpp */
+// io::AsyncFd<T>: registers any non-blocking file descriptor with the reactor and waits for
+// its readiness; the building block for I/O objects the library does not provide.
+//
+//   auto afd = tokio::io::AsyncFd<int>::create(fd);           // fd already O_NONBLOCK
+//   for (;;) {
+//     auto guard = co_await afd->readable();                  // io::Result<Guard>
+//     if (!guard) co_return tokio::unexpected(guard.error());
+//     auto r = guard->try_io([&](auto& a) -> io::Result<std::size_t> {
+//       ssize_t n = ::read(a.as_raw_fd(), buf, sizeof buf);
+//       if (n < 0) return io::last_os_error();
+//       return std::size_t(n);
+//     });
+//     if (r) co_return *r;                                    // done (value or error)
+//     // else: EAGAIN, readiness was cleared; wait again
+//   }
+//
+// T is `int` (a raw fd the caller keeps ownership of) or any type with `int as_raw_fd()
+// const`; AsyncFd owns the T and destroys it after deregistering. Readiness is edge-based:
+// a guard says "the fd may be ready"; only clear_ready() (or try_io seeing EAGAIN) resets
+// it, and a clear is ignored if a newer event arrived meanwhile.
+//
+// Cancel safety: readable(), writable(), ready() and async_io() are cancel-safe (nothing
+// is consumed until the operation completes).
+//
+// After into_inner() or a move, an AsyncFd holds nothing: get_ref()/get_mut()/into_inner()
+// throw std::logic_error, as_raw_fd() is -1, and readable()/writable()/ready()/async_io()/
+// try_io() give an EBADF error without calling the closure.
+
+/* #include <concepts> (already above) */
+/* #include <optional> (already above) */
+/* #include <stdexcept> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <string>
+TOKIO_SYSTEM_HEADERS_END
+/* #include <type_traits> (already above) */
+/* #include <utility> (already above) */
+
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::io {
 
@@ -8718,6 +8903,8 @@ class AsyncFd {
 
 }  // namespace tokio::io
 /* end file src/tokio/io/async_fd.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(4) || TOKIO_PART_NEEDS_(5) || TOKIO_PART_NEEDS_(6) || TOKIO_PART_NEEDS_(7) || TOKIO_PART_NEEDS_(8)
 /* begin file src/tokio/io/async_io.hpp */
 // io::AsyncRead / io::AsyncWrite / io::AsyncBufRead: the byte-stream concepts every I/O
 // utility is written against (TcpStream, UnixStream, DuplexStream, BufReader, stdin/stdout...).
@@ -8974,38 +9161,8 @@ using fill_buf_op_t = decltype(std::declval<R&>().fill_buf());
 
 }  // namespace tokio::detail
 /* end file src/tokio/io/async_io.hpp */
-/* begin file src/tokio/io/read_ext.hpp */
-// Reading helpers over any io::AsyncRead (Tokio's AsyncReadExt as free functions):
-//
-//   co_await io::read(r, buf)               -> Result<size_t>  one read; 0 = EOF
-//   co_await io::read_exact(r, buf)         -> Result<size_t>  fills buf or fails
-//   co_await io::read_to_end(r, vec)        -> Result<size_t>  appends until EOF
-//   co_await io::read_to_string(r, str)     -> Result<size_t>  same, checked UTF-8
-//   co_await io::read_buf(r, readbuf / vec) -> Result<size_t>  one read into spare room
-//
-// Cancel safety (what a select/abort/timeout that destroys the await leaves behind):
-//   read, read_buf        cancel-safe: nothing was read unless the await completed.
-//   read_exact            NOT cancel-safe: bytes already read into buf are not reported.
-//   read_to_end           NOT cancel-safe in the count it returns, but loses no data: the
-//                         bytes read so far stay appended to the container.
-//   read_to_string        NOT cancel-safe: as read_to_end, and the string may then end in
-//                         the middle of a UTF-8 sequence (it was not validated yet).
-// The integer readers live in read_int.hpp.
-//
-// Every operation is a leaf (or drives the reader's own leaf in place): no allocation per
-// call when the reader's read is a leaf.
-
-/* #include <cstddef> (already above) */
-/* #include <cstdint> (already above) */
-TOKIO_SYSTEM_HEADERS_BEGIN
-#include <cstring>
-TOKIO_SYSTEM_HEADERS_END
-/* #include <span> (already above) */
-/* #include <stdexcept> (already above) */
-/* #include <system_error> (already above) */
-/* #include <type_traits> (already above) */
-/* #include <utility> (already above) */
-
+#endif
+#if TOKIO_PART_NEEDS_(1) || TOKIO_PART_NEEDS_(3) || TOKIO_PART_NEEDS_(4) || TOKIO_PART_NEEDS_(5) || TOKIO_PART_NEEDS_(6) || TOKIO_PART_NEEDS_(7) || TOKIO_PART_NEEDS_(8)
 /* begin file src/tokio/core/detail/pages.hpp */
 // Whole pages from the kernel, and faulting them in ahead. A first write to a fresh 4 KiB
 // anonymous page cost about 12 us on the host the benchmarks run on (counted as user time
@@ -9040,6 +9197,8 @@ inline constexpr std::size_t kPrefaultHugeMin = std::size_t{32} << 20;
 
 }  // namespace tokio::detail
 /* end file src/tokio/core/detail/pages.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(4) || TOKIO_PART_NEEDS_(5) || TOKIO_PART_NEEDS_(6) || TOKIO_PART_NEEDS_(7) || TOKIO_PART_NEEDS_(8)
 /* begin file src/tokio/io/detail/child_op.hpp */
 // The skeleton every I/O adaptor operation shares (BufReader, Take, Chain, split halves,
 // copy, read_exact, write_all...), so that each adaptor states only its own state and
@@ -9411,6 +9570,8 @@ class TOKIO_MUST_AWAIT CompositeLeaf : public Leaf<Derived> {
 
 }  // namespace tokio::detail
 /* end file src/tokio/io/detail/child_op.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(3) || TOKIO_PART_NEEDS_(4) || TOKIO_PART_NEEDS_(5) || TOKIO_PART_NEEDS_(6) || TOKIO_PART_NEEDS_(7) || TOKIO_PART_NEEDS_(8)
 /* begin file src/tokio/core/detail/utf8.hpp */
 // detail::utf8_valid: the UTF-8 check read_to_string and read_line apply to what they read
 // (Rust's str rules: no overlong forms, no surrogates, nothing above U+10FFFF, no
@@ -9418,7 +9579,9 @@ class TOKIO_MUST_AWAIT CompositeLeaf : public Leaf<Derived> {
 // (quote.cpp) uses the same rules.
 
 /* #include <cstddef> (already above) */
-/* #include <system_error> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <system_error>
+TOKIO_SYSTEM_HEADERS_END
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
@@ -9432,6 +9595,44 @@ std::error_code invalid_utf8() noexcept;
 
 }  // namespace tokio::detail
 /* end file src/tokio/core/detail/utf8.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(4) || TOKIO_PART_NEEDS_(5) || TOKIO_PART_NEEDS_(6) || TOKIO_PART_NEEDS_(7) || TOKIO_PART_NEEDS_(8)
+/* begin file src/tokio/io/read_ext.hpp */
+// Reading helpers over any io::AsyncRead (Tokio's AsyncReadExt as free functions):
+//
+//   co_await io::read(r, buf)               -> Result<size_t>  one read; 0 = EOF
+//   co_await io::read_exact(r, buf)         -> Result<size_t>  fills buf or fails
+//   co_await io::read_to_end(r, vec)        -> Result<size_t>  appends until EOF
+//   co_await io::read_to_string(r, str)     -> Result<size_t>  same, checked UTF-8
+//   co_await io::read_buf(r, readbuf / vec) -> Result<size_t>  one read into spare room
+//
+// Cancel safety (what a select/abort/timeout that destroys the await leaves behind):
+//   read, read_buf        cancel-safe: nothing was read unless the await completed.
+//   read_exact            NOT cancel-safe: bytes already read into buf are not reported.
+//   read_to_end           NOT cancel-safe in the count it returns, but loses no data: the
+//                         bytes read so far stay appended to the container.
+//   read_to_string        NOT cancel-safe: as read_to_end, and the string may then end in
+//                         the middle of a UTF-8 sequence (it was not validated yet).
+// The integer readers live in read_int.hpp.
+//
+// Every operation is a leaf (or drives the reader's own leaf in place): no allocation per
+// call when the reader's read is a leaf.
+
+/* #include <cstddef> (already above) */
+/* #include <cstdint> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <cstring>
+TOKIO_SYSTEM_HEADERS_END
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <span>
+TOKIO_SYSTEM_HEADERS_END
+/* #include <stdexcept> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <system_error>
+TOKIO_SYSTEM_HEADERS_END
+/* #include <type_traits> (already above) */
+/* #include <utility> (already above) */
+
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::io {
 
@@ -9838,6 +10039,8 @@ detail::AdaptorOp<detail::ReadIntoContainer<R, C>> read_buf(R& r, C& c) {
 
 }  // namespace tokio::io
 /* end file src/tokio/io/read_ext.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(4) || TOKIO_PART_NEEDS_(5) || TOKIO_PART_NEEDS_(7) || TOKIO_PART_NEEDS_(8)
 /* begin file src/tokio/io/write_ext.hpp */
 // Writing helpers over any io::AsyncWrite (Tokio's AsyncWriteExt as free functions):
 //
@@ -9866,9 +10069,13 @@ detail::AdaptorOp<detail::ReadIntoContainer<R, C>> read_buf(R& r, C& c) {
 
 /* #include <concepts> (already above) */
 /* #include <cstddef> (already above) */
-/* #include <span> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <span>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <string_view> (already above) */
-/* #include <system_error> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <system_error>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
 
@@ -10044,6 +10251,8 @@ detail::AdaptorOp<detail::WriteFromBuf<W, B, false>> write_all_buf(W& w, B& b) {
 
 }  // namespace tokio::io
 /* end file src/tokio/io/write_ext.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(4) || TOKIO_PART_NEEDS_(5) || TOKIO_PART_NEEDS_(7) || TOKIO_PART_NEEDS_(8)
 /* begin file src/tokio/io/int_io.hpp */
 // Binary numbers over AsyncRead / AsyncWrite, Tokio's read_u8...read_f64 / write_u8...
 // write_f64 family: big-endian (network order) by default, `_le` for little-endian.
@@ -10058,14 +10267,20 @@ detail::AdaptorOp<detail::WriteFromBuf<W, B, false>> write_all_buf(W& w, B& b) {
 // are cancel-safe. Every writer is write_all: NOT cancel-safe.
 // A stream that ends inside a number fails with Errc::unexpected_eof.
 
-/* #include <array> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <array>
+TOKIO_SYSTEM_HEADERS_END
 TOKIO_SYSTEM_HEADERS_BEGIN
 #include <bit>
 TOKIO_SYSTEM_HEADERS_END
 /* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
-/* #include <cstring> (already above) */
-/* #include <system_error> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <cstring>
+TOKIO_SYSTEM_HEADERS_END
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <system_error>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <type_traits> (already above) */
 
 
@@ -10208,22 +10423,8 @@ static_assert(sizeof(float) == 4 && sizeof(double) == 8);
 
 }  // namespace tokio::io
 /* end file src/tokio/io/int_io.hpp */
-/* begin file src/tokio/io/memory.hpp */
-// In-memory streams: io::SliceReader reads from a byte span (Rust's `&[u8]` as AsyncRead
-// and AsyncBufRead), io::VecWriter appends to a container (Rust's `Vec<u8>` as AsyncWrite).
-// Both complete every operation at once.
-//
-//   io::SliceReader in(std::string_view("hello\nworld\n"));
-//   std::vector<std::byte> out;
-//   io::VecWriter w(out);
-//   co_await io::copy(in, w);
-
-/* #include <cstddef> (already above) */
-/* #include <cstring> (already above) */
-/* #include <span> (already above) */
-/* #include <string_view> (already above) */
-/* #include <type_traits> (already above) */
-
+#endif
+#if TOKIO_PART_NEEDS_(0)
 /* begin file src/tokio/io/detail/ready_op.hpp */
 // detail::InstantOp: the leaf of an operation that never waits on a resource (in-memory
 // readers and writers). The work runs in the first poll, never at construction, so an
@@ -10290,30 +10491,8 @@ using NothingToDoOp = InstantOp<NothingToDo, false>;
 
 }  // namespace tokio::detail
 /* end file src/tokio/io/detail/ready_op.hpp */
-/* begin file src/tokio/io/ext.hpp */
-// io::Ext<Self>: Tokio's AsyncReadExt / AsyncWriteExt / AsyncBufReadExt methods as members
-// of every reader and writer tokio.hpp defines.
-//
-// The rule: every extension method has both spellings, with the same semantics, cancel
-// safety and result: the member `co_await s.read_exact(buf)` (as in Tokio) and the free
-// function `co_await io::read_exact(s, buf)`, which also works for any user type that
-// models io::AsyncRead / AsyncWrite / AsyncBufRead (a user type gets the members by deriving
-// from io::Ext<Self>). The I/O primitives (read, write, write_vectored, flush, shutdown,
-// fill_buf, consume) are members of each type. The methods that consume the reader (lines,
-// split, take, chain) are rvalue members: `std::move(r).lines()` or
-// `io::lines(std::move(r))`. Not a member: write_vectored (a primitive: only the types with
-// a real gathering write have it; io::write_vectored(w, bufs) works on every writer).
-//
-// A member of a method the type cannot support (read_line on an unbuffered stream) fails
-// to compile naming the missing concept, as the free function does.
-
-/* #include <cstddef> (already above) */
-/* #include <cstdint> (already above) */
-/* #include <span> (already above) */
-/* #include <string> (already above) */
-/* #include <string_view> (already above) */
-/* #include <utility> (already above) */
-
+#endif
+#if TOKIO_PART_NEEDS_(4) || TOKIO_PART_NEEDS_(5) || TOKIO_PART_NEEDS_(7) || TOKIO_PART_NEEDS_(8)
 /* begin file src/tokio/io/buf_read_ext.hpp */
 // Helpers over any io::AsyncBufRead (BufReader, BufStream, SliceReader...), Tokio's
 // AsyncBufReadExt as free functions:
@@ -10338,14 +10517,24 @@ using NothingToDoOp = InstantOp<NothingToDo, false>;
 
 /* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
-/* #include <cstring> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <cstring>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <optional> (already above) */
-/* #include <span> (already above) */
-/* #include <string> (already above) */
-/* #include <system_error> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <span>
+TOKIO_SYSTEM_HEADERS_END
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <string>
+TOKIO_SYSTEM_HEADERS_END
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <system_error>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
-/* #include <vector> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <vector>
+TOKIO_SYSTEM_HEADERS_END
 
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
@@ -10530,6 +10719,8 @@ Split<R> split(R&& r, char delim) {
 
 }  // namespace tokio::io
 /* end file src/tokio/io/buf_read_ext.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(4) || TOKIO_PART_NEEDS_(5) || TOKIO_PART_NEEDS_(7) || TOKIO_PART_NEEDS_(8)
 /* begin file src/tokio/io/seek.hpp */
 // io::SeekFrom and io::AsyncSeek (Tokio's AsyncSeek + AsyncSeekExt::seek in one call):
 //
@@ -10582,6 +10773,36 @@ auto rewind(S& s) {
 
 }  // namespace tokio::io
 /* end file src/tokio/io/seek.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(4) || TOKIO_PART_NEEDS_(5) || TOKIO_PART_NEEDS_(7) || TOKIO_PART_NEEDS_(8)
+/* begin file src/tokio/io/ext.hpp */
+// io::Ext<Self>: Tokio's AsyncReadExt / AsyncWriteExt / AsyncBufReadExt methods as members
+// of every reader and writer tokio.hpp defines.
+//
+// The rule: every extension method has both spellings, with the same semantics, cancel
+// safety and result: the member `co_await s.read_exact(buf)` (as in Tokio) and the free
+// function `co_await io::read_exact(s, buf)`, which also works for any user type that
+// models io::AsyncRead / AsyncWrite / AsyncBufRead (a user type gets the members by deriving
+// from io::Ext<Self>). The I/O primitives (read, write, write_vectored, flush, shutdown,
+// fill_buf, consume) are members of each type. The methods that consume the reader (lines,
+// split, take, chain) are rvalue members: `std::move(r).lines()` or
+// `io::lines(std::move(r))`. Not a member: write_vectored (a primitive: only the types with
+// a real gathering write have it; io::write_vectored(w, bufs) works on every writer).
+//
+// A member of a method the type cannot support (read_line on an unbuffered stream) fails
+// to compile naming the missing concept, as the free function does.
+
+/* #include <cstddef> (already above) */
+/* #include <cstdint> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <span>
+TOKIO_SYSTEM_HEADERS_END
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <string>
+TOKIO_SYSTEM_HEADERS_END
+/* #include <string_view> (already above) */
+/* #include <utility> (already above) */
+
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::io {
 
@@ -10693,6 +10914,28 @@ class Ext {
 
 }  // namespace tokio::io
 /* end file src/tokio/io/ext.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(0)
+/* begin file src/tokio/io/memory.hpp */
+// In-memory streams: io::SliceReader reads from a byte span (Rust's `&[u8]` as AsyncRead
+// and AsyncBufRead), io::VecWriter appends to a container (Rust's `Vec<u8>` as AsyncWrite).
+// Both complete every operation at once.
+//
+//   io::SliceReader in(std::string_view("hello\nworld\n"));
+//   std::vector<std::byte> out;
+//   io::VecWriter w(out);
+//   co_await io::copy(in, w);
+
+/* #include <cstddef> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <cstring>
+TOKIO_SYSTEM_HEADERS_END
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <span>
+TOKIO_SYSTEM_HEADERS_END
+/* #include <string_view> (already above) */
+/* #include <type_traits> (already above) */
+
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::io {
 
@@ -10760,12 +11003,16 @@ class VecWriter : public Ext<VecWriter<C>> {
 
 }  // namespace tokio::io
 /* end file src/tokio/io/memory.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(0)
 /* begin file src/tokio/io/empty.hpp */
 // io::empty(): a reader that is always at end of stream (and a writer that accepts and
 // drops everything, as in recent Tokio). Each operation uses one unit of coop budget.
 
 /* #include <cstddef> (already above) */
-/* #include <span> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <span>
+TOKIO_SYSTEM_HEADERS_END
 
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::io {
@@ -10790,6 +11037,8 @@ inline Empty empty() noexcept { return {}; }
 
 }  // namespace tokio::io
 /* end file src/tokio/io/empty.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(0)
 /* begin file src/tokio/io/repeat.hpp */
 // io::repeat(byte): a reader that yields the same byte forever (fill a buffer, or bound
 // it with io::take). Each read uses one unit of coop budget, so a task copying from it
@@ -10798,8 +11047,12 @@ inline Empty empty() noexcept { return {}; }
 /* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
 /* #include <optional> (already above) */
-/* #include <cstring> (already above) */
-/* #include <span> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <cstring>
+TOKIO_SYSTEM_HEADERS_END
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <span>
+TOKIO_SYSTEM_HEADERS_END
 
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::io {
@@ -10825,12 +11078,16 @@ inline Repeat repeat(unsigned char b) noexcept { return Repeat(std::byte{b}); }
 
 }  // namespace tokio::io
 /* end file src/tokio/io/repeat.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(0)
 /* begin file src/tokio/io/sink.hpp */
 // io::sink(): a writer that accepts and discards everything. Each write uses one unit of
 // coop budget.
 
 /* #include <cstddef> (already above) */
-/* #include <span> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <span>
+TOKIO_SYSTEM_HEADERS_END
 
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::io {
@@ -10853,6 +11110,8 @@ inline Sink sink() noexcept { return {}; }
 
 }  // namespace tokio::io
 /* end file src/tokio/io/sink.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(0)
 /* begin file src/tokio/io/take.hpp */
 // io::take(reader, limit): a reader that ends after `limit` bytes of the inner reader
 // (Tokio's AsyncReadExt::take). Buffered readers stay buffered (fill_buf/consume).
@@ -10864,7 +11123,9 @@ inline Sink sink() noexcept { return {}; }
 
 /* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
-/* #include <span> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <span>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
 
@@ -10950,13 +11211,17 @@ Take<R> take(R&& r, uint64_t limit) {
 
 }  // namespace tokio::io
 /* end file src/tokio/io/take.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(0)
 /* begin file src/tokio/io/chain.hpp */
 // io::chain(first, second): reads all of `first`, then all of `second` (Tokio's
 // AsyncReadExt::chain). Lvalue readers are borrowed, rvalues owned. If both are buffered
 // readers, the chain is one too. read is cancel-safe when both inner reads are.
 
 /* #include <cstddef> (already above) */
-/* #include <span> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <span>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
 
@@ -11046,28 +11311,8 @@ Chain<A, B> chain(A&& a, B&& b) {
 
 }  // namespace tokio::io
 /* end file src/tokio/io/chain.hpp */
-/* begin file src/tokio/io/buf_reader.hpp */
-// io::BufReader<R>: adds an in-memory buffer (8 KiB by default) to a reader, making it an
-// AsyncBufRead (fill_buf/consume, which read_line, read_until, lines and split use), and
-// turning many small reads into few large ones.
-//
-//   io::BufReader r(std::move(stream));          // owns the stream
-//   io::BufReader<TcpStream&> r2(stream);        // borrows it
-//   std::string line;
-//   auto n = co_await io::read_line(r, line);
-//
-// Reads at least as large as the buffer bypass it when it is empty. If R is also a
-// writer, write/flush/shutdown pass straight through, so a BufReader can wrap a socket.
-// read and fill_buf are cancel-safe: a cancelled refill leaves the buffer as it was (the
-// inner read it abandoned is cancel-safe itself).
-
-/* #include <cstddef> (already above) */
-/* #include <cstring> (already above) */
-/* #include <span> (already above) */
-/* #include <system_error> (already above) */
-/* #include <type_traits> (already above) */
-/* #include <utility> (already above) */
-
+#endif
+#if TOKIO_PART_NEEDS_(0)
 /* begin file src/tokio/io/detail/buffered.hpp */
 // BufferedIo<S, Self>: what io::BufReader and io::BufWriter share: the wrapped stream
 // (owned, or borrowed when S is a reference), one buffer of a fixed capacity allocated at
@@ -11076,9 +11321,13 @@ Chain<A, B> chain(A&& a, B&& b) {
 // (Self::kTypeName).
 
 /* #include <cstddef> (already above) */
-/* #include <span> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <span>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <stdexcept> (already above) */
-/* #include <string> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <string>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
 
@@ -11141,6 +11390,8 @@ class BufferedIo {
 
 }  // namespace tokio::detail
 /* end file src/tokio/io/detail/buffered.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(1) || TOKIO_PART_NEEDS_(4) || TOKIO_PART_NEEDS_(6) || TOKIO_PART_NEEDS_(7) || TOKIO_PART_NEEDS_(8)
 /* begin file src/tokio/io/detail/exclusive.hpp */
 // ExclusiveUse: one pending operation at a time on an object whose operations keep a view
 // of its own buffer between polls (BufReader, BufWriter, a Framed sink). Rust's `&mut self`
@@ -11321,6 +11572,36 @@ struct ClaimedStep {
 
 }  // namespace tokio::detail
 /* end file src/tokio/io/detail/exclusive.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(0)
+/* begin file src/tokio/io/buf_reader.hpp */
+// io::BufReader<R>: adds an in-memory buffer (8 KiB by default) to a reader, making it an
+// AsyncBufRead (fill_buf/consume, which read_line, read_until, lines and split use), and
+// turning many small reads into few large ones.
+//
+//   io::BufReader r(std::move(stream));          // owns the stream
+//   io::BufReader<TcpStream&> r2(stream);        // borrows it
+//   std::string line;
+//   auto n = co_await io::read_line(r, line);
+//
+// Reads at least as large as the buffer bypass it when it is empty. If R is also a
+// writer, write/flush/shutdown pass straight through, so a BufReader can wrap a socket.
+// read and fill_buf are cancel-safe: a cancelled refill leaves the buffer as it was (the
+// inner read it abandoned is cancel-safe itself).
+
+/* #include <cstddef> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <cstring>
+TOKIO_SYSTEM_HEADERS_END
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <span>
+TOKIO_SYSTEM_HEADERS_END
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <system_error>
+TOKIO_SYSTEM_HEADERS_END
+/* #include <type_traits> (already above) */
+/* #include <utility> (already above) */
+
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::io {
 
@@ -11444,6 +11725,8 @@ BufReader(R&&, std::size_t = kDefaultBufSize) -> BufReader<std::remove_cvref_t<R
 
 }  // namespace tokio::io
 /* end file src/tokio/io/buf_reader.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(0)
 /* begin file src/tokio/io/buf_writer.hpp */
 // io::BufWriter<W>: collects small writes in an in-memory buffer (8 KiB by default) and
 // hands them to the inner writer in large writes.
@@ -11463,9 +11746,15 @@ BufReader(R&&, std::size_t = kDefaultBufSize) -> BufReader<std::remove_cvref_t<R
 // If W is also a reader, read (and fill_buf/consume) pass straight through.
 
 /* #include <cstddef> (already above) */
-/* #include <cstring> (already above) */
-/* #include <span> (already above) */
-/* #include <system_error> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <cstring>
+TOKIO_SYSTEM_HEADERS_END
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <span>
+TOKIO_SYSTEM_HEADERS_END
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <system_error>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
 
@@ -11653,6 +11942,8 @@ BufWriter(W&&, std::size_t = kDefaultBufSize) -> BufWriter<std::remove_cvref_t<W
 
 }  // namespace tokio::io
 /* end file src/tokio/io/buf_writer.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(0)
 /* begin file src/tokio/io/buf_stream.hpp */
 // io::BufStream<S>: a read-write stream with both halves buffered, i.e. a BufReader over
 // a BufWriter over S (Tokio's BufStream). Reads use the read buffer, writes collect in the
@@ -11668,7 +11959,9 @@ BufWriter(W&&, std::size_t = kDefaultBufSize) -> BufWriter<std::remove_cvref_t<W
 // Cancel safety is that of BufReader (reads) and BufWriter (writes).
 
 /* #include <cstddef> (already above) */
-/* #include <span> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <span>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
 
@@ -11724,6 +12017,8 @@ BufStream(S&&) -> BufStream<std::remove_cvref_t<S>>;
 
 }  // namespace tokio::io
 /* end file src/tokio/io/buf_stream.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(0)
 /* begin file src/tokio/io/copy.hpp */
 // io::copy, io::copy_buf, io::copy_bidirectional: move bytes from readers to writers.
 //
@@ -11753,8 +12048,12 @@ BufStream(S&&) -> BufStream<std::remove_cvref_t<S>>;
 /* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
 /* #include <stdexcept> (already above) */
-/* #include <span> (already above) */
-/* #include <system_error> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <span>
+TOKIO_SYSTEM_HEADERS_END
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <system_error>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <utility> (already above) */
 
 
@@ -12013,31 +12312,8 @@ template <class A, class B>
 
 }  // namespace tokio::io
 /* end file src/tokio/io/copy.hpp */
-/* begin file src/tokio/io/split.hpp */
-// io::split(stream): a read half and a write half of any read-write stream, usable from
-// two tasks at once (one reading, one writing), and io::unsplit to put them back.
-//
-//   auto [rd, wr] = io::split(std::move(stream));     // owns the stream
-//   tokio::spawn([](auto rd) -> Task<> { ... co_await rd.read(buf) ... }, std::move(rd));
-//   co_await io::write_all(wr, data);
-//
-// The halves share the stream behind a lock that is held only while one operation is
-// polled (never while it waits), as in Tokio: a read waiting for data does not block a
-// write. If the lock is busy the poll yields (the task is woken to retry at once). An
-// lvalue argument is borrowed instead of owned: it must then outlive both halves.
-// Sockets have their own lock-free split; this one works for any stream (BufStream,
-// DuplexStream, TLS wrappers...).
-//
-// Cancel safety is that of the stream's own operations (a read half's read is cancel-safe
-// when the stream's read is).
-
-/* #include <atomic> (already above) */
-/* #include <memory> (already above) */
-/* #include <span> (already above) */
-/* #include <stdexcept> (already above) */
-/* #include <type_traits> (already above) */
-/* #include <utility> (already above) */
-
+#endif
+#if TOKIO_PART_NEEDS_(1) || TOKIO_PART_NEEDS_(2) || TOKIO_PART_NEEDS_(3) || TOKIO_PART_NEEDS_(4) || TOKIO_PART_NEEDS_(6) || TOKIO_PART_NEEDS_(7) || TOKIO_PART_NEEDS_(8)
 /* begin file src/tokio/core/detail/mutex.hpp */
 // detail::Mutex: the runtime's lock for short critical sections that may meet contention
 // (inject queue, blocking pool, cancellation trees, duplex pipes). Uncontended lock and
@@ -12096,6 +12372,37 @@ class LockGuard {
 
 }  // namespace tokio::detail
 /* end file src/tokio/core/detail/mutex.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(4)
+/* begin file src/tokio/io/split.hpp */
+// io::split(stream): a read half and a write half of any read-write stream, usable from
+// two tasks at once (one reading, one writing), and io::unsplit to put them back.
+//
+//   auto [rd, wr] = io::split(std::move(stream));     // owns the stream
+//   tokio::spawn([](auto rd) -> Task<> { ... co_await rd.read(buf) ... }, std::move(rd));
+//   co_await io::write_all(wr, data);
+//
+// The halves share the stream behind a lock that is held only while one operation is
+// polled (never while it waits), as in Tokio: a read waiting for data does not block a
+// write. If the lock is busy the poll yields (the task is woken to retry at once). An
+// lvalue argument is borrowed instead of owned: it must then outlive both halves.
+// Sockets have their own lock-free split; this one works for any stream (BufStream,
+// DuplexStream, TLS wrappers...).
+//
+// Cancel safety is that of the stream's own operations (a read half's read is cancel-safe
+// when the stream's read is).
+
+/* #include <atomic> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <memory>
+TOKIO_SYSTEM_HEADERS_END
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <span>
+TOKIO_SYSTEM_HEADERS_END
+/* #include <stdexcept> (already above) */
+/* #include <type_traits> (already above) */
+/* #include <utility> (already above) */
+
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
@@ -12253,6 +12560,8 @@ S unsplit(ReadHalf<S> r, WriteHalf<S> w) {
 
 }  // namespace tokio::io
 /* end file src/tokio/io/split.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(4)
 /* begin file src/tokio/io/duplex.hpp */
 // io::duplex(capacity): an in-memory, bidirectional pipe. Bytes written to one end are read
 // from the other; each direction buffers at most `capacity` bytes.
@@ -12278,8 +12587,12 @@ S unsplit(ReadHalf<S> r, WriteHalf<S> w) {
 
 /* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
-/* #include <span> (already above) */
-/* #include <system_error> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <span>
+TOKIO_SYSTEM_HEADERS_END
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <system_error>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
 
@@ -12424,6 +12737,8 @@ std::pair<ReadHalf<SimplexStream>, WriteHalf<SimplexStream>> simplex(std::size_t
 
 }  // namespace tokio::io
 /* end file src/tokio/io/duplex.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(4)
 /* begin file src/tokio/io/stdio.hpp */
 // io::stdin(), io::stdout(), io::stderr(): the process's standard streams as AsyncRead /
 // AsyncWrite. As in Tokio, the blocking read(2)/write(2) calls run on the runtime's
@@ -12453,8 +12768,12 @@ std::pair<ReadHalf<SimplexStream>, WriteHalf<SimplexStream>> simplex(std::size_t
 // would be ambiguous with C's FILE* stdout.
 
 /* #include <cstddef> (already above) */
-/* #include <memory> (already above) */
-/* #include <span> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <memory>
+TOKIO_SYSTEM_HEADERS_END
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <span>
+TOKIO_SYSTEM_HEADERS_END
 
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::io {
@@ -12551,7 +12870,8 @@ Stderr stderr();
 
 }  // namespace tokio::io
 /* end file src/tokio/io/stdio.hpp */
-// sync
+#endif
+#if TOKIO_PART_NEEDS_(4)
 /* begin file src/tokio/sync/error.hpp */
 // The errors of tokio::sync, one definition each, with Tokio's names and meanings. The
 // definitions shared by several primitives live in tokio::sync::error and each namespace
@@ -12562,7 +12882,9 @@ Stderr stderr();
 
 /* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
-/* #include <string> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <string>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <utility> (already above) */
 
 
@@ -12846,38 +13168,8 @@ using broadcast::TryRecvErrorKind;
 using sync::error::SendError;
 }  // namespace tokio::sync::broadcast::error
 /* end file src/tokio/sync/error.hpp */
-/* begin file src/tokio/sync/oneshot.hpp */
-// sync::oneshot: a channel for sending exactly one value between tasks (or threads).
-//
-//   auto [tx, rx] = tokio::sync::oneshot::channel<int>();
-//   (void)tx.send(42);                 // never blocks; Result<void, int> (value back on failure)
-//   auto v = co_await std::move(rx);   // Result<int, RecvError>
-//
-// - Awaiting the Receiver yields the value, or RecvError when the Sender was dropped
-//   without sending. It is cancel-safe: an unfinished await leaves the value in the
-//   channel for a later await or try_recv().
-// - Sender::closed() waits until the Receiver is dropped or closed (cancel-safe), so a
-//   producer can stop computing a value nobody wants; is_closed() checks without waiting.
-// - Receiver::close() stops the Sender from sending; a value sent before stays receivable.
-// - Receiver::blocking_recv() serves plain threads.
-//
-// Shared state word (`state`, 32 bits):
-//   bit 0 RX_TASK_SET  rx_waker holds the receiver's waker; while set (and VALUE_SENT is
-//                      not) only the sender may read it
-//   bit 1 VALUE_SENT   the sender is done: it sent a value (in `value`) or was dropped
-//   bit 2 CLOSED       the receiver was dropped or closed
-//   bit 3 TX_TASK_SET  tx_waker holds the sender's waker (Sender::closed); while set (and
-//                      CLOSED is not) only the receiver may read it
-// VALUE_SENT is never set once CLOSED is: a sender that finds CLOSED takes its value back,
-// so the value slot always has exactly one owner. The slot is written by the sender before
-// VALUE_SENT is published (acq_rel) and read by the receiver only after it observes it.
-
-/* #include <atomic> (already above) */
-/* #include <cstdint> (already above) */
-/* #include <memory> (already above) */
-/* #include <optional> (already above) */
-/* #include <utility> (already above) */
-
+#endif
+#if TOKIO_PART_NEEDS_(4)
 /* begin file src/tokio/sync/detail/blocking.hpp */
 // The blocking_* forms of the sync primitives (internal helper): drive one leaf awaitable
 // to completion on a plain thread, parking the thread between polls.
@@ -12909,6 +13201,8 @@ decltype(auto) blocking_wait(L& leaf, const char* what) {
 
 }  // namespace tokio::detail
 /* end file src/tokio/sync/detail/blocking.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(0)
 /* begin file src/tokio/sync/detail/value_type.hpp */
 // The check every channel and lock makes of the type it holds: Rust's `()` is a type there,
 // C++'s `void` is not an object type, so `oneshot::channel<void>()` fails to compile. The
@@ -12929,6 +13223,42 @@ struct SyncValueType {
 
 }  // namespace tokio::detail
 /* end file src/tokio/sync/detail/value_type.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(0)
+/* begin file src/tokio/sync/oneshot.hpp */
+// sync::oneshot: a channel for sending exactly one value between tasks (or threads).
+//
+//   auto [tx, rx] = tokio::sync::oneshot::channel<int>();
+//   (void)tx.send(42);                 // never blocks; Result<void, int> (value back on failure)
+//   auto v = co_await std::move(rx);   // Result<int, RecvError>
+//
+// - Awaiting the Receiver yields the value, or RecvError when the Sender was dropped
+//   without sending. It is cancel-safe: an unfinished await leaves the value in the
+//   channel for a later await or try_recv().
+// - Sender::closed() waits until the Receiver is dropped or closed (cancel-safe), so a
+//   producer can stop computing a value nobody wants; is_closed() checks without waiting.
+// - Receiver::close() stops the Sender from sending; a value sent before stays receivable.
+// - Receiver::blocking_recv() serves plain threads.
+//
+// Shared state word (`state`, 32 bits):
+//   bit 0 RX_TASK_SET  rx_waker holds the receiver's waker; while set (and VALUE_SENT is
+//                      not) only the sender may read it
+//   bit 1 VALUE_SENT   the sender is done: it sent a value (in `value`) or was dropped
+//   bit 2 CLOSED       the receiver was dropped or closed
+//   bit 3 TX_TASK_SET  tx_waker holds the sender's waker (Sender::closed); while set (and
+//                      CLOSED is not) only the receiver may read it
+// VALUE_SENT is never set once CLOSED is: a sender that finds CLOSED takes its value back,
+// so the value slot always has exactly one owner. The slot is written by the sender before
+// VALUE_SENT is published (acq_rel) and read by the receiver only after it observes it.
+
+/* #include <atomic> (already above) */
+/* #include <cstdint> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <memory>
+TOKIO_SYSTEM_HEADERS_END
+/* #include <optional> (already above) */
+/* #include <utility> (already above) */
+
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
@@ -13206,59 +13536,8 @@ std::pair<Sender<T>, Receiver<T>> channel() {
 
 }  // namespace tokio::sync::oneshot
 /* end file src/tokio/sync/oneshot.hpp */
-/* begin file src/tokio/sync/semaphore.hpp */
-// sync::Semaphore: an asynchronous counting semaphore, FIFO-fair.
-//
-//   tokio::sync::Semaphore sem(3);
-//   auto permit = co_await sem.acquire();      // Result<SemaphorePermit, AcquireError>
-//   if (!permit) co_return;                    // the semaphore was closed
-//   ...                                        // the permit is released when destroyed
-//
-// Fairness: acquirers are served strictly in the order they first polled; a request for
-// many permits at the head of the queue holds back later, smaller requests (it takes
-// permits as they come back). try_acquire never overtakes a queued waiter.
-//
-// Cancel safety: acquire() / acquire_many() are not cancel-safe in the sense that a
-// cancelled acquire loses its place in the queue; no permit is ever lost (those it had
-// already been handed go to the next waiter). The same holds for acquire_owned() and
-// acquire_many_owned().
-//
-// Owned permits (acquire_owned on a std::shared_ptr<Semaphore>) keep the semaphore alive
-// and can be moved into other tasks.
-
-/* #include <cstddef> (already above) */
-/* #include <cstdint> (already above) */
-/* #include <memory> (already above) */
-/* #include <optional> (already above) */
-/* #include <utility> (already above) */
-
-/* begin file src/tokio/sync/detail/batch_semaphore.hpp */
-// BatchSemaphore (internal): the FIFO-fair counting semaphore under Semaphore, Mutex,
-// RwLock, OnceCell and the bounded mpsc channel.
-//
-// Permit word (`permits_`, size_t):
-//   bit 0        CLOSED        close() was called; acquires fail
-//   bit 1        HAS_WAITERS   the waiter queue is not empty
-//   bits 2..     available permits (at most MAX_PERMITS = SIZE_MAX >> 3)
-// Invariant: HAS_WAITERS set => available == 0. Released permits are handed to queued
-// waiters first, in FIFO order, and only what is left once the queue is empty goes back
-// into the word. HAS_WAITERS is only set or cleared with `lock_` held. Hence:
-//   - try-acquire and the first poll of an acquire take permits with one CAS and cannot
-//     overtake a queued waiter (there is nothing to take while one waits);
-//   - a release with no waiter is one CAS, no lock (Tokio locks on every release).
-//
-// A waiter asking for n permits takes what is available at once and queues for the rest;
-// releasers top it up under the lock. Its `state` word holds the permits it still needs
-// (0 = fully served, and then the node is already unlinked), plus WAITER_CLOSED when
-// close() dequeued it. When a waiting acquire is destroyed (select lost, task aborted),
-// whatever it had already been given is released again, so a permit handed to a waiter
-// that is going away is passed on to the next one, never lost.
-
-/* #include <atomic> (already above) */
-/* #include <cstddef> (already above) */
-/* #include <cstdint> (already above) */
-/* #include <utility> (already above) */
-
+#endif
+#if TOKIO_PART_NEEDS_(4)
 /* begin file src/tokio/sync/detail/wait_list.hpp */
 // Building blocks shared by the synchronization primitives (internal):
 //
@@ -13429,6 +13708,35 @@ inline Wakeable* take_waker(Atomic<Wakeable*>& slot) noexcept {
 
 }  // namespace tokio::detail
 /* end file src/tokio/sync/detail/wait_list.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(4)
+/* begin file src/tokio/sync/detail/batch_semaphore.hpp */
+// BatchSemaphore (internal): the FIFO-fair counting semaphore under Semaphore, Mutex,
+// RwLock, OnceCell and the bounded mpsc channel.
+//
+// Permit word (`permits_`, size_t):
+//   bit 0        CLOSED        close() was called; acquires fail
+//   bit 1        HAS_WAITERS   the waiter queue is not empty
+//   bits 2..     available permits (at most MAX_PERMITS = SIZE_MAX >> 3)
+// Invariant: HAS_WAITERS set => available == 0. Released permits are handed to queued
+// waiters first, in FIFO order, and only what is left once the queue is empty goes back
+// into the word. HAS_WAITERS is only set or cleared with `lock_` held. Hence:
+//   - try-acquire and the first poll of an acquire take permits with one CAS and cannot
+//     overtake a queued waiter (there is nothing to take while one waits);
+//   - a release with no waiter is one CAS, no lock (Tokio locks on every release).
+//
+// A waiter asking for n permits takes what is available at once and queues for the rest;
+// releasers top it up under the lock. Its `state` word holds the permits it still needs
+// (0 = fully served, and then the node is already unlinked), plus WAITER_CLOSED when
+// close() dequeued it. When a waiting acquire is destroyed (select lost, task aborted),
+// whatever it had already been given is released again, so a permit handed to a waiter
+// that is going away is passed on to the next one, never lost.
+
+/* #include <atomic> (already above) */
+/* #include <cstddef> (already above) */
+/* #include <cstdint> (already above) */
+/* #include <utility> (already above) */
+
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
@@ -13608,6 +13916,8 @@ class AcquireOp {
 
 }  // namespace tokio::detail
 /* end file src/tokio/sync/detail/batch_semaphore.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(4)
 /* begin file src/tokio/sync/detail/permits.hpp */
 // HeldPermits, SemaphoreGuard and PermitAcquire (internal): what every permit, lock guard
 // and acquiring await of the sync primitives is, written once.
@@ -13856,6 +14166,36 @@ struct MakeGuard {
 
 }  // namespace tokio::detail
 /* end file src/tokio/sync/detail/permits.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(4)
+/* begin file src/tokio/sync/semaphore.hpp */
+// sync::Semaphore: an asynchronous counting semaphore, FIFO-fair.
+//
+//   tokio::sync::Semaphore sem(3);
+//   auto permit = co_await sem.acquire();      // Result<SemaphorePermit, AcquireError>
+//   if (!permit) co_return;                    // the semaphore was closed
+//   ...                                        // the permit is released when destroyed
+//
+// Fairness: acquirers are served strictly in the order they first polled; a request for
+// many permits at the head of the queue holds back later, smaller requests (it takes
+// permits as they come back). try_acquire never overtakes a queued waiter.
+//
+// Cancel safety: acquire() / acquire_many() are not cancel-safe in the sense that a
+// cancelled acquire loses its place in the queue; no permit is ever lost (those it had
+// already been handed go to the next waiter). The same holds for acquire_owned() and
+// acquire_many_owned().
+//
+// Owned permits (acquire_owned on a std::shared_ptr<Semaphore>) keep the semaphore alive
+// and can be moved into other tasks.
+
+/* #include <cstddef> (already above) */
+/* #include <cstdint> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <memory>
+TOKIO_SYSTEM_HEADERS_END
+/* #include <optional> (already above) */
+/* #include <utility> (already above) */
+
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::sync {
 
@@ -13961,6 +14301,8 @@ class Semaphore {
 
 }  // namespace tokio::sync
 /* end file src/tokio/sync/semaphore.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(0)
 /* begin file src/tokio/sync/mutex.hpp */
 // sync::Mutex<T>: an asynchronous mutual-exclusion lock whose guard may be held across
 // co_await points.
@@ -13982,7 +14324,9 @@ class Semaphore {
 // lock_owned() on a std::shared_ptr<Mutex<T>> returns a guard that keeps the mutex alive
 // and can be moved into another task.
 
-/* #include <memory> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <memory>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
 
@@ -14131,6 +14475,8 @@ class Mutex {
 
 }  // namespace tokio::sync
 /* end file src/tokio/sync/mutex.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(0)
 /* begin file src/tokio/sync/rwlock.hpp */
 // sync::RwLock<T>: an asynchronous reader-writer lock, fair and write-preferring.
 //
@@ -14148,9 +14494,13 @@ class Mutex {
 // write_owned() behave the same.
 
 /* #include <cstdint> (already above) */
-/* #include <memory> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <memory>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <stdexcept> (already above) */
-/* #include <string> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <string>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
 
@@ -14401,6 +14751,8 @@ class RwLock {
 
 }  // namespace tokio::sync
 /* end file src/tokio/sync/rwlock.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(4)
 /* begin file src/tokio/sync/notify.hpp */
 // sync::Notify: wakes one waiting task, or all of them, without carrying data.
 //
@@ -14584,6 +14936,8 @@ inline uint32_t Notified::calls_of(std::size_t state) noexcept {
 
 }  // namespace tokio::sync
 /* end file src/tokio/sync/notify.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(4)
 /* begin file src/tokio/sync/barrier.hpp */
 // sync::Barrier: n tasks wait until all n have arrived, then all continue together.
 //
@@ -14655,6 +15009,8 @@ class Barrier {
 
 }  // namespace tokio::sync
 /* end file src/tokio/sync/barrier.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(0)
 /* begin file src/tokio/sync/once_cell.hpp */
 // sync::OnceCell<T>: a value set at most once, possibly by an async initializer.
 //
@@ -14672,9 +15028,13 @@ class Barrier {
 // half-initialized; a cancelled initializer lets the next caller initialize.
 
 /* #include <atomic> (already above) */
-/* #include <memory> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <memory>  // libstdc++ defines std::reference_wrapper here (bits/refwrap.h)
+TOKIO_SYSTEM_HEADERS_END
 #if !defined(__GLIBCXX__)
-/* #include <functional> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <functional>  // elsewhere only <functional> promises it
+TOKIO_SYSTEM_HEADERS_END
 #endif
 /* #include <new> (already above) */
 /* #include <optional> (already above) */
@@ -14783,69 +15143,8 @@ class OnceCell {
 
 }  // namespace tokio::sync
 /* end file src/tokio/sync/once_cell.hpp */
-/* begin file src/tokio/sync/mpsc.hpp */
-// sync::mpsc: multi-producer, single-consumer channels, bounded (channel) and unbounded
-// (unbounded_channel). See mpsc_bounded.hpp, mpsc_unbounded.hpp and mpsc_receiver.hpp.
-
-/* begin file src/tokio/sync/mpsc_bounded.hpp */
-// mpsc::channel<T>(capacity): the bounded multi-producer single-consumer channel.
-//
-//   auto [tx, rx] = tokio::sync::mpsc::channel<int>(100);
-//   tokio::spawn([](auto tx) -> tokio::Task<> { (void)co_await tx.send(1); }, tx);
-//   while (auto v = co_await rx.recv()) use(*v);        // std::nullopt: all senders gone
-//
-// Backpressure: at most `capacity` messages are buffered; send() waits for a free slot
-// (FIFO among waiting senders). A slot can be reserved first (reserve() -> Permit) and
-// filled later without waiting. Copying a Sender clones it; the channel ends for the
-// receiver when the last Sender (and Permit / OwnedPermit) is gone.
-//
-// Cancel safety: send() is not cancel-safe in the sense that a cancelled send loses its
-// place in the queue and its message (the message was not sent). reserve(), reserve_many()
-// and reserve_owned() lose only their place; slots already granted go to the next waiting
-// sender (a cancelled reserve_owned() also drops the sender it consumed). closed() is
-// cancel-safe. send_timeout() is like send(): destroyed while waiting (select, abort, an
-// outer timeout), it drops its message unsent and loses its place; but when its own
-// deadline passes, or the receiver closes, the message comes back inside the error, so
-// nothing is lost.
-
-/* #include <chrono> (already above) */
-/* #include <coroutine> (already above) */
-/* #include <cstddef> (already above) */
-/* #include <cstdint> (already above) */
-/* #include <memory> (already above) */
-/* #include <optional> (already above) */
-/* #include <stdexcept> (already above) */
-/* #include <string> (already above) */
-/* #include <type_traits> (already above) */
-/* #include <utility> (already above) */
-
-/* begin file src/tokio/sync/detail/mpsc_chan.hpp */
-// Chan<T, Bounded> (internal): the state shared by the ends of an mpsc channel.
-//
-//   list              the lock-free block queue (mpsc_list.hpp)
-//   rx_waker          the receiver's waker (atomic_waker.hpp); producers wake it after a
-//                     push, for one load when the receiver is not waiting
-//   sem               bounded: a BatchSemaphore of `bound` permits, one per buffered
-//                     message or reserved slot (a send acquires, a recv releases);
-//                     unbounded: a counter of messages in flight (UnboundedSem)
-//   counts            live Senders (and OwnedPermits), weak senders and every handle
-//                     (channel_counts.hpp); the last Sender pushes the close marker,
-//                     after which recv drains the queue and yields "closed"
-//   notify_rx_closed  wakes Sender::closed() waiters when the receiver closes
-// "Idle" = no permit outstanding (bounded) / no message in flight (unbounded). After the
-// receiver closes, recv keeps returning buffered values and reports the end once the
-// queue is empty and the channel is idle, so a send that already got its permit is
-// never lost.
-
-/* #include <atomic> (already above) */
-/* #include <cstddef> (already above) */
-/* #include <cstdint> (already above) */
-/* #include <new> (already above) */
-/* #include <optional> (already above) */
-/* #include <type_traits> (already above) */
-/* #include <utility> (already above) */
-/* #include <vector> (already above) */
-
+#endif
+#if TOKIO_PART_NEEDS_(4)
 /* begin file src/tokio/core/detail/atomic_waker.hpp */
 // AtomicWaker (internal): one waker slot with a single registrant (a channel's receiver)
 // and any number of concurrent wakers (its senders); also the waiting read's and write's
@@ -14958,6 +15257,8 @@ class AtomicWaker {
 
 }  // namespace tokio::detail
 /* end file src/tokio/core/detail/atomic_waker.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(0)
 /* begin file src/tokio/sync/detail/channel_counts.hpp */
 // The handle counts of a channel's shared state, and the weak sender built on them
 // (internal; mpsc, broadcast and watch).
@@ -15118,6 +15419,8 @@ class WeakSenderOf {
 
 }  // namespace tokio::detail
 /* end file src/tokio/sync/detail/channel_counts.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(0)
 /* begin file src/tokio/sync/detail/mpsc_list.hpp */
 // MpscList<T> (internal): the lock-free, unbounded, multi-producer single-consumer queue
 // under both mpsc channels: a linked list of fixed-size blocks, as in Tokio.
@@ -15146,7 +15449,9 @@ class WeakSenderOf {
 // 32, i.e. a 1 MiB block for a 32 KiB message).
 
 /* #include <atomic> (already above) */
-/* #include <bit> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <bit>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
 /* #include <new> (already above) */
@@ -15364,6 +15669,37 @@ class MpscList {
 
 }  // namespace tokio::detail
 /* end file src/tokio/sync/detail/mpsc_list.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(0)
+/* begin file src/tokio/sync/detail/mpsc_chan.hpp */
+// Chan<T, Bounded> (internal): the state shared by the ends of an mpsc channel.
+//
+//   list              the lock-free block queue (mpsc_list.hpp)
+//   rx_waker          the receiver's waker (atomic_waker.hpp); producers wake it after a
+//                     push, for one load when the receiver is not waiting
+//   sem               bounded: a BatchSemaphore of `bound` permits, one per buffered
+//                     message or reserved slot (a send acquires, a recv releases);
+//                     unbounded: a counter of messages in flight (UnboundedSem)
+//   counts            live Senders (and OwnedPermits), weak senders and every handle
+//                     (channel_counts.hpp); the last Sender pushes the close marker,
+//                     after which recv drains the queue and yields "closed"
+//   notify_rx_closed  wakes Sender::closed() waiters when the receiver closes
+// "Idle" = no permit outstanding (bounded) / no message in flight (unbounded). After the
+// receiver closes, recv keeps returning buffered values and reports the end once the
+// queue is empty and the channel is idle, so a send that already got its permit is
+// never lost.
+
+/* #include <atomic> (already above) */
+/* #include <cstddef> (already above) */
+/* #include <cstdint> (already above) */
+/* #include <new> (already above) */
+/* #include <optional> (already above) */
+/* #include <type_traits> (already above) */
+/* #include <utility> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <vector>
+TOKIO_SYSTEM_HEADERS_END
+
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
@@ -15567,6 +15903,8 @@ struct Chan {
 
 }  // namespace tokio::detail
 /* end file src/tokio/sync/detail/mpsc_chan.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(0)
 /* begin file src/tokio/sync/mpsc_receiver.hpp */
 // mpsc::Receiver<T> and mpsc::UnboundedReceiver<T>: the receiving end of an mpsc channel
 // (one class template; bounded-only members are constrained).
@@ -15581,10 +15919,14 @@ struct Chan {
 // and destroys the buffered messages.
 
 /* #include <cstddef> (already above) */
-/* #include <memory> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <memory>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <optional> (already above) */
 /* #include <utility> (already above) */
-/* #include <vector> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <vector>
+TOKIO_SYSTEM_HEADERS_END
 
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::sync::mpsc {
@@ -15743,6 +16085,8 @@ using UnboundedReceiver = BasicReceiver<T, false>;
 
 }  // namespace tokio::sync::mpsc
 /* end file src/tokio/sync/mpsc_receiver.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(0)
 /* begin file src/tokio/sync/detail/mpsc_sender_base.hpp */
 // What the bounded and unbounded mpsc senders share (internal): reference counting
 // (copying a sender clones it), closed() / is_closed(), weak senders.
@@ -15813,6 +16157,46 @@ using MpscWeakSender = WeakSenderOf<Chan<T, Bounded>, Strong>;
 
 }  // namespace tokio::detail
 /* end file src/tokio/sync/detail/mpsc_sender_base.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(0)
+/* begin file src/tokio/sync/mpsc_bounded.hpp */
+// mpsc::channel<T>(capacity): the bounded multi-producer single-consumer channel.
+//
+//   auto [tx, rx] = tokio::sync::mpsc::channel<int>(100);
+//   tokio::spawn([](auto tx) -> tokio::Task<> { (void)co_await tx.send(1); }, tx);
+//   while (auto v = co_await rx.recv()) use(*v);        // std::nullopt: all senders gone
+//
+// Backpressure: at most `capacity` messages are buffered; send() waits for a free slot
+// (FIFO among waiting senders). A slot can be reserved first (reserve() -> Permit) and
+// filled later without waiting. Copying a Sender clones it; the channel ends for the
+// receiver when the last Sender (and Permit / OwnedPermit) is gone.
+//
+// Cancel safety: send() is not cancel-safe in the sense that a cancelled send loses its
+// place in the queue and its message (the message was not sent). reserve(), reserve_many()
+// and reserve_owned() lose only their place; slots already granted go to the next waiting
+// sender (a cancelled reserve_owned() also drops the sender it consumed). closed() is
+// cancel-safe. send_timeout() is like send(): destroyed while waiting (select, abort, an
+// outer timeout), it drops its message unsent and loses its place; but when its own
+// deadline passes, or the receiver closes, the message comes back inside the error, so
+// nothing is lost.
+
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <chrono>
+TOKIO_SYSTEM_HEADERS_END
+/* #include <coroutine> (already above) */
+/* #include <cstddef> (already above) */
+/* #include <cstdint> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <memory>
+TOKIO_SYSTEM_HEADERS_END
+/* #include <optional> (already above) */
+/* #include <stdexcept> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <string>
+TOKIO_SYSTEM_HEADERS_END
+/* #include <type_traits> (already above) */
+/* #include <utility> (already above) */
+
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 // What a Permit or PermitIterator counts in the channel's sender word (not a Sender).
@@ -16159,6 +16543,8 @@ std::pair<Sender<T>, Receiver<T>> channel(std::size_t capacity) {
 
 }  // namespace tokio::sync::mpsc
 /* end file src/tokio/sync/mpsc_bounded.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(0)
 /* begin file src/tokio/sync/mpsc_unbounded.hpp */
 // mpsc::unbounded_channel<T>(): the multi-producer single-consumer channel without a bound.
 //
@@ -16214,43 +16600,15 @@ std::pair<UnboundedSender<T>, UnboundedReceiver<T>> unbounded_channel() {
 
 }  // namespace tokio::sync::mpsc
 /* end file src/tokio/sync/mpsc_unbounded.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(0)
+/* begin file src/tokio/sync/mpsc.hpp */
+// sync::mpsc: multi-producer, single-consumer channels, bounded (channel) and unbounded
+// (unbounded_channel). See mpsc_bounded.hpp, mpsc_unbounded.hpp and mpsc_receiver.hpp.
+
 /* end file src/tokio/sync/mpsc.hpp */
-/* begin file src/tokio/sync/broadcast.hpp */
-// sync::broadcast: a multi-producer, multi-consumer channel where every receiver sees
-// every value (T must be copyable: each receiver gets its own copy).
-//
-//   auto [tx, rx1] = tokio::sync::broadcast::channel<int>(16);
-//   auto rx2 = tx.subscribe();           // sees values sent from now on
-//   (void)tx.send(10);                   // Result<size_t, SendError<int>>: receivers reached
-//   auto v = co_await rx1.recv();        // Result<int, RecvError>
-//
-// Sender<T>::new_(capacity) (Tokio's Sender::new) makes a channel with no receiver yet:
-// sends fail until subscribe() makes one. is_closed() is true while no receiver exists.
-//
-// The channel is a fixed ring of `capacity` slots (rounded up to a power of two). A send
-// never waits: when a receiver has not read a value before the ring wraps around, the
-// value is overwritten and that receiver's next recv() fails with RecvError Lagged(n)
-// (n values missed); it then continues from the oldest value still held. When every
-// Sender is gone, receivers get the remaining values and then RecvError Closed.
-//
-// Cancel safety: recv() is cancel-safe.
-//
-// Locking (as in Tokio): `tail_lock` guards the write position, the receiver count, the
-// closed flag and the waiter list; each slot has a reader-writer lock held while its value
-// is written or copied. Lock order: tail, then slot.
-
-/* #include <atomic> (already above) */
-/* #include <bit> (already above) */
-/* #include <cstddef> (already above) */
-/* #include <exception> (already above) */
-/* #include <cstdint> (already above) */
-/* #include <memory> (already above) */
-/* #include <optional> (already above) */
-/* #include <stdexcept> (already above) */
-/* #include <string> (already above) */
-/* #include <type_traits> (already above) */
-/* #include <utility> (already above) */
-
+#endif
+#if TOKIO_PART_NEEDS_(4)
 /* begin file src/tokio/sync/detail/raw_rwlock.hpp */
 // RawRwLock (internal): a small thread-level reader-writer lock, write-preferring, used
 // for the value of a watch channel and the slots of a broadcast channel (held only while
@@ -16326,6 +16684,50 @@ using ExclusiveGuard = LockGuard<RawRwLock>;
 
 }  // namespace tokio::detail
 /* end file src/tokio/sync/detail/raw_rwlock.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(0)
+/* begin file src/tokio/sync/broadcast.hpp */
+// sync::broadcast: a multi-producer, multi-consumer channel where every receiver sees
+// every value (T must be copyable: each receiver gets its own copy).
+//
+//   auto [tx, rx1] = tokio::sync::broadcast::channel<int>(16);
+//   auto rx2 = tx.subscribe();           // sees values sent from now on
+//   (void)tx.send(10);                   // Result<size_t, SendError<int>>: receivers reached
+//   auto v = co_await rx1.recv();        // Result<int, RecvError>
+//
+// Sender<T>::new_(capacity) (Tokio's Sender::new) makes a channel with no receiver yet:
+// sends fail until subscribe() makes one. is_closed() is true while no receiver exists.
+//
+// The channel is a fixed ring of `capacity` slots (rounded up to a power of two). A send
+// never waits: when a receiver has not read a value before the ring wraps around, the
+// value is overwritten and that receiver's next recv() fails with RecvError Lagged(n)
+// (n values missed); it then continues from the oldest value still held. When every
+// Sender is gone, receivers get the remaining values and then RecvError Closed.
+//
+// Cancel safety: recv() is cancel-safe.
+//
+// Locking (as in Tokio): `tail_lock` guards the write position, the receiver count, the
+// closed flag and the waiter list; each slot has a reader-writer lock held while its value
+// is written or copied. Lock order: tail, then slot.
+
+/* #include <atomic> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <bit>
+TOKIO_SYSTEM_HEADERS_END
+/* #include <cstddef> (already above) */
+/* #include <exception> (already above) */
+/* #include <cstdint> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <memory>
+TOKIO_SYSTEM_HEADERS_END
+/* #include <optional> (already above) */
+/* #include <stdexcept> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <string>
+TOKIO_SYSTEM_HEADERS_END
+/* #include <type_traits> (already above) */
+/* #include <utility> (already above) */
+
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
@@ -16774,6 +17176,8 @@ std::pair<Sender<T>, Receiver<T>> channel(std::size_t capacity) {
 
 }  // namespace tokio::sync::broadcast
 /* end file src/tokio/sync/broadcast.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(0)
 /* begin file src/tokio/sync/watch.hpp */
 // sync::watch: a multi-producer, multi-consumer channel that holds only the latest value.
 //
@@ -16809,7 +17213,9 @@ std::pair<Sender<T>, Receiver<T>> channel(std::size_t capacity) {
 /* #include <atomic> (already above) */
 /* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
-/* #include <memory> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <memory>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <optional> (already above) */
 /* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
@@ -17173,6 +17579,8 @@ std::pair<Sender<T>, Receiver<T>> channel(T init) {
 
 }  // namespace tokio::sync::watch
 /* end file src/tokio/sync/watch.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(4)
 /* begin file src/tokio/sync/cancellation_token.hpp */
 // sync::CancellationToken (tokio-util's): a cancellation signal shared by tasks, arranged
 // in a tree. Cancelling a token cancels every token derived from it with child_token();
@@ -17401,6 +17809,8 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::sync {
 
 }  // namespace tokio::sync
 /* end file src/tokio/sync/cancellation_token.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(4)
 /* begin file src/tokio/sync/task_tracker.hpp */
 // sync::TaskTracker (tokio-util's task::TaskTracker, also reachable as task::TaskTracker):
 // counts tasks so a server can wait for the ones it started before it exits. With a
@@ -17434,8 +17844,12 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::sync {
 
 /* #include <atomic> (already above) */
 /* #include <cstddef> (already above) */
-/* #include <functional> (already above) */
-/* #include <memory> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <functional>
+TOKIO_SYSTEM_HEADERS_END
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <memory>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
 
@@ -17590,7 +18004,8 @@ using sync::TaskTracker;  // tokio-util spells it tokio_util::task::TaskTracker
 using sync::TaskTrackerToken;
 }  // namespace tokio::task
 /* end file src/tokio/sync/task_tracker.hpp */
-// net
+#endif
+#if TOKIO_PART_NEEDS_(5)
 /* begin file src/tokio/net/errors.hpp */
 // Errors of address parsing and name resolution.
 //
@@ -17599,7 +18014,9 @@ using sync::TaskTrackerToken;
 //   gai_category()   getaddrinfo(3) failures (EAI_* codes, gai_strerror messages), e.g.
 //                    "Name or service not known" for an unknown host
 
-/* #include <system_error> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <system_error>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <type_traits> (already above) */
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::net {
@@ -17629,6 +18046,8 @@ inline std::error_code make_error_code(AddrErrc e) noexcept {
 template <>
 struct std::is_error_code_enum<tokio::net::AddrErrc> : std::true_type {};
 /* end file src/tokio/net/errors.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(5) || TOKIO_PART_NEEDS_(7) || TOKIO_PART_NEEDS_(8)
 /* begin file src/tokio/net/ip_addr.hpp */
 // net::Ipv4Addr, net::Ipv6Addr and net::IpAddr (either), as in Rust's std::net.
 //
@@ -17638,11 +18057,15 @@ struct std::is_error_code_enum<tokio::net::AddrErrc> : std::true_type {};
 // Parsing accepts exactly what inet_pton accepts (dotted quad without leading zeros; any
 // RFC 4291 IPv6 text form); formatting is canonical (RFC 5952 for IPv6).
 
-/* #include <array> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <array>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <compare> (already above) */
 /* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
-/* #include <string> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <string>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <string_view> (already above) */
 
 
@@ -17779,6 +18202,8 @@ template <>
 struct enable_display<net::IpAddr> : std::true_type {};
 }  // namespace tokio::detail
 /* end file src/tokio/net/ip_addr.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(5) || TOKIO_PART_NEEDS_(7) || TOKIO_PART_NEEDS_(8)
 /* begin file src/tokio/net/socket_addr.hpp */
 // net::SocketAddr: an IPv4 or IPv6 address with a port.
 //
@@ -17799,7 +18224,9 @@ TOKIO_SYSTEM_HEADERS_END
 
 /* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
-/* #include <string> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <string>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <string_view> (already above) */
 
 
@@ -17876,6 +18303,8 @@ struct std::hash<tokio::net::SocketAddr> {
   }
 };
 /* end file src/tokio/net/socket_addr.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(5)
 /* begin file src/tokio/net/lookup_host.hpp */
 // net::ToSocketAddrs (what every address-taking API accepts) and net::lookup_host.
 //
@@ -17898,10 +18327,16 @@ struct std::hash<tokio::net::SocketAddr> {
 
 /* #include <cstdint> (already above) */
 /* #include <optional> (already above) */
-/* #include <span> (already above) */
-/* #include <string> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <span>
+TOKIO_SYSTEM_HEADERS_END
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <string>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <string_view> (already above) */
-/* #include <vector> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <vector>
+TOKIO_SYSTEM_HEADERS_END
 
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::net {
@@ -17946,36 +18381,8 @@ Task<io::Result<std::vector<SocketAddr>>> lookup_host(std::string_view host, uin
 
 }  // namespace tokio::net
 /* end file src/tokio/net/lookup_host.hpp */
-/* begin file src/tokio/net/tcp_stream.hpp */
-// net::TcpStream: a TCP connection (io::AsyncRead + io::AsyncWrite).
-//
-//   auto s = co_await tokio::net::TcpStream::connect("127.0.0.1:8080");
-//   if (!s) co_return tokio::unexpected(s.error());
-//   co_await s->write_all("hello\n");
-//   char buf[4096];
-//   auto n = co_await s->read(buf);             // io::Result<size_t>, 0 = EOF
-//
-// connect() tries each address the target resolves to, in order, and returns the first
-// connection (or the last error). A reset peer gives ECONNRESET, a refused connect
-// ECONNREFUSED, writing to a closed peer EPIPE (never SIGPIPE). Half-close: shutdown()
-// ends our direction, the peer keeps writing until it closes its own.
-//
-// Cancel safety: connect is cancel-safe in that destroying it closes the half-open
-// socket; read, peek, write, readable and writable are cancel-safe (see net/stream.hpp);
-// write_all is not. Moving a stream while an operation on it is suspended is allowed (the
-// operation refers to the registration, not the object); destroying it is not (an
-// operation must not outlive its object). If another task does it anyway, the waiting
-// operation fails with io::ReactorErrc::shutdown: the registration's generation check
-// keeps it from waiting on, or reading through, the entry a new socket reuses. (Only its
-// raw descriptor number is not guarded: a syscall already past that check can still hit a
-// socket that reuses the number in the same instant.)
-
-/* #include <chrono> (already above) */
-/* #include <cstdint> (already above) */
-/* #include <optional> (already above) */
-/* #include <span> (already above) */
-/* #include <utility> (already above) */
-
+#endif
+#if TOKIO_PART_NEEDS_(5) || TOKIO_PART_NEEDS_(7) || TOKIO_PART_NEEDS_(8)
 /* begin file src/tokio/net/detail/socket.hpp */
 // The socket layer under every net type: an owned, non-blocking, registered fd
 // (PollSocket, Tokio's PollEvented) and the one-syscall operations the reactor's IoOp
@@ -17987,22 +18394,36 @@ Task<io::Result<std::vector<SocketAddr>>> lookup_host(std::string_view host, uin
 // so the op reports it as `drained` and the readiness is cleared without one more EAGAIN
 // syscall (edge-triggered epoll reports the next change).
 
-/* #include <sys/socket.h> (already above) */
-/* #include <sys/uio.h> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <sys/socket.h>
+TOKIO_SYSTEM_HEADERS_END
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <sys/uio.h>
+TOKIO_SYSTEM_HEADERS_END
 
 /* #include <atomic> (already above) */
-/* #include <cerrno> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <cerrno>
+TOKIO_SYSTEM_HEADERS_END
 TOKIO_SYSTEM_HEADERS_BEGIN
 #include <climits>
 TOKIO_SYSTEM_HEADERS_END
-/* #include <chrono> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <chrono>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
 /* #include <optional> (already above) */
-/* #include <span> (already above) */
-/* #include <string> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <span>
+TOKIO_SYSTEM_HEADERS_END
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <string>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <string_view> (already above) */
-/* #include <system_error> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <system_error>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <utility> (already above) */
 
 
@@ -18352,6 +18773,8 @@ struct InetAddrConv {
 
 }  // namespace tokio::detail
 /* end file src/tokio/net/detail/socket.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(5)
 /* begin file src/tokio/net/split.hpp */
 // Read and write halves of a stream (TcpStream, UnixStream), as tokio::net::tcp / unix:
 //
@@ -18363,9 +18786,13 @@ struct InetAddrConv {
 // write direction down (the peer reads end of stream), as in Tokio; forget() skips that.
 // OwnedReadHalf::reunite(OwnedWriteHalf) gives the stream back when both came from it.
 
-/* #include <memory> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <memory>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <type_traits> (already above) */
-/* #include <span> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <span>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <string_view> (already above) */
 /* #include <utility> (already above) */
 
@@ -18577,6 +19004,8 @@ class IntoSplit {
 
 }  // namespace tokio::net::detail_split
 /* end file src/tokio/net/split.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(5)
 /* begin file src/tokio/net/detail/stream.hpp */
 // StreamBase: the byte-stream half shared by TcpStream and UnixStream (io::AsyncRead and
 // io::AsyncWrite, vectored forms, try_ forms, readiness waits).
@@ -18588,10 +19017,14 @@ class IntoSplit {
 //   write_all                                    NOT cancel-safe: part of the buffer may
 //                                                have been written when it is destroyed
 
-/* #include <sys/uio.h> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <sys/uio.h>
+TOKIO_SYSTEM_HEADERS_END
 
 /* #include <cstddef> (already above) */
-/* #include <span> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <span>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <string_view> (already above) */
 
 
@@ -18714,6 +19147,42 @@ class StreamBase : public io::Ext<StreamBase>, public UserIo<StreamBase> {
 
 }  // namespace tokio::detail
 /* end file src/tokio/net/detail/stream.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(5)
+/* begin file src/tokio/net/tcp_stream.hpp */
+// net::TcpStream: a TCP connection (io::AsyncRead + io::AsyncWrite).
+//
+//   auto s = co_await tokio::net::TcpStream::connect("127.0.0.1:8080");
+//   if (!s) co_return tokio::unexpected(s.error());
+//   co_await s->write_all("hello\n");
+//   char buf[4096];
+//   auto n = co_await s->read(buf);             // io::Result<size_t>, 0 = EOF
+//
+// connect() tries each address the target resolves to, in order, and returns the first
+// connection (or the last error). A reset peer gives ECONNRESET, a refused connect
+// ECONNREFUSED, writing to a closed peer EPIPE (never SIGPIPE). Half-close: shutdown()
+// ends our direction, the peer keeps writing until it closes its own.
+//
+// Cancel safety: connect is cancel-safe in that destroying it closes the half-open
+// socket; read, peek, write, readable and writable are cancel-safe (see net/stream.hpp);
+// write_all is not. Moving a stream while an operation on it is suspended is allowed (the
+// operation refers to the registration, not the object); destroying it is not (an
+// operation must not outlive its object). If another task does it anyway, the waiting
+// operation fails with io::ReactorErrc::shutdown: the registration's generation check
+// keeps it from waiting on, or reading through, the entry a new socket reuses. (Only its
+// raw descriptor number is not guarded: a syscall already past that check can still hit a
+// socket that reuses the number in the same instant.)
+
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <chrono>
+TOKIO_SYSTEM_HEADERS_END
+/* #include <cstdint> (already above) */
+/* #include <optional> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <span>
+TOKIO_SYSTEM_HEADERS_END
+/* #include <utility> (already above) */
+
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::net {
 
@@ -18773,6 +19242,8 @@ class TcpStream : public detail::StreamBase, public detail_split::IntoSplit<TcpS
 
 }  // namespace tokio::net
 /* end file src/tokio/net/tcp_stream.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(5)
 /* begin file src/tokio/net/tcp_listener.hpp */
 // net::TcpListener: accepts TCP connections.
 //
@@ -18835,6 +19306,8 @@ class TcpListener {
 
 }  // namespace tokio::net
 /* end file src/tokio/net/tcp_listener.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(5)
 /* begin file src/tokio/net/tcp_socket.hpp */
 // net::TcpSocket: a TCP socket not yet connected or listening, for setting options first.
 //
@@ -18852,10 +19325,14 @@ class TcpListener {
 // IPv6 socket, EAFNOSUPPORT for IPv6 on an IPv4 one).
 // Cancel safety: destroying a pending connect closes the socket.
 
-/* #include <chrono> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <chrono>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <cstdint> (already above) */
 /* #include <optional> (already above) */
-/* #include <string> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <string>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <string_view> (already above) */
 
 
@@ -18932,6 +19409,8 @@ class TcpSocket {
 
 }  // namespace tokio::net
 /* end file src/tokio/net/tcp_socket.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(5)
 /* begin file src/tokio/net/udp_socket.hpp */
 // net::UdpSocket: datagrams.
 //
@@ -18947,10 +19426,14 @@ class TcpSocket {
 // Cancel safety: every operation is cancel-safe: a destroyed recv/recv_from/peek_from
 // consumed no datagram, a destroyed send/send_to sent none.
 
-/* #include <netinet/in.h> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <netinet/in.h>
+TOKIO_SYSTEM_HEADERS_END
 
 /* #include <cstdint> (already above) */
-/* #include <span> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <span>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <string_view> (already above) */
 /* #include <utility> (already above) */
 
@@ -19080,11 +19563,15 @@ class UdpSocket : public detail::UserIo<UdpSocket> {
 
 }  // namespace tokio::net
 /* end file src/tokio/net/udp_socket.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(5)
 /* begin file src/tokio/net/unix_addr.hpp */
 // net::UnixSocketAddr (the address of a Unix domain socket: a path, an abstract name, or
 // unnamed) and net::UCred (the credentials of the process at the other end).
 
-/* #include <sys/socket.h> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <sys/socket.h>
+TOKIO_SYSTEM_HEADERS_END
 TOKIO_SYSTEM_HEADERS_BEGIN
 #include <sys/types.h>
 TOKIO_SYSTEM_HEADERS_END
@@ -19094,7 +19581,9 @@ TOKIO_SYSTEM_HEADERS_END
 
 /* #include <cstddef> (already above) */
 /* #include <optional> (already above) */
-/* #include <string> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <string>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <string_view> (already above) */
 
 
@@ -19161,6 +19650,8 @@ template <>
 struct enable_display<net::UnixSocketAddr> : std::true_type {};  // `os << addr`: to_string()
 }  // namespace tokio::detail
 /* end file src/tokio/net/unix_addr.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(5)
 /* begin file src/tokio/net/unix_stream.hpp */
 // net::UnixStream: a connected Unix domain stream socket (io::AsyncRead + io::AsyncWrite).
 //
@@ -19218,6 +19709,8 @@ class UnixStream : public detail::StreamBase, public detail_split::IntoSplit<Uni
 
 }  // namespace tokio::net
 /* end file src/tokio/net/unix_stream.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(5)
 /* begin file src/tokio/net/unix_listener.hpp */
 // net::UnixListener: accepts Unix domain stream connections.
 //
@@ -19265,6 +19758,8 @@ class UnixListener {
 
 }  // namespace tokio::net
 /* end file src/tokio/net/unix_listener.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(5)
 /* begin file src/tokio/net/unix_datagram.hpp */
 // net::UnixDatagram: Unix domain datagram sockets.
 //
@@ -19279,9 +19774,15 @@ class UnixListener {
 // Cancel safety: every operation is cancel-safe (no datagram is consumed or sent by an
 // operation destroyed before it completes).
 
-/* #include <cstring> (already above) */
-/* #include <span> (already above) */
-/* #include <system_error> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <cstring>
+TOKIO_SYSTEM_HEADERS_END
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <span>
+TOKIO_SYSTEM_HEADERS_END
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <system_error>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <string_view> (already above) */
 /* #include <utility> (already above) */
 
@@ -19393,31 +19894,8 @@ class UnixDatagram : public detail::UserIo<UnixDatagram> {
 
 }  // namespace tokio::net
 /* end file src/tokio/net/unix_datagram.hpp */
-/* begin file src/tokio/net/unix_pipe.hpp */
-// net::unix::pipe: anonymous pipes and FIFOs as async byte streams (Tokio's
-// tokio::net::unix::pipe). A Sender is io::AsyncWrite, a Receiver io::AsyncRead.
-//
-//   auto [tx, rx] = tokio::net::unix::pipe::pipe().value();
-//   co_await tx.write_all("hello");                 // rx reads "hello"
-//   tx = {};                                        // closed: rx reads end of file
-//
-//   auto rx = pipe::OpenOptions().open_receiver("/tmp/fifo");   // a FIFO (mkfifo)
-//   auto tx = pipe::OpenOptions().read_write(true).open_sender("/tmp/fifo");
-//
-// Opening a FIFO's write end fails with ENXIO while it has no reader (the non-blocking
-// open(2) rule), unless read_write(true) opens it O_RDWR, which Linux allows. The file is
-// checked to be a FIFO (EINVAL, "not a pipe", otherwise) unless unchecked(true): a
-// character device or a socket can then be used the same way. Every end is non-blocking,
-// close-on-exec and registered with the current runtime's reactor (so an I/O-enabled
-// runtime must be running: the error says so otherwise).
-//
-// Cancel safety: read and write are cancel-safe. A write whose reader is gone fails with
-// std::errc::broken_pipe; SIGPIPE is never raised. An empty end (default-constructed,
-// moved-from) fails every operation with EBADF.
-
-/* #include <string> (already above) */
-/* #include <utility> (already above) */
-
+#endif
+#if TOKIO_PART_NEEDS_(5) || TOKIO_PART_NEEDS_(7) || TOKIO_PART_NEEDS_(8)
 /* begin file src/tokio/net/detail/pipe.hpp */
 // Pipe ends registered with the reactor: the one-syscall operations on them (see
 // io/detail/registration.hpp for the IoOp protocol: read(2), write(2), writev(2), each
@@ -19434,11 +19912,15 @@ class UnixDatagram : public detail::UserIo<UnixDatagram> {
 // threads, two mask changes elsewhere), so the caller gets std::errc::broken_pipe and the
 // process is left alone.
 
-/* #include <sys/uio.h> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <sys/uio.h>
+TOKIO_SYSTEM_HEADERS_END
 
 /* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
-/* #include <span> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <span>
+TOKIO_SYSTEM_HEADERS_END
 
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
@@ -19574,6 +20056,35 @@ class PipeReader : public PipeEnd {
 
 }  // namespace tokio::detail
 /* end file src/tokio/net/detail/pipe.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(5)
+/* begin file src/tokio/net/unix_pipe.hpp */
+// net::unix::pipe: anonymous pipes and FIFOs as async byte streams (Tokio's
+// tokio::net::unix::pipe). A Sender is io::AsyncWrite, a Receiver io::AsyncRead.
+//
+//   auto [tx, rx] = tokio::net::unix::pipe::pipe().value();
+//   co_await tx.write_all("hello");                 // rx reads "hello"
+//   tx = {};                                        // closed: rx reads end of file
+//
+//   auto rx = pipe::OpenOptions().open_receiver("/tmp/fifo");   // a FIFO (mkfifo)
+//   auto tx = pipe::OpenOptions().read_write(true).open_sender("/tmp/fifo");
+//
+// Opening a FIFO's write end fails with ENXIO while it has no reader (the non-blocking
+// open(2) rule), unless read_write(true) opens it O_RDWR, which Linux allows. The file is
+// checked to be a FIFO (EINVAL, "not a pipe", otherwise) unless unchecked(true): a
+// character device or a socket can then be used the same way. Every end is non-blocking,
+// close-on-exec and registered with the current runtime's reactor (so an I/O-enabled
+// runtime must be running: the error says so otherwise).
+//
+// Cancel safety: read and write are cancel-safe. A write whose reader is gone fails with
+// std::errc::broken_pipe; SIGPIPE is never raised. An empty end (default-constructed,
+// moved-from) fails every operation with EBADF.
+
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <string>
+TOKIO_SYSTEM_HEADERS_END
+/* #include <utility> (already above) */
+
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::net::unix::pipe {
 
@@ -19650,7 +20161,8 @@ class OpenOptions {
 
 }  // namespace tokio::net::unix::pipe
 /* end file src/tokio/net/unix_pipe.hpp */
-// signal: ctrl_c, unix::signal(SignalKind) -> Signal
+#endif
+#if TOKIO_PART_NEEDS_(1)
 /* begin file src/tokio/signal/signal_kind.hpp */
 #if TOKIO_HAS_SIGNAL
 // signal::unix::SignalKind: which Unix signal a Signal listens for (Tokio's SignalKind).
@@ -19695,6 +20207,8 @@ class SignalKind {
 }  // namespace tokio::signal::unix
 #endif // TOKIO_HAS_SIGNAL
 /* end file src/tokio/signal/signal_kind.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(1) || TOKIO_PART_NEEDS_(8)
 /* begin file src/tokio/signal/errors.hpp */
 #if TOKIO_HAS_SIGNAL
 // Errors of tokio::signal, and signal names.
@@ -19712,8 +20226,12 @@ class SignalKind {
 // A number outside 1..SIGRTMAX gets the same kind of error, whose message says so:
 // "refusing to listen for signal 1000: not a signal number (1 to 64)".
 
-/* #include <string> (already above) */
-/* #include <system_error> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <string>
+TOKIO_SYSTEM_HEADERS_END
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <system_error>
+TOKIO_SYSTEM_HEADERS_END
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::signal {
 
@@ -19745,48 +20263,8 @@ bool signal_is_forbidden(int signum) noexcept;
 }  // namespace tokio::detail
 #endif // TOKIO_HAS_SIGNAL
 /* end file src/tokio/signal/errors.hpp */
-/* begin file src/tokio/signal/unix.hpp */
-#if TOKIO_HAS_SIGNAL
-// signal::unix::signal(kind) and Signal: a stream of deliveries of one Unix signal.
-//
-//   auto term = tokio::signal::unix::signal(SignalKind::terminate());   // io::Result<Signal>
-//   if (!term) ...;                                                     // e.g. SIGKILL refused
-//   for (;;) {
-//     co_await term->recv();                                            // the next SIGTERM
-//     ...
-//   }
-//
-// Semantics, as Tokio's:
-//   - every listener of a signal is woken by each delivery (any number of Signals, on any
-//     runtimes of the process);
-//   - deliveries between two recv()s coalesce into one: recv() reports "at least one
-//     delivery since the last recv" (the OS itself coalesces a signal still pending);
-//   - a listener only sees deliveries made after it was created;
-//   - the first listener of a signal installs a process-wide handler FOR THE LIFE OF THE
-//     PROCESS: dropping every Signal does not restore the previous disposition. The
-//     signal's default action is replaced: after signal(SignalKind::interrupt()), Ctrl-C
-//     no longer terminates the process even once no Signal is left. A handler installed
-//     before ours (sigaction, plain or SA_SIGINFO) still runs, after ours; one installed
-//     after ours replaces it (then no listener sees the signal).
-//   - no thread needs to block the signal; the handler only sets a flag and writes to an
-//     eventfd that the runtime's reactor watches (see signal/detail/registry.hpp).
-//
-// signal() needs a runtime with the I/O driver (std::logic_error otherwise) and refuses
-// SIGKILL, SIGSTOP, SIGSEGV, SIGILL, SIGFPE and SIGBUS (see signal/errors.hpp).
-//
-// recv() is cancel-safe: a recv destroyed before it completes (select, timeout, abort)
-// consumes nothing, and the next recv still reports the delivery. A Signal must not be
-// moved or destroyed while a recv on it is in flight, and serves one recv at a time (a
-// second recv awaited while one is pending throws std::logic_error).
-
-/* #include <utility> (already above) */
-
-#endif // TOKIO_HAS_SIGNAL
-#if TOKIO_HAS_SIGNAL
-#endif // TOKIO_HAS_SIGNAL
-#if TOKIO_HAS_SIGNAL
-#endif // TOKIO_HAS_SIGNAL
-#if TOKIO_HAS_SIGNAL
+#endif
+#if TOKIO_PART_NEEDS_(1) || TOKIO_PART_NEEDS_(7) || TOKIO_PART_NEEDS_(8)
 /* begin file src/tokio/signal/detail/registry.hpp */
 #if TOKIO_HAS_SIGNAL
 // The process-wide signal registry behind signal::unix::Signal (and the SIGCHLD fallback
@@ -19933,6 +20411,50 @@ int signal_dup_event_fd() noexcept;
 }  // namespace tokio::detail
 #endif // TOKIO_HAS_SIGNAL
 /* end file src/tokio/signal/detail/registry.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(1)
+/* begin file src/tokio/signal/unix.hpp */
+#if TOKIO_HAS_SIGNAL
+// signal::unix::signal(kind) and Signal: a stream of deliveries of one Unix signal.
+//
+//   auto term = tokio::signal::unix::signal(SignalKind::terminate());   // io::Result<Signal>
+//   if (!term) ...;                                                     // e.g. SIGKILL refused
+//   for (;;) {
+//     co_await term->recv();                                            // the next SIGTERM
+//     ...
+//   }
+//
+// Semantics, as Tokio's:
+//   - every listener of a signal is woken by each delivery (any number of Signals, on any
+//     runtimes of the process);
+//   - deliveries between two recv()s coalesce into one: recv() reports "at least one
+//     delivery since the last recv" (the OS itself coalesces a signal still pending);
+//   - a listener only sees deliveries made after it was created;
+//   - the first listener of a signal installs a process-wide handler FOR THE LIFE OF THE
+//     PROCESS: dropping every Signal does not restore the previous disposition. The
+//     signal's default action is replaced: after signal(SignalKind::interrupt()), Ctrl-C
+//     no longer terminates the process even once no Signal is left. A handler installed
+//     before ours (sigaction, plain or SA_SIGINFO) still runs, after ours; one installed
+//     after ours replaces it (then no listener sees the signal).
+//   - no thread needs to block the signal; the handler only sets a flag and writes to an
+//     eventfd that the runtime's reactor watches (see signal/detail/registry.hpp).
+//
+// signal() needs a runtime with the I/O driver (std::logic_error otherwise) and refuses
+// SIGKILL, SIGSTOP, SIGSEGV, SIGILL, SIGFPE and SIGBUS (see signal/errors.hpp).
+//
+// recv() is cancel-safe: a recv destroyed before it completes (select, timeout, abort)
+// consumes nothing, and the next recv still reports the delivery. A Signal must not be
+// moved or destroyed while a recv on it is in flight, and serves one recv at a time (a
+// second recv awaited while one is pending throws std::logic_error).
+
+/* #include <utility> (already above) */
+
+#endif // TOKIO_HAS_SIGNAL
+#if TOKIO_HAS_SIGNAL
+#endif // TOKIO_HAS_SIGNAL
+#if TOKIO_HAS_SIGNAL
+#endif // TOKIO_HAS_SIGNAL
+#if TOKIO_HAS_SIGNAL
 #endif // TOKIO_HAS_SIGNAL
 #if TOKIO_HAS_SIGNAL
 
@@ -20019,6 +20541,8 @@ io::Result<Signal> signal(SignalKind kind);
 }  // namespace tokio::signal::unix
 #endif // TOKIO_HAS_SIGNAL
 /* end file src/tokio/signal/unix.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(1)
 /* begin file src/tokio/signal/ctrl_c.hpp */
 #if TOKIO_HAS_SIGNAL
 // signal::ctrl_c(): completes on the next SIGINT (Ctrl-C in a terminal).
@@ -20052,7 +20576,8 @@ Task<io::Result<void>> ctrl_c();
 }  // namespace tokio::signal
 #endif // TOKIO_HAS_SIGNAL
 /* end file src/tokio/signal/ctrl_c.hpp */
-// process: Command, Child, Stdio, ChildStdin/ChildStdout/ChildStderr, ExitStatus
+#endif
+#if TOKIO_PART_NEEDS_(7) || TOKIO_PART_NEEDS_(8)
 /* begin file src/tokio/process/exit_status.hpp */
 #if TOKIO_HAS_PROCESS
 // process::ExitStatus and process::Output: how a child process ended, and what it wrote.
@@ -20069,7 +20594,9 @@ Task<io::Result<void>> ctrl_c();
 // necessarily text; Rust: Vec<u8>).
 
 /* #include <optional> (already above) */
-/* #include <string> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <string>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <type_traits> (already above) */
 
 #endif // TOKIO_HAS_PROCESS
@@ -20126,6 +20653,8 @@ struct enable_display<process::ExitStatus> : std::true_type {};
 }  // namespace tokio::detail
 #endif // TOKIO_HAS_PROCESS
 /* end file src/tokio/process/exit_status.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(7) || TOKIO_PART_NEEDS_(8)
 /* begin file src/tokio/process/stdio.hpp */
 #if TOKIO_HAS_PROCESS
 // process::Stdio: what a child's stdin, stdout or stderr is connected to.
@@ -20198,6 +20727,8 @@ class Stdio {
 }  // namespace tokio::process
 #endif // TOKIO_HAS_PROCESS
 /* end file src/tokio/process/stdio.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(7) || TOKIO_PART_NEEDS_(8)
 /* begin file src/tokio/process/child_io.hpp */
 #if TOKIO_HAS_PROCESS
 // ChildStdin (io::AsyncWrite), ChildStdout and ChildStderr (io::AsyncRead): the parent's
@@ -20220,7 +20751,9 @@ class Stdio {
 // Child::stdin, or destroying the object, closes it too). Writes after it fail with EBADF.
 
 /* #include <cstddef> (already above) */
-/* #include <span> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <span>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <string_view> (already above) */
 
 #endif // TOKIO_HAS_PROCESS
@@ -20288,6 +20821,8 @@ using ChildStderr = ChildOutput<2>;
 }  // namespace tokio::process
 #endif // TOKIO_HAS_PROCESS
 /* end file src/tokio/process/child_io.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(7) || TOKIO_PART_NEEDS_(8)
 /* begin file src/tokio/process/child.hpp */
 #if TOKIO_HAS_PROCESS
 // process::Child: a spawned child process (Command::spawn()).
@@ -20320,7 +20855,9 @@ using ChildStderr = ChildOutput<2>;
 // the Child (kill_on_drop kills it then) leaves the pending waits to complete.
 
 /* #include <cstdint> (already above) */
-/* #include <memory> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <memory>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <optional> (already above) */
 /* #include <utility> (already above) */
 
@@ -20424,6 +20961,8 @@ class Child {
 }  // namespace tokio::process
 #endif // TOKIO_HAS_PROCESS
 /* end file src/tokio/process/child.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(8)
 /* begin file src/tokio/process/command.hpp */
 #if TOKIO_HAS_PROCESS
 // process::Command: builds and spawns a child process (Tokio's Command, itself
@@ -20471,13 +21010,19 @@ class Child {
 TOKIO_SYSTEM_HEADERS_BEGIN
 #include <initializer_list>
 TOKIO_SYSTEM_HEADERS_END
-/* #include <memory> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <memory>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <optional> (already above) */
-/* #include <string> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <string>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <string_view> (already above) */
 /* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
-/* #include <vector> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <vector>
+TOKIO_SYSTEM_HEADERS_END
 
 #endif // TOKIO_HAS_PROCESS
 #if TOKIO_HAS_PROCESS
@@ -20568,22 +21113,8 @@ class Command {
 }  // namespace tokio::process
 #endif // TOKIO_HAS_PROCESS
 /* end file src/tokio/process/command.hpp */
-// fs: files and directories (io_uring engine, blocking-pool fallback)
-/* begin file src/tokio/fs/path_arg.hpp */
-#if TOKIO_HAS_FS
-// fs::PathArg: the path parameter of every tokio::fs function. Built implicitly from a
-// std::filesystem::path, a std::string (moved in), a std::string_view or a const char*,
-// and kept as the native string the system calls take.
-//
-// Why not take std::filesystem::path directly: building a path from a string splits it
-// into components (libstdc++ allocates a component list), which costs more than the
-// io_uring submission of a cached open; the operations only need the bytes.
-
-/* #include <string> (already above) */
-/* #include <string_view> (already above) */
-/* #include <concepts> (already above) */
-/* #include <utility> (already above) */
-
+#endif
+#if TOKIO_PART_NEEDS_(6) || TOKIO_PART_NEEDS_(8)
 /* begin file src/tokio/fs/detail/std_filesystem.hpp */
 #if TOKIO_HAS_FS
 // std::filesystem's names for the fs headers of the user part, without <filesystem>.
@@ -20616,6 +21147,25 @@ TOKIO_SYSTEM_HEADERS_END
 #endif
 #endif // TOKIO_HAS_FS
 /* end file src/tokio/fs/detail/std_filesystem.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(8)
+/* begin file src/tokio/fs/path_arg.hpp */
+#if TOKIO_HAS_FS
+// fs::PathArg: the path parameter of every tokio::fs function. Built implicitly from a
+// std::filesystem::path, a std::string (moved in), a std::string_view or a const char*,
+// and kept as the native string the system calls take.
+//
+// Why not take std::filesystem::path directly: building a path from a string splits it
+// into components (libstdc++ allocates a component list), which costs more than the
+// io_uring submission of a cached open; the operations only need the bytes.
+
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <string>
+TOKIO_SYSTEM_HEADERS_END
+/* #include <string_view> (already above) */
+/* #include <concepts> (already above) */
+/* #include <utility> (already above) */
+
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::fs {
 
@@ -20639,6 +21189,8 @@ class PathArg {
 }  // namespace tokio::fs
 #endif // TOKIO_HAS_FS
 /* end file src/tokio/fs/path_arg.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(6) || TOKIO_PART_NEEDS_(8)
 /* begin file src/tokio/fs/metadata.hpp */
 #if TOKIO_HAS_FS
 // fs::Metadata: what fs::metadata, fs::symlink_metadata, File::metadata and
@@ -20658,7 +21210,9 @@ class PathArg {
 //
 // Filled from one statx(2) (IORING_OP_STATX under the io_uring engine).
 
-/* #include <chrono> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <chrono>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <cstdint> (already above) */
 
 #endif // TOKIO_HAS_FS
@@ -20766,41 +21320,8 @@ std::filesystem::file_type file_type_from_mode(uint32_t mode) noexcept;
 }  // namespace tokio::fs
 #endif // TOKIO_HAS_FS
 /* end file src/tokio/fs/metadata.hpp */
-/* begin file src/tokio/fs/functions.hpp */
-#if TOKIO_HAS_FS
-// tokio::fs free functions, Tokio's names. Each returns an awaitable; nothing happens until
-// it is awaited (or spawned). Paths: a std::filesystem::path, std::string, string_view or
-// const char* (fs::PathArg).
-//
-//   auto data = co_await fs::read("/etc/hosts");               // io::Result<std::vector<std::byte>>
-//   auto text = co_await fs::read_to_string("/etc/hosts");     // io::Result<std::string> (UTF-8 checked)
-//   auto ok   = co_await fs::write("/tmp/x", "hello\n");         // io::Result<void>
-//   auto meta = co_await fs::metadata("/tmp/x");               // io::Result<fs::Metadata>
-//
-// Errors: an io::Result error whose code is the errno (compare with std::errc) and whose
-// message() names the path(s): "No such file or directory (os error 2): \"/tmp/nope\"".
-// No function throws, except std::logic_error when awaited outside a runtime.
-//
-// Engine: io_uring when the kernel allows it, else the blocking pool (see
-// fs/detail/engine.hpp and the README); the results are the same.
-//
-// Cancel safety: destroying the await (select, timeout, abort) stops the operation as soon
-// as the kernel allows (IORING_OP_ASYNC_CANCEL; a blocking-pool job that has not started
-// is skipped) and never frees a buffer the kernel may still write. Whether a cancelled
-// operation took effect is unknown: write, create_dir, remove_file, rename... may have
-// happened. Reading functions lose nothing but the data they were reading.
-
-/* #include <cstddef> (already above) */
-/* #include <cstdint> (already above) */
-/* #include <span> (already above) */
-/* #include <string> (already above) */
-/* #include <string_view> (already above) */
-/* #include <type_traits> (already above) */
-/* #include <utility> (already above) */
-/* #include <vector> (already above) */
-
-#endif // TOKIO_HAS_FS
-#if TOKIO_HAS_FS
+#endif
+#if TOKIO_PART_NEEDS_(6) || TOKIO_PART_NEEDS_(8)
 /* begin file src/tokio/fs/detail/op_await.hpp */
 #if TOKIO_HAS_FS
 // FsAwait<T>: the leaf awaitable every fs free function returns. It owns one reference on
@@ -20877,6 +21398,49 @@ class TOKIO_MUST_AWAIT FsAwait : public Leaf<FsAwait<T>> {
 }  // namespace tokio::detail
 #endif // TOKIO_HAS_FS
 /* end file src/tokio/fs/detail/op_await.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(8)
+/* begin file src/tokio/fs/functions.hpp */
+#if TOKIO_HAS_FS
+// tokio::fs free functions, Tokio's names. Each returns an awaitable; nothing happens until
+// it is awaited (or spawned). Paths: a std::filesystem::path, std::string, string_view or
+// const char* (fs::PathArg).
+//
+//   auto data = co_await fs::read("/etc/hosts");               // io::Result<std::vector<std::byte>>
+//   auto text = co_await fs::read_to_string("/etc/hosts");     // io::Result<std::string> (UTF-8 checked)
+//   auto ok   = co_await fs::write("/tmp/x", "hello\n");         // io::Result<void>
+//   auto meta = co_await fs::metadata("/tmp/x");               // io::Result<fs::Metadata>
+//
+// Errors: an io::Result error whose code is the errno (compare with std::errc) and whose
+// message() names the path(s): "No such file or directory (os error 2): \"/tmp/nope\"".
+// No function throws, except std::logic_error when awaited outside a runtime.
+//
+// Engine: io_uring when the kernel allows it, else the blocking pool (see
+// fs/detail/engine.hpp and the README); the results are the same.
+//
+// Cancel safety: destroying the await (select, timeout, abort) stops the operation as soon
+// as the kernel allows (IORING_OP_ASYNC_CANCEL; a blocking-pool job that has not started
+// is skipped) and never frees a buffer the kernel may still write. Whether a cancelled
+// operation took effect is unknown: write, create_dir, remove_file, rename... may have
+// happened. Reading functions lose nothing but the data they were reading.
+
+/* #include <cstddef> (already above) */
+/* #include <cstdint> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <span>
+TOKIO_SYSTEM_HEADERS_END
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <string>
+TOKIO_SYSTEM_HEADERS_END
+/* #include <string_view> (already above) */
+/* #include <type_traits> (already above) */
+/* #include <utility> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <vector>
+TOKIO_SYSTEM_HEADERS_END
+
+#endif // TOKIO_HAS_FS
+#if TOKIO_HAS_FS
 #endif // TOKIO_HAS_FS
 #if TOKIO_HAS_FS
 
@@ -20964,6 +21528,8 @@ bool uses_io_uring();
 }  // namespace tokio::fs
 #endif // TOKIO_HAS_FS
 /* end file src/tokio/fs/functions.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(8)
 /* begin file src/tokio/fs/read_dir.hpp */
 #if TOKIO_HAS_FS
 // fs::read_dir, ReadDir and DirEntry (Tokio's names):
@@ -20986,9 +21552,13 @@ bool uses_io_uring();
 
 /* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
-/* #include <memory> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <memory>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <optional> (already above) */
-/* #include <string> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <string>
+TOKIO_SYSTEM_HEADERS_END
 
 #endif // TOKIO_HAS_FS
 #if TOKIO_HAS_FS
@@ -21125,6 +21695,8 @@ class ReadDir {
 }  // namespace tokio::fs
 #endif // TOKIO_HAS_FS
 /* end file src/tokio/fs/read_dir.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(8)
 /* begin file src/tokio/fs/file.hpp */
 #if TOKIO_HAS_FS
 // fs::File and fs::OpenOptions (Tokio's names and semantics).
@@ -21160,7 +21732,9 @@ class ReadDir {
 
 /* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
-/* #include <span> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <span>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <string_view> (already above) */
 
 #endif // TOKIO_HAS_FS
@@ -21428,7 +22002,8 @@ inline OpenOptions File::options() { return OpenOptions(); }
 }  // namespace tokio::fs
 #endif // TOKIO_HAS_FS
 /* end file src/tokio/fs/file.hpp */
-// stream: the Stream concept, generators, combinators, StreamMap, wrappers
+#endif
+#if TOKIO_PART_NEEDS_(6)
 /* begin file src/tokio/stream/stream.hpp */
 #if TOKIO_HAS_STREAM
 // stream::Stream: an asynchronous sequence of values, tokio-stream's Stream in C++ form.
@@ -21676,37 +22251,8 @@ concept PollsEach = PollNextStream<S> &&
 }  // namespace tokio::detail
 #endif // TOKIO_HAS_STREAM
 /* end file src/tokio/stream/stream.hpp */
-/* begin file src/tokio/stream/iter.hpp */
-#if TOKIO_HAS_STREAM
-// Streams from values: stream::iter (any range), stream::once, stream::empty,
-// stream::pending, and stream::by_ref (borrow a stream instead of moving it into a
-// combinator).
-//
-//   auto s = tokio::stream::iter(std::vector<int>{1, 2, 3});     // owns the vector
-//   auto r = tokio::stream::iter(std::array{"a", "b"});
-//   auto l = tokio::stream::iter({1, 2, 3});                      // a braced list
-//   auto firsts = tokio::stream::take(tokio::stream::by_ref(s), 2);  // s keeps the rest
-//
-// iter spends one unit of the task's coop budget per 32 items (Tokio's iter yields every 32
-// items), so a long iteration lets the other tasks of its worker run: with the task's 128
-// units and nothing else spending them, every 4,096 items. (A unit per item kept three
-// memory round trips per item in every loop over it: iter | map | filter | fold took 2.3x
-// Tokio's time, bench/NOTES.md.) Every next() of these streams is cancel-safe.
-
-/* #include <cstddef> (already above) */
-TOKIO_SYSTEM_HEADERS_BEGIN
-#include <initializer_list>
-TOKIO_SYSTEM_HEADERS_END
-/* #include <iterator> (already above) */
-/* #include <optional> (already above) */
-/* #include <type_traits> (already above) */
-/* #include <utility> (already above) */
-/* #include <vector> (already above) */
-
-#endif // TOKIO_HAS_STREAM
-#if TOKIO_HAS_STREAM
-#endif // TOKIO_HAS_STREAM
-#if TOKIO_HAS_STREAM
+#endif
+#if TOKIO_PART_NEEDS_(0)
 /* begin file src/tokio/stream/detail/upstream.hpp */
 #if TOKIO_HAS_STREAM
 // detail::Upstream<S>: how a combinator holds and polls the stream it wraps.
@@ -21957,6 +22503,43 @@ auto operator|(S&& s, StreamPipe<F> p) { return std::move(p.f)(std::forward<S>(s
   }
 #endif // TOKIO_HAS_STREAM
 /* end file src/tokio/stream/detail/upstream.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(0)
+/* begin file src/tokio/stream/iter.hpp */
+#if TOKIO_HAS_STREAM
+// Streams from values: stream::iter (any range), stream::once, stream::empty,
+// stream::pending, and stream::by_ref (borrow a stream instead of moving it into a
+// combinator).
+//
+//   auto s = tokio::stream::iter(std::vector<int>{1, 2, 3});     // owns the vector
+//   auto r = tokio::stream::iter(std::array{"a", "b"});
+//   auto l = tokio::stream::iter({1, 2, 3});                      // a braced list
+//   auto firsts = tokio::stream::take(tokio::stream::by_ref(s), 2);  // s keeps the rest
+//
+// iter spends one unit of the task's coop budget per 32 items (Tokio's iter yields every 32
+// items), so a long iteration lets the other tasks of its worker run: with the task's 128
+// units and nothing else spending them, every 4,096 items. (A unit per item kept three
+// memory round trips per item in every loop over it: iter | map | filter | fold took 2.3x
+// Tokio's time, bench/NOTES.md.) Every next() of these streams is cancel-safe.
+
+/* #include <cstddef> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <initializer_list>
+TOKIO_SYSTEM_HEADERS_END
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <iterator>
+TOKIO_SYSTEM_HEADERS_END
+/* #include <optional> (already above) */
+/* #include <type_traits> (already above) */
+/* #include <utility> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <vector>
+TOKIO_SYSTEM_HEADERS_END
+
+#endif // TOKIO_HAS_STREAM
+#if TOKIO_HAS_STREAM
+#endif // TOKIO_HAS_STREAM
+#if TOKIO_HAS_STREAM
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 // A range's item as a value: its iterator's value_type when it has one (std::vector<bool>'s
@@ -22228,6 +22811,8 @@ ByRef<S> by_ref(S& s) noexcept {
 }  // namespace tokio::stream
 #endif // TOKIO_HAS_STREAM
 /* end file src/tokio/stream/iter.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(0)
 /* begin file src/tokio/stream/generator.hpp */
 #if TOKIO_HAS_STREAM
 // stream::Generator<T>: a stream written as a coroutine (async-stream's `stream!` in C++).
@@ -22384,6 +22969,8 @@ class Generator : public PollStream<Generator<T>, T> {
 }  // namespace tokio::stream
 #endif // TOKIO_HAS_STREAM
 /* end file src/tokio/stream/generator.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(0)
 /* begin file src/tokio/stream/adapters.hpp */
 #if TOKIO_HAS_STREAM
 // Item-by-item combinators (tokio-stream's StreamExt): map, map_while, filter, filter_map,
@@ -22415,7 +23002,9 @@ class Generator : public PollStream<Generator<T>, T> {
 //                      polled again)
 
 /* #include <cstddef> (already above) */
-/* #include <functional> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <functional>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <optional> (already above) */
 /* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
@@ -22724,6 +23313,8 @@ TOKIO_DETAIL_STREAM_ADAPTER_FN(skip_while, SkipWhile)
 }  // namespace tokio::stream
 #endif // TOKIO_HAS_STREAM
 /* end file src/tokio/stream/adapters.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(0)
 /* begin file src/tokio/stream/then.hpp */
 #if TOKIO_HAS_STREAM
 // stream::then: maps every item through an asynchronous function, one at a time.
@@ -22739,7 +23330,9 @@ TOKIO_DETAIL_STREAM_ADAPTER_FN(skip_while, SkipWhile)
 // As with tokio::spawn, a capturing lambda coroutine must not be used as f if the frames
 // it creates could outlive the Then object (they refer to the lambda inside it).
 
-/* #include <functional> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <functional>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <optional> (already above) */
 /* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
@@ -22791,6 +23384,8 @@ TOKIO_DETAIL_STREAM_ADAPTER_FN(then, Then)
 }  // namespace tokio::stream
 #endif // TOKIO_HAS_STREAM
 /* end file src/tokio/stream/then.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(0)
 /* begin file src/tokio/stream/combine.hpp */
 #if TOKIO_HAS_STREAM
 // Combining two streams: chain, merge, zip.
@@ -22980,6 +23575,8 @@ auto zip(B&& b) {
 }  // namespace tokio::stream
 #endif // TOKIO_HAS_STREAM
 /* end file src/tokio/stream/combine.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(0)
 /* begin file src/tokio/stream/consume.hpp */
 #if TOKIO_HAS_STREAM
 // Consuming a stream: fold, collect, any and all (tokio-stream's StreamExt's).
@@ -23002,8 +23599,12 @@ auto zip(B&& b) {
 // is lost when the await is destroyed (the items it had taken are gone from the stream).
 // With g++ 12, bind a capturing lambda to a variable before passing it (see README).
 
-/* #include <functional> (already above) */
-/* #include <iterator> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <functional>
+TOKIO_SYSTEM_HEADERS_END
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <iterator>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <optional> (already above) */
 /* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
@@ -23187,6 +23788,8 @@ auto collect() {
 }  // namespace tokio::stream
 #endif // TOKIO_HAS_STREAM
 /* end file src/tokio/stream/consume.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(0)
 /* begin file src/tokio/stream/timing.hpp */
 #if TOKIO_HAS_STREAM
 // Combinators driven by the runtime's timer: timeout, timeout_repeating, throttle,
@@ -23213,13 +23816,17 @@ auto collect() {
 // The runtime needs enable_time(). next() is cancel-safe when the inner stream's is (the
 // items of a chunk being gathered stay in the ChunksTimeout).
 
-/* #include <chrono> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <chrono>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <cstddef> (already above) */
 /* #include <optional> (already above) */
 /* #include <stdexcept> (already above) */
 /* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
-/* #include <vector> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <vector>
+TOKIO_SYSTEM_HEADERS_END
 
 #endif // TOKIO_HAS_STREAM
 #if TOKIO_HAS_STREAM
@@ -23446,6 +24053,8 @@ auto chunks_timeout(std::size_t max, std::chrono::duration<Rep, Period> d) {
 }  // namespace tokio::stream
 #endif // TOKIO_HAS_STREAM
 /* end file src/tokio/stream/timing.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(0)
 /* begin file src/tokio/stream/peek.hpp */
 #if TOKIO_HAS_STREAM
 // Looking ahead and fallible items (tokio-stream's StreamExt::peekable and try_next).
@@ -23578,6 +24187,8 @@ noexcept { return TryNext<S>(s); }
 }  // namespace tokio::stream
 #endif // TOKIO_HAS_STREAM
 /* end file src/tokio/stream/peek.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(0)
 /* begin file src/tokio/stream/stream_map.hpp */
 #if TOKIO_HAS_STREAM
 // stream::StreamMap<K, S>: many streams of one type merged into one, each under a key
@@ -23601,11 +24212,17 @@ noexcept { return TryNext<S>(s); }
 // stream's next() is.
 
 /* #include <cstddef> (already above) */
-/* #include <functional> (already above) */
-/* #include <memory> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <functional>
+TOKIO_SYSTEM_HEADERS_END
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <memory>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <optional> (already above) */
 /* #include <utility> (already above) */
-/* #include <vector> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <vector>
+TOKIO_SYSTEM_HEADERS_END
 
 #endif // TOKIO_HAS_STREAM
 #if TOKIO_HAS_STREAM
@@ -23750,6 +24367,8 @@ class StreamMap : public PollStream<StreamMap<K, S>, std::pair<K, item_t<S>>> {
 }  // namespace tokio::stream
 #endif // TOKIO_HAS_STREAM
 /* end file src/tokio/stream/stream_map.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(0)
 /* begin file src/tokio/stream/boxed.hpp */
 #if TOKIO_HAS_STREAM
 // stream::BoxStream<T>: any Stream of T behind one type, the role of Rust's
@@ -23766,7 +24385,9 @@ class StreamMap : public PollStream<StreamMap<K, S>, std::pair<K, item_t<S>>> {
 // move. Cancel safety is the boxed stream's. A default-constructed (or moved-from)
 // BoxStream is an ended stream: next() yields nullopt.
 
-/* #include <memory> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <memory>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <optional> (already above) */
 /* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
@@ -23830,21 +24451,8 @@ inline auto boxed() {
 }  // namespace tokio::stream
 #endif // TOKIO_HAS_STREAM
 /* end file src/tokio/stream/boxed.hpp */
-/* begin file src/tokio/stream/wrappers/mpsc.hpp */
-#if TOKIO_HAS_STREAM
-// wrappers::ReceiverStream<T> / UnboundedReceiverStream<T>: an mpsc receiver as a stream.
-//
-//   auto [tx, rx] = tokio::sync::mpsc::channel<int>(16);
-//   tokio::stream::wrappers::ReceiverStream s(std::move(rx));
-//   auto v = co_await s.next();          // std::optional<int>; nullopt once all senders
-//                                        // are gone and the channel is empty
-//
-// next() is cancel-safe: a message is taken from the channel only by the poll that
-// completes it (mpsc recv is cancel-safe). close() closes the receiver (buffered messages
-// are still yielded); into_inner() gives the receiver back.
-
-/* #include <utility> (already above) */
-
+#endif
+#if TOKIO_PART_NEEDS_(0)
 /* begin file src/tokio/stream/detail/source_stream.hpp */
 #if TOKIO_HAS_STREAM
 // detail::SourceStream<Src, Policy>: the skeleton of the wrapper streams (ReceiverStream,
@@ -23942,6 +24550,23 @@ class SourceStream : public stream::PollStream<SourceStream<Src, Policy>, typena
 }  // namespace tokio::detail
 #endif // TOKIO_HAS_STREAM
 /* end file src/tokio/stream/detail/source_stream.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(0)
+/* begin file src/tokio/stream/wrappers/mpsc.hpp */
+#if TOKIO_HAS_STREAM
+// wrappers::ReceiverStream<T> / UnboundedReceiverStream<T>: an mpsc receiver as a stream.
+//
+//   auto [tx, rx] = tokio::sync::mpsc::channel<int>(16);
+//   tokio::stream::wrappers::ReceiverStream s(std::move(rx));
+//   auto v = co_await s.next();          // std::optional<int>; nullopt once all senders
+//                                        // are gone and the channel is empty
+//
+// next() is cancel-safe: a message is taken from the channel only by the poll that
+// completes it (mpsc recv is cancel-safe). close() closes the receiver (buffered messages
+// are still yielded); into_inner() gives the receiver back.
+
+/* #include <utility> (already above) */
+
 #endif // TOKIO_HAS_STREAM
 #if TOKIO_HAS_STREAM
 
@@ -24040,6 +24665,8 @@ UnboundedReceiverStream(sync::mpsc::BasicReceiver<T, false>) -> UnboundedReceive
 }  // namespace tokio::stream::wrappers
 #endif // TOKIO_HAS_STREAM
 /* end file src/tokio/stream/wrappers/mpsc.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(0)
 /* begin file src/tokio/stream/wrappers/broadcast.hpp */
 #if TOKIO_HAS_STREAM
 // wrappers::BroadcastStream<T>: a broadcast receiver as a stream of
@@ -24116,6 +24743,8 @@ BroadcastStream(sync::broadcast::Receiver<T>) -> BroadcastStream<T>;
 }  // namespace tokio::stream::wrappers
 #endif // TOKIO_HAS_STREAM
 /* end file src/tokio/stream/wrappers/broadcast.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(0)
 /* begin file src/tokio/stream/wrappers/watch.hpp */
 #if TOKIO_HAS_STREAM
 // wrappers::WatchStream<T>: the values of a watch channel as a stream (copies of T).
@@ -24186,6 +24815,8 @@ WatchStream(sync::watch::Receiver<T>) -> WatchStream<T>;
 }  // namespace tokio::stream::wrappers
 #endif // TOKIO_HAS_STREAM
 /* end file src/tokio/stream/wrappers/watch.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(0)
 /* begin file src/tokio/stream/wrappers/interval.hpp */
 #if TOKIO_HAS_STREAM
 // wrappers::IntervalStream: the ticks of a time::Interval as a stream of time::Instant
@@ -24227,6 +24858,8 @@ class IntervalStream
 }  // namespace tokio::stream::wrappers
 #endif // TOKIO_HAS_STREAM
 /* end file src/tokio/stream/wrappers/interval.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(0)
 /* begin file src/tokio/stream/wrappers/listener.hpp */
 #if TOKIO_HAS_STREAM
 // wrappers::TcpListenerStream / UnixListenerStream: the incoming connections of a
@@ -24291,6 +24924,8 @@ using UnixListenerStream = ListenerStream<net::UnixListener, net::UnixStream>;
 }  // namespace tokio::stream::wrappers
 #endif // TOKIO_HAS_STREAM
 /* end file src/tokio/stream/wrappers/listener.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(0)
 /* begin file src/tokio/stream/wrappers/lines.hpp */
 #if TOKIO_HAS_STREAM
 // wrappers::LinesStream<R> / SplitStream<R>: io::Lines / io::Split as streams.
@@ -24304,9 +24939,13 @@ using UnixListenerStream = ListenerStream<net::UnixListener, net::UnixStream>;
 
 /* #include <cstddef> (already above) */
 /* #include <optional> (already above) */
-/* #include <string> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <string>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <utility> (already above) */
-/* #include <vector> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <vector>
+TOKIO_SYSTEM_HEADERS_END
 
 #endif // TOKIO_HAS_STREAM
 #if TOKIO_HAS_STREAM
@@ -24358,6 +24997,8 @@ SplitStream(io::Split<R>) -> SplitStream<R>;
 }  // namespace tokio::stream::wrappers
 #endif // TOKIO_HAS_STREAM
 /* end file src/tokio/stream/wrappers/lines.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(0)
 /* begin file src/tokio/stream/wrappers/read_dir.hpp */
 #if TOKIO_HAS_STREAM
 // wrappers::ReadDirStream: fs::ReadDir as a stream (tokio-stream's ReadDirStream).
@@ -24408,6 +25049,8 @@ ReadDirStream(RD) -> ReadDirStream<RD>;
 }  // namespace tokio::stream::wrappers
 #endif // TOKIO_HAS_STREAM
 /* end file src/tokio/stream/wrappers/read_dir.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(0)
 /* begin file src/tokio/stream/wrappers/signal.hpp */
 #if TOKIO_HAS_STREAM
 // wrappers::SignalStream: the deliveries of a signal::unix::Signal as a stream
@@ -24427,7 +25070,9 @@ ReadDirStream(RD) -> ReadDirStream<RD>;
 
 /* #include <optional> (already above) */
 /* #include <utility> (already above) */
-/* #include <variant> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <variant>
+TOKIO_SYSTEM_HEADERS_END
 
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::signal::unix {
@@ -24469,46 +25114,8 @@ SignalStream(Sig) -> SignalStream<Sig>;
 }  // namespace tokio::stream::wrappers
 #endif // TOKIO_HAS_STREAM
 /* end file src/tokio/stream/wrappers/signal.hpp */
-// codec: byte buffers, Decoder/Encoder, FramedRead/FramedWrite/Framed, the codecs
-/* begin file src/tokio/codec/bytes.hpp */
-#if TOKIO_HAS_CODEC
-// codec::BytesMut and codec::Bytes: the byte buffers of the codecs (the `bytes` crate's
-// roles).
-//
-//   BytesMut buf = BytesMut::with_capacity(8192);
-//   buf.put("PING\r\n");                   // append (grows as needed)
-//   BytesMut frame = buf.split_to(4);      // O(1): the frame shares buf's storage
-//   buf.advance(2);                        // O(1): drop the "\r\n"
-//   Bytes shared = std::move(frame).freeze();   // immutable, cheap to copy
-//
-// Storage is one reference-counted block; a BytesMut is a window on it with exclusive
-// rights over its own bytes and spare capacity. split_to / split_off / split hand a part
-// of the window to a new BytesMut sharing the block (a reference count, no copy), and
-// advance just moves the start. The space consumed at the front is reclaimed by reserve:
-// when this BytesMut is the block's only user and the bytes it still holds are no more
-// than the bytes consumed in front of them, they are moved to the start of the block
-// (each byte consumed pays for at most one byte moved: amortised O(1), never a memmove
-// of the whole buffer per frame); otherwise a new block (at least twice the old size) is
-// allocated. A decoder can therefore cut frame after frame off the front of a read buffer
-// without copying the rest.
-//
-// Bytes is an immutable view of a block (or of static data: from_static); copying it adds
-// a reference. A BytesMut copy is a deep copy (as in Rust). The reference count is
-// atomic: Bytes and BytesMut may move to and be dropped on other threads.
-//
-// Indexing out of range and advancing past the end throw std::out_of_range.
-
-/* #include <atomic> (already above) */
-/* #include <bit> (already above) */
-/* #include <cstddef> (already above) */
-/* #include <cstdint> (already above) */
-/* #include <cstring> (already above) */
-/* #include <span> (already above) */
-/* #include <string> (already above) */
-/* #include <string_view> (already above) */
-/* #include <utility> (already above) */
-/* #include <vector> (already above) */
-
+#endif
+#if TOKIO_PART_NEEDS_(6)
 /* begin file src/tokio/codec/detail/buf_get.hpp */
 #if TOKIO_HAS_CODEC
 // The reading half of the `bytes` crate's Buf trait, shared by Bytes and BytesMut: a
@@ -24522,11 +25129,17 @@ SignalStream(Sig) -> SignalStream<Sig>;
 // nothing. The window type B supplies data(), len() and advance(n); split_to(n) for
 // copy_to_bytes.
 
-/* #include <bit> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <bit>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
-/* #include <cstring> (already above) */
-/* #include <span> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <cstring>
+TOKIO_SYSTEM_HEADERS_END
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <span>
+TOKIO_SYSTEM_HEADERS_END
 
 #endif // TOKIO_HAS_CODEC
 #if TOKIO_HAS_CODEC
@@ -24626,6 +25239,57 @@ class BufGet {
 }  // namespace tokio::detail
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/detail/buf_get.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(6)
+/* begin file src/tokio/codec/bytes.hpp */
+#if TOKIO_HAS_CODEC
+// codec::BytesMut and codec::Bytes: the byte buffers of the codecs (the `bytes` crate's
+// roles).
+//
+//   BytesMut buf = BytesMut::with_capacity(8192);
+//   buf.put("PING\r\n");                   // append (grows as needed)
+//   BytesMut frame = buf.split_to(4);      // O(1): the frame shares buf's storage
+//   buf.advance(2);                        // O(1): drop the "\r\n"
+//   Bytes shared = std::move(frame).freeze();   // immutable, cheap to copy
+//
+// Storage is one reference-counted block; a BytesMut is a window on it with exclusive
+// rights over its own bytes and spare capacity. split_to / split_off / split hand a part
+// of the window to a new BytesMut sharing the block (a reference count, no copy), and
+// advance just moves the start. The space consumed at the front is reclaimed by reserve:
+// when this BytesMut is the block's only user and the bytes it still holds are no more
+// than the bytes consumed in front of them, they are moved to the start of the block
+// (each byte consumed pays for at most one byte moved: amortised O(1), never a memmove
+// of the whole buffer per frame); otherwise a new block (at least twice the old size) is
+// allocated. A decoder can therefore cut frame after frame off the front of a read buffer
+// without copying the rest.
+//
+// Bytes is an immutable view of a block (or of static data: from_static); copying it adds
+// a reference. A BytesMut copy is a deep copy (as in Rust). The reference count is
+// atomic: Bytes and BytesMut may move to and be dropped on other threads.
+//
+// Indexing out of range and advancing past the end throw std::out_of_range.
+
+/* #include <atomic> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <bit>
+TOKIO_SYSTEM_HEADERS_END
+/* #include <cstddef> (already above) */
+/* #include <cstdint> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <cstring>
+TOKIO_SYSTEM_HEADERS_END
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <span>
+TOKIO_SYSTEM_HEADERS_END
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <string>
+TOKIO_SYSTEM_HEADERS_END
+/* #include <string_view> (already above) */
+/* #include <utility> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <vector>
+TOKIO_SYSTEM_HEADERS_END
+
 #endif // TOKIO_HAS_CODEC
 #if TOKIO_HAS_CODEC
 #endif // TOKIO_HAS_CODEC
@@ -25077,6 +25741,8 @@ inline uint64_t get_uint(const std::byte* p, std::size_t nbytes, bool big_endian
 }  // namespace tokio::codec
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/bytes.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(6)
 /* begin file src/tokio/codec/error.hpp */
 #if TOKIO_HAS_CODEC
 // codec::Errc: the errors the codecs report, as std::error_code values ("tokio.codec").
@@ -25088,7 +25754,9 @@ inline uint64_t get_uint(const std::byte* p, std::size_t nbytes, bool big_endian
 // Invalid UTF-8 in a LinesCodec line is std::errc::illegal_byte_sequence, as for
 // io::lines.
 
-/* #include <system_error> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <system_error>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <type_traits> (already above) */
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::codec {
@@ -25123,6 +25791,8 @@ template <>
 struct std::is_error_code_enum<tokio::codec::Errc> : std::true_type {};
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/error.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(6)
 /* begin file src/tokio/codec/decoder.hpp */
 #if TOKIO_HAS_CODEC
 // codec::Decoder: turns bytes into frames (tokio-util's Decoder trait).
@@ -25196,6 +25866,8 @@ io::Result<std::optional<decoder_item_t<D>>> decode_eof(D& d, BytesMut& src) {
 }  // namespace tokio::codec
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/decoder.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(6)
 /* begin file src/tokio/codec/encoder.hpp */
 #if TOKIO_HAS_CODEC
 // codec::Encoder<E, Item>: turns items into bytes (tokio-util's Encoder<Item> trait).
@@ -25209,7 +25881,9 @@ io::Result<std::optional<decoder_item_t<D>>> decode_eof(D& d, BytesMut& src) {
 // several item types (overloads or a template).
 
 /* #include <concepts> (already above) */
-/* #include <system_error> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <system_error>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <utility> (already above) */
 
 #endif // TOKIO_HAS_CODEC
@@ -25225,39 +25899,8 @@ concept Encoder = requires(E& e, Item&& item, BytesMut& dst) {
 }  // namespace tokio::codec
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/encoder.hpp */
-/* begin file src/tokio/codec/framed_read.hpp */
-#if TOKIO_HAS_CODEC
-// codec::FramedRead<R, D>: the frames a Decoder finds in an io::AsyncRead, as a stream of
-// io::Result<Frame> (tokio-util's FramedRead).
-//
-//   tokio::codec::FramedRead lines(std::move(sock), tokio::codec::LinesCodec::new_with_max_length(1024));
-//   for (;;) {
-//     auto line = co_await lines.next();       // std::optional<io::Result<std::string>>
-//     if (!line) break;                         // the end, or the pause after an error
-//     if (!*line) { /* decode or I/O error */ continue; }
-//     use(**line);
-//   }
-//
-// Reads go into a BytesMut of 8 KiB to start with (with_capacity to change it), which
-// grows as frames need; frames are cut off its front without copying the rest (see
-// codec/bytes.hpp). At the end of the input the decoder's decode_eof decides: a partial
-// frame left over is an error by default (codec::Errc::bytes_remaining_on_stream). After
-// the end, or an I/O error, next() yields nullopt for good. A decode error is an item,
-// and then the stream pauses as tokio-util's does: the next next() yields nullopt once,
-// and a next() after that resumes, reading more input before decoding again (to skip a
-// bad line and go on, call next() again after that nullopt). If the decoder consumed
-// nothing while failing, that nullopt is for good instead (see decoder.hpp).
-//
-// R may be an lvalue reference (the reader is borrowed) or an object type (owned); the
-// deduction guide picks by the argument. next() is cancel-safe: the read in progress and
-// a partial frame stay in the FramedRead. Moving a FramedRead cancels a read in progress
-// (no data is lost: a cancelled read read nothing).
-
-/* #include <cstddef> (already above) */
-/* #include <optional> (already above) */
-/* #include <type_traits> (already above) */
-/* #include <utility> (already above) */
-
+#endif
+#if TOKIO_PART_NEEDS_(6)
 /* begin file src/tokio/codec/detail/framed_impl.hpp */
 #if TOKIO_HAS_CODEC
 // The engine shared by FramedRead, FramedWrite and Framed.
@@ -25293,7 +25936,9 @@ concept Encoder = requires(E& e, Item&& item, BytesMut& dst) {
 /* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
 /* #include <optional> (already above) */
-/* #include <system_error> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <system_error>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
 
@@ -25654,6 +26299,41 @@ class FramedWriteApi {
 }  // namespace tokio::detail
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/detail/framed_impl.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(6)
+/* begin file src/tokio/codec/framed_read.hpp */
+#if TOKIO_HAS_CODEC
+// codec::FramedRead<R, D>: the frames a Decoder finds in an io::AsyncRead, as a stream of
+// io::Result<Frame> (tokio-util's FramedRead).
+//
+//   tokio::codec::FramedRead lines(std::move(sock), tokio::codec::LinesCodec::new_with_max_length(1024));
+//   for (;;) {
+//     auto line = co_await lines.next();       // std::optional<io::Result<std::string>>
+//     if (!line) break;                         // the end, or the pause after an error
+//     if (!*line) { /* decode or I/O error */ continue; }
+//     use(**line);
+//   }
+//
+// Reads go into a BytesMut of 8 KiB to start with (with_capacity to change it), which
+// grows as frames need; frames are cut off its front without copying the rest (see
+// codec/bytes.hpp). At the end of the input the decoder's decode_eof decides: a partial
+// frame left over is an error by default (codec::Errc::bytes_remaining_on_stream). After
+// the end, or an I/O error, next() yields nullopt for good. A decode error is an item,
+// and then the stream pauses as tokio-util's does: the next next() yields nullopt once,
+// and a next() after that resumes, reading more input before decoding again (to skip a
+// bad line and go on, call next() again after that nullopt). If the decoder consumed
+// nothing while failing, that nullopt is for good instead (see decoder.hpp).
+//
+// R may be an lvalue reference (the reader is borrowed) or an object type (owned); the
+// deduction guide picks by the argument. next() is cancel-safe: the read in progress and
+// a partial frame stay in the FramedRead. Moving a FramedRead cancels a read in progress
+// (no data is lost: a cancelled read read nothing).
+
+/* #include <cstddef> (already above) */
+/* #include <optional> (already above) */
+/* #include <type_traits> (already above) */
+/* #include <utility> (already above) */
+
 #endif // TOKIO_HAS_CODEC
 #if TOKIO_HAS_CODEC
 #endif // TOKIO_HAS_CODEC
@@ -25754,6 +26434,8 @@ FramedRead(R&&, D, std::size_t) -> FramedRead<R, D>;
 }  // namespace tokio::codec
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/framed_read.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(6)
 /* begin file src/tokio/codec/framed_write.hpp */
 #if TOKIO_HAS_CODEC
 // codec::FramedWrite<W, E>: an io::AsyncWrite that takes items, encoded by an Encoder
@@ -25823,6 +26505,8 @@ FramedWrite(W&&, E) -> FramedWrite<W, E>;
 }  // namespace tokio::codec
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/framed_write.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(6)
 /* begin file src/tokio/codec/framed.hpp */
 #if TOKIO_HAS_CODEC
 // codec::Framed<T, C>: FramedRead and FramedWrite over one io::AsyncRead + io::AsyncWrite
@@ -25990,6 +26674,8 @@ Framed(T&&, C, std::size_t) -> Framed<T, C>;
 }  // namespace tokio::codec
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/framed.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(6)
 /* begin file src/tokio/codec/lines_codec.hpp */
 #if TOKIO_HAS_CODEC
 // codec::LinesCodec: lines of text, tokio-util's LinesCodec.
@@ -26012,9 +26698,13 @@ Framed(T&&, C, std::size_t) -> Framed<T, C>;
 
 /* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
-/* #include <limits> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <limits>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <optional> (already above) */
-/* #include <string> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <string>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <string_view> (already above) */
 
 #endif // TOKIO_HAS_CODEC
@@ -26046,6 +26736,8 @@ class LinesCodec {
 }  // namespace tokio::codec
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/lines_codec.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(6)
 /* begin file src/tokio/codec/any_delimiter_codec.hpp */
 #if TOKIO_HAS_CODEC
 // codec::AnyDelimiterCodec: chunks separated by any of a set of delimiter bytes
@@ -26059,13 +26751,21 @@ class LinesCodec {
 // codec::Errc::max_chunk_length_exceeded and is discarded up to its delimiter; decoding
 // goes on after it (memory stays bounded), exactly as LinesCodec does with long lines.
 
-/* #include <array> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <array>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
-/* #include <limits> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <limits>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <optional> (already above) */
-/* #include <span> (already above) */
-/* #include <string> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <span>
+TOKIO_SYSTEM_HEADERS_END
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <string>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <string_view> (already above) */
 
 #endif // TOKIO_HAS_CODEC
@@ -26113,13 +26813,17 @@ class AnyDelimiterCodec {
 }  // namespace tokio::codec
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/any_delimiter_codec.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(6)
 /* begin file src/tokio/codec/bytes_codec.hpp */
 #if TOKIO_HAS_CODEC
 // codec::BytesCodec: raw bytes, no framing (tokio-util's BytesCodec). Decoding yields
 // whatever bytes have arrived (a BytesMut, never empty); encoding copies the bytes.
 
 /* #include <optional> (already above) */
-/* #include <span> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <span>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <string_view> (already above) */
 
 #endif // TOKIO_HAS_CODEC
@@ -26155,6 +26859,8 @@ class BytesCodec {
 }  // namespace tokio::codec
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/bytes_codec.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(6)
 /* begin file src/tokio/codec/length_delimited.hpp */
 #if TOKIO_HAS_CODEC
 // codec::LengthDelimitedCodec: frames prefixed by their length (tokio-util's
@@ -26201,7 +26907,9 @@ class BytesCodec {
 /* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
 /* #include <optional> (already above) */
-/* #include <span> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <span>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <string_view> (already above) */
 /* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
@@ -26343,6 +27051,8 @@ auto LengthDelimitedCodec::Builder::new_framed(T&& io) const {
 }  // namespace tokio::codec
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/length_delimited.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(0)
 /* begin file src/tokio/codec/reader_stream.hpp */
 #if TOKIO_HAS_CODEC
 // Bridges between byte streams and streams of chunks (tokio-util's io::ReaderStream and
@@ -26372,11 +27082,17 @@ auto LengthDelimitedCodec::Builder::new_framed(T&& io) const {
 // state in the object, so a destroyed await loses nothing.
 
 /* #include <cstddef> (already above) */
-/* #include <cstring> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <cstring>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <optional> (already above) */
-/* #include <span> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <span>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <stdexcept> (already above) */
-/* #include <system_error> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <system_error>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
 
@@ -26537,14 +27253,32 @@ StreamReader(S) -> StreamReader<S>;
 }  // namespace tokio::codec
 #endif // TOKIO_HAS_CODEC
 /* end file src/tokio/codec/reader_stream.hpp */
+#endif
+/* begin file src/tokio/tokio.hpp */
+// tokio.hpp umbrella: every public header, layer by layer (lowest first). Internal headers
+// (detail/) are reached from these or, for the runtime's internals, only from the .cpp
+// files (amalgamate.py places those in the implementation section).
+
+// core: Result, Task<T>, the poll protocol's Context and Waker, join/select
+// runtime: Builder, Runtime, Handle, metrics
+// task: spawn, JoinHandle, JoinSet, LocalSet, task-locals
+// time
+// io: the reactor's public face (Interest, Ready, AsyncFd) and the I/O utilities
+// sync
+// net
+// signal: ctrl_c, unix::signal(SignalKind) -> Signal
+// process: Command, Child, Stdio, ChildStdin/ChildStdout/ChildStderr, ExitStatus
+// fs: files and directories (io_uring engine, blocking-pool fallback)
+// stream: the Stream concept, generators, combinators, StreamMap, wrappers
+// codec: byte buffers, Decoder/Encoder, FramedRead/FramedWrite/Framed, the codecs
 /* end file src/tokio/tokio.hpp */
 
 // Build check (amalgamate.py): the implementation unit compiled from this same header
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_2770a7f0dd93db31_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_2770a7f0dd93db31_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_ad86bbf405968513_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_ad86bbf405968513_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -26554,15 +27288,20 @@ extern const char tokio_hpp_build_2770a7f0dd93db31_link_only_with_an_implementat
 #endif
 #pragma pop_macro("linux")
 #pragma pop_macro("unix")
+#undef TOKIO_PART_NEEDS_
 #endif // TOKIO_HPP_INCLUDED
 
 // Internal headers: parsed only by the implementation unit (or with TOKIO_INTERNALS,
 // by tests of the internals).
 #if ((defined(TOKIO_IMPLEMENTATION) && !defined(TOKIO_COMPILED_LIB)) || defined(TOKIO_INTERNALS)) && !defined(TOKIO_INTERNALS_INCLUDED)
 #define TOKIO_INTERNALS_INCLUDED
-#if defined(TOKIO_INTERNALS)
-#define TOKIO_INTERNAL_HEADERS_FOR_(g) 1
-#else
+// A unit that compiles part of the implementation (TOKIO_IMPLEMENTATION_PART) parses
+// only the headers its groups of files include: it declares no more than it needs,
+// so it holds nothing but the implementation (README, "Compile time"). Group 0:
+// headers no file of the implementation includes.
+#ifndef TOKIO_PART_NEEDS_
+#if defined(TOKIO_IMPLEMENTATION) && !defined(TOKIO_COMPILED_LIB) && !defined(TOKIO_INTERNALS)
+#ifndef TOKIO_IMPLEMENTATION_GROUP_IS_
 // Which of the implementation's 8 groups of files this unit compiles (IMPL_PARTS in
 // amalgamate.py). Without TOKIO_IMPLEMENTATION_PART: all of them. With it, the
 // implementation is cut into TOKIO_IMPLEMENTATION_SPLIT units (1 to
@@ -26584,7 +27323,11 @@ extern const char tokio_hpp_build_2770a7f0dd93db31_link_only_with_an_implementat
 #endif
 #define TOKIO_IMPLEMENTATION_GROUP_IS_(g) ((TOKIO_IMPLEMENTATION_PART - 1) * 8 / TOKIO_IMPLEMENTATION_SPLIT_ < (g) && (g) <= TOKIO_IMPLEMENTATION_PART * 8 / TOKIO_IMPLEMENTATION_SPLIT_)
 #endif
-#define TOKIO_INTERNAL_HEADERS_FOR_(g) TOKIO_IMPLEMENTATION_GROUP_IS_(g)
+#endif
+#define TOKIO_PART_NEEDS_(g) TOKIO_IMPLEMENTATION_GROUP_IS_(g)
+#else
+#define TOKIO_PART_NEEDS_(g) 1
+#endif
 #endif
 #pragma push_macro("unix")
 #pragma push_macro("linux")
@@ -26624,15 +27367,19 @@ extern const char tokio_hpp_build_2770a7f0dd93db31_link_only_with_an_implementat
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility push(hidden)
 #endif
-#if TOKIO_INTERNAL_HEADERS_FOR_(1) || TOKIO_INTERNAL_HEADERS_FOR_(2) || TOKIO_INTERNAL_HEADERS_FOR_(3) || TOKIO_INTERNAL_HEADERS_FOR_(4) || TOKIO_INTERNAL_HEADERS_FOR_(6) || TOKIO_INTERNAL_HEADERS_FOR_(7) || TOKIO_INTERNAL_HEADERS_FOR_(8)
+#if TOKIO_PART_NEEDS_(1) || TOKIO_PART_NEEDS_(2) || TOKIO_PART_NEEDS_(3) || TOKIO_PART_NEEDS_(4) || TOKIO_PART_NEEDS_(6) || TOKIO_PART_NEEDS_(7) || TOKIO_PART_NEEDS_(8)
 /* begin file src/tokio/core/detail/futex.hpp */
 // futex(2) wait and wake on a 32-bit atomic word (out of line: a syscall costs far more
 // than the call, and no user TU needs <linux/futex.h>), and a condition variable for
 // detail::Mutex.
 
 /* #include <atomic> (already above) */
-/* #include <chrono> (already above) */
-/* #include <climits> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <chrono>
+TOKIO_SYSTEM_HEADERS_END
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <climits>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <cstdint> (already above) */
 TOKIO_SYSTEM_HEADERS_BEGIN
 #include <ctime>
@@ -26687,7 +27434,7 @@ class Condvar {
 }  // namespace tokio::detail
 /* end file src/tokio/core/detail/futex.hpp */
 #endif
-#if TOKIO_INTERNAL_HEADERS_FOR_(1) || TOKIO_INTERNAL_HEADERS_FOR_(2) || TOKIO_INTERNAL_HEADERS_FOR_(3) || TOKIO_INTERNAL_HEADERS_FOR_(4) || TOKIO_INTERNAL_HEADERS_FOR_(6) || TOKIO_INTERNAL_HEADERS_FOR_(7) || TOKIO_INTERNAL_HEADERS_FOR_(8)
+#if TOKIO_PART_NEEDS_(1) || TOKIO_PART_NEEDS_(2) || TOKIO_PART_NEEDS_(3) || TOKIO_PART_NEEDS_(4) || TOKIO_PART_NEEDS_(6) || TOKIO_PART_NEEDS_(7) || TOKIO_PART_NEEDS_(8)
 /* begin file src/tokio/runtime/detail/park.hpp */
 // Thread parking.
 //
@@ -26704,7 +27451,9 @@ class Condvar {
 // a future driven by block_on on a thread that is not a worker.
 
 /* #include <atomic> (already above) */
-/* #include <chrono> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <chrono>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <cstdint> (already above) */
 /* #include <optional> (already above) */
 
@@ -26770,13 +27519,17 @@ struct ParkThread {
 }  // namespace tokio::detail
 /* end file src/tokio/runtime/detail/park.hpp */
 #endif
-#if TOKIO_INTERNAL_HEADERS_FOR_(1) || TOKIO_INTERNAL_HEADERS_FOR_(2)
+#if TOKIO_PART_NEEDS_(1) || TOKIO_PART_NEEDS_(2)
 /* begin file src/tokio/core/detail/ring.hpp */
 // A growable FIFO ring of pointers (power-of-two capacity), single-threaded.
 
 /* #include <cstddef> (already above) */
-/* #include <cstdlib> (already above) */
-/* #include <memory> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <cstdlib>
+TOKIO_SYSTEM_HEADERS_END
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <memory>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <new> (already above) */
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
@@ -26841,7 +27594,7 @@ class PtrRing {
 }  // namespace tokio::detail
 /* end file src/tokio/core/detail/ring.hpp */
 #endif
-#if TOKIO_INTERNAL_HEADERS_FOR_(1) || TOKIO_INTERNAL_HEADERS_FOR_(2)
+#if TOKIO_PART_NEEDS_(1) || TOKIO_PART_NEEDS_(2)
 /* begin file src/tokio/runtime/detail/inject.hpp */
 // Inject: the scheduler-wide FIFO of tasks woken or spawned from outside a worker, and the
 // overflow target of full local queues. A growable ring of task pointers under a
@@ -26943,7 +27696,7 @@ class alignas(kCacheLine) Inject {
 }  // namespace tokio::detail
 /* end file src/tokio/runtime/detail/inject.hpp */
 #endif
-#if TOKIO_INTERNAL_HEADERS_FOR_(1) || TOKIO_INTERNAL_HEADERS_FOR_(2) || TOKIO_INTERNAL_HEADERS_FOR_(3) || TOKIO_INTERNAL_HEADERS_FOR_(4) || TOKIO_INTERNAL_HEADERS_FOR_(6) || TOKIO_INTERNAL_HEADERS_FOR_(7)
+#if TOKIO_PART_NEEDS_(1) || TOKIO_PART_NEEDS_(2) || TOKIO_PART_NEEDS_(3) || TOKIO_PART_NEEDS_(4) || TOKIO_PART_NEEDS_(6) || TOKIO_PART_NEEDS_(7)
 /* begin file src/tokio/runtime/detail/coarse_clock.hpp */
 // The clock of a task's SINCE field (task_state.hpp): when it became idle, scheduled or
 // running, for Handle::dump's "how long in that state".
@@ -26957,7 +27710,9 @@ class alignas(kCacheLine) Inject {
 // worker last woke.
 
 /* #include <atomic> (already above) */
-/* #include <chrono> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <chrono>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <cstdint> (already above) */
 
 
@@ -26996,15 +27751,19 @@ inline uint64_t task_stamp() noexcept {
 }  // namespace tokio::detail
 /* end file src/tokio/runtime/detail/coarse_clock.hpp */
 #endif
-#if TOKIO_INTERNAL_HEADERS_FOR_(1) || TOKIO_INTERNAL_HEADERS_FOR_(2) || TOKIO_INTERNAL_HEADERS_FOR_(3) || TOKIO_INTERNAL_HEADERS_FOR_(4) || TOKIO_INTERNAL_HEADERS_FOR_(6) || TOKIO_INTERNAL_HEADERS_FOR_(7) || TOKIO_INTERNAL_HEADERS_FOR_(8)
+#if TOKIO_PART_NEEDS_(1) || TOKIO_PART_NEEDS_(2) || TOKIO_PART_NEEDS_(3) || TOKIO_PART_NEEDS_(4) || TOKIO_PART_NEEDS_(6) || TOKIO_PART_NEEDS_(7) || TOKIO_PART_NEEDS_(8)
 /* begin file src/tokio/runtime/detail/config.hpp */
 // Runtime configuration collected by runtime::Builder.
 
-/* #include <chrono> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <chrono>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
 /* #include <optional> (already above) */
-/* #include <string> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <string>
+TOKIO_SYSTEM_HEADERS_END
 
 /* #include <exception> (already above) */
 
@@ -27064,7 +27823,7 @@ struct Config {
 }  // namespace tokio::detail
 /* end file src/tokio/runtime/detail/config.hpp */
 #endif
-#if TOKIO_INTERNAL_HEADERS_FOR_(1) || TOKIO_INTERNAL_HEADERS_FOR_(2) || TOKIO_INTERNAL_HEADERS_FOR_(3) || TOKIO_INTERNAL_HEADERS_FOR_(4) || TOKIO_INTERNAL_HEADERS_FOR_(6) || TOKIO_INTERNAL_HEADERS_FOR_(7)
+#if TOKIO_PART_NEEDS_(1) || TOKIO_PART_NEEDS_(2) || TOKIO_PART_NEEDS_(3) || TOKIO_PART_NEEDS_(4) || TOKIO_PART_NEEDS_(6) || TOKIO_PART_NEEDS_(7)
 /* begin file src/tokio/runtime/detail/owned_tasks.hpp */
 // OwnedTasks: every live task of a scheduler, so shutdown can cancel the ones nobody will
 // ever wake again.
@@ -27089,9 +27848,15 @@ struct Config {
 /* #include <atomic> (already above) */
 /* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
-/* #include <memory> (already above) */
-/* #include <string> (already above) */
-/* #include <vector> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <memory>
+TOKIO_SYSTEM_HEADERS_END
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <string>
+TOKIO_SYSTEM_HEADERS_END
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <vector>
+TOKIO_SYSTEM_HEADERS_END
 
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
@@ -27181,7 +27946,7 @@ class OwnedTasks {
 }  // namespace tokio::detail
 /* end file src/tokio/runtime/detail/owned_tasks.hpp */
 #endif
-#if TOKIO_INTERNAL_HEADERS_FOR_(1) || TOKIO_INTERNAL_HEADERS_FOR_(2) || TOKIO_INTERNAL_HEADERS_FOR_(3) || TOKIO_INTERNAL_HEADERS_FOR_(4) || TOKIO_INTERNAL_HEADERS_FOR_(6) || TOKIO_INTERNAL_HEADERS_FOR_(7)
+#if TOKIO_PART_NEEDS_(1) || TOKIO_PART_NEEDS_(2) || TOKIO_PART_NEEDS_(3) || TOKIO_PART_NEEDS_(4) || TOKIO_PART_NEEDS_(6) || TOKIO_PART_NEEDS_(7)
 /* begin file src/tokio/runtime/detail/blocking_pool.hpp */
 // The blocking pool: threads for spawn_blocking closures, for the multi-thread runtime's
 // workers, and for worker hand-offs during block_in_place.
@@ -27205,13 +27970,17 @@ TOKIO_SYSTEM_HEADERS_BEGIN
 #include <pthread.h>
 TOKIO_SYSTEM_HEADERS_END
 
-/* #include <chrono> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <chrono>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <cstddef> (already above) */
 TOKIO_SYSTEM_HEADERS_BEGIN
 #include <deque>
 TOKIO_SYSTEM_HEADERS_END
 /* #include <optional> (already above) */
-/* #include <vector> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <vector>
+TOKIO_SYSTEM_HEADERS_END
 
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
@@ -27285,7 +28054,7 @@ class BlockingPool {
 }  // namespace tokio::detail
 /* end file src/tokio/runtime/detail/blocking_pool.hpp */
 #endif
-#if TOKIO_INTERNAL_HEADERS_FOR_(1) || TOKIO_INTERNAL_HEADERS_FOR_(2) || TOKIO_INTERNAL_HEADERS_FOR_(3) || TOKIO_INTERNAL_HEADERS_FOR_(4) || TOKIO_INTERNAL_HEADERS_FOR_(6) || TOKIO_INTERNAL_HEADERS_FOR_(7) || TOKIO_INTERNAL_HEADERS_FOR_(8)
+#if TOKIO_PART_NEEDS_(1) || TOKIO_PART_NEEDS_(2) || TOKIO_PART_NEEDS_(3) || TOKIO_PART_NEEDS_(4) || TOKIO_PART_NEEDS_(6) || TOKIO_PART_NEEDS_(7) || TOKIO_PART_NEEDS_(8)
 /* begin file src/tokio/runtime/detail/driver.hpp */
 // Driver: what an idle runtime thread parks on.
 //
@@ -27307,7 +28076,9 @@ class BlockingPool {
 
 /* #include <cstdint> (already above) */
 /* #include <atomic> (already above) */
-/* #include <chrono> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <chrono>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <cstddef> (already above) */
 /* #include <optional> (already above) */
 
@@ -27396,7 +28167,7 @@ class Driver {
 }  // namespace tokio::detail
 /* end file src/tokio/runtime/detail/driver.hpp */
 #endif
-#if TOKIO_INTERNAL_HEADERS_FOR_(1) || TOKIO_INTERNAL_HEADERS_FOR_(2) || TOKIO_INTERNAL_HEADERS_FOR_(3) || TOKIO_INTERNAL_HEADERS_FOR_(4) || TOKIO_INTERNAL_HEADERS_FOR_(6) || TOKIO_INTERNAL_HEADERS_FOR_(7)
+#if TOKIO_PART_NEEDS_(1) || TOKIO_PART_NEEDS_(2) || TOKIO_PART_NEEDS_(3) || TOKIO_PART_NEEDS_(4) || TOKIO_PART_NEEDS_(6) || TOKIO_PART_NEEDS_(7)
 /* begin file src/tokio/runtime/detail/stall.hpp */
 // The stall detector (Builder::stall_threshold): a watchdog thread that notices a worker
 // stuck inside one task's poll (a blocking call in async code) and reports the task.
@@ -27416,7 +28187,9 @@ class Driver {
 // second are only counted, and the next report says how many were held back).
 
 /* #include <atomic> (already above) */
-/* #include <chrono> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <chrono>
+TOKIO_SYSTEM_HEADERS_END
 TOKIO_SYSTEM_HEADERS_BEGIN
 #include <condition_variable>
 TOKIO_SYSTEM_HEADERS_END
@@ -27424,11 +28197,15 @@ TOKIO_SYSTEM_HEADERS_END
 TOKIO_SYSTEM_HEADERS_BEGIN
 #include <mutex>
 TOKIO_SYSTEM_HEADERS_END
-/* #include <string> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <string>
+TOKIO_SYSTEM_HEADERS_END
 TOKIO_SYSTEM_HEADERS_BEGIN
 #include <thread>
 TOKIO_SYSTEM_HEADERS_END
-/* #include <vector> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <vector>
+TOKIO_SYSTEM_HEADERS_END
 
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
@@ -27536,7 +28313,7 @@ std::string leaf_name(const LeafName* e);
 }  // namespace tokio::detail
 /* end file src/tokio/runtime/detail/stall.hpp */
 #endif
-#if TOKIO_INTERNAL_HEADERS_FOR_(1) || TOKIO_INTERNAL_HEADERS_FOR_(2) || TOKIO_INTERNAL_HEADERS_FOR_(3) || TOKIO_INTERNAL_HEADERS_FOR_(4) || TOKIO_INTERNAL_HEADERS_FOR_(6) || TOKIO_INTERNAL_HEADERS_FOR_(7)
+#if TOKIO_PART_NEEDS_(1) || TOKIO_PART_NEEDS_(2) || TOKIO_PART_NEEDS_(3) || TOKIO_PART_NEEDS_(4) || TOKIO_PART_NEEDS_(6) || TOKIO_PART_NEEDS_(7)
 /* begin file src/tokio/runtime/detail/task_names.hpp */
 // Task names (task::Builder::name) and the reports and hooks that show a task's identity.
 //
@@ -27548,7 +28325,9 @@ std::string leaf_name(const LeafName* e);
 /* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
 /* #include <exception> (already above) */
-/* #include <string> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <string>
+TOKIO_SYSTEM_HEADERS_END
 
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
@@ -27573,16 +28352,20 @@ void report_task_exception(const TaskHeader* t, const std::exception_ptr& e,
 }  // namespace tokio::detail
 /* end file src/tokio/runtime/detail/task_names.hpp */
 #endif
-#if TOKIO_INTERNAL_HEADERS_FOR_(1) || TOKIO_INTERNAL_HEADERS_FOR_(2) || TOKIO_INTERNAL_HEADERS_FOR_(3) || TOKIO_INTERNAL_HEADERS_FOR_(4) || TOKIO_INTERNAL_HEADERS_FOR_(6) || TOKIO_INTERNAL_HEADERS_FOR_(7)
+#if TOKIO_PART_NEEDS_(1) || TOKIO_PART_NEEDS_(2) || TOKIO_PART_NEEDS_(3) || TOKIO_PART_NEEDS_(4) || TOKIO_PART_NEEDS_(6) || TOKIO_PART_NEEDS_(7)
 /* begin file src/tokio/runtime/detail/handle_inner.hpp */
 // HandleInner: the shared state of one runtime (what runtime::Handle points to). The two
 // scheduler flavours derive from it.
 
 /* #include <atomic> (already above) */
-/* #include <chrono> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <chrono>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
-/* #include <memory> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <memory>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <optional> (already above) */
 
 
@@ -27785,7 +28568,7 @@ HandleInner* make_multi_thread(Config cfg);
 }  // namespace tokio::detail
 /* end file src/tokio/runtime/detail/handle_inner.hpp */
 #endif
-#if TOKIO_INTERNAL_HEADERS_FOR_(1)
+#if TOKIO_PART_NEEDS_(1)
 /* begin file src/tokio/time/detail/clock.hpp */
 // Clock: one runtime's clock, paused or running (the public face is time/clock.hpp).
 
@@ -27834,7 +28617,7 @@ class Clock {
 }  // namespace tokio::detail
 /* end file src/tokio/time/detail/clock.hpp */
 #endif
-#if TOKIO_INTERNAL_HEADERS_FOR_(1)
+#if TOKIO_PART_NEEDS_(1)
 /* begin file src/tokio/time/detail/wheel.hpp */
 // Wheel: the hierarchical hashed timing wheel (Varghese & Lauck) the time driver files
 // timers in. Not thread-safe: the driver holds its lock around every call.
@@ -27933,7 +28716,7 @@ class Wheel {
 }  // namespace tokio::detail
 /* end file src/tokio/time/detail/wheel.hpp */
 #endif
-#if TOKIO_INTERNAL_HEADERS_FOR_(1)
+#if TOKIO_PART_NEEDS_(1)
 /* begin file src/tokio/time/detail/driver.hpp */
 // TimeDriver: the runtime's timer driver, in the driver stack (runtime/detail/driver.hpp)
 // when the Builder enables time.
@@ -27964,7 +28747,9 @@ class Wheel {
 // of it need a clock read to tell whether they already passed).
 
 /* #include <atomic> (already above) */
-/* #include <chrono> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <chrono>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <cstdint> (already above) */
 TOKIO_SYSTEM_HEADERS_BEGIN
 #include <mutex>
@@ -28080,7 +28865,7 @@ class TimeDriver {
 }  // namespace tokio::detail
 /* end file src/tokio/time/detail/driver.hpp */
 #endif
-#if TOKIO_INTERNAL_HEADERS_FOR_(1) || TOKIO_INTERNAL_HEADERS_FOR_(4) || TOKIO_INTERNAL_HEADERS_FOR_(6) || TOKIO_INTERNAL_HEADERS_FOR_(8)
+#if TOKIO_PART_NEEDS_(1) || TOKIO_PART_NEEDS_(4) || TOKIO_PART_NEEDS_(6) || TOKIO_PART_NEEDS_(8)
 /* begin file src/tokio/io/detail/io_driver.hpp */
 // IoDriver: the runtime's reactor (epoll, edge-triggered), what the scheduler parks in
 // (runtime/detail/driver.hpp) when the Builder enabled I/O.
@@ -28109,14 +28894,18 @@ TOKIO_SYSTEM_HEADERS_BEGIN
 TOKIO_SYSTEM_HEADERS_END
 
 /* #include <atomic> (already above) */
-/* #include <chrono> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <chrono>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
 TOKIO_SYSTEM_HEADERS_BEGIN
 #include <mutex>
 TOKIO_SYSTEM_HEADERS_END
 /* #include <optional> (already above) */
-/* #include <vector> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <vector>
+TOKIO_SYSTEM_HEADERS_END
 
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
@@ -28183,7 +28972,7 @@ IoDriver* io_driver_of(HandleInner* h, const char* what);
 }  // namespace tokio::detail
 /* end file src/tokio/io/detail/io_driver.hpp */
 #endif
-#if TOKIO_INTERNAL_HEADERS_FOR_(1) || TOKIO_INTERNAL_HEADERS_FOR_(2) || TOKIO_INTERNAL_HEADERS_FOR_(3) || TOKIO_INTERNAL_HEADERS_FOR_(4) || TOKIO_INTERNAL_HEADERS_FOR_(5) || TOKIO_INTERNAL_HEADERS_FOR_(6) || TOKIO_INTERNAL_HEADERS_FOR_(8)
+#if TOKIO_PART_NEEDS_(1) || TOKIO_PART_NEEDS_(2) || TOKIO_PART_NEEDS_(3) || TOKIO_PART_NEEDS_(4) || TOKIO_PART_NEEDS_(5) || TOKIO_PART_NEEDS_(6) || TOKIO_PART_NEEDS_(8)
 /* begin file src/tokio/runtime/detail/sigpipe.hpp */
 // SIGPIPE around writes to pipes, FIFOs and terminals (sockets pass MSG_NOSIGNAL instead).
 //
@@ -28210,7 +28999,9 @@ IoDriver* io_driver_of(HandleInner* h, const char* what);
 // threads unblock SIGPIPE at their next wait for work (sigpipe_refresh_thread), which
 // delivers one left pending by a write made there before.
 
-/* #include <climits> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <climits>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
 
@@ -28261,13 +29052,15 @@ int64_t writev_nosig(int fd, const ::iovec* iov, int cnt) noexcept;
 }  // namespace tokio::detail
 /* end file src/tokio/runtime/detail/sigpipe.hpp */
 #endif
-#if TOKIO_INTERNAL_HEADERS_FOR_(2)
+#if TOKIO_PART_NEEDS_(2)
 /* begin file src/tokio/runtime/detail/defer.hpp */
 // DeferList: wake-ups postponed until the scheduler has run everything else ready and
 // polled its drivers (yield_now; see defer_wake in core/detail/poll.hpp). Each scheduler
 // worker owns one and points tls.defer at it while it runs tasks.
 
-/* #include <vector> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <vector>
+TOKIO_SYSTEM_HEADERS_END
 
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
@@ -28284,7 +29077,7 @@ void wake_deferred(DeferList& d) noexcept;
 }  // namespace tokio::detail
 /* end file src/tokio/runtime/detail/defer.hpp */
 #endif
-#if TOKIO_INTERNAL_HEADERS_FOR_(2) || TOKIO_INTERNAL_HEADERS_FOR_(3) || TOKIO_INTERNAL_HEADERS_FOR_(6) || TOKIO_INTERNAL_HEADERS_FOR_(8)
+#if TOKIO_PART_NEEDS_(2) || TOKIO_PART_NEEDS_(3) || TOKIO_PART_NEEDS_(6) || TOKIO_PART_NEEDS_(8)
 /* begin file src/tokio/core/detail/quote.hpp */
 // How reports show text that came from the user (a path, a task name): in double quotes,
 // with what would garble a one-line message escaped, as Rust's Debug output of a string
@@ -28298,7 +29091,9 @@ void wake_deferred(DeferList& d) noexcept;
 // (or a U+2028, or NEL) cannot forge a second report line, nor hide or reorder text with
 // invisible characters.
 
-/* #include <string> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <string>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <string_view> (already above) */
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
@@ -28309,7 +29104,7 @@ std::string debug_quoted(std::string_view text);
 }  // namespace tokio::detail
 /* end file src/tokio/core/detail/quote.hpp */
 #endif
-#if TOKIO_INTERNAL_HEADERS_FOR_(2) || TOKIO_INTERNAL_HEADERS_FOR_(3)
+#if TOKIO_PART_NEEDS_(2) || TOKIO_PART_NEEDS_(3)
 /* begin file src/tokio/runtime/detail/task_state_ops.hpp */
 // The transitions of the task state word (encoding and invariants: task_state.hpp). Only
 // the task harness and the schedulers run them, so they are defined here, in a header the
@@ -28317,7 +29112,9 @@ std::string debug_quoted(std::string_view text);
 
 /* #include <atomic> (already above) */
 /* #include <cstdint> (already above) */
-/* #include <cstdlib> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <cstdlib>
+TOKIO_SYSTEM_HEADERS_END
 
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
@@ -28517,7 +29314,7 @@ inline bool TaskState::ref_dec_n(uint64_t n) noexcept {
 }  // namespace tokio::detail
 /* end file src/tokio/runtime/detail/task_state_ops.hpp */
 #endif
-#if TOKIO_INTERNAL_HEADERS_FOR_(2)
+#if TOKIO_PART_NEEDS_(2)
 /* begin file src/tokio/runtime/detail/idle.hpp */
 // Idle: which multi-thread workers are parked, and how many are searching for work.
 //
@@ -28536,7 +29333,9 @@ TOKIO_SYSTEM_HEADERS_BEGIN
 #include <mutex>
 TOKIO_SYSTEM_HEADERS_END
 /* #include <optional> (already above) */
-/* #include <vector> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <vector>
+TOKIO_SYSTEM_HEADERS_END
 
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
@@ -28634,7 +29433,7 @@ class alignas(kCacheLine) Idle {
 }  // namespace tokio::detail
 /* end file src/tokio/runtime/detail/idle.hpp */
 #endif
-#if TOKIO_INTERNAL_HEADERS_FOR_(2)
+#if TOKIO_PART_NEEDS_(2)
 /* begin file src/tokio/runtime/detail/local_queue.hpp */
 // LocalQueue: a worker's fixed 256-slot run queue. The owning worker pushes and pops;
 // other workers steal half of it at a time.
@@ -28811,7 +29610,7 @@ class LocalQueue {
 }  // namespace tokio::detail
 /* end file src/tokio/runtime/detail/local_queue.hpp */
 #endif
-#if TOKIO_INTERNAL_HEADERS_FOR_(2)
+#if TOKIO_PART_NEEDS_(2)
 /* begin file src/tokio/runtime/detail/worker_parker.hpp */
 // WorkerParker: how an idle multi-thread worker sleeps.
 //
@@ -28825,7 +29624,9 @@ class LocalQueue {
 // the sleeper the way it sleeps.
 
 /* #include <atomic> (already above) */
-/* #include <chrono> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <chrono>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <cstdint> (already above) */
 /* #include <optional> (already above) */
 
@@ -28875,7 +29676,7 @@ class WorkerParker {
 }  // namespace tokio::detail
 /* end file src/tokio/runtime/detail/worker_parker.hpp */
 #endif
-#if TOKIO_INTERNAL_HEADERS_FOR_(3)
+#if TOKIO_PART_NEEDS_(3)
 /* begin file src/tokio/runtime/detail/thread.hpp */
 // Native threads with a name and an optional stack size (std::thread offers neither).
 
@@ -28884,8 +29685,12 @@ TOKIO_SYSTEM_HEADERS_BEGIN
 TOKIO_SYSTEM_HEADERS_END
 
 /* #include <cstddef> (already above) */
-/* #include <functional> (already above) */
-/* #include <string> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <functional>
+TOKIO_SYSTEM_HEADERS_END
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <string>
+TOKIO_SYSTEM_HEADERS_END
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
@@ -28896,7 +29701,7 @@ pthread_t spawn_native_thread(const std::string& name, std::size_t stack_size,
 }  // namespace tokio::detail
 /* end file src/tokio/runtime/detail/thread.hpp */
 #endif
-#if TOKIO_INTERNAL_HEADERS_FOR_(4)
+#if TOKIO_PART_NEEDS_(4)
 /* begin file src/tokio/io/detail/byte_pipe.hpp */
 // BytePipe (internal): one direction of io::duplex and io::simplex. A bounded byte FIFO
 // whose reading side and writing side run at the same time on two threads without a lock:
@@ -28947,7 +29752,9 @@ pthread_t spawn_native_thread(const std::string& name, std::size_t stack_size,
 
 /* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
-/* #include <span> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <span>
+TOKIO_SYSTEM_HEADERS_END
 
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
@@ -29048,7 +29855,7 @@ class BytePipe {
 }  // namespace tokio::detail
 /* end file src/tokio/io/detail/byte_pipe.hpp */
 #endif
-#if TOKIO_INTERNAL_HEADERS_FOR_(6) || TOKIO_INTERNAL_HEADERS_FOR_(8)
+#if TOKIO_PART_NEEDS_(6) || TOKIO_PART_NEEDS_(8)
 /* begin file src/tokio/fs/detail/uring_abi.hpp */
 #if TOKIO_HAS_FS
 // The io_uring kernel ABI, as much of it as the fs engine uses: the setup parameters, the
@@ -29211,7 +30018,7 @@ inline constexpr uint32_t kCancelAny = 1u << 2;  // match every request (Linux 5
 #endif // TOKIO_HAS_FS
 /* end file src/tokio/fs/detail/uring_abi.hpp */
 #endif
-#if TOKIO_INTERNAL_HEADERS_FOR_(6) || TOKIO_INTERNAL_HEADERS_FOR_(8)
+#if TOKIO_PART_NEEDS_(6) || TOKIO_PART_NEEDS_(8)
 /* begin file src/tokio/fs/detail/op.hpp */
 #if TOKIO_HAS_FS
 // FsOp: one file-system operation, shared by the awaiting leaf and an engine.
@@ -29241,9 +30048,13 @@ inline constexpr uint32_t kCancelAny = 1u << 2;  // match every request (Linux 5
 // The waiter's waker sits in `waker` under `lock` (a leaf registers, complete() takes).
 
 /* #include <atomic> (already above) */
-/* #include <cerrno> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <cerrno>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <cstdint> (already above) */
-/* #include <string> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <string>
+TOKIO_SYSTEM_HEADERS_END
 
 #endif // TOKIO_HAS_FS
 #if TOKIO_HAS_FS
@@ -29387,7 +30198,7 @@ inline void fs_op_finish(FsOp* op) noexcept {
 #endif // TOKIO_HAS_FS
 /* end file src/tokio/fs/detail/op.hpp */
 #endif
-#if TOKIO_INTERNAL_HEADERS_FOR_(6) || TOKIO_INTERNAL_HEADERS_FOR_(8)
+#if TOKIO_PART_NEEDS_(6) || TOKIO_PART_NEEDS_(8)
 /* begin file src/tokio/fs/detail/engine.hpp */
 #if TOKIO_HAS_FS
 // FsEngine: what runs the fs operations of one runtime. Two implementations:
@@ -29489,7 +30300,7 @@ void fs_set_uring_max_chunk(std::size_t bytes) noexcept;
 #endif // TOKIO_HAS_FS
 /* end file src/tokio/fs/detail/engine.hpp */
 #endif
-#if TOKIO_INTERNAL_HEADERS_FOR_(6)
+#if TOKIO_PART_NEEDS_(6)
 /* begin file src/tokio/fs/detail/blocking_engine.hpp */
 #if TOKIO_HAS_FS
 // BlockingEngine: the fallback. Every operation is one job on the runtime's blocking
@@ -29515,7 +30326,7 @@ class BlockingEngine final : public FsEngine {
 #endif // TOKIO_HAS_FS
 /* end file src/tokio/fs/detail/blocking_engine.hpp */
 #endif
-#if TOKIO_INTERNAL_HEADERS_FOR_(6)
+#if TOKIO_PART_NEEDS_(6)
 /* begin file src/tokio/fs/detail/ring.hpp */
 #if TOKIO_HAS_FS
 // Ring: one io_uring instance through raw system calls (no liburing): setup, the three
@@ -29533,7 +30344,9 @@ class BlockingEngine final : public FsEngine {
 
 /* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
-/* #include <memory> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <memory>
+TOKIO_SYSTEM_HEADERS_END
 
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
@@ -29629,7 +30442,7 @@ class Ring {
 #endif // TOKIO_HAS_FS
 /* end file src/tokio/fs/detail/ring.hpp */
 #endif
-#if TOKIO_INTERNAL_HEADERS_FOR_(6)
+#if TOKIO_PART_NEEDS_(6)
 /* begin file src/tokio/fs/detail/uring_engine.hpp */
 #if TOKIO_HAS_FS
 // UringEngine: fs operations on io_uring.
@@ -29668,12 +30481,18 @@ class Ring {
 // 2-3 the entry's index within its step; 1 a cancellation holding one op reference; 2 a
 // slot close, with the slot in bits 4+).
 
-/* #include <sys/types.h> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <sys/types.h>
+TOKIO_SYSTEM_HEADERS_END
 
 /* #include <atomic> (already above) */
 /* #include <cstdint> (already above) */
-/* #include <memory> (already above) */
-/* #include <vector> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <memory>
+TOKIO_SYSTEM_HEADERS_END
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <vector>
+TOKIO_SYSTEM_HEADERS_END
 
 #endif // TOKIO_HAS_FS
 #if TOKIO_HAS_FS
@@ -29801,7 +30620,7 @@ class UringEngine final : public FsEngine {
 #endif // TOKIO_HAS_FS
 /* end file src/tokio/fs/detail/uring_engine.hpp */
 #endif
-#if TOKIO_INTERNAL_HEADERS_FOR_(6) || TOKIO_INTERNAL_HEADERS_FOR_(8)
+#if TOKIO_PART_NEEDS_(6) || TOKIO_PART_NEEDS_(8)
 /* begin file src/tokio/fs/detail/path_ops.hpp */
 #if TOKIO_HAS_FS
 // The operations behind the fs free functions (internal; included by .cpp files only).
@@ -29825,15 +30644,23 @@ TOKIO_SYSTEM_HEADERS_BEGIN
 #include <sys/stat.h>
 TOKIO_SYSTEM_HEADERS_END
 
-/* #include <cerrno> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <cerrno>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
 TOKIO_SYSTEM_HEADERS_BEGIN
 #include <filesystem>
 TOKIO_SYSTEM_HEADERS_END
-/* #include <memory> (already above) */
-/* #include <string> (already above) */
-/* #include <vector> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <memory>
+TOKIO_SYSTEM_HEADERS_END
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <string>
+TOKIO_SYSTEM_HEADERS_END
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <vector>
+TOKIO_SYSTEM_HEADERS_END
 
 #endif // TOKIO_HAS_FS
 #if TOKIO_HAS_FS
@@ -30011,7 +30838,7 @@ int fs_remove_dir_contents(int dirfd, std::string* failed_at = nullptr) noexcept
 #endif // TOKIO_HAS_FS
 /* end file src/tokio/fs/detail/path_ops.hpp */
 #endif
-#if TOKIO_INTERNAL_HEADERS_FOR_(6) || TOKIO_INTERNAL_HEADERS_FOR_(8)
+#if TOKIO_PART_NEEDS_(6) || TOKIO_PART_NEEDS_(8)
 /* begin file src/tokio/fs/detail/sys.hpp */
 #if TOKIO_HAS_FS
 // Plain system-call helpers for the blocking paths (the blocking engine, and whatever the
@@ -30023,7 +30850,9 @@ TOKIO_SYSTEM_HEADERS_END
 
 /* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
-/* #include <string> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <string>
+TOKIO_SYSTEM_HEADERS_END
 
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
@@ -30052,7 +30881,7 @@ int fs_errno() noexcept;
 #endif // TOKIO_HAS_FS
 /* end file src/tokio/fs/detail/sys.hpp */
 #endif
-#if TOKIO_INTERNAL_HEADERS_FOR_(6) || TOKIO_INTERNAL_HEADERS_FOR_(8)
+#if TOKIO_PART_NEEDS_(6) || TOKIO_PART_NEEDS_(8)
 /* begin file src/tokio/fs/detail/path_error.hpp */
 #if TOKIO_HAS_FS
 // Errors that name their path. Every tokio::fs failure is an io::Result error whose
@@ -30079,7 +30908,9 @@ int fs_errno() noexcept;
 // through the error condition, or with value().
 
 /* #include <string_view> (already above) */
-/* #include <system_error> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <system_error>
+TOKIO_SYSTEM_HEADERS_END
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
@@ -30093,7 +30924,7 @@ std::error_code fs_error(int err, std::string_view from, std::string_view to);
 #endif // TOKIO_HAS_FS
 /* end file src/tokio/fs/detail/path_error.hpp */
 #endif
-#if TOKIO_INTERNAL_HEADERS_FOR_(6)
+#if TOKIO_PART_NEEDS_(6)
 /* begin file src/tokio/fs/detail/tsan.hpp */
 #if TOKIO_HAS_FS
 // ThreadSanitizer annotations for the one synchronisation TSan cannot see: the kernel.
@@ -30138,7 +30969,7 @@ inline void fs_tsan_acquire(void* p) noexcept {
 #endif // TOKIO_HAS_FS
 /* end file src/tokio/fs/detail/tsan.hpp */
 #endif
-#if TOKIO_INTERNAL_HEADERS_FOR_(7) || TOKIO_INTERNAL_HEADERS_FOR_(8)
+#if TOKIO_PART_NEEDS_(7) || TOKIO_PART_NEEDS_(8)
 /* begin file src/tokio/process/detail/child_state.hpp */
 #if TOKIO_HAS_PROCESS
 // ChildState: what a Child owns (heap-allocated, so a Child can move while a wait() on
@@ -30224,7 +31055,7 @@ bool process_uses_pidfd() noexcept;
 #endif // TOKIO_HAS_PROCESS
 /* end file src/tokio/process/detail/child_state.hpp */
 #endif
-#if TOKIO_INTERNAL_HEADERS_FOR_(7) || TOKIO_INTERNAL_HEADERS_FOR_(8)
+#if TOKIO_PART_NEEDS_(7) || TOKIO_PART_NEEDS_(8)
 /* begin file src/tokio/process/detail/spawn_error.hpp */
 #if TOKIO_HAS_PROCESS
 // Errors that carry a message: Command::spawn() reports which program failed and why
@@ -30244,8 +31075,12 @@ bool process_uses_pidfd() noexcept;
 //   r.error().message()                                 // the full text
 //   r.error().category().name()                         // "tokio.process"
 
-/* #include <string> (already above) */
-/* #include <system_error> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <string>
+TOKIO_SYSTEM_HEADERS_END
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <system_error>
+TOKIO_SYSTEM_HEADERS_END
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
@@ -30257,7 +31092,7 @@ std::error_code error_with_message(int errnum, std::string message);
 #endif // TOKIO_HAS_PROCESS
 /* end file src/tokio/process/detail/spawn_error.hpp */
 #endif
-#if TOKIO_INTERNAL_HEADERS_FOR_(7)
+#if TOKIO_PART_NEEDS_(7)
 /* begin file src/tokio/process/detail/reaper.hpp */
 #if TOKIO_HAS_PROCESS
 // The orphan reaper: children whose Child was dropped before they were waited for are
@@ -30295,7 +31130,7 @@ std::size_t reaper_orphans() noexcept;
 #endif // TOKIO_HAS_PROCESS
 /* end file src/tokio/process/detail/reaper.hpp */
 #endif
-#if TOKIO_INTERNAL_HEADERS_FOR_(7) || TOKIO_INTERNAL_HEADERS_FOR_(8)
+#if TOKIO_PART_NEEDS_(7) || TOKIO_PART_NEEDS_(8)
 /* begin file src/tokio/process/detail/spawn.hpp */
 #if TOKIO_HAS_PROCESS
 // Spawning a child process (what Command::spawn() runs).
@@ -30333,9 +31168,13 @@ TOKIO_SYSTEM_HEADERS_BEGIN
 #include <map>
 TOKIO_SYSTEM_HEADERS_END
 /* #include <optional> (already above) */
-/* #include <string> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <string>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <utility> (already above) */
-/* #include <vector> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <vector>
+TOKIO_SYSTEM_HEADERS_END
 
 #endif // TOKIO_HAS_PROCESS
 #if TOKIO_HAS_PROCESS
@@ -30409,7 +31248,7 @@ io::Result<Spawned> execute_spawn(SpawnPlan plan);
 #endif // TOKIO_HAS_PROCESS
 /* end file src/tokio/process/detail/spawn.hpp */
 #endif
-#if TOKIO_INTERNAL_HEADERS_FOR_(8)
+#if TOKIO_PART_NEEDS_(8)
 /* begin file src/tokio/fs/detail/file_inner.hpp */
 #if TOKIO_HAS_FS
 // FileInner and FileOp: the state behind fs::File (internal; see file.hpp for behaviour).
@@ -30431,8 +31270,12 @@ TOKIO_SYSTEM_HEADERS_END
 
 /* #include <cstddef> (already above) */
 /* #include <cstdint> (already above) */
-/* #include <string> (already above) */
-/* #include <system_error> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <string>
+TOKIO_SYSTEM_HEADERS_END
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <system_error>
+TOKIO_SYSTEM_HEADERS_END
 
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
@@ -30538,7 +31381,7 @@ struct FileInner {
 #endif
 #pragma pop_macro("linux")
 #pragma pop_macro("unix")
-#undef TOKIO_INTERNAL_HEADERS_FOR_
+#undef TOKIO_PART_NEEDS_
 #endif // TOKIO_INTERNALS
 
 // TOKIO_COMPILED_LIB: the implementation is linked in from a compiled object or library
@@ -30623,13 +31466,19 @@ TOKIO_SYSTEM_HEADERS_BEGIN
 #include <unistd.h>
 TOKIO_SYSTEM_HEADERS_END
 
-/* #include <cerrno> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <cerrno>
+TOKIO_SYSTEM_HEADERS_END
 
 /* #include <atomic> (already above) */
-/* #include <chrono> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <chrono>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <cstdint> (already above) */
 /* #include <stdexcept> (already above) */
-/* #include <string> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <string>
+TOKIO_SYSTEM_HEADERS_END
 
 
 
@@ -30748,7 +31597,9 @@ TOKIO_SYSTEM_HEADERS_END
 TOKIO_SYSTEM_HEADERS_BEGIN
 #include <algorithm>
 TOKIO_SYSTEM_HEADERS_END
-/* #include <cstdlib> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <cstdlib>
+TOKIO_SYSTEM_HEADERS_END
 TOKIO_SYSTEM_HEADERS_BEGIN
 #include <mutex>
 TOKIO_SYSTEM_HEADERS_END
@@ -31232,7 +32083,9 @@ std::string to_string(const JoinError& e) {
 /* #include <cstddef> (already above) */
 /* #include <mutex> (already above) */
 /* #include <utility> (already above) */
-/* #include <vector> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <vector>
+TOKIO_SYSTEM_HEADERS_END
 
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
@@ -32444,7 +33297,9 @@ TOKIO_SYSTEM_HEADERS_END
 /* #include <cerrno> (already above) */
 /* #include <cstdint> (already above) */
 /* #include <mutex> (already above) */
-/* #include <system_error> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <system_error>
+TOKIO_SYSTEM_HEADERS_END
 
 #endif // TOKIO_HAS_SIGNAL
 #if TOKIO_HAS_SIGNAL
@@ -33172,12 +34027,16 @@ io::Result<Signal> signal(SignalKind kind) {
 TOKIO_SYSTEM_HEADERS_BEGIN
 #include <algorithm>
 TOKIO_SYSTEM_HEADERS_END
-/* #include <chrono> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <chrono>
+TOKIO_SYSTEM_HEADERS_END
 TOKIO_SYSTEM_HEADERS_BEGIN
 #include <mutex>
 TOKIO_SYSTEM_HEADERS_END
 /* #include <stdexcept> (already above) */
-/* #include <vector> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <vector>
+TOKIO_SYSTEM_HEADERS_END
 
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
@@ -33633,7 +34492,9 @@ HandleInner* make_current_thread(Config cfg) {
 TOKIO_SYSTEM_HEADERS_BEGIN
 #include <cstdio>
 TOKIO_SYSTEM_HEADERS_END
-/* #include <string> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <string>
+TOKIO_SYSTEM_HEADERS_END
 
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
@@ -33810,7 +34671,9 @@ void call_thread_hook(const Callback<void()>& hook, const char* name) noexcept {
 // The task harness: waking, running, completing and joining spawned tasks.
 /* #include <atomic> (already above) */
 /* #include <cstdio> (already above) */
-/* #include <cstdlib> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <cstdlib>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <coroutine> (already above) */
 /* #include <exception> (already above) */
 /* #include <stdexcept> (already above) */
@@ -34315,7 +35178,9 @@ TOKIO_SYSTEM_HEADERS_END
 TOKIO_SYSTEM_HEADERS_BEGIN
 #include <condition_variable>
 TOKIO_SYSTEM_HEADERS_END
-/* #include <memory> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <memory>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <mutex> (already above) */
 /* #include <stdexcept> (already above) */
 /* #include <string> (already above) */
@@ -35387,7 +36252,9 @@ std::string debug_quoted(std::string_view text) {
 /* begin file src/tokio/core/detail/task_name.cpp */
 // Names placed in task frame blocks (task_name.hpp).
 
-/* #include <cstring> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <cstring>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <new> (already above) */
 
 
@@ -35454,10 +36321,14 @@ NamingScope::~NamingScope() {
 /* begin file src/tokio/core/detail/utf8.cpp */
 // UTF-8 validation (see utf8.hpp).
 
-/* #include <cerrno> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <cerrno>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <cstdint> (already above) */
 /* #include <cstring> (already above) */
-/* #include <string> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <string>
+TOKIO_SYSTEM_HEADERS_END
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
@@ -35817,7 +36688,9 @@ std::size_t BlockingPool::num_mandatory_running() const {
 // The driver stack (see driver.hpp). The I/O driver is built by io_driver_create
 // (io/detail/io_driver.cpp), the timer wheel by time_driver_create (time/detail/driver.cpp).
 
-/* #include <chrono> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <chrono>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <optional> (already above) */
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
@@ -35867,7 +36740,9 @@ void Driver::shutdown() noexcept {
 /* #include <chrono> (already above) */
 /* #include <cstdint> (already above) */
 /* #include <string> (already above) */
-/* #include <vector> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <vector>
+TOKIO_SYSTEM_HEADERS_END
 
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::runtime {
@@ -36172,7 +37047,9 @@ TOKIO_SYSTEM_HEADERS_END
 TOKIO_SYSTEM_HEADERS_BEGIN
 #include <signal.h>
 TOKIO_SYSTEM_HEADERS_END
-/* #include <sys/uio.h> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <sys/uio.h>
+TOKIO_SYSTEM_HEADERS_END
 TOKIO_SYSTEM_HEADERS_BEGIN
 #include <unistd.h>
 TOKIO_SYSTEM_HEADERS_END
@@ -36528,8 +37405,12 @@ std::string exception_what(const std::exception_ptr& e) noexcept {
 /* begin file src/tokio/runtime/detail/thread.cpp */
 
 /* #include <cerrno> (already above) */
-/* #include <memory> (already above) */
-/* #include <system_error> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <memory>
+TOKIO_SYSTEM_HEADERS_END
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <system_error>
+TOKIO_SYSTEM_HEADERS_END
 
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
@@ -36620,7 +37501,9 @@ TOKIO_SYSTEM_HEADERS_END
 
 /* #include <cerrno> (already above) */
 /* #include <cstdio> (already above) */
-/* #include <cstdlib> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <cstdlib>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <exception> (already above) */
 /* #include <memory> (already above) */
 /* #include <stdexcept> (already above) */
@@ -37041,8 +37924,12 @@ io::Result<std::optional<std::vector<std::byte>>> take_chunk(std::vector<std::by
 TOKIO_SYSTEM_HEADERS_BEGIN
 #include <algorithm>
 TOKIO_SYSTEM_HEADERS_END
-/* #include <bit> (already above) */
-/* #include <cstring> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <bit>
+TOKIO_SYSTEM_HEADERS_END
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <cstring>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <new> (already above) */
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
@@ -37176,11 +38063,19 @@ TOKIO_SYSTEM_HEADERS_BEGIN
 #include <unistd.h>
 TOKIO_SYSTEM_HEADERS_END
 
-/* #include <cerrno> (already above) */
-/* #include <climits> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <cerrno>
+TOKIO_SYSTEM_HEADERS_END
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <climits>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <stdexcept> (already above) */
-/* #include <string> (already above) */
-/* #include <system_error> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <string>
+TOKIO_SYSTEM_HEADERS_END
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <system_error>
+TOKIO_SYSTEM_HEADERS_END
 
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
@@ -37891,7 +38786,9 @@ const std::error_category& reactor_category() noexcept {
 TOKIO_SYSTEM_HEADERS_BEGIN
 #include <cstdio>
 TOKIO_SYSTEM_HEADERS_END
-/* #include <cstdlib> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <cstdlib>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <cstring> (already above) */
 /* #include <new> (already above) */
 /* #include <stdexcept> (already above) */
@@ -37959,7 +38856,9 @@ TOKIO_SYSTEM_HEADERS_END
 /* #include <cstring> (already above) */
 /* #include <stdexcept> (already above) */
 /* #include <utility> (already above) */
-/* #include <vector> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <vector>
+TOKIO_SYSTEM_HEADERS_END
 
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
@@ -39006,7 +39905,9 @@ TOKIO_SYSTEM_HEADERS_BEGIN
 #include <unistd.h>
 TOKIO_SYSTEM_HEADERS_END
 
-/* #include <cerrno> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <cerrno>
+TOKIO_SYSTEM_HEADERS_END
 
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
@@ -39054,15 +39955,21 @@ int PipeEnd::release_nonblocking() noexcept {
 TOKIO_SYSTEM_HEADERS_BEGIN
 #include <net/if.h>
 TOKIO_SYSTEM_HEADERS_END
-/* #include <netinet/in.h> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <netinet/in.h>
+TOKIO_SYSTEM_HEADERS_END
 TOKIO_SYSTEM_HEADERS_BEGIN
 #include <netinet/tcp.h>
 TOKIO_SYSTEM_HEADERS_END
 /* #include <unistd.h> (already above) */
 
-/* #include <cstring> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <cstring>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <optional> (already above) */
-/* #include <string> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <string>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <string_view> (already above) */
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
@@ -39826,13 +40733,17 @@ Task<io::Result<TcpListener>> TcpListener::bind(std::string_view host, uint16_t 
 
 /* #include <netinet/in.h> (already above) */
 /* #include <netinet/tcp.h> (already above) */
-/* #include <sys/socket.h> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <sys/socket.h>
+TOKIO_SYSTEM_HEADERS_END
 
 /* #include <cstring> (already above) */
 /* #include <optional> (already above) */
 /* #include <string> (already above) */
 /* #include <string_view> (already above) */
-/* #include <vector> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <vector>
+TOKIO_SYSTEM_HEADERS_END
 
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::net {
@@ -40715,9 +41626,15 @@ TOKIO_SYSTEM_HEADERS_END
 TOKIO_SYSTEM_HEADERS_BEGIN
 #include <algorithm>
 TOKIO_SYSTEM_HEADERS_END
-/* #include <cerrno> (already above) */
-/* #include <cstdlib> (already above) */
-/* #include <cstring> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <cerrno>
+TOKIO_SYSTEM_HEADERS_END
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <cstdlib>
+TOKIO_SYSTEM_HEADERS_END
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <cstring>
+TOKIO_SYSTEM_HEADERS_END
 TOKIO_SYSTEM_HEADERS_BEGIN
 #include <mutex>
 TOKIO_SYSTEM_HEADERS_END
@@ -40992,12 +41909,24 @@ TOKIO_SYSTEM_HEADERS_BEGIN
 #include <unistd.h>
 TOKIO_SYSTEM_HEADERS_END
 
-/* #include <cerrno> (already above) */
-/* #include <climits> (already above) */
-/* #include <cstdlib> (already above) */
-/* #include <cstring> (already above) */
-/* #include <string> (already above) */
-/* #include <vector> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <cerrno>
+TOKIO_SYSTEM_HEADERS_END
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <climits>
+TOKIO_SYSTEM_HEADERS_END
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <cstdlib>
+TOKIO_SYSTEM_HEADERS_END
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <cstring>
+TOKIO_SYSTEM_HEADERS_END
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <string>
+TOKIO_SYSTEM_HEADERS_END
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <vector>
+TOKIO_SYSTEM_HEADERS_END
 
 #endif // TOKIO_HAS_FS
 #if TOKIO_HAS_FS
@@ -41247,11 +42176,15 @@ void MiscOp::run_blocking() noexcept {
 #if TOKIO_HAS_FS
 // Path-carrying error codes: see path_error.hpp.
 
-/* #include <cstring> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <cstring>
+TOKIO_SYSTEM_HEADERS_END
 TOKIO_SYSTEM_HEADERS_BEGIN
 #include <mutex>
 TOKIO_SYSTEM_HEADERS_END
-/* #include <string> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <string>
+TOKIO_SYSTEM_HEADERS_END
 TOKIO_SYSTEM_HEADERS_BEGIN
 #include <unordered_map>
 TOKIO_SYSTEM_HEADERS_END
@@ -41361,9 +42294,15 @@ TOKIO_SYSTEM_HEADERS_END
 TOKIO_SYSTEM_HEADERS_BEGIN
 #include <algorithm>
 TOKIO_SYSTEM_HEADERS_END
-/* #include <cerrno> (already above) */
-/* #include <cstdlib> (already above) */
-/* #include <cstring> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <cerrno>
+TOKIO_SYSTEM_HEADERS_END
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <cstdlib>
+TOKIO_SYSTEM_HEADERS_END
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <cstring>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <new> (already above) */
 
 #endif // TOKIO_HAS_FS
@@ -41894,8 +42833,12 @@ TOKIO_SYSTEM_HEADERS_BEGIN
 TOKIO_SYSTEM_HEADERS_END
 
 /* #include <atomic> (already above) */
-/* #include <cerrno> (already above) */
-/* #include <cstring> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <cerrno>
+TOKIO_SYSTEM_HEADERS_END
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <cstring>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <new> (already above) */
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
@@ -42119,9 +43062,13 @@ TOKIO_SYSTEM_HEADERS_BEGIN
 #include <unistd.h>
 TOKIO_SYSTEM_HEADERS_END
 
-/* #include <cerrno> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <cerrno>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <new> (already above) */
-/* #include <vector> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <vector>
+TOKIO_SYSTEM_HEADERS_END
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
@@ -42239,13 +43186,21 @@ TOKIO_SYSTEM_HEADERS_BEGIN
 #include <unistd.h>
 TOKIO_SYSTEM_HEADERS_END
 
-/* #include <cerrno> (already above) */
-/* #include <chrono> (already above) */
-/* #include <cstdlib> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <cerrno>
+TOKIO_SYSTEM_HEADERS_END
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <chrono>
+TOKIO_SYSTEM_HEADERS_END
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <cstdlib>
+TOKIO_SYSTEM_HEADERS_END
 TOKIO_SYSTEM_HEADERS_BEGIN
 #include <algorithm>
 TOKIO_SYSTEM_HEADERS_END
-/* #include <cstring> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <cstring>
+TOKIO_SYSTEM_HEADERS_END
 TOKIO_SYSTEM_HEADERS_BEGIN
 #include <mutex>
 TOKIO_SYSTEM_HEADERS_END
@@ -42986,10 +43941,14 @@ Result<void, std::error_code> AnyDelimiterCodec::encode(std::span<const std::byt
 /* begin file src/tokio/codec/bytes.cpp */
 #if TOKIO_HAS_CODEC
 
-/* #include <limits> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <limits>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <new> (already above) */
 /* #include <stdexcept> (already above) */
-/* #include <string> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <string>
+TOKIO_SYSTEM_HEADERS_END
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
@@ -43115,7 +44074,9 @@ Result<std::optional<BytesMut>, std::error_code> BytesCodec::decode_eof(BytesMut
 /* begin file src/tokio/codec/error.cpp */
 #if TOKIO_HAS_CODEC
 
-/* #include <string> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <string>
+TOKIO_SYSTEM_HEADERS_END
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail::codec_error_impl {
 
@@ -43155,8 +44116,12 @@ const std::error_category& codec_category() noexcept {
 TOKIO_SYSTEM_HEADERS_BEGIN
 #include <algorithm>
 TOKIO_SYSTEM_HEADERS_END
-/* #include <bit> (already above) */
-/* #include <limits> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <bit>
+TOKIO_SYSTEM_HEADERS_END
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <limits>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <stdexcept> (already above) */
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::codec {
@@ -43359,7 +44324,9 @@ Result<void, std::error_code> LengthDelimitedCodec::encode(std::span<const std::
 /* begin file src/tokio/codec/lines_codec.cpp */
 #if TOKIO_HAS_CODEC
 
-/* #include <cstring> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <cstring>
+TOKIO_SYSTEM_HEADERS_END
 
 #endif // TOKIO_HAS_CODEC
 #if TOKIO_HAS_CODEC
@@ -43458,7 +44425,9 @@ TOKIO_SYSTEM_HEADERS_BEGIN
 #include <signal.h>
 TOKIO_SYSTEM_HEADERS_END
 
-/* #include <string> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <string>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <utility> (already above) */
 
 #endif // TOKIO_HAS_PROCESS
@@ -43785,9 +44754,15 @@ TOKIO_SYSTEM_HEADERS_BEGIN
 TOKIO_SYSTEM_HEADERS_END
 
 /* #include <atomic> (already above) */
-/* #include <cerrno> (already above) */
-/* #include <cstdlib> (already above) */
-/* #include <cstring> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <cerrno>
+TOKIO_SYSTEM_HEADERS_END
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <cstdlib>
+TOKIO_SYSTEM_HEADERS_END
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <cstring>
+TOKIO_SYSTEM_HEADERS_END
 
 
 #ifndef SYS_pidfd_open
@@ -43945,7 +44920,9 @@ TOKIO_SYSTEM_HEADERS_BEGIN
 #include <unistd.h>
 TOKIO_SYSTEM_HEADERS_END
 
-/* #include <cerrno> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <cerrno>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <cstdint> (already above) */
 /* #include <atomic> (already above) */
 TOKIO_SYSTEM_HEADERS_BEGIN
@@ -43955,7 +44932,9 @@ TOKIO_SYSTEM_HEADERS_BEGIN
 #include <thread>
 TOKIO_SYSTEM_HEADERS_END
 /* #include <utility> (already above) */
-/* #include <vector> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <vector>
+TOKIO_SYSTEM_HEADERS_END
 
 #endif // TOKIO_HAS_PROCESS
 #if TOKIO_HAS_PROCESS
@@ -44228,13 +45207,23 @@ TOKIO_SYSTEM_HEADERS_BEGIN
 #include <unistd.h>
 TOKIO_SYSTEM_HEADERS_END
 
-/* #include <cerrno> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <cerrno>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <cstdint> (already above) */
-/* #include <cstdlib> (already above) */
-/* #include <string> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <cstdlib>
+TOKIO_SYSTEM_HEADERS_END
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <string>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <string_view> (already above) */
-/* #include <system_error> (already above) */
-/* #include <vector> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <system_error>
+TOKIO_SYSTEM_HEADERS_END
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <vector>
+TOKIO_SYSTEM_HEADERS_END
 
 #endif // TOKIO_HAS_PROCESS
 #if TOKIO_HAS_PROCESS
@@ -44907,14 +45896,18 @@ Task<io::Result<Output>> Command::output() {
 /* begin file src/tokio/process/detail/spawn_error.cpp */
 #if TOKIO_HAS_PROCESS
 
-/* #include <cstring> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <cstring>
+TOKIO_SYSTEM_HEADERS_END
 TOKIO_SYSTEM_HEADERS_BEGIN
 #include <deque>
 TOKIO_SYSTEM_HEADERS_END
 TOKIO_SYSTEM_HEADERS_BEGIN
 #include <mutex>
 TOKIO_SYSTEM_HEADERS_END
-/* #include <string> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <string>
+TOKIO_SYSTEM_HEADERS_END
 TOKIO_SYSTEM_HEADERS_BEGIN
 #include <unordered_map>
 TOKIO_SYSTEM_HEADERS_END
@@ -45096,10 +46089,18 @@ TOKIO_SYSTEM_HEADERS_END
 TOKIO_SYSTEM_HEADERS_BEGIN
 #include <algorithm>
 TOKIO_SYSTEM_HEADERS_END
-/* #include <cerrno> (already above) */
-/* #include <climits> (already above) */
-/* #include <cstdlib> (already above) */
-/* #include <cstring> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <cerrno>
+TOKIO_SYSTEM_HEADERS_END
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <climits>
+TOKIO_SYSTEM_HEADERS_END
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <cstdlib>
+TOKIO_SYSTEM_HEADERS_END
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <cstring>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <new> (already above) */
 
 #endif // TOKIO_HAS_FS
@@ -45749,9 +46750,13 @@ detail::FsAwait<File> OpenOptions::open(PathArg path) const {
 #if TOKIO_HAS_FS
 // tokio::fs free functions: see functions.hpp.
 
-/* #include <cerrno> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <cerrno>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <new> (already above) */
-/* #include <system_error> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <system_error>
+TOKIO_SYSTEM_HEADERS_END
 
 #endif // TOKIO_HAS_FS
 #if TOKIO_HAS_FS
@@ -45963,8 +46968,12 @@ TOKIO_SYSTEM_HEADERS_BEGIN
 #include <sys/stat.h>
 TOKIO_SYSTEM_HEADERS_END
 
-/* #include <cerrno> (already above) */
-/* #include <limits> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <cerrno>
+TOKIO_SYSTEM_HEADERS_END
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <limits>
+TOKIO_SYSTEM_HEADERS_END
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::fs {
 
@@ -46034,11 +47043,19 @@ TOKIO_SYSTEM_HEADERS_BEGIN
 #include <unistd.h>
 TOKIO_SYSTEM_HEADERS_END
 
-/* #include <cerrno> (already above) */
-/* #include <cstring> (already above) */
-/* #include <memory> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <cerrno>
+TOKIO_SYSTEM_HEADERS_END
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <cstring>
+TOKIO_SYSTEM_HEADERS_END
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <memory>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <new> (already above) */
-/* #include <vector> (already above) */
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <vector>
+TOKIO_SYSTEM_HEADERS_END
 
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
@@ -46324,7 +47341,7 @@ detail::FsAwait<Metadata> DirEntry::metadata() const {
 #endif // TOKIO_IMPLEMENTATION_GROUP 8
 #if TOKIO_IMPLEMENTATION_GROUP_IS_(1)
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_2770a7f0dd93db31_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_ad86bbf405968513_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #endif
 #undef TOKIO_IMPLEMENTATION_GROUP_IS_
