@@ -22,7 +22,7 @@
 #   make examples demo clean
 #
 # The implementation section is compiled once per configuration and linked into the tests
-# and examples, cut into as many units as there are JOBS (at most 6: tokio.cpp ->
+# and examples, cut into as many units as there are JOBS (at most 8: tokio.cpp ->
 # tokio.1-of-2.o, tokio.2-of-2.o..., compiled side by side: README, "Compile time"); they are
 # compiled with -DTOKIO_COMPILED_LIB, so an
 # example's own `#define TOKIO_IMPLEMENTATION` (there for users who copy it) is ignored.
@@ -111,8 +111,8 @@ TEST_BIN  := $(BUILD)/tests/run_tests
 
 # The implementation's parts: tokio.cpp compiled once per TOKIO_IMPLEMENTATION_PART number,
 # split into IMPL_SPLIT units (default: one per job, at most TOKIO_IMPLEMENTATION_MAX_SPLIT;
-# each unit parses the declarations again, about 2 s, so more units than cores cost time:
-# bench/NOTES.md, "The implementation in parts").
+# each unit parses the headers its own files include again, 1-2 s, so more units than cores
+# cost time: bench/NOTES.md, "The implementation in parts").
 IMPL_MAX_SPLIT := $(shell sed -n 's/^\#define TOKIO_IMPLEMENTATION_MAX_SPLIT //p' tokio.hpp)
 IMPL_SPLIT ?= $(shell j=$(JOBS); m=$(IMPL_MAX_SPLIT); echo $$(( j < m ? j : m )))
 IMPL_PARTS := $(patsubst %,%-of-$(IMPL_SPLIT),$(shell seq 1 $(IMPL_SPLIT)))
