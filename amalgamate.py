@@ -283,19 +283,6 @@ class Amalgamator:
             self.paste(h, depth0=1)
             self.out.append("#endif\n")
 
-    def paste_headers_of(self, cpp):
-        """Pastes the project headers a .cpp file includes (and theirs), not the .cpp."""
-        with open(cpp, encoding="utf-8") as f:
-            for line in f:
-                m = INCLUDE_RE.match(line)
-                if m and m.group(1) == '"':
-                    target = self.resolve(m.group(2), cpp)
-                    if target is not None and target.endswith(".hpp"):
-                        if layer_of(target) > layer_of(cpp):
-                            sys.exit("amalgamate.py: %s includes %s, which is in a higher layer"
-                                     % (rel(cpp), rel(target)))
-                        self.paste(target)
-
 
 def all_sources():
     found = []
@@ -554,7 +541,7 @@ def impl_part_of(cpp):
 def impl_part_selector(first=True):
     n = IMPL_PART_COUNT
     if not first:
-        return ("// (defined with the internal headers unless TOKIO_INTERNALS included them all)\n"
+        return ("// (defined above, before the headers, unless TOKIO_INTERNALS is: then here)\n"
                 "#ifndef TOKIO_IMPLEMENTATION_GROUP_IS_\n" + impl_part_selector() + "#endif\n")
     return ("// Which of the implementation's %d groups of files this unit compiles (IMPL_PARTS in\n"
             "// amalgamate.py). Without TOKIO_IMPLEMENTATION_PART: all of them. With it, the\n"
