@@ -5,7 +5,7 @@
 #   make test-asan       the suite under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make test-tsan       the suite under ThreadSanitizer
 #   make explore         the schedule explorer's cases (tests/explore/; also run by make test)
-#   make check           freshness, self-contained headers, two-TU link, strict warnings, then test
+#   make check           freshness, self-contained headers, two-TU and split links, strict warnings, test
 #   make check-strict    tokio.hpp under users' strict warnings (g++ and clang++), std::expected
 #                        conversions in C++23 mode, and a build with the optional modules out
 #   make install         PREFIX=/usr/local: the header, tokio.cpp, CMake package, pkg-config file
@@ -333,7 +333,13 @@ check-misuse: tokio.hpp
 # At -O0 (whatever OPT says): nothing is inlined, so every inline function and template the
 # user TU names must really be emitted and link, the strictest form of this check.
 LINK_FLAGS := $(STD) $(WARN) -O0 $(SANFLAGS) -I. $(EXTRA_CXXFLAGS)
-check-link: tokio.hpp
+# The finest split's parts, for check-link.
+LINK_PARTS := $(patsubst %,$(BUILD)/link/part.%-of-$(IMPL_MAX_SPLIT).o,$(shell seq 1 $(IMPL_MAX_SPLIT)))
+$(BUILD)/link/part.%.o: tokio.cpp tokio.hpp
+	@mkdir -p $(dir $@)
+	$(CXX) $(LINK_FLAGS) $(call impl_part_flags,$*) -c $< -o $@
+
+check-link: tokio.hpp $(LINK_PARTS)
 	@mkdir -p $(BUILD)/link
 	$(CXX) $(LINK_FLAGS) -c tests/link/impl_tu.cpp -o $(BUILD)/link/impl_tu.o
 	$(CXX) $(LINK_FLAGS) -c tests/link/user_tu.cpp -o $(BUILD)/link/user_tu.o
@@ -360,6 +366,12 @@ check-link: tokio.hpp
 	  echo "$$out" | grep -q "$$want" || \
 	    { echo "check-link: TOKIO_IMPLEMENTATION_PART=$$k failed without saying '$$want':"; echo "$$out" | head -5; exit 1; }; \
 	done; echo "check-link: a part or split out of range is refused, with the range named"
+	@# Every part of the finest split, linked together with a user file: nothing missing.
+	$(CXX) $(LINK_FLAGS) -c tests/link/parts_main.cpp -o $(BUILD)/link/parts_main.o
+	$(CXX) $(LINK_FLAGS) $(BUILD)/link/parts_main.o $(BUILD)/link/user_tu.o $(LINK_PARTS) \
+	  -o $(BUILD)/link/parts $(LDLIBS)
+	$(BUILD)/link/parts
+	@echo "check-link: the $(IMPL_MAX_SPLIT) parts of the finest split link into one program"
 
 # Users' strict warnings: tokio.hpp (implementation included) must compile clean under
 # them, with both compilers. The header silences them between push/pop (amalgamate.py);
