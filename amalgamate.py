@@ -139,7 +139,6 @@ def layer_of(path):
 class Amalgamator:
     def __init__(self):
         self.emitted = set()      # project files already pasted
-        self.stack = []           # current include chain, for cycle reports
         self.system = set()       # system headers already included
         self.out = []
 
@@ -156,16 +155,12 @@ class Amalgamator:
         return None
 
     def paste(self, path, depth0=0):
-        """Pastes `path` (and, first, the project files it includes). depth0: how many #if
-        levels the caller has opened around it (a system include under one is not recorded
-        as included for the files after it)."""
-        if path in self.stack:
-            chain = " -> ".join(rel(p) for p in self.stack + [path])
-            sys.exit("amalgamate.py: include cycle: " + chain)
+        """Pastes `path`, whose project includes must be pasted already (header_order puts
+        them first). depth0: how many #if levels the caller has opened around it (a system
+        include under one is not recorded as included for the files after it)."""
         if path in self.emitted:
             return
         self.emitted.add(path)
-        self.stack.append(path)
         self.out.append("/* begin file %s */\n" % rel(path))
         module = optional_module_of(path)
         if module:
@@ -173,8 +168,7 @@ class Amalgamator:
         is_cpp = path.endswith(".cpp")
         # conditional nesting: a system include under #if is kept and not recorded. A file
         # of an optional module sits under #if TOKIO_HAS_<MODULE>, so it starts at depth 1.
-        base = depth0 + (1 if module else 0)
-        depth = base
+        depth = depth0 + (1 if module else 0)
         with open(path, encoding="utf-8") as f:
             for lineno, line in enumerate(f, 1):
                 if IF_RE.match(line):
@@ -199,15 +193,9 @@ class Amalgamator:
                                         LAYERS[layer_of(target)],
                                         LAYERS[layer_of(path)] if path != UMBRELLA else "tokio.hpp",
                                         ", ".join(LAYERS)))
-                        # An optional module's file pasting a file of another module closes
-                        # its #if around it, so a lower layer's header it reaches first is
-                        # not lost when that module is configured out.
-                        other = module and depth == base and optional_module_of(target) != module
-                        if other:
-                            self.out.append("#endif // TOKIO_HAS_%s\n" % module.upper())
-                        self.paste(target)
-                        if other:
-                            self.out.append("#if TOKIO_HAS_%s\n" % module.upper())
+                        if target not in self.emitted:
+                            sys.exit("amalgamate.py: %s:%d: %s is not pasted yet (header_order "
+                                     "missed it)" % (rel(path), lineno, rel(target)))
                         continue
                     if kind == '"':
                         sys.exit("amalgamate.py: %s: cannot find \"%s\" under src/" % (rel(path), name))
@@ -227,7 +215,6 @@ class Amalgamator:
         if module:
             self.out.append("#endif // TOKIO_HAS_%s\n" % module.upper())
         self.out.append("/* end file %s */\n" % rel(path))
-        self.stack.pop()
 
     def project_includes(self, path):
         with open(path, encoding="utf-8") as f:
@@ -239,16 +226,22 @@ class Amalgamator:
                         yield target
 
     def header_order(self, roots):
-        """The headers reached from `roots` that are not pasted yet, dependencies first (as
-        paste() would put them, so none needs pasting inside another's #if)."""
-        order, seen = [], set()
+        """The headers reached from `roots` that are not pasted yet, dependencies first, so
+        each is pasted on its own, under its own #if (module, part), never inside another's.
+        An include cycle is an error naming the chain."""
+        order, done, chain = [], set(), []
 
         def visit(path):
+            chain.append(path)
             for target in self.project_includes(path):
-                if target not in self.emitted and target not in seen:
-                    seen.add(target)
+                if target in chain:
+                    sys.exit("amalgamate.py: include cycle: " +
+                             " -> ".join(rel(p) for p in chain + [target]))
+                if target not in self.emitted and target not in done:
                     visit(target)
+                    done.add(target)
                     order.append(target)
+            chain.pop()
 
         for r in roots:
             visit(r)
@@ -538,12 +531,11 @@ def impl_part_of(cpp):
     return best[1]
 
 
-def impl_part_selector(first=True):
+def impl_part_selector():
+    """Defines TOKIO_IMPLEMENTATION_GROUP_IS_(g), unless an earlier section did."""
     n = IMPL_PART_COUNT
-    if not first:
-        return ("// (defined above, before the headers, unless TOKIO_INTERNALS is: then here)\n"
-                "#ifndef TOKIO_IMPLEMENTATION_GROUP_IS_\n" + impl_part_selector() + "#endif\n")
-    return ("// Which of the implementation's %d groups of files this unit compiles (IMPL_PARTS in\n"
+    return ("#ifndef TOKIO_IMPLEMENTATION_GROUP_IS_\n"
+            "// Which of the implementation's %d groups of files this unit compiles (IMPL_PARTS in\n"
             "// amalgamate.py). Without TOKIO_IMPLEMENTATION_PART: all of them. With it, the\n"
             "// implementation is cut into TOKIO_IMPLEMENTATION_SPLIT units (1 to\n"
             "// TOKIO_IMPLEMENTATION_MAX_SPLIT, which is the default) that link together, and this\n"
@@ -570,6 +562,7 @@ def impl_part_selector(first=True):
             "#define TOKIO_IMPLEMENTATION_GROUP_IS_(g) "
             "((TOKIO_IMPLEMENTATION_PART - 1) * %d / TOKIO_IMPLEMENTATION_SPLIT_ < (g) && "
             "(g) <= TOKIO_IMPLEMENTATION_PART * %d / TOKIO_IMPLEMENTATION_SPLIT_)\n"
+            "#endif\n"
             "#endif\n" % ((n,) * 9))
 
 
@@ -584,7 +577,7 @@ def part_needs():
             "#ifndef TOKIO_PART_NEEDS_\n"
             "#if defined(TOKIO_IMPLEMENTATION) && !defined(TOKIO_COMPILED_LIB) && "
             "!defined(TOKIO_INTERNALS)\n"
-            "#ifndef TOKIO_IMPLEMENTATION_GROUP_IS_\n" + impl_part_selector() + "#endif\n"
+            + impl_part_selector() +
             "#define TOKIO_PART_NEEDS_(g) TOKIO_IMPLEMENTATION_GROUP_IS_(g)\n"
             "#else\n"
             "#define TOKIO_PART_NEEDS_(g) 1\n"
@@ -634,7 +627,7 @@ def build():
         "!defined(TOKIO_IMPLEMENTATION_INCLUDED)\n"
         "#define TOKIO_IMPLEMENTATION_INCLUDED\n")
     a.out.append(section_open())
-    a.out.append(impl_part_selector(first=False))
+    a.out.append(impl_part_selector())
     current = None
     # A system header a .cpp includes is emitted again in each run of a part: the copy an
     # earlier part's file included is not compiled in this part's unit.

@@ -20309,16 +20309,6 @@ bool signal_is_forbidden(int signum) noexcept;
 /* #include <atomic> (already above) */
 /* #include <cstdint> (already above) */
 
-#endif // TOKIO_HAS_SIGNAL
-#if TOKIO_HAS_SIGNAL
-#endif // TOKIO_HAS_SIGNAL
-#if TOKIO_HAS_SIGNAL
-#endif // TOKIO_HAS_SIGNAL
-#if TOKIO_HAS_SIGNAL
-#endif // TOKIO_HAS_SIGNAL
-#if TOKIO_HAS_SIGNAL
-#endif // TOKIO_HAS_SIGNAL
-#if TOKIO_HAS_SIGNAL
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
@@ -20449,14 +20439,6 @@ int signal_dup_event_fd() noexcept;
 
 /* #include <utility> (already above) */
 
-#endif // TOKIO_HAS_SIGNAL
-#if TOKIO_HAS_SIGNAL
-#endif // TOKIO_HAS_SIGNAL
-#if TOKIO_HAS_SIGNAL
-#endif // TOKIO_HAS_SIGNAL
-#if TOKIO_HAS_SIGNAL
-#endif // TOKIO_HAS_SIGNAL
-#if TOKIO_HAS_SIGNAL
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::signal::unix {
 class Signal;
@@ -20564,10 +20546,6 @@ io::Result<Signal> signal(SignalKind kind);
 //
 // Needs a runtime with the I/O driver.
 
-#endif // TOKIO_HAS_SIGNAL
-#if TOKIO_HAS_SIGNAL
-#endif // TOKIO_HAS_SIGNAL
-#if TOKIO_HAS_SIGNAL
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::signal {
 
@@ -20599,8 +20577,6 @@ TOKIO_SYSTEM_HEADERS_BEGIN
 TOKIO_SYSTEM_HEADERS_END
 /* #include <type_traits> (already above) */
 
-#endif // TOKIO_HAS_PROCESS
-#if TOKIO_HAS_PROCESS
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::process {
 
@@ -20671,10 +20647,6 @@ struct enable_display<process::ExitStatus> : std::true_type {};
 
 /* #include <utility> (already above) */
 
-#endif // TOKIO_HAS_PROCESS
-#if TOKIO_HAS_PROCESS
-#endif // TOKIO_HAS_PROCESS
-#if TOKIO_HAS_PROCESS
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::process {
 
@@ -20756,18 +20728,6 @@ TOKIO_SYSTEM_HEADERS_BEGIN
 TOKIO_SYSTEM_HEADERS_END
 /* #include <string_view> (already above) */
 
-#endif // TOKIO_HAS_PROCESS
-#if TOKIO_HAS_PROCESS
-#endif // TOKIO_HAS_PROCESS
-#if TOKIO_HAS_PROCESS
-#endif // TOKIO_HAS_PROCESS
-#if TOKIO_HAS_PROCESS
-#endif // TOKIO_HAS_PROCESS
-#if TOKIO_HAS_PROCESS
-#endif // TOKIO_HAS_PROCESS
-#if TOKIO_HAS_PROCESS
-#endif // TOKIO_HAS_PROCESS
-#if TOKIO_HAS_PROCESS
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
@@ -20861,18 +20821,6 @@ TOKIO_SYSTEM_HEADERS_END
 /* #include <optional> (already above) */
 /* #include <utility> (already above) */
 
-#endif // TOKIO_HAS_PROCESS
-#if TOKIO_HAS_PROCESS
-#endif // TOKIO_HAS_PROCESS
-#if TOKIO_HAS_PROCESS
-#endif // TOKIO_HAS_PROCESS
-#if TOKIO_HAS_PROCESS
-#endif // TOKIO_HAS_PROCESS
-#if TOKIO_HAS_PROCESS
-#endif // TOKIO_HAS_PROCESS
-#if TOKIO_HAS_PROCESS
-#endif // TOKIO_HAS_PROCESS
-#if TOKIO_HAS_PROCESS
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
@@ -21024,12 +20972,6 @@ TOKIO_SYSTEM_HEADERS_BEGIN
 #include <vector>
 TOKIO_SYSTEM_HEADERS_END
 
-#endif // TOKIO_HAS_PROCESS
-#if TOKIO_HAS_PROCESS
-#endif // TOKIO_HAS_PROCESS
-#if TOKIO_HAS_PROCESS
-#endif // TOKIO_HAS_PROCESS
-#if TOKIO_HAS_PROCESS
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 struct CommandSpec;  // process/detail/spawn.hpp
@@ -21215,8 +21157,6 @@ TOKIO_SYSTEM_HEADERS_BEGIN
 TOKIO_SYSTEM_HEADERS_END
 /* #include <cstdint> (already above) */
 
-#endif // TOKIO_HAS_FS
-#if TOKIO_HAS_FS
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 // The fields of a statx result the library keeps (no <sys/stat.h> in user TUs).
@@ -21340,12 +21280,6 @@ std::filesystem::file_type file_type_from_mode(uint32_t mode) noexcept;
 /* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
 
-#endif // TOKIO_HAS_FS
-#if TOKIO_HAS_FS
-#endif // TOKIO_HAS_FS
-#if TOKIO_HAS_FS
-#endif // TOKIO_HAS_FS
-#if TOKIO_HAS_FS
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
@@ -21439,10 +21373,6 @@ TOKIO_SYSTEM_HEADERS_BEGIN
 #include <vector>
 TOKIO_SYSTEM_HEADERS_END
 
-#endif // TOKIO_HAS_FS
-#if TOKIO_HAS_FS
-#endif // TOKIO_HAS_FS
-#if TOKIO_HAS_FS
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::fs {
 
@@ -21560,14 +21490,6 @@ TOKIO_SYSTEM_HEADERS_BEGIN
 #include <string>
 TOKIO_SYSTEM_HEADERS_END
 
-#endif // TOKIO_HAS_FS
-#if TOKIO_HAS_FS
-#endif // TOKIO_HAS_FS
-#if TOKIO_HAS_FS
-#endif // TOKIO_HAS_FS
-#if TOKIO_HAS_FS
-#endif // TOKIO_HAS_FS
-#if TOKIO_HAS_FS
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 // The open directory shared by a ReadDir, its entries and its batch jobs (closed when the
@@ -21737,20 +21659,6 @@ TOKIO_SYSTEM_HEADERS_BEGIN
 TOKIO_SYSTEM_HEADERS_END
 /* #include <string_view> (already above) */
 
-#endif // TOKIO_HAS_FS
-#if TOKIO_HAS_FS
-#endif // TOKIO_HAS_FS
-#if TOKIO_HAS_FS
-#endif // TOKIO_HAS_FS
-#if TOKIO_HAS_FS
-#endif // TOKIO_HAS_FS
-#if TOKIO_HAS_FS
-#endif // TOKIO_HAS_FS
-#if TOKIO_HAS_FS
-#endif // TOKIO_HAS_FS
-#if TOKIO_HAS_FS
-#endif // TOKIO_HAS_FS
-#if TOKIO_HAS_FS
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::fs {
 class File;
@@ -22056,16 +21964,6 @@ inline OpenOptions File::options() { return OpenOptions(); }
 /* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
 
-#endif // TOKIO_HAS_STREAM
-#if TOKIO_HAS_STREAM
-#endif // TOKIO_HAS_STREAM
-#if TOKIO_HAS_STREAM
-#endif // TOKIO_HAS_STREAM
-#if TOKIO_HAS_STREAM
-#endif // TOKIO_HAS_STREAM
-#if TOKIO_HAS_STREAM
-#endif // TOKIO_HAS_STREAM
-#if TOKIO_HAS_STREAM
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
@@ -22271,12 +22169,6 @@ concept PollsEach = PollNextStream<S> &&
 /* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
 
-#endif // TOKIO_HAS_STREAM
-#if TOKIO_HAS_STREAM
-#endif // TOKIO_HAS_STREAM
-#if TOKIO_HAS_STREAM
-#endif // TOKIO_HAS_STREAM
-#if TOKIO_HAS_STREAM
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
@@ -22536,10 +22428,6 @@ TOKIO_SYSTEM_HEADERS_BEGIN
 #include <vector>
 TOKIO_SYSTEM_HEADERS_END
 
-#endif // TOKIO_HAS_STREAM
-#if TOKIO_HAS_STREAM
-#endif // TOKIO_HAS_STREAM
-#if TOKIO_HAS_STREAM
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 // A range's item as a value: its iterator's value_type when it has one (std::vector<bool>'s
@@ -22849,18 +22737,6 @@ ByRef<S> by_ref(S& s) noexcept {
 /* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
 
-#endif // TOKIO_HAS_STREAM
-#if TOKIO_HAS_STREAM
-#endif // TOKIO_HAS_STREAM
-#if TOKIO_HAS_STREAM
-#endif // TOKIO_HAS_STREAM
-#if TOKIO_HAS_STREAM
-#endif // TOKIO_HAS_STREAM
-#if TOKIO_HAS_STREAM
-#endif // TOKIO_HAS_STREAM
-#if TOKIO_HAS_STREAM
-#endif // TOKIO_HAS_STREAM
-#if TOKIO_HAS_STREAM
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::stream {
 
@@ -23337,8 +23213,6 @@ TOKIO_SYSTEM_HEADERS_END
 /* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
 
-#endif // TOKIO_HAS_STREAM
-#if TOKIO_HAS_STREAM
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::stream {
 
@@ -23609,8 +23483,6 @@ TOKIO_SYSTEM_HEADERS_END
 /* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
 
-#endif // TOKIO_HAS_STREAM
-#if TOKIO_HAS_STREAM
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
@@ -23828,18 +23700,6 @@ TOKIO_SYSTEM_HEADERS_BEGIN
 #include <vector>
 TOKIO_SYSTEM_HEADERS_END
 
-#endif // TOKIO_HAS_STREAM
-#if TOKIO_HAS_STREAM
-#endif // TOKIO_HAS_STREAM
-#if TOKIO_HAS_STREAM
-#endif // TOKIO_HAS_STREAM
-#if TOKIO_HAS_STREAM
-#endif // TOKIO_HAS_STREAM
-#if TOKIO_HAS_STREAM
-#endif // TOKIO_HAS_STREAM
-#if TOKIO_HAS_STREAM
-#endif // TOKIO_HAS_STREAM
-#if TOKIO_HAS_STREAM
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 // std::optional<time::Sleep> for the streams below, spelled to wait for a use
@@ -24079,14 +23939,6 @@ auto chunks_timeout(std::size_t max, std::chrono::duration<Rep, Period> d) {
 /* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
 
-#endif // TOKIO_HAS_STREAM
-#if TOKIO_HAS_STREAM
-#endif // TOKIO_HAS_STREAM
-#if TOKIO_HAS_STREAM
-#endif // TOKIO_HAS_STREAM
-#if TOKIO_HAS_STREAM
-#endif // TOKIO_HAS_STREAM
-#if TOKIO_HAS_STREAM
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::stream {
 
@@ -24224,8 +24076,6 @@ TOKIO_SYSTEM_HEADERS_BEGIN
 #include <vector>
 TOKIO_SYSTEM_HEADERS_END
 
-#endif // TOKIO_HAS_STREAM
-#if TOKIO_HAS_STREAM
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::stream {
 
@@ -24392,8 +24242,6 @@ TOKIO_SYSTEM_HEADERS_END
 /* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
 
-#endif // TOKIO_HAS_STREAM
-#if TOKIO_HAS_STREAM
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::stream {
 
@@ -24472,10 +24320,6 @@ inline auto boxed() {
 /* #include <optional> (already above) */
 /* #include <utility> (already above) */
 
-#endif // TOKIO_HAS_STREAM
-#if TOKIO_HAS_STREAM
-#endif // TOKIO_HAS_STREAM
-#if TOKIO_HAS_STREAM
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
@@ -24567,8 +24411,6 @@ class SourceStream : public stream::PollStream<SourceStream<Src, Policy>, typena
 
 /* #include <utility> (already above) */
 
-#endif // TOKIO_HAS_STREAM
-#if TOKIO_HAS_STREAM
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
@@ -24684,10 +24526,6 @@ UnboundedReceiverStream(sync::mpsc::BasicReceiver<T, false>) -> UnboundedReceive
 /* #include <optional> (already above) */
 /* #include <utility> (already above) */
 
-#endif // TOKIO_HAS_STREAM
-#if TOKIO_HAS_STREAM
-#endif // TOKIO_HAS_STREAM
-#if TOKIO_HAS_STREAM
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::stream::wrappers {
 
@@ -24760,10 +24598,6 @@ BroadcastStream(sync::broadcast::Receiver<T>) -> BroadcastStream<T>;
 /* #include <optional> (already above) */
 /* #include <utility> (already above) */
 
-#endif // TOKIO_HAS_STREAM
-#if TOKIO_HAS_STREAM
-#endif // TOKIO_HAS_STREAM
-#if TOKIO_HAS_STREAM
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::stream::wrappers {
 
@@ -24828,8 +24662,6 @@ WatchStream(sync::watch::Receiver<T>) -> WatchStream<T>;
 /* #include <optional> (already above) */
 /* #include <utility> (already above) */
 
-#endif // TOKIO_HAS_STREAM
-#if TOKIO_HAS_STREAM
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
@@ -24878,12 +24710,6 @@ class IntervalStream
 /* #include <optional> (already above) */
 /* #include <utility> (already above) */
 
-#endif // TOKIO_HAS_STREAM
-#if TOKIO_HAS_STREAM
-#endif // TOKIO_HAS_STREAM
-#if TOKIO_HAS_STREAM
-#endif // TOKIO_HAS_STREAM
-#if TOKIO_HAS_STREAM
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
@@ -24947,10 +24773,6 @@ TOKIO_SYSTEM_HEADERS_BEGIN
 #include <vector>
 TOKIO_SYSTEM_HEADERS_END
 
-#endif // TOKIO_HAS_STREAM
-#if TOKIO_HAS_STREAM
-#endif // TOKIO_HAS_STREAM
-#if TOKIO_HAS_STREAM
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
@@ -25015,10 +24837,6 @@ SplitStream(io::Split<R>) -> SplitStream<R>;
 /* #include <optional> (already above) */
 /* #include <utility> (already above) */
 
-#endif // TOKIO_HAS_STREAM
-#if TOKIO_HAS_STREAM
-#endif // TOKIO_HAS_STREAM
-#if TOKIO_HAS_STREAM
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
@@ -25141,8 +24959,6 @@ TOKIO_SYSTEM_HEADERS_BEGIN
 #include <span>
 TOKIO_SYSTEM_HEADERS_END
 
-#endif // TOKIO_HAS_CODEC
-#if TOKIO_HAS_CODEC
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
@@ -25290,10 +25106,6 @@ TOKIO_SYSTEM_HEADERS_BEGIN
 #include <vector>
 TOKIO_SYSTEM_HEADERS_END
 
-#endif // TOKIO_HAS_CODEC
-#if TOKIO_HAS_CODEC
-#endif // TOKIO_HAS_CODEC
-#if TOKIO_HAS_CODEC
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
@@ -25820,10 +25632,6 @@ struct std::is_error_code_enum<tokio::codec::Errc> : std::true_type {};
 /* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
 
-#endif // TOKIO_HAS_CODEC
-#if TOKIO_HAS_CODEC
-#endif // TOKIO_HAS_CODEC
-#if TOKIO_HAS_CODEC
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
@@ -25886,8 +25694,6 @@ TOKIO_SYSTEM_HEADERS_BEGIN
 TOKIO_SYSTEM_HEADERS_END
 /* #include <utility> (already above) */
 
-#endif // TOKIO_HAS_CODEC
-#if TOKIO_HAS_CODEC
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::codec {
 
@@ -25942,18 +25748,6 @@ TOKIO_SYSTEM_HEADERS_END
 /* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
 
-#endif // TOKIO_HAS_CODEC
-#if TOKIO_HAS_CODEC
-#endif // TOKIO_HAS_CODEC
-#if TOKIO_HAS_CODEC
-#endif // TOKIO_HAS_CODEC
-#if TOKIO_HAS_CODEC
-#endif // TOKIO_HAS_CODEC
-#if TOKIO_HAS_CODEC
-#endif // TOKIO_HAS_CODEC
-#if TOKIO_HAS_CODEC
-#endif // TOKIO_HAS_CODEC
-#if TOKIO_HAS_CODEC
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
@@ -26334,14 +26128,6 @@ class FramedWriteApi {
 /* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
 
-#endif // TOKIO_HAS_CODEC
-#if TOKIO_HAS_CODEC
-#endif // TOKIO_HAS_CODEC
-#if TOKIO_HAS_CODEC
-#endif // TOKIO_HAS_CODEC
-#if TOKIO_HAS_CODEC
-#endif // TOKIO_HAS_CODEC
-#if TOKIO_HAS_CODEC
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::codec {
 
@@ -26457,8 +26243,6 @@ FramedRead(R&&, D, std::size_t) -> FramedRead<R, D>;
 /* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
 
-#endif // TOKIO_HAS_CODEC
-#if TOKIO_HAS_CODEC
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::codec {
 
@@ -26531,14 +26315,6 @@ FramedWrite(W&&, E) -> FramedWrite<W, E>;
 /* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
 
-#endif // TOKIO_HAS_CODEC
-#if TOKIO_HAS_CODEC
-#endif // TOKIO_HAS_CODEC
-#if TOKIO_HAS_CODEC
-#endif // TOKIO_HAS_CODEC
-#if TOKIO_HAS_CODEC
-#endif // TOKIO_HAS_CODEC
-#if TOKIO_HAS_CODEC
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::codec {
 
@@ -26707,8 +26483,6 @@ TOKIO_SYSTEM_HEADERS_BEGIN
 TOKIO_SYSTEM_HEADERS_END
 /* #include <string_view> (already above) */
 
-#endif // TOKIO_HAS_CODEC
-#if TOKIO_HAS_CODEC
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::codec {
 
@@ -26768,8 +26542,6 @@ TOKIO_SYSTEM_HEADERS_BEGIN
 TOKIO_SYSTEM_HEADERS_END
 /* #include <string_view> (already above) */
 
-#endif // TOKIO_HAS_CODEC
-#if TOKIO_HAS_CODEC
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::codec {
 
@@ -26826,8 +26598,6 @@ TOKIO_SYSTEM_HEADERS_BEGIN
 TOKIO_SYSTEM_HEADERS_END
 /* #include <string_view> (already above) */
 
-#endif // TOKIO_HAS_CODEC
-#if TOKIO_HAS_CODEC
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::codec {
 
@@ -26914,8 +26684,6 @@ TOKIO_SYSTEM_HEADERS_END
 /* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
 
-#endif // TOKIO_HAS_CODEC
-#if TOKIO_HAS_CODEC
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::codec {
 
@@ -27096,18 +26864,6 @@ TOKIO_SYSTEM_HEADERS_END
 /* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
 
-#endif // TOKIO_HAS_CODEC
-#if TOKIO_HAS_CODEC
-#endif // TOKIO_HAS_CODEC
-#if TOKIO_HAS_CODEC
-#endif // TOKIO_HAS_CODEC
-#if TOKIO_HAS_CODEC
-#endif // TOKIO_HAS_CODEC
-#if TOKIO_HAS_CODEC
-#endif // TOKIO_HAS_CODEC
-#if TOKIO_HAS_CODEC
-#endif // TOKIO_HAS_CODEC
-#if TOKIO_HAS_CODEC
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::codec {
 
@@ -27277,8 +27033,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_a3465b31186414d8_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_a3465b31186414d8_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_bbbe4f123f5cce38_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_bbbe4f123f5cce38_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -30056,12 +29812,6 @@ TOKIO_SYSTEM_HEADERS_BEGIN
 #include <string>
 TOKIO_SYSTEM_HEADERS_END
 
-#endif // TOKIO_HAS_FS
-#if TOKIO_HAS_FS
-#endif // TOKIO_HAS_FS
-#if TOKIO_HAS_FS
-#endif // TOKIO_HAS_FS
-#if TOKIO_HAS_FS
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
@@ -30494,12 +30244,6 @@ TOKIO_SYSTEM_HEADERS_BEGIN
 #include <vector>
 TOKIO_SYSTEM_HEADERS_END
 
-#endif // TOKIO_HAS_FS
-#if TOKIO_HAS_FS
-#endif // TOKIO_HAS_FS
-#if TOKIO_HAS_FS
-#endif // TOKIO_HAS_FS
-#if TOKIO_HAS_FS
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
@@ -30662,8 +30406,6 @@ TOKIO_SYSTEM_HEADERS_BEGIN
 #include <vector>
 TOKIO_SYSTEM_HEADERS_END
 
-#endif // TOKIO_HAS_FS
-#if TOKIO_HAS_FS
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
@@ -30993,14 +30735,6 @@ inline void fs_tsan_acquire(void* p) noexcept {
 /* #include <atomic> (already above) */
 /* #include <cstdint> (already above) */
 
-#endif // TOKIO_HAS_PROCESS
-#if TOKIO_HAS_PROCESS
-#endif // TOKIO_HAS_PROCESS
-#if TOKIO_HAS_PROCESS
-#endif // TOKIO_HAS_PROCESS
-#if TOKIO_HAS_PROCESS
-#endif // TOKIO_HAS_PROCESS
-#if TOKIO_HAS_PROCESS
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
@@ -31176,12 +30910,6 @@ TOKIO_SYSTEM_HEADERS_BEGIN
 #include <vector>
 TOKIO_SYSTEM_HEADERS_END
 
-#endif // TOKIO_HAS_PROCESS
-#if TOKIO_HAS_PROCESS
-#endif // TOKIO_HAS_PROCESS
-#if TOKIO_HAS_PROCESS
-#endif // TOKIO_HAS_PROCESS
-#if TOKIO_HAS_PROCESS
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
@@ -31426,7 +31154,6 @@ struct FileInner {
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility push(hidden)
 #endif
-// (defined above, before the headers, unless TOKIO_INTERNALS is: then here)
 #ifndef TOKIO_IMPLEMENTATION_GROUP_IS_
 // Which of the implementation's 8 groups of files this unit compiles (IMPL_PARTS in
 // amalgamate.py). Without TOKIO_IMPLEMENTATION_PART: all of them. With it, the
@@ -33301,20 +33028,6 @@ TOKIO_SYSTEM_HEADERS_BEGIN
 #include <system_error>
 TOKIO_SYSTEM_HEADERS_END
 
-#endif // TOKIO_HAS_SIGNAL
-#if TOKIO_HAS_SIGNAL
-#endif // TOKIO_HAS_SIGNAL
-#if TOKIO_HAS_SIGNAL
-#endif // TOKIO_HAS_SIGNAL
-#if TOKIO_HAS_SIGNAL
-#endif // TOKIO_HAS_SIGNAL
-#if TOKIO_HAS_SIGNAL
-#endif // TOKIO_HAS_SIGNAL
-#if TOKIO_HAS_SIGNAL
-#endif // TOKIO_HAS_SIGNAL
-#if TOKIO_HAS_SIGNAL
-#endif // TOKIO_HAS_SIGNAL
-#if TOKIO_HAS_SIGNAL
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
@@ -41640,10 +41353,6 @@ TOKIO_SYSTEM_HEADERS_BEGIN
 TOKIO_SYSTEM_HEADERS_END
 /* #include <new> (already above) */
 
-#endif // TOKIO_HAS_FS
-#if TOKIO_HAS_FS
-#endif // TOKIO_HAS_FS
-#if TOKIO_HAS_FS
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
@@ -41928,8 +41637,6 @@ TOKIO_SYSTEM_HEADERS_BEGIN
 #include <vector>
 TOKIO_SYSTEM_HEADERS_END
 
-#endif // TOKIO_HAS_FS
-#if TOKIO_HAS_FS
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
@@ -42189,8 +41896,6 @@ TOKIO_SYSTEM_HEADERS_BEGIN
 #include <unordered_map>
 TOKIO_SYSTEM_HEADERS_END
 
-#endif // TOKIO_HAS_FS
-#if TOKIO_HAS_FS
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
@@ -42305,8 +42010,6 @@ TOKIO_SYSTEM_HEADERS_BEGIN
 TOKIO_SYSTEM_HEADERS_END
 /* #include <new> (already above) */
 
-#endif // TOKIO_HAS_FS
-#if TOKIO_HAS_FS
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
@@ -43049,8 +42752,6 @@ int Ring::set_max_workers(unsigned bounded, unsigned unbounded) noexcept {
 #if TOKIO_HAS_FS
 // Blocking system-call helpers: see sys.hpp.
 
-#endif // TOKIO_HAS_FS
-#if TOKIO_HAS_FS
 
 TOKIO_SYSTEM_HEADERS_BEGIN
 #include <fcntl.h>
@@ -43206,10 +42907,6 @@ TOKIO_SYSTEM_HEADERS_BEGIN
 TOKIO_SYSTEM_HEADERS_END
 /* #include <new> (already above) */
 
-#endif // TOKIO_HAS_FS
-#if TOKIO_HAS_FS
-#endif // TOKIO_HAS_FS
-#if TOKIO_HAS_FS
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
@@ -44328,8 +44025,6 @@ TOKIO_SYSTEM_HEADERS_BEGIN
 #include <cstring>
 TOKIO_SYSTEM_HEADERS_END
 
-#endif // TOKIO_HAS_CODEC
-#if TOKIO_HAS_CODEC
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail::lines_codec_impl {
 
@@ -44430,16 +44125,6 @@ TOKIO_SYSTEM_HEADERS_BEGIN
 TOKIO_SYSTEM_HEADERS_END
 /* #include <utility> (already above) */
 
-#endif // TOKIO_HAS_PROCESS
-#if TOKIO_HAS_PROCESS
-#endif // TOKIO_HAS_PROCESS
-#if TOKIO_HAS_PROCESS
-#endif // TOKIO_HAS_PROCESS
-#if TOKIO_HAS_PROCESS
-#endif // TOKIO_HAS_PROCESS
-#if TOKIO_HAS_PROCESS
-#endif // TOKIO_HAS_PROCESS
-#if TOKIO_HAS_PROCESS
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
@@ -44936,8 +44621,6 @@ TOKIO_SYSTEM_HEADERS_BEGIN
 #include <vector>
 TOKIO_SYSTEM_HEADERS_END
 
-#endif // TOKIO_HAS_PROCESS
-#if TOKIO_HAS_PROCESS
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail::process_reaper_impl {
 
@@ -45225,10 +44908,6 @@ TOKIO_SYSTEM_HEADERS_BEGIN
 #include <vector>
 TOKIO_SYSTEM_HEADERS_END
 
-#endif // TOKIO_HAS_PROCESS
-#if TOKIO_HAS_PROCESS
-#endif // TOKIO_HAS_PROCESS
-#if TOKIO_HAS_PROCESS
 
 extern char** environ;
 
@@ -45706,10 +45385,6 @@ io::Result<PollSocket> register_pipe(OwnedFd fd, io::Interest interest) {
 
 /* #include <utility> (already above) */
 
-#endif // TOKIO_HAS_PROCESS
-#if TOKIO_HAS_PROCESS
-#endif // TOKIO_HAS_PROCESS
-#if TOKIO_HAS_PROCESS
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
@@ -45977,8 +45652,6 @@ TOKIO_SYSTEM_HEADERS_BEGIN
 #include <cstdio>
 TOKIO_SYSTEM_HEADERS_END
 
-#endif // TOKIO_HAS_PROCESS
-#if TOKIO_HAS_PROCESS
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::process {
 
@@ -46103,10 +45776,6 @@ TOKIO_SYSTEM_HEADERS_BEGIN
 TOKIO_SYSTEM_HEADERS_END
 /* #include <new> (already above) */
 
-#endif // TOKIO_HAS_FS
-#if TOKIO_HAS_FS
-#endif // TOKIO_HAS_FS
-#if TOKIO_HAS_FS
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
@@ -46758,12 +46427,6 @@ TOKIO_SYSTEM_HEADERS_BEGIN
 #include <system_error>
 TOKIO_SYSTEM_HEADERS_END
 
-#endif // TOKIO_HAS_FS
-#if TOKIO_HAS_FS
-#endif // TOKIO_HAS_FS
-#if TOKIO_HAS_FS
-#endif // TOKIO_HAS_FS
-#if TOKIO_HAS_FS
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
@@ -47341,7 +47004,7 @@ detail::FsAwait<Metadata> DirEntry::metadata() const {
 #endif // TOKIO_IMPLEMENTATION_GROUP 8
 #if TOKIO_IMPLEMENTATION_GROUP_IS_(1)
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_a3465b31186414d8_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_bbbe4f123f5cce38_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #endif
 #undef TOKIO_IMPLEMENTATION_GROUP_IS_
