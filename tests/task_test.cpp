@@ -208,12 +208,15 @@ TEST_CASE("coroutine frames keep the alignment their locals need") {
 }
 
 TEST_CASE("deep co_await chains run at any depth and any optimisation level") {
-  auto rt = test::current_thread();
   // Symmetric transfer is a tail call only at GCC -O2 (and never under the sanitizers):
   // transfers bounce through the poll loop every few dozen levels, so the native stack
-  // stays bounded whatever the depth. 300,000 levels overflow an 8 MiB stack otherwise.
-  const int depth = static_cast<int>(test::scaled(300000));
-  CHECK(rt.block_on(nested(depth)) == depth);
+  // stays bounded whatever the depth. On a 512 KiB stack (test::on_stack) any depth the
+  // suite runs (15,000 levels in the TSan build) overflows it otherwise.
+  test::on_stack(test::kSmallStack, [] {
+    auto rt = test::current_thread();
+    const int depth = static_cast<int>(test::scaled(300000));
+    CHECK(rt.block_on(nested(depth)) == depth);
+  });
 }
 
 namespace deep_chain {
@@ -240,68 +243,76 @@ Task<> descend(int depth, std::vector<int>* order, std::atomic<bool>* reached) {
 
 TEST_CASE(
     "aborting a suspended 1,000,000-deep chain destroys it innermost first, without recursion") {
-  auto rt = tokio::runtime::Builder::new_current_thread().enable_time().build();
-  const int depth = static_cast<int>(test::scaled(1000000));
-  std::vector<int> order;
-  order.reserve(static_cast<std::size_t>(depth) + 1);
-  std::atomic<bool> reached{false};
-  rt.block_on([](int depth, std::vector<int>* order, std::atomic<bool>* reached) -> Task<> {
-    auto h = tokio::spawn(deep_chain::descend(depth, order, reached));
-    while (!reached->load()) co_await tokio::task::yield_now();
-    h.abort();
-    auto r = co_await h.result();
-    CHECK(!r);
-    CHECK(r.error().is_cancelled());
-  }(depth, &order, &reached));
-  REQUIRE(order.size() == static_cast<std::size_t>(depth) + 1);
-  bool innermost_first = true;
-  for (int i = 0; i <= depth; ++i) innermost_first &= order[static_cast<std::size_t>(i)] == i;
-  CHECK(innermost_first);
+  // On a small stack (test::on_stack), where a destruction recursing once per level
+  // overflows at any depth the suite runs; so do the two cases after this one.
+  test::on_stack(test::kSmallStack, [] {
+    auto rt = tokio::runtime::Builder::new_current_thread().enable_time().build();
+    const int depth = static_cast<int>(test::scaled(1000000));
+    std::vector<int> order;
+    order.reserve(static_cast<std::size_t>(depth) + 1);
+    std::atomic<bool> reached{false};
+    rt.block_on([](int depth, std::vector<int>* order, std::atomic<bool>* reached) -> Task<> {
+      auto h = tokio::spawn(deep_chain::descend(depth, order, reached));
+      while (!reached->load()) co_await tokio::task::yield_now();
+      h.abort();
+      auto r = co_await h.result();
+      CHECK(!r);
+      CHECK(r.error().is_cancelled());
+    }(depth, &order, &reached));
+    REQUIRE(order.size() == static_cast<std::size_t>(depth) + 1);
+    bool innermost_first = true;
+    for (int i = 0; i <= depth; ++i) innermost_first &= order[static_cast<std::size_t>(i)] == i;
+    CHECK(innermost_first);
+  });
 }
 
 TEST_CASE("a deep chain losing a select is destroyed without recursion") {
-  auto rt = tokio::runtime::Builder::new_current_thread().enable_time().build();
-  const int depth = static_cast<int>(test::scaled(300000));
-  std::vector<int> order;
-  std::atomic<bool> reached{false};
-  int winner =
-      rt.block_on([](int depth, std::vector<int>* order, std::atomic<bool>* reached) -> Task<int> {
-        auto deep = deep_chain::descend(depth, order, reached);
-        auto quick = []() -> Task<int> {
-          co_await tokio::time::sleep(std::chrono::milliseconds(20));
-          co_return 7;
-        };
-        auto q = quick();
-        auto r = co_await tokio::select(std::move(deep), std::move(q));
-        co_return static_cast<int>(r.index());
-      }(depth, &order, &reached));
-  CHECK(winner == 1);
-  CHECK(reached.load());
-  CHECK(order.size() == static_cast<std::size_t>(depth) + 1);
-  CHECK(order.front() == 0);
+  test::on_stack(test::kSmallStack, [] {
+    auto rt = tokio::runtime::Builder::new_current_thread().enable_time().build();
+    const int depth = static_cast<int>(test::scaled(300000));
+    std::vector<int> order;
+    std::atomic<bool> reached{false};
+    int winner = rt.block_on(
+        [](int depth, std::vector<int>* order, std::atomic<bool>* reached) -> Task<int> {
+          auto deep = deep_chain::descend(depth, order, reached);
+          auto quick = []() -> Task<int> {
+            co_await tokio::time::sleep(std::chrono::milliseconds(20));
+            co_return 7;
+          };
+          auto q = quick();
+          auto r = co_await tokio::select(std::move(deep), std::move(q));
+          co_return static_cast<int>(r.index());
+        }(depth, &order, &reached));
+    CHECK(winner == 1);
+    CHECK(reached.load());
+    CHECK(order.size() == static_cast<std::size_t>(depth) + 1);
+    CHECK(order.front() == 0);
+  });
 }
 
 // A stream::then operand (ChildOp's TaskChild) dropped while a deep chain under it waits:
 // destroyed from its innermost frame (destroy_chain), not by the root's destructor
 // recursing once per level, which would overflow the stack at this depth.
 TEST_CASE("a deep chain under a stream::then, dropped suspended, is destroyed without recursion") {
-  auto rt = tokio::runtime::Builder::new_current_thread().enable_time().build();
-  const int depth = static_cast<int>(test::scaled(300000));
-  std::vector<int> order;
-  std::atomic<bool> reached{false};
-  rt.block_on([](int depth, std::vector<int>* order, std::atomic<bool>* reached) -> Task<> {
-    auto s = tokio::stream::then(tokio::stream::iter(std::vector<int>{depth}), [=](int d) {
-      return [](int d, std::vector<int>* order, std::atomic<bool>* reached) -> Task<int> {
-        co_await deep_chain::descend(d, order, reached);
-        co_return d;
-      }(d, order, reached);
-    });
-    auto r = co_await tokio::time::timeout(std::chrono::milliseconds(20), s.next());
-    CHECK(!r);
-  }(depth, &order, &reached));
-  CHECK(reached.load());
-  CHECK(order.size() == static_cast<std::size_t>(depth) + 1);
-  CHECK(order.front() == 0);
+  test::on_stack(test::kSmallStack, [] {
+    auto rt = tokio::runtime::Builder::new_current_thread().enable_time().build();
+    const int depth = static_cast<int>(test::scaled(300000));
+    std::vector<int> order;
+    std::atomic<bool> reached{false};
+    rt.block_on([](int depth, std::vector<int>* order, std::atomic<bool>* reached) -> Task<> {
+      auto s = tokio::stream::then(tokio::stream::iter(std::vector<int>{depth}), [=](int d) {
+        return [](int d, std::vector<int>* order, std::atomic<bool>* reached) -> Task<int> {
+          co_await deep_chain::descend(d, order, reached);
+          co_return d;
+        }(d, order, reached);
+      });
+      auto r = co_await tokio::time::timeout(std::chrono::milliseconds(20), s.next());
+      CHECK(!r);
+    }(depth, &order, &reached));
+    CHECK(reached.load());
+    CHECK(order.size() == static_cast<std::size_t>(depth) + 1);
+    CHECK(order.front() == 0);
+  });
 }
 
 TEST_CASE("awaiting a Task twice or an empty Task is a clear error") {

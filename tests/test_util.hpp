@@ -5,8 +5,11 @@
 
 #include <doctest/doctest.h>
 
+#include <pthread.h>
+
 #include <atomic>
 #include <cstdlib>
+#include <exception>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -80,6 +83,40 @@ inline tokio::runtime::Runtime either_flavour_all(bool multi) {
                  : tokio::runtime::Builder::new_current_thread();
   if (multi) b.worker_threads(2);
   return b.enable_all().build();
+}
+
+// Runs f() on a thread of its own whose stack is `bytes`, and waits for it; an exception
+// f() throws (a failed REQUIRE too) is rethrown here. For the cases that prove something
+// is done without recursing once per level: on the main thread's 8 MiB a recursion needs
+// a depth the TSan build (kScale 20) does not reach, on a small stack any depth the suite
+// runs overflows it.
+inline constexpr std::size_t kSmallStack = 512 * 1024;
+template <class F>
+void on_stack(std::size_t bytes, F f) {
+  struct Run {
+    F* f;
+    std::exception_ptr error;
+  } run{&f, nullptr};
+  pthread_attr_t attr;
+  REQUIRE(pthread_attr_init(&attr) == 0);
+  REQUIRE(pthread_attr_setstacksize(&attr, bytes) == 0);
+  pthread_t thread;
+  int rc = pthread_create(
+      &thread, &attr,
+      [](void* p) -> void* {
+        auto* r = static_cast<Run*>(p);
+        try {
+          (*r->f)();
+        } catch (...) {
+          r->error = std::current_exception();
+        }
+        return nullptr;
+      },
+      &run);
+  pthread_attr_destroy(&attr);
+  REQUIRE(rc == 0);
+  REQUIRE(pthread_join(thread, nullptr) == 0);
+  if (run.error) std::rethrow_exception(run.error);
 }
 
 // Counts destructor runs: put one in a coroutine frame to observe cancellation.
