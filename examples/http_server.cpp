@@ -38,13 +38,16 @@
 // nothing is closed. Writing has the same limit: every wait to write responses out (at
 // the back-pressure boundary, when no request is buffered, before closing) must end
 // within --timeout, so a client that pipelines requests and never reads is cut off too;
-// a large file's body only has to make progress within each --timeout.
+// a large file's body only has to make progress within each --timeout (bytes written,
+// or bytes the client acknowledged).
 //
 // Files are read on the blocking pool (task::spawn_blocking); a large body is written
 // together with its header in one writev (io::write_all_vectored).
 #define TOKIO_IMPLEMENTATION
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -270,6 +273,18 @@ Response route(Request& req, std::string_view path) {
 using Conn = codec::Framed<net::TcpStream, HttpCodec>;
 constexpr std::size_t kDirectWrite = 64 * 1024;  // bodies this big go out with writev
 
+// Bytes the kernel still holds for the socket, sent or not, that the peer has not
+// acknowledged (SIOCOUTQ), or SIZE_MAX when it cannot say. A client that reads drains
+// this even while the server's write waits: Linux reports a full socket writable again
+// only once half its send buffer (4 MiB at most by default) is free, which a client
+// reading 100 KB/s takes 20 s to free, so bytes written per period alone cannot tell a
+// slow reader from a stalled one.
+std::size_t unacked(const net::TcpStream& s) {
+  int n = 0;
+  if (::ioctl(s.as_raw_fd(), SIOCOUTQ, &n) != 0 || n < 0) return SIZE_MAX;
+  return static_cast<std::size_t>(n);
+}
+
 // The end of a connection whose client may still be sending (an error response, or
 // "connection: close"): a staged close (linger.hpp), for 2 s and 4 MiB at most.
 Task<> linger(net::TcpStream& s) { return examples::linger(s, std::chrono::seconds(2), 4u << 20); }
@@ -355,9 +370,13 @@ Task<> serve(net::TcpStream stream, Ctx* ctx, Limits limits) {
       encode_head(resp, head);
       io::IoSlice parts[] = {io::IoSlice(head.as_span()), io::IoSlice(resp.body.as_span())};
       std::span<io::IoSlice> slices(parts);
-      // A deadline per --timeout of no progress (a slow, steady download goes on); the
-      // slices say what is left (a timeout cancels only a write in flight, unwritten).
-      for (std::size_t left = head.len() + resp.body.len();;) {
+      // A deadline per --timeout of no progress (a slow, steady download goes on):
+      // progress is bytes written (the slices say what is left: a timeout cancels only
+      // a write in flight, unwritten) or the socket's unacknowledged bytes going down
+      // (the client read some, see unacked).
+      std::size_t left = head.len() + resp.body.len();
+      std::size_t queued = unacked(c.get_ref());
+      for (;;) {
         auto w = co_await tokio::time::timeout(limits.timeout,
                                                io::write_all_vectored(c.get_mut(), slices));
         if (w) {
@@ -366,8 +385,10 @@ Task<> serve(net::TcpStream stream, Ctx* ctx, Limits limits) {
         }
         std::size_t now = 0;
         for (const io::IoSlice& sl : slices) now += sl.size();
-        if (now == left) co_return;  // nothing taken in a whole period
+        std::size_t queued_now = unacked(c.get_ref());
+        if (now == left && queued_now >= queued) co_return;  // nothing taken in a period
         left = now;
+        queued = queued_now;
       }
     } else {
       if (full()) {

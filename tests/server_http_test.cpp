@@ -373,12 +373,15 @@ TEST_CASE("http_server: a slow but steady download outlasts --timeout; a stalled
   // 600 ms: a steady client starved of CPU for 300 ms on a loaded machine (load average 30
   // on 2 cores) once stalled long enough to be cut off.
   Http h("--timeout 600");
-  const std::size_t size = 16u << 20;  // well past what the sockets' buffers hold
+  const std::size_t size = 8u << 20;  // well past what the sockets' buffers hold
   h.write_file("big.bin", std::string(size, 'b'));
-  // Reads 64 KiB every 8 ms (about 2 s in all, several --timeout periods); or, when
-  // `stall`, takes nothing for 2.4 s (four periods) after the head, then reads as fast as
-  // it can. Returns the body bytes received and whether the server closed (EOF or reset)
-  // before the client's own bound.
+  // Reads 64 KiB every 40 ms (1.6 MB/s, about 5 s in all); or, when `stall`, takes nothing
+  // for 2.4 s (four periods) after the head, then reads as fast as it can. Returns the
+  // body bytes received and whether the server closed (EOF or reset) before the client's
+  // own bound. At 1.6 MB/s the kernel reports the server's socket writable again (half
+  // of a send buffer of up to 4 MiB free) less often than every 600 ms: a server that
+  // counts only the bytes its writes take cut this client off after 5.3-6.8 MB (the
+  // hunt of 2026-12-07), while it was reading all along.
   struct Got {
     std::size_t body = 0;
     bool closed = false;
@@ -392,7 +395,7 @@ TEST_CASE("http_server: a slow but steady download outlasts --timeout; a stalled
     bool stalled = false;
     std::vector<char> buf(64 * 1024);
     const auto t0 = std::chrono::steady_clock::now();
-    while (std::chrono::steady_clock::now() - t0 < std::chrono::seconds(20)) {
+    while (std::chrono::steady_clock::now() - t0 < std::chrono::seconds(30)) {
       ssize_t n = ::recv(fd, buf.data(), buf.size(), 0);
       if (n <= 0) {
         got.closed = true;
@@ -406,7 +409,7 @@ TEST_CASE("http_server: a slow but steady download outlasts --timeout; a stalled
         got.body += std::size_t(n);
       }
       if (!stall) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(8));
+        std::this_thread::sleep_for(std::chrono::milliseconds(40));
       } else if (!stalled) {
         stalled = true;
         std::this_thread::sleep_for(std::chrono::milliseconds(2400));
