@@ -16,6 +16,8 @@
 #include <vector>
 
 #include "server_test_util.hpp"
+// The example's RESP codec itself, for the decoder case below.
+#include "examples/mini_redis_resp.hpp"
 
 namespace {
 
@@ -735,4 +737,39 @@ TEST_CASE(
   CHECK(long(pongs) == pings.load());
   // The messages came while the PINGs were being answered, long before the last of them.
   CHECK(pongs_after >= std::size_t(kAfter / 2));
+}
+
+// A command arriving in pieces is parsed on from where the previous piece ended, each byte
+// once: parsed again from its first byte on every read, a command of many arguments sent
+// in small writes cost time quadratic in its length (300,000 arguments in writes of 16:
+// 5.4 s of the server's CPU against redis-server's 0.4 s). To see that the parsed bytes
+// are not read again, the case spoils one of them between the pieces: a decoder that starts
+// over reports "expected '$'".
+TEST_CASE("mini_redis: a command arriving in pieces is parsed on from where the last piece ended") {
+  RespCodec codec;
+  tokio::codec::BytesMut buf;
+  buf.put("*3\r\n$3\r\nSET\r\n$1\r\nk");
+  auto r = codec.decode(buf);
+  REQUIRE(r.has_value());
+  CHECK(!r->has_value());  // incomplete: the second argument's end has not arrived
+  buf[4] = std::byte{'!'};  // the first argument's '$', parsed already
+  buf.put("\r\n$");
+  r = codec.decode(buf);
+  REQUIRE(r.has_value());
+  CHECK(!r->has_value());
+  buf.put("1\r\nv\r\n*1\r\n$4\r\nPING\r\n");
+  r = codec.decode(buf);
+  REQUIRE(r.has_value());
+  REQUIRE(r->has_value());
+  CHECK((*r)->argc == 3);
+  CHECK((*r)->arg(0) == "SET");
+  CHECK((*r)->arg(1) == "k");
+  CHECK((*r)->arg(2) == "v");
+  // The next command starts afresh.
+  r = codec.decode(buf);
+  REQUIRE(r.has_value());
+  REQUIRE(r->has_value());
+  CHECK((*r)->argc == 1);
+  CHECK((*r)->arg(0) == "PING");
+  CHECK(buf.is_empty());
 }
