@@ -166,12 +166,21 @@ Reply execute(Db& db, const Command& c) {
         }
       }
     }
-    if (c.argc != 3 && c.argc != 5) return Reply::error("ERR syntax error");
+    // EX n or PX n, repeated as redis-server allows (the last one counts; EX with PX is a
+    // syntax error), all read before the value is.
+    bool ex = false, px = false;
+    std::string_view amount_arg;
+    for (std::size_t i = 3; i < c.argc; i += 2) {
+      bool e = iequals(c.arg(i), "EX"), p = iequals(c.arg(i), "PX");
+      if ((!e && !p) || i + 1 >= c.argc || (e && px) || (p && ex))
+        return Reply::error("ERR syntax error");
+      ex = ex || e;
+      px = px || p;
+      amount_arg = c.arg(i + 1);
+    }
     std::optional<int64_t> expires;
-    if (c.argc == 5) {
-      auto amount = parse_int(c.arg(4));
-      bool ex = iequals(c.arg(3), "EX"), px = iequals(c.arg(3), "PX");
-      if (!ex && !px) return Reply::error("ERR syntax error");
+    if (ex || px) {
+      auto amount = parse_int(amount_arg);
       if (!amount) return Reply::error("ERR value is not an integer or out of range");
       if (*amount > 0) expires = deadline_ms(*amount, ex);
       if (!expires) return Reply::error("ERR invalid expire time in 'set' command");

@@ -111,6 +111,15 @@ TEST_CASE("mini_redis: redis-cli commands") {
         "ERR mini_redis does not support SET NX (only EX and PX)\n\n");
   CHECK(r.cli("set s v ex 5 px") == "ERR syntax error\n\n");
   CHECK(r.cli("set s v ex zz") == "ERR value is not an integer or out of range\n\n");
+  // Repeated as redis-server 7 takes them: the last one counts, only its value is read;
+  // EX with PX is a syntax error.
+  CHECK(r.cli("set s v ex zz ex 70") == "OK\n");
+  CHECK(r.cli("ttl s") == "70\n");
+  CHECK(r.cli("set s v PX 1 px 80000") == "OK\n");
+  CHECK(r.cli("ttl s") == "80\n");
+  CHECK(r.cli("set s v ex 1 px 2") == "ERR syntax error\n\n");
+  CHECK(r.cli("set s v ex 5 ex 0") == "ERR invalid expire time in 'set' command\n\n");
+  CHECK(r.cli("set s v ex 5 ex") == "ERR syntax error\n\n");
   CHECK(r.cli("get") == "ERR wrong number of arguments for 'get' command\n\n");
   // redis-server 7's text, byte for byte.
   CHECK(r.cli("frobnicate 1") ==
@@ -751,7 +760,7 @@ TEST_CASE("mini_redis: a command arriving in pieces is parsed on from where the 
   buf.put("*3\r\n$3\r\nSET\r\n$1\r\nk");
   auto r = codec.decode(buf);
   REQUIRE(r.has_value());
-  CHECK(!r->has_value());  // incomplete: the second argument's end has not arrived
+  CHECK(!r->has_value());   // incomplete: the second argument's end has not arrived
   buf[4] = std::byte{'!'};  // the first argument's '$', parsed already
   buf.put("\r\n$");
   r = codec.decode(buf);
