@@ -112,7 +112,13 @@ Task<> client(net::TcpStream stream, broadcast::Sender<Message> tx, uint64_t id,
   broadcast::Receiver<Message> inbox = tx.subscribe();
   Conn conn(std::move(stream), codec::LinesCodec::new_with_max_length(kMaxLine));
   bool refused = false;  // a line was refused: the client may still be sending
-  if (!co_await conn.send("welcome, you are " + name)) co_return;
+  // Every write to the client waits --write-timeout at most, these two notices as well as
+  // deliver's batches: a client that does not read is cut off, whatever it was sent.
+  auto notice = [&](std::string text) -> Task<bool> {
+    auto sent = co_await tokio::time::timeout(write_timeout, conn.send(std::move(text)));
+    co_return sent&&* sent;
+  };
+  if (!co_await notice("welcome, you are " + name)) co_return;
   say("* " + name + " joined");
   for (;;) {
     auto ev = co_await tokio::select(conn.next(), inbox.recv());
@@ -128,7 +134,7 @@ Task<> client(net::TcpStream stream, broadcast::Sender<Message> tx, uint64_t id,
         } else if (line->error() == std::errc::illegal_byte_sequence) {
           why = "! not UTF-8";
         }
-        if (!why.empty() && !co_await conn.send(why)) break;
+        if (!why.empty() && !co_await notice(why)) break;
         refused = !why.empty();
         continue;
       }
