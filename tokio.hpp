@@ -5534,31 +5534,75 @@ Task<T> hold_closure(ClosureBlock<C> owner, Task<T> task) {
   co_return co_await unlocated(std::move(task));
 }
 
-// A plain function (pointer or reference) whose parameters are all values: once called,
-// nothing refers to the callable or the argument copies.
-template <class F>
-struct takes_values_only : std::false_type {};
-template <class R, class... P>
-struct takes_values_only<R (*)(P...)> : std::bool_constant<(!std::is_reference_v<P> && ...)> {};
-template <class R, class... P>
-struct takes_values_only<R (*)(P...) noexcept> : takes_values_only<R (*)(P...)> {};
-template <class R, class C, class... P>
-struct takes_values_only<R (C::*)(P...)> : takes_values_only<R (*)(P...)> {};
-template <class R, class C, class... P>
-struct takes_values_only<R (C::*)(P...) const> : takes_values_only<R (*)(P...)> {};
-template <class R, class C, class... P>
-struct takes_values_only<R (C::*)(P...) noexcept> : takes_values_only<R (*)(P...)> {};
-template <class R, class C, class... P>
-struct takes_values_only<R (C::*)(P...) const noexcept> : takes_values_only<R (*)(P...)> {};
+// Whether a coroutine whose parameters are P..., called with decayed copies of the
+// arguments (types D...), owns in its frame everything it uses, so the copies may die with
+// the spawn statement: each parameter is a value of its argument's own type (moved into
+// the frame), or a value made from a scalar argument (a number, a pointer: nothing of the
+// copy can be referred to). A parameter of another type made from a class argument may
+// view the copy (std::string_view from a std::string, std::span from a std::vector) and
+// would dangle; a reference parameter would refer to it. Those keep the general path,
+// where the copies live as long as the task.
+template <class P, class D>
+inline constexpr bool parameter_owns_argument =
+    !std::is_reference_v<P> && (std::is_same_v<std::remove_cv_t<P>, D> || std::is_scalar_v<D>);
+template <class... P>
+struct ParameterList {};
+template <class Params, class... D>
+struct owns_arguments : std::false_type {};
+template <class... P, class... D>
+  requires(sizeof...(P) == sizeof...(D))
+struct owns_arguments<ParameterList<P...>, D...>
+    : std::bool_constant<(parameter_owns_argument<P, D> && ...)> {};
 
-// A function object with no state (a lambda without captures) whose call operator takes
-// every parameter by value: once called, its coroutine frame holds everything it uses (the
+// The parameters of a plain function pointer; of a call operator (a member pointer whose
+// object argument is the function object itself, see stateless_by_value). Only these two
+// kinds take the paths below: a pointer to another member function is called with the
+// object among the arguments, and its frame keeps just `this`, which would point at the
+// argument copy (or into what a shared_ptr argument owns), so it keeps the general path.
+template <class F>
+struct function_parameters {
+  static constexpr bool known = false;
+};
+template <class R, class... P>
+struct function_parameters<R (*)(P...)> {
+  static constexpr bool known = true;
+  using type = ParameterList<P...>;
+};
+template <class R, class... P>
+struct function_parameters<R (*)(P...) noexcept> : function_parameters<R (*)(P...)> {};
+template <class F>
+struct call_operator_parameters {
+  static constexpr bool known = false;
+};
+template <class R, class C, class... P>
+struct call_operator_parameters<R (C::*)(P...)> : function_parameters<R (*)(P...)> {};
+template <class R, class C, class... P>
+struct call_operator_parameters<R (C::*)(P...) const> : function_parameters<R (*)(P...)> {};
+template <class R, class C, class... P>
+struct call_operator_parameters<R (C::*)(P...) noexcept> : function_parameters<R (*)(P...)> {};
+template <class R, class C, class... P>
+struct call_operator_parameters<R (C::*)(P...) const noexcept> : function_parameters<R (*)(P...)> {
+};
+
+// A plain function (pointer or reference) called with arguments its frame owns (above):
+// once called, nothing refers to the callable or the argument copies.
+template <class Fn, class... D>
+constexpr bool plain_function_owns_arguments() {
+  using Params = function_parameters<Fn>;
+  if constexpr (Params::known) return owns_arguments<typename Params::type, D...>::value;
+  else return false;
+}
+
+// A function object with no state (a lambda without captures) whose call operator's frame
+// owns its arguments: once called, its coroutine frame holds everything it uses (the
 // frame's copy of `this` is never read: there is nothing to read), so like a plain function
 // it needs no storage beyond the frame. Generic lambdas (auto parameters) do not qualify.
-template <class Fn>
+template <class Fn, class... D>
 constexpr bool stateless_by_value() {
   if constexpr (std::is_empty_v<Fn> && requires { &Fn::operator(); }) {
-    return takes_values_only<decltype(&Fn::operator())>::value;
+    using Params = call_operator_parameters<decltype(&Fn::operator())>;
+    if constexpr (Params::known) return owns_arguments<typename Params::type, D...>::value;
+    else return false;
   } else {
     return false;
   }
@@ -5570,10 +5614,10 @@ auto make_closure_cell(F&& f, A&&... a) {
   using Fn = std::decay_t<F>;
   using C = SpawnClosure<Fn, std::decay_t<A>...>;
   using T = typename invoke_task_t<Fn, std::decay_t<A>...>::value_type;
-  if constexpr (takes_values_only<Fn>::value) {
+  if constexpr (plain_function_owns_arguments<Fn, std::decay_t<A>...>()) {
     return spawned_cell(
         to_task(detail::invoke(Fn(std::forward<F>(f)), std::decay_t<A>(std::forward<A>(a))...)));
-  } else if constexpr (stateless_by_value<Fn>()) {
+  } else if constexpr (stateless_by_value<Fn, std::decay_t<A>...>()) {
     // One block, the frame's (as spawn(coroutine(args...)) costs): the arguments go
     // straight into the frame's parameters; the callable object dies with this scope.
     Fn fn(std::forward<F>(f));
@@ -6495,34 +6539,43 @@ class JoinSet {
   // Spawns onto the current runtime: spawn(task), spawn(awaitable), spawn(f, args...).
   template <class First, class... Rest>
   AbortHandle spawn(First&& first, Rest&&... rest) {
+    (void)checked();  // before the task exists
     return add(tokio::spawn(std::forward<First>(first), std::forward<Rest>(rest)...));
   }
   template <class A>
   AbortHandle spawn_on(A&& operand, const runtime::Handle& h) {
+    (void)checked();
     return add(h.spawn(std::forward<A>(operand)));
   }
   // task::spawn_local (inside a LocalSet), the same forms as spawn.
   template <class First, class... Rest>
   AbortHandle spawn_local(First&& first, Rest&&... rest) {
+    (void)checked();
     return add(task::spawn_local(std::forward<First>(first), std::forward<Rest>(rest)...));
   }
   // spawn_blocking(f) or spawn_blocking(f, args...), as task::spawn_blocking.
   template <class F, class... Args>
   AbortHandle spawn_blocking(F&& f, Args&&... args) {
+    (void)checked();
     return add(task::spawn_blocking(std::forward<F>(f), std::forward<Args>(args)...));
   }
   // Tokio's spawn_blocking_on(f, handle): onto the blocking pool of `h`'s runtime.
   template <class F>
   AbortHandle spawn_blocking_on(F&& f, const runtime::Handle& h) {
+    (void)checked();
     return add(h.spawn_blocking(std::forward<F>(f)));
   }
   // Tokio's spawn_local_on(future, local_set): onto that LocalSet.
   template <class A>
   AbortHandle spawn_local_on(A&& operand, LocalSet& set) {
+    (void)checked();
     return add(set.spawn_local(std::forward<A>(operand)));
   }
   // Adopts an existing handle.
+  // On a moved-from set every form throws before anything is spawned (add: the handle
+  // stays the caller's).
   AbortHandle add(JoinHandle<T>&& h) {
+    detail::JoinSetShared* shared = checked();
     if (h.output_taken()) {
       detail::throw_misuse(
           "JoinSet::add of a JoinHandle that was already awaited: its output is gone; add the "
@@ -6530,7 +6583,7 @@ class JoinSet {
     }
     detail::TaskHeader* t = release_handle(h);
     AbortHandle ah(t);
-    detail::join_set_insert(shared_, t);
+    detail::join_set_insert(shared, t);
     return ah;
   }
 
@@ -15088,7 +15141,7 @@ class OnceCell {
     if (initialized()) co_return std::cref(value_);
     auto permit = co_await Semaphore::Acquire(&sem_, 1, {&sem_});
     if (!permit) co_return std::cref(value_);  // closed: another call set the value
-    T v = co_await init(args...);
+    T v = co_await detail::invoke(init, args...);
     emplace(std::move(v));
     permit->forget();  // the semaphore is closed now; nothing to give back
     co_return std::cref(value_);
@@ -15103,7 +15156,7 @@ class OnceCell {
     if (initialized()) co_return std::cref(value_);
     auto permit = co_await Semaphore::Acquire(&sem_, 1, {&sem_});
     if (!permit) co_return std::cref(value_);
-    auto r = co_await init(args...);
+    auto r = co_await detail::invoke(init, args...);
     if (!r.has_value()) co_return unexpected(std::move(r).error());
     emplace(std::move(*r));
     permit->forget();
@@ -25721,13 +25774,15 @@ concept Encoder = requires(E& e, Item&& item, BytesMut& dst) {
 // After a decode error the stream pauses, as tokio-util's FramedImpl (has_errored): the
 // error is an item, the next poll yields nullopt once (so a `while (auto x = co_await
 // f.next())` loop ends there, as Rust's `while let Some(x)` does), and the poll after that
-// resumes by READING, not by decoding what is buffered: bytes already in the buffer are
-// decoded once a read returns more (or the end of the input). Two differences: a decoder
-// that consumed nothing while failing would fail on the same bytes again at every resume,
-// so that error ends the stream for good (tokio-util would error, pause, error...); and an
-// error from decode_eof that consumed input pauses like one from decode, after which
-// decode_eof goes on with the rest of the buffer (tokio-util ends the stream there, so
-// what it yields from the same bytes depends on whether the end was seen before the error).
+// resumes. Three differences: the resume decodes what is buffered before it reads
+// (tokio-util reads first, so a frame pipelined behind the bad one waited for the peer to
+// send more: a client that sent a bad request and a good one and then waited for both
+// answers got none for the second); a decoder that consumed nothing while failing would
+// fail on the same bytes again at every resume, so that error ends the stream for good
+// (tokio-util would error, pause, error...); and an error from decode_eof that consumed
+// input pauses like one from decode, after which decode_eof goes on with the rest of the
+// buffer (tokio-util ends the stream there, so what it yields from the same bytes depends
+// on whether the end was seen before the error).
 //
 // Write side (FramedWriteApi): items are encoded into the write buffer; a flush writes
 // the buffer out (looping over partial writes) and then flushes the writer. feed() first
@@ -25809,10 +25864,10 @@ bool framed_poll_next(R& io, D& codec, FramedReadState& st, ChildOp<read_op_t<R>
   for (;;) {
     if (st.done) return true;
     if (st.errored) {
-      // The pause after a decode error: nullopt once. Not readable, as tokio-util: the
-      // next poll reads before it decodes again.
+      // The pause after a decode error: nullopt once. The next poll decodes what the
+      // buffer still holds before it reads (the error consumed input, so this ends).
       st.errored = false;
-      st.readable = false;
+      st.readable = !st.buf.is_empty();
       return true;
     }
     if (st.readable) {
@@ -26114,7 +26169,7 @@ class FramedWriteApi {
 // frame left over is an error by default (codec::Errc::bytes_remaining_on_stream). After
 // the end, or an I/O error, next() yields nullopt for good. A decode error is an item,
 // and then the stream pauses as tokio-util's does: the next next() yields nullopt once,
-// and a next() after that resumes, reading more input before decoding again (to skip a
+// and a next() after that resumes, decoding what is buffered and then reading (to skip a
 // bad line and go on, call next() again after that nullopt). If the decoder consumed
 // nothing while failing, that nullopt is for good instead (see decoder.hpp).
 //
@@ -26125,6 +26180,7 @@ class FramedWriteApi {
 
 /* #include <cstddef> (already above) */
 /* #include <optional> (already above) */
+/* #include <stdexcept> (already above) */
 /* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
 
@@ -26194,8 +26250,13 @@ class FramedRead : public stream::PollStream<FramedRead<R, D>, io::Result<decode
     return std::forward<R>(io_);
   }
   D& decoder() noexcept { return codec_; }
-  // Caps each read at `n` bytes (codec::ReaderStream's chunk size).
-  void set_max_read(std::size_t n) noexcept { st_.max_read = n; }
+  // Caps each read at `n` bytes (codec::ReaderStream's chunk size). 0 is refused
+  // (std::invalid_argument): a read of 0 bytes returns 0, which reads as the end of the
+  // input, so the stream would end with the peer's bytes unread.
+  void set_max_read(std::size_t n) {
+    if (n == 0) throw std::invalid_argument("codec::FramedRead::set_max_read: the cap must be > 0");
+    st_.max_read = n;
+  }
   D& decoder_mut() noexcept { return codec_; }
   const BytesMut& read_buffer() const noexcept { return st_.buf; }
   BytesMut& read_buffer_mut() noexcept {
@@ -27033,8 +27094,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_bbbe4f123f5cce38_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_bbbe4f123f5cce38_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_d35fd2e4d316f6c5_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_d35fd2e4d316f6c5_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -34992,6 +35053,7 @@ class alignas(kCacheLine) MultiThread final : public HandleInner {
   void block_in_place_end() override;
 
   static void worker_entry(void* arg);
+  void spawn_worker(uint32_t index);
 
  private:
   friend struct WorkerLoop;
@@ -35186,10 +35248,17 @@ struct WorkerStart {
   uint32_t index;
 };
 
+// Hands worker `index`'s start to the blocking pool. The pool owns the WorkerStart once
+// spawn_mandatory returns; when it throws (no thread could start), the job was taken back
+// and the WorkerStart is still ours.
+void MultiThread::spawn_worker(uint32_t index) {
+  auto s = std::make_unique<WorkerStart>(WorkerStart{this, index});
+  blocking.spawn_mandatory(&MultiThread::worker_entry, s.get());
+  (void)s.release();
+}
+
 void MultiThread::start() {
-  for (uint32_t i = 0; i < n_; ++i) {
-    blocking.spawn_mandatory(&MultiThread::worker_entry, new WorkerStart{this, i});
-  }
+  for (uint32_t i = 0; i < n_; ++i) spawn_worker(i);
 }
 
 void MultiThread::worker_entry(void* arg) {
@@ -35590,7 +35659,7 @@ void MultiThread::block_in_place_begin() {
   ctx->core = nullptr;
   remotes_[ctx->index].handoff.store(core, std::memory_order_release);
   try {
-    blocking.spawn_mandatory(&MultiThread::worker_entry, new WorkerStart{this, ctx->index});
+    spawn_worker(ctx->index);
   } catch (...) {
     // No thread for the core: keep it and run the closure in place.
     ctx->core = remotes_[ctx->index].handoff.exchange(nullptr, std::memory_order_acq_rel);
@@ -47004,7 +47073,7 @@ detail::FsAwait<Metadata> DirEntry::metadata() const {
 #endif // TOKIO_IMPLEMENTATION_GROUP 8
 #if TOKIO_IMPLEMENTATION_GROUP_IS_(1)
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_bbbe4f123f5cce38_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_d35fd2e4d316f6c5_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #endif
 #undef TOKIO_IMPLEMENTATION_GROUP_IS_

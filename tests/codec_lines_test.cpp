@@ -264,10 +264,11 @@ TEST_CASE(
                                             "ok3"});
     }
     {
-      // Everything in one read: the resume reads first and meets the end of the input, so
-      // the rest is decoded by decode_eof; an error there that consumed input pauses too,
-      // so the items are the same as above (tokio-util ends the stream at that error and
-      // never reaches "ok3").
+      // Everything in one read: each resume decodes what is buffered, and what is left
+      // when the end of the input is met goes to decode_eof, where an error that consumed
+      // input pauses too; the items are the same as above (tokio-util resumes by reading,
+      // meets the end there, and ends the stream at the error that follows, never
+      // reaching "ok3").
       iotest::MockReader r;
       r.data(input);
       codec::FramedRead fr(r, codec::LinesCodec::new_with_max_length(8));

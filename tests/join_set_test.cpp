@@ -1,5 +1,7 @@
 // task::JoinSet.
+#include <atomic>
 #include <set>
+#include <string>
 #include <stdexcept>
 #include <vector>
 
@@ -199,4 +201,38 @@ TEST_CASE("JoinSet::spawn_local runs !Send-style work on the LocalSet") {
     co_return sum;
   }());
   CHECK(total == 12);
+}
+
+// Every way into a moved-from JoinSet throws the set's misuse error before anything is
+// spawned; spawn() dereferenced the null shared state after spawning (found by a new-user
+// hunt: a SEGV under UBSan's "member call on null pointer").
+TEST_CASE("spawn and add on a moved-from JoinSet throw before anything is spawned") {
+  auto rt = test::current_thread();
+  rt.block_on([]() -> Task<> {
+    std::atomic<int> ran{0};
+    auto count = [](std::atomic<int>* r) -> Task<int> {
+      r->fetch_add(1);
+      co_return 1;
+    };
+    JoinSet<int> set;
+    JoinSet<int> other(std::move(set));
+    auto says_moved = [](auto&& op) {
+      try {
+        op();
+      } catch (const std::logic_error& e) {
+        return std::string(e.what()).find("moved-from JoinSet") != std::string::npos;
+      }
+      return false;
+    };
+    CHECK(says_moved([&] { set.spawn(count, &ran); }));
+    CHECK(says_moved([&] { set.spawn(count(&ran)); }));
+    CHECK(says_moved([&] { set.spawn_blocking([&ran] { return ran.fetch_add(1); }); }));
+    auto h = tokio::spawn(count, &ran);
+    CHECK(says_moved([&] { set.add(std::move(h)); }));
+    CHECK(co_await h == 1);  // the handle stayed the caller's
+    for (int i = 0; i < 10; ++i) co_await tokio::task::yield_now();
+    CHECK(ran.load() == 1);  // only the task spawned outside the set ran
+    other.spawn(count, &ran);
+    CHECK((co_await other.join_next())->value() == 1);
+  }());
 }

@@ -4,6 +4,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "internals.hpp"
@@ -162,11 +163,17 @@ TEST_CASE("spawn(callable): a capture-free by-value lambda is spawned like a pla
   auto by_ref = [](const std::shared_ptr<int>& x) -> Task<long> { co_return *x; };
   auto generic = [](auto x) -> Task<long> { co_return x; };
   auto mut = [](std::string s) mutable -> Task<long> { co_return static_cast<long>(s.size()); };
-  static_assert(tokio::detail::stateless_by_value<decltype(by_value)>());
-  static_assert(tokio::detail::stateless_by_value<decltype(mut)>());
-  static_assert(!tokio::detail::stateless_by_value<decltype(capturing)>());
-  static_assert(!tokio::detail::stateless_by_value<decltype(by_ref)>());
-  static_assert(!tokio::detail::stateless_by_value<decltype(generic)>());
+  using SP = std::shared_ptr<int>;
+  static_assert(tokio::detail::stateless_by_value<decltype(by_value), SP, int>());
+  static_assert(tokio::detail::stateless_by_value<decltype(by_value), SP, short>());  // scalar
+  static_assert(tokio::detail::stateless_by_value<decltype(mut), std::string>());
+  static_assert(!tokio::detail::stateless_by_value<decltype(capturing), SP>());
+  static_assert(!tokio::detail::stateless_by_value<decltype(by_ref), SP>());
+  static_assert(!tokio::detail::stateless_by_value<decltype(generic), long>());
+  // A parameter of another type than its class argument may view the argument's copy.
+  auto view = [](std::string_view s) -> Task<long> { co_return static_cast<long>(s.size()); };
+  static_assert(!tokio::detail::stateless_by_value<decltype(view), std::string>());
+  static_assert(tokio::detail::stateless_by_value<decltype(view), const char*>());
   auto rt = test::current_thread();  // the task runs only when this one awaits
   rt.block_on([](auto by_value, auto mut) -> Task<> {
     auto x = std::make_shared<int>(40);
@@ -308,5 +315,90 @@ TEST_CASE("f, args... forms: spawn_blocking, JoinSet::spawn_blocking, poll_fn") 
         polls, counter);
     CHECK(co_await pending_twice == 1 + 3);
     CHECK(counter->load() == 1);
+  }());
+}
+
+namespace spawn_forms_lifetime {
+
+// Counts live copies; a View keeps a pointer to the Owner it was made from.
+struct Owner {
+  std::atomic<int>* live;
+  explicit Owner(std::atomic<int>& l) : live(&l) { live->fetch_add(1); }
+  Owner(const Owner& o) : live(o.live) { live->fetch_add(1); }
+  ~Owner() { live->fetch_sub(1); }
+  int value() const { return 7; }
+};
+struct View {
+  const Owner* owner;
+  View(const Owner& o) : owner(&o) {}  // NOLINT: implicit, as std::string_view's is
+};
+Task<int> read_view(View v) {
+  co_await tokio::task::yield_now();
+  co_return v.owner->value();
+}
+
+struct Service {
+  std::atomic<int>* live;
+  int base;
+  Service(std::atomic<int>& l, int b) : live(&l), base(b) { live->fetch_add(1); }
+  Service(const Service& o) : live(o.live), base(o.base) { live->fetch_add(1); }
+  ~Service() { live->fetch_sub(1); }
+  Task<int> handle(int x) {
+    co_await tokio::task::yield_now();
+    co_return base + x;
+  }
+};
+
+}  // namespace spawn_forms_lifetime
+
+// spawn(f, args...) keeps the argument copies as long as the task when the frame might not
+// own what it uses: a member function (its frame keeps only `this`, which points at the
+// object argument or into what a shared_ptr argument owns) or a parameter of another type
+// than its class argument (a view of it). Both took the one-block path once and the copies
+// died with the spawn statement (found by a new-user hunt: use after free under ASan).
+TEST_CASE(
+    "spawn(f, args...): a member function's object and a viewed argument live as long as the "
+    "task") {
+  using namespace spawn_forms_lifetime;
+  static_assert(!tokio::detail::plain_function_owns_arguments<Task<int> (*)(View), Owner>());
+  static_assert(tokio::detail::plain_function_owns_arguments<Task<int> (*)(int), long>());
+  auto rt = test::current_thread();  // a spawned task runs only when this one awaits
+  rt.block_on([]() -> Task<> {
+    std::atomic<int> live{0};
+    {
+      auto h = tokio::spawn(&Service::handle, std::make_shared<Service>(live, 60), 5);
+      CHECK(live.load() == 1);  // the shared_ptr argument's copy keeps the object
+      CHECK(co_await h == 65);
+      CHECK(live.load() == 0);  // released with the task
+    }
+    {
+      auto h = tokio::spawn(&Service::handle, Service(live, 30), 4);
+      CHECK(live.load() == 1);  // the object argument's copy
+      CHECK(co_await h == 34);
+      CHECK(live.load() == 0);
+    }
+    {
+      tokio::task::JoinSet<int> set;
+      set.spawn(&Service::handle, std::make_shared<Service>(live, 10), 1);
+      CHECK(live.load() == 1);
+      auto r = co_await set.join_next();
+      REQUIRE(r.has_value());
+      CHECK(r->value() == 11);
+      CHECK(live.load() == 0);
+    }
+    {
+      auto h = tokio::spawn(read_view, Owner(live));
+      CHECK(live.load() == 1);  // the copy the View parameter points at
+      CHECK(co_await h == 7);
+      CHECK(live.load() == 0);
+      auto lambda = [](View v) -> Task<int> {
+        co_await tokio::task::yield_now();
+        co_return v.owner->value() * 2;
+      };
+      auto h2 = tokio::spawn(lambda, Owner(live));
+      CHECK(live.load() == 1);
+      CHECK(co_await h2 == 14);
+      CHECK(live.load() == 0);
+    }
   }());
 }

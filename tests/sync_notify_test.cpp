@@ -408,6 +408,19 @@ TEST_CASE("once_cell: a failing or cancelled initializer lets the next caller in
         base);
     CHECK(t.value().get() == 41);
     CHECK(base.use_count() == 1);  // every copy is gone again
+    // A member function with its object (a pointer or a shared_ptr), as spawn takes it.
+    struct Loader {
+      int base;
+      Task<int> load(int add) { co_return base + add; }
+      Task<tokio::Result<int, std::string>> try_load() { co_return base; }
+    };
+    auto loader = std::make_shared<Loader>(Loader{30});
+    OnceCell<int> c5;
+    CHECK((co_await c5.get_or_init(&Loader::load, loader, 3)).get() == 33);
+    OnceCell<int> c6;
+    auto t6 = co_await c6.get_or_try_init(&Loader::try_load, loader.get());
+    CHECK(t6.value().get() == 30);
+    CHECK(loader.use_count() == 1);
 
     // set() while an initializer runs: InitializingError, the value comes back.
     OnceCell<int> c2;

@@ -16,7 +16,7 @@
 // frame left over is an error by default (codec::Errc::bytes_remaining_on_stream). After
 // the end, or an I/O error, next() yields nullopt for good. A decode error is an item,
 // and then the stream pauses as tokio-util's does: the next next() yields nullopt once,
-// and a next() after that resumes, reading more input before decoding again (to skip a
+// and a next() after that resumes, decoding what is buffered and then reading (to skip a
 // bad line and go on, call next() again after that nullopt). If the decoder consumed
 // nothing while failing, that nullopt is for good instead (see decoder.hpp).
 //
@@ -27,6 +27,7 @@
 
 #include <cstddef>
 #include <optional>
+#include <stdexcept>
 #include <type_traits>
 #include <utility>
 
@@ -103,8 +104,13 @@ class FramedRead : public stream::PollStream<FramedRead<R, D>, io::Result<decode
     return std::forward<R>(io_);
   }
   D& decoder() noexcept { return codec_; }
-  // Caps each read at `n` bytes (codec::ReaderStream's chunk size).
-  void set_max_read(std::size_t n) noexcept { st_.max_read = n; }
+  // Caps each read at `n` bytes (codec::ReaderStream's chunk size). 0 is refused
+  // (std::invalid_argument): a read of 0 bytes returns 0, which reads as the end of the
+  // input, so the stream would end with the peer's bytes unread.
+  void set_max_read(std::size_t n) {
+    if (n == 0) throw std::invalid_argument("codec::FramedRead::set_max_read: the cap must be > 0");
+    st_.max_read = n;
+  }
   D& decoder_mut() noexcept { return codec_; }
   const BytesMut& read_buffer() const noexcept { return st_.buf; }
   BytesMut& read_buffer_mut() noexcept {

@@ -28,6 +28,7 @@
 #include "tokio/sync/error.hpp"
 #include "tokio/sync/detail/batch_semaphore.hpp"
 #include "tokio/sync/semaphore.hpp"
+#include "tokio/core/detail/invoke.hpp"
 #include "tokio/core/task.hpp"
 
 namespace tokio::sync {
@@ -76,7 +77,7 @@ class OnceCell {
     if (initialized()) co_return std::cref(value_);
     auto permit = co_await Semaphore::Acquire(&sem_, 1, {&sem_});
     if (!permit) co_return std::cref(value_);  // closed: another call set the value
-    T v = co_await init(args...);
+    T v = co_await detail::invoke(init, args...);
     emplace(std::move(v));
     permit->forget();  // the semaphore is closed now; nothing to give back
     co_return std::cref(value_);
@@ -91,7 +92,7 @@ class OnceCell {
     if (initialized()) co_return std::cref(value_);
     auto permit = co_await Semaphore::Acquire(&sem_, 1, {&sem_});
     if (!permit) co_return std::cref(value_);
-    auto r = co_await init(args...);
+    auto r = co_await detail::invoke(init, args...);
     if (!r.has_value()) co_return unexpected(std::move(r).error());
     emplace(std::move(*r));
     permit->forget();

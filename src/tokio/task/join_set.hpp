@@ -84,34 +84,43 @@ class JoinSet {
   // Spawns onto the current runtime: spawn(task), spawn(awaitable), spawn(f, args...).
   template <class First, class... Rest>
   AbortHandle spawn(First&& first, Rest&&... rest) {
+    (void)checked();  // before the task exists
     return add(tokio::spawn(std::forward<First>(first), std::forward<Rest>(rest)...));
   }
   template <class A>
   AbortHandle spawn_on(A&& operand, const runtime::Handle& h) {
+    (void)checked();
     return add(h.spawn(std::forward<A>(operand)));
   }
   // task::spawn_local (inside a LocalSet), the same forms as spawn.
   template <class First, class... Rest>
   AbortHandle spawn_local(First&& first, Rest&&... rest) {
+    (void)checked();
     return add(task::spawn_local(std::forward<First>(first), std::forward<Rest>(rest)...));
   }
   // spawn_blocking(f) or spawn_blocking(f, args...), as task::spawn_blocking.
   template <class F, class... Args>
   AbortHandle spawn_blocking(F&& f, Args&&... args) {
+    (void)checked();
     return add(task::spawn_blocking(std::forward<F>(f), std::forward<Args>(args)...));
   }
   // Tokio's spawn_blocking_on(f, handle): onto the blocking pool of `h`'s runtime.
   template <class F>
   AbortHandle spawn_blocking_on(F&& f, const runtime::Handle& h) {
+    (void)checked();
     return add(h.spawn_blocking(std::forward<F>(f)));
   }
   // Tokio's spawn_local_on(future, local_set): onto that LocalSet.
   template <class A>
   AbortHandle spawn_local_on(A&& operand, LocalSet& set) {
+    (void)checked();
     return add(set.spawn_local(std::forward<A>(operand)));
   }
   // Adopts an existing handle.
+  // On a moved-from set every form throws before anything is spawned (add: the handle
+  // stays the caller's).
   AbortHandle add(JoinHandle<T>&& h) {
+    detail::JoinSetShared* shared = checked();
     if (h.output_taken()) {
       detail::throw_misuse(
           "JoinSet::add of a JoinHandle that was already awaited: its output is gone; add the "
@@ -119,7 +128,7 @@ class JoinSet {
     }
     detail::TaskHeader* t = release_handle(h);
     AbortHandle ah(t);
-    detail::join_set_insert(shared_, t);
+    detail::join_set_insert(shared, t);
     return ah;
   }
 

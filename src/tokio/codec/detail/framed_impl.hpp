@@ -11,13 +11,15 @@
 // After a decode error the stream pauses, as tokio-util's FramedImpl (has_errored): the
 // error is an item, the next poll yields nullopt once (so a `while (auto x = co_await
 // f.next())` loop ends there, as Rust's `while let Some(x)` does), and the poll after that
-// resumes by READING, not by decoding what is buffered: bytes already in the buffer are
-// decoded once a read returns more (or the end of the input). Two differences: a decoder
-// that consumed nothing while failing would fail on the same bytes again at every resume,
-// so that error ends the stream for good (tokio-util would error, pause, error...); and an
-// error from decode_eof that consumed input pauses like one from decode, after which
-// decode_eof goes on with the rest of the buffer (tokio-util ends the stream there, so
-// what it yields from the same bytes depends on whether the end was seen before the error).
+// resumes. Three differences: the resume decodes what is buffered before it reads
+// (tokio-util reads first, so a frame pipelined behind the bad one waited for the peer to
+// send more: a client that sent a bad request and a good one and then waited for both
+// answers got none for the second); a decoder that consumed nothing while failing would
+// fail on the same bytes again at every resume, so that error ends the stream for good
+// (tokio-util would error, pause, error...); and an error from decode_eof that consumed
+// input pauses like one from decode, after which decode_eof goes on with the rest of the
+// buffer (tokio-util ends the stream there, so what it yields from the same bytes depends
+// on whether the end was seen before the error).
 //
 // Write side (FramedWriteApi): items are encoded into the write buffer; a flush writes
 // the buffer out (looping over partial writes) and then flushes the writer. feed() first
@@ -106,10 +108,10 @@ bool framed_poll_next(R& io, D& codec, FramedReadState& st, ChildOp<read_op_t<R>
   for (;;) {
     if (st.done) return true;
     if (st.errored) {
-      // The pause after a decode error: nullopt once. Not readable, as tokio-util: the
-      // next poll reads before it decodes again.
+      // The pause after a decode error: nullopt once. The next poll decodes what the
+      // buffer still holds before it reads (the error consumed input, so this ends).
       st.errored = false;
-      st.readable = false;
+      st.readable = !st.buf.is_empty();
       return true;
     }
     if (st.readable) {

@@ -123,6 +123,7 @@ class alignas(kCacheLine) MultiThread final : public HandleInner {
   void block_in_place_end() override;
 
   static void worker_entry(void* arg);
+  void spawn_worker(uint32_t index);
 
  private:
   friend struct WorkerLoop;
@@ -317,10 +318,17 @@ struct WorkerStart {
   uint32_t index;
 };
 
+// Hands worker `index`'s start to the blocking pool. The pool owns the WorkerStart once
+// spawn_mandatory returns; when it throws (no thread could start), the job was taken back
+// and the WorkerStart is still ours.
+void MultiThread::spawn_worker(uint32_t index) {
+  auto s = std::make_unique<WorkerStart>(WorkerStart{this, index});
+  blocking.spawn_mandatory(&MultiThread::worker_entry, s.get());
+  (void)s.release();
+}
+
 void MultiThread::start() {
-  for (uint32_t i = 0; i < n_; ++i) {
-    blocking.spawn_mandatory(&MultiThread::worker_entry, new WorkerStart{this, i});
-  }
+  for (uint32_t i = 0; i < n_; ++i) spawn_worker(i);
 }
 
 void MultiThread::worker_entry(void* arg) {
@@ -721,7 +729,7 @@ void MultiThread::block_in_place_begin() {
   ctx->core = nullptr;
   remotes_[ctx->index].handoff.store(core, std::memory_order_release);
   try {
-    blocking.spawn_mandatory(&MultiThread::worker_entry, new WorkerStart{this, ctx->index});
+    spawn_worker(ctx->index);
   } catch (...) {
     // No thread for the core: keep it and run the closure in place.
     ctx->core = remotes_[ctx->index].handoff.exchange(nullptr, std::memory_order_acq_rel);

@@ -172,31 +172,75 @@ Task<T> hold_closure(ClosureBlock<C> owner, Task<T> task) {
   co_return co_await unlocated(std::move(task));
 }
 
-// A plain function (pointer or reference) whose parameters are all values: once called,
-// nothing refers to the callable or the argument copies.
-template <class F>
-struct takes_values_only : std::false_type {};
-template <class R, class... P>
-struct takes_values_only<R (*)(P...)> : std::bool_constant<(!std::is_reference_v<P> && ...)> {};
-template <class R, class... P>
-struct takes_values_only<R (*)(P...) noexcept> : takes_values_only<R (*)(P...)> {};
-template <class R, class C, class... P>
-struct takes_values_only<R (C::*)(P...)> : takes_values_only<R (*)(P...)> {};
-template <class R, class C, class... P>
-struct takes_values_only<R (C::*)(P...) const> : takes_values_only<R (*)(P...)> {};
-template <class R, class C, class... P>
-struct takes_values_only<R (C::*)(P...) noexcept> : takes_values_only<R (*)(P...)> {};
-template <class R, class C, class... P>
-struct takes_values_only<R (C::*)(P...) const noexcept> : takes_values_only<R (*)(P...)> {};
+// Whether a coroutine whose parameters are P..., called with decayed copies of the
+// arguments (types D...), owns in its frame everything it uses, so the copies may die with
+// the spawn statement: each parameter is a value of its argument's own type (moved into
+// the frame), or a value made from a scalar argument (a number, a pointer: nothing of the
+// copy can be referred to). A parameter of another type made from a class argument may
+// view the copy (std::string_view from a std::string, std::span from a std::vector) and
+// would dangle; a reference parameter would refer to it. Those keep the general path,
+// where the copies live as long as the task.
+template <class P, class D>
+inline constexpr bool parameter_owns_argument =
+    !std::is_reference_v<P> && (std::is_same_v<std::remove_cv_t<P>, D> || std::is_scalar_v<D>);
+template <class... P>
+struct ParameterList {};
+template <class Params, class... D>
+struct owns_arguments : std::false_type {};
+template <class... P, class... D>
+  requires(sizeof...(P) == sizeof...(D))
+struct owns_arguments<ParameterList<P...>, D...>
+    : std::bool_constant<(parameter_owns_argument<P, D> && ...)> {};
 
-// A function object with no state (a lambda without captures) whose call operator takes
-// every parameter by value: once called, its coroutine frame holds everything it uses (the
+// The parameters of a plain function pointer; of a call operator (a member pointer whose
+// object argument is the function object itself, see stateless_by_value). Only these two
+// kinds take the paths below: a pointer to another member function is called with the
+// object among the arguments, and its frame keeps just `this`, which would point at the
+// argument copy (or into what a shared_ptr argument owns), so it keeps the general path.
+template <class F>
+struct function_parameters {
+  static constexpr bool known = false;
+};
+template <class R, class... P>
+struct function_parameters<R (*)(P...)> {
+  static constexpr bool known = true;
+  using type = ParameterList<P...>;
+};
+template <class R, class... P>
+struct function_parameters<R (*)(P...) noexcept> : function_parameters<R (*)(P...)> {};
+template <class F>
+struct call_operator_parameters {
+  static constexpr bool known = false;
+};
+template <class R, class C, class... P>
+struct call_operator_parameters<R (C::*)(P...)> : function_parameters<R (*)(P...)> {};
+template <class R, class C, class... P>
+struct call_operator_parameters<R (C::*)(P...) const> : function_parameters<R (*)(P...)> {};
+template <class R, class C, class... P>
+struct call_operator_parameters<R (C::*)(P...) noexcept> : function_parameters<R (*)(P...)> {};
+template <class R, class C, class... P>
+struct call_operator_parameters<R (C::*)(P...) const noexcept> : function_parameters<R (*)(P...)> {
+};
+
+// A plain function (pointer or reference) called with arguments its frame owns (above):
+// once called, nothing refers to the callable or the argument copies.
+template <class Fn, class... D>
+constexpr bool plain_function_owns_arguments() {
+  using Params = function_parameters<Fn>;
+  if constexpr (Params::known) return owns_arguments<typename Params::type, D...>::value;
+  else return false;
+}
+
+// A function object with no state (a lambda without captures) whose call operator's frame
+// owns its arguments: once called, its coroutine frame holds everything it uses (the
 // frame's copy of `this` is never read: there is nothing to read), so like a plain function
 // it needs no storage beyond the frame. Generic lambdas (auto parameters) do not qualify.
-template <class Fn>
+template <class Fn, class... D>
 constexpr bool stateless_by_value() {
   if constexpr (std::is_empty_v<Fn> && requires { &Fn::operator(); }) {
-    return takes_values_only<decltype(&Fn::operator())>::value;
+    using Params = call_operator_parameters<decltype(&Fn::operator())>;
+    if constexpr (Params::known) return owns_arguments<typename Params::type, D...>::value;
+    else return false;
   } else {
     return false;
   }
@@ -208,10 +252,10 @@ auto make_closure_cell(F&& f, A&&... a) {
   using Fn = std::decay_t<F>;
   using C = SpawnClosure<Fn, std::decay_t<A>...>;
   using T = typename invoke_task_t<Fn, std::decay_t<A>...>::value_type;
-  if constexpr (takes_values_only<Fn>::value) {
+  if constexpr (plain_function_owns_arguments<Fn, std::decay_t<A>...>()) {
     return spawned_cell(
         to_task(detail::invoke(Fn(std::forward<F>(f)), std::decay_t<A>(std::forward<A>(a))...)));
-  } else if constexpr (stateless_by_value<Fn>()) {
+  } else if constexpr (stateless_by_value<Fn, std::decay_t<A>...>()) {
     // One block, the frame's (as spawn(coroutine(args...)) costs): the arguments go
     // straight into the frame's parameters; the callable object dies with this scope.
     Fn fn(std::forward<F>(f));
