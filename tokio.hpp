@@ -11503,6 +11503,11 @@ class BasicExclusiveUse {
   void claim(const void* op, const char* what) {
     if (!try_claim(op)) throw_concurrent_use(what);
   }
+  // For PendingClaim (single-task objects only): whether `op` may go on (nobody else holds
+  // the object), without claiming it.
+  bool free_for(const void* op) const noexcept requires(!kAcrossThreads) {
+    return holder_ == nullptr || holder_ == op;
+  }
   void release(const void* op) noexcept {
     if constexpr (kAcrossThreads) {
       // Only the holder clears the word (the others' exchanges expect null), so a load and
@@ -11568,6 +11573,40 @@ class BasicExclusiveClaim {
   Use* held_ = nullptr;  // the object claimed while pending, else null
 };
 using ExclusiveClaim = BasicExclusiveClaim<false>;
+
+// The claim of a stream's next() (stream::PollStream::Next), for a stream used from one
+// task at a time (an ExclusiveUse): a poll that finds another next() holding the stream
+// completes with `refused` set, and await_resume throws. Only a next() that is left
+// waiting (a registering poll that found nothing) claims the stream, until it completes or
+// is destroyed; a ready poll only checks that nobody else holds it (a load and a test per
+// item, where claiming and letting go at every poll cost a stream_map consumer 19
+// instructions an item). Enough for the misuse it catches: a second task's next() while
+// one waits, which took the one waker the stream keeps over and left the first task
+// waiting for ever.
+struct PendingClaim {
+  bool claimed = false;  // held while the next() waits, registered
+  bool refused = false;  // another next() held it
+
+  template <class Attempt>
+  bool poll(ExclusiveUse& use, const void* op, bool registering, Attempt&& attempt) noexcept {
+    if (!use.free_for(op)) return refused = true;
+    if (attempt()) {
+      if (claimed) {
+        use.release(op);
+        claimed = false;
+      }
+      return true;
+    }
+    if (registering && !claimed) {
+      (void)use.try_claim(op);
+      claimed = true;
+    }
+    return false;
+  }
+  void release(ExclusiveUse& use, const void* op) noexcept {
+    if (claimed) use.release(op);
+  }
+};
 
 // The claim of a leaf whose poll cannot throw (the mpsc and broadcast receives): two
 // bytes in the leaf, which passes its own address as the operation. A poll that finds
@@ -22071,10 +22110,12 @@ class PollStream {
   using Item = T;
 
   // The awaitable of next(): it only refers to the stream (all waiting state lives there).
-  // A stream whose pending next() keeps a read in flight inside it (FramedRead, Framed)
-  // names that with `next_use()` (a detail::ExclusiveUse) and kTypeName: a second next()
-  // polled while one is pending, from another task, throws std::logic_error from its
-  // co_await (it took the first one's waker: that task waited for ever).
+  // A stream whose pending next() keeps a read or a receive in flight inside it, with one
+  // waker (FramedRead, Framed, the wrappers, StreamMap, Generator, and the one-stream
+  // combinators over them) names that with `next_use()` (a detail::ExclusiveUse) and
+  // kTypeName: a second next() polled while one is pending, from another task, throws
+  // std::logic_error from its co_await (it took the first one's waker: that task waited
+  // for ever). See detail::PendingClaim.
   class TOKIO_MUST_AWAIT Next : public tokio::detail::Leaf<Next> {
     static constexpr bool kClaims = requires(Derived & d) { d.next_use(); };
     struct NoClaim {};
@@ -22130,8 +22171,7 @@ class PollStream {
     Derived* s_;
     std::optional<T> out_;
     std::exception_ptr err_;
-    [[no_unique_address]] std::conditional_t<kClaims, tokio::detail::RefusableClaim, NoClaim>
-        claim_;
+    [[no_unique_address]] std::conditional_t<kClaims, tokio::detail::PendingClaim, NoClaim> claim_;
   };
 
   // The next item, or std::nullopt once the stream has ended. Cancel-safe when the
@@ -22351,6 +22391,13 @@ class Upstream {
 // into_inner() drops what the combinator itself holds: a Peekable's peeked item, a
 // ChunksTimeout's partial chunk. The constructors are public so that a combinator can
 // inherit them (`using OneUpstream<S>::OneUpstream;`).
+// The name a refused second next() reports (PollStream::Next): the stream's own.
+template <class S>
+constexpr const char* claim_name() {
+  if constexpr (requires { S::kTypeName; }) return S::kTypeName;
+  else return "stream";
+}
+
 template <class S>
 class OneUpstream {
  public:
@@ -22359,6 +22406,12 @@ class OneUpstream {
   explicit OneUpstream(U&& s) : in_(std::forward<U>(s)) {}
   S& get_mut() noexcept { return in_.get(); }
   S into_inner() && { return std::move(in_).take(); }
+  // A second next() at once is refused where the stream wrapped refuses it (a FramedRead,
+  // a ReceiverStream...: PollStream::Next): the combinator's next() claims that stream's
+  // next_use(), since it polls the stream's poll_next, not its next().
+  auto& next_use() noexcept requires requires(S& s) { s.next_use(); }
+  { return in_.get().next_use(); }
+  static constexpr const char* kTypeName = claim_name<S>();
 
  protected:
   Upstream<S> in_;
@@ -22884,6 +22937,12 @@ class Generator : public PollStream<Generator<T>, T> {
     return true;
   }
 
+  // One next() at a time: the body waits in one slot, so a second task's next() would
+  // take its waker over and the first task would wait for ever; it throws
+  // std::logic_error instead (PollStream::Next claims this while it waits).
+  static constexpr const char* kTypeName = "stream::Generator";
+  tokio::detail::ExclusiveUse& next_use() noexcept { return next_use_; }
+
  private:
   explicit Generator(std::coroutine_handle<promise_type> h) noexcept : h_(h) {}
   void reset() noexcept {
@@ -22893,6 +22952,7 @@ class Generator : public PollStream<Generator<T>, T> {
   std::coroutine_handle<promise_type> h_;
   tokio::detail::PollSlot slot_;
   bool started_ = false;
+  tokio::detail::ExclusiveUse next_use_;
 };
 
 }  // namespace tokio::stream
@@ -24258,6 +24318,12 @@ class StreamMap : public PollStream<StreamMap<K, S>, std::pair<K, item_t<S>>> {
     return entries_.empty();
   }
 
+  // One next() at a time: each stream in the map keeps one waker, so a second task's next()
+  // would take them over and the first task would wait for ever; it throws
+  // std::logic_error instead (PollStream::Next claims this while it waits).
+  static constexpr const char* kTypeName = "stream::StreamMap";
+  tokio::detail::ExclusiveUse& next_use() noexcept { return next_use_; }
+
  private:
   void swap_remove(std::size_t i) {
     if (i + 1 != entries_.size()) std::swap(entries_[i], entries_.back());
@@ -24265,6 +24331,7 @@ class StreamMap : public PollStream<StreamMap<K, S>, std::pair<K, item_t<S>>> {
   }
 
   std::vector<std::unique_ptr<Entry>> entries_;
+  tokio::detail::ExclusiveUse next_use_;
 };
 
 }  // namespace tokio::stream
@@ -24369,6 +24436,12 @@ inline auto boxed() {
 //                                         false: nothing to yield, receive again)
 // Moving the wrapper cancels the receive in flight first (every source's receive is
 // cancel-safe, so no item is lost).
+//
+// One next() at a time: the receive in flight keeps one waker, so a second task's next()
+// would take it over and the first task would wait for ever. PollStream::Next claims
+// next_use() while it waits, and a second next() meanwhile throws std::logic_error naming
+// Policy::kTypeName. (The wrapped receiver's own claim cannot serve: a ReceiverStream
+// holds it as the owner, and the receive in flight is the wrapper's, not a next()'s.)
 
 /* #include <optional> (already above) */
 /* #include <utility> (already above) */
@@ -24381,6 +24454,7 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 // ends the stream.
 template <class T>
 struct FallibleNextMap {
+  static constexpr const char* kTypeName = "stream wrapper (LinesStream, ReadDirStream...)";
   using Item = io::Result<T>;
   bool map(io::Result<std::optional<T>>&& r, std::optional<Item>& out) {
     if (!r) {
@@ -24428,6 +24502,8 @@ class SourceStream : public stream::PollStream<SourceStream<Src, Policy>, typena
   // first (cancel-safe: nothing is lost), so the source is free for the caller's own
   // operations (a receiver's try_recv would otherwise be refused as a second receive).
   const Src& get_ref() const noexcept { return src_; }
+  static constexpr const char* kTypeName = Policy::kTypeName;
+  ExclusiveUse& next_use() noexcept { return next_use_; }
   Src& get_mut() noexcept {
     op_.reset();
     return src_;
@@ -24442,6 +24518,7 @@ class SourceStream : public stream::PollStream<SourceStream<Src, Policy>, typena
   Src src_;
   [[no_unique_address]] Policy pol_;
   ChildOp<Op> op_;
+  ExclusiveUse next_use_;
 };
 
 }  // namespace tokio::detail
@@ -24470,6 +24547,7 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 template <class T>
 struct MpscRecvPolicy {
   using Item = T;
+  static constexpr const char* kTypeName = "stream::wrappers::ReceiverStream";
   // The wrapper holds the receiver's claim (claim_for_owner): its receives skip theirs.
   bool owner = false;
   template <class Rx>
@@ -24604,6 +24682,7 @@ struct enable_display<stream::wrappers::BroadcastStreamRecvError> : std::true_ty
 template <class T>
 struct BroadcastRecvPolicy {
   using Item = Result<T, stream::wrappers::BroadcastStreamRecvError>;
+  static constexpr const char* kTypeName = "stream::wrappers::BroadcastStream";
   auto op(sync::broadcast::Receiver<T>& rx) { return rx.recv(); }
   bool map(Result<T, sync::broadcast::RecvError>&& r, std::optional<Item>& out) {
     if (r) {
@@ -24686,6 +24765,10 @@ class WatchStream : public PollStream<WatchStream<T>, T> {
   }
 
   sync::watch::Receiver<T>& get_mut() noexcept { return rx_; }
+  // One next() at a time (see detail::SourceStream): a second one from another task while
+  // one waits throws std::logic_error.
+  static constexpr const char* kTypeName = "stream::wrappers::WatchStream";
+  tokio::detail::ExclusiveUse& next_use() noexcept { return next_use_; }
   sync::watch::Receiver<T> into_inner() && {
     op_.reset();
     return std::move(rx_);
@@ -24695,6 +24778,7 @@ class WatchStream : public PollStream<WatchStream<T>, T> {
   sync::watch::Receiver<T> rx_;
   bool first_ = true;
   tokio::detail::ChildOp<ChangedOp> op_;
+  tokio::detail::ExclusiveUse next_use_;
 };
 template <class T>
 WatchStream(sync::watch::Receiver<T>) -> WatchStream<T>;
@@ -24720,6 +24804,7 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
 struct IntervalPolicy {
   using Item = time::Instant;
+  static constexpr const char* kTypeName = "stream::wrappers::IntervalStream";
   auto op(time::Interval& iv) { return iv.tick(); }
   // A template only so that std::optional<Instant> waits for a use (core/config.hpp).
   template <class Out>
@@ -24769,6 +24854,7 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 template <class L, class S>
 struct AcceptPolicy {
   using Item = io::Result<S>;
+  static constexpr const char* kTypeName = "stream::wrappers listener stream";
   auto op(L& l) { return l.accept(); }
   template <class R>
   bool map(R&& r, std::optional<Item>& out) {
@@ -24954,6 +25040,7 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
 struct SignalRecvPolicy {
   using Item = std::monostate;
+  static constexpr const char* kTypeName = "stream::wrappers::SignalStream";
   template <class Sig>
   auto op(Sig& s) {
     return s.recv();
@@ -27094,8 +27181,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_d35fd2e4d316f6c5_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_d35fd2e4d316f6c5_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_751f3e9cc6c107ea_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_751f3e9cc6c107ea_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -47073,7 +47160,7 @@ detail::FsAwait<Metadata> DirEntry::metadata() const {
 #endif // TOKIO_IMPLEMENTATION_GROUP 8
 #if TOKIO_IMPLEMENTATION_GROUP_IS_(1)
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_d35fd2e4d316f6c5_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_751f3e9cc6c107ea_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #endif
 #undef TOKIO_IMPLEMENTATION_GROUP_IS_

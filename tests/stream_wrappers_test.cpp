@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <map>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -299,5 +300,90 @@ TEST_CASE("BoxStream: streams of different types behind one type, in a StreamMap
     CHECK(*co_await moved.next() == 9);
     st::BoxStream<int> empty;
     CHECK(!(co_await empty.next()).has_value());
+  }());
+}
+
+namespace second_next {
+
+// Task A waits in s.next(); then this task's s.next() must throw std::logic_error naming
+// `name` (the stream keeps one waker: taken over, A waited for ever, found by a new-user
+// hunt); then `release()` makes an item and A still gets it.
+template <class S, class Release>
+Task<> refused(S& s, const char* name, Release release) {
+  auto first = tokio::spawn(
+      [](S* p) -> Task<bool> {
+        auto v = co_await p->next();
+        co_return v.has_value();
+      },
+      &s);
+  for (int i = 0; i < 5; ++i) co_await tokio::task::yield_now();
+  std::string what;
+  try {
+    (void)co_await ttime::timeout(milliseconds(2000), s.next());  // bounded if not refused
+  } catch (const std::logic_error& e) {
+    what = e.what();
+  }
+  CAPTURE(name);
+  CHECK(what.find(name) != std::string::npos);
+  release();
+  auto got = co_await ttime::timeout(milliseconds(2000), std::move(first));
+  REQUIRE(got.has_value());
+  CHECK(*got);
+  // Once A has its item, a next() from here is fine again.
+  release();
+  auto again = co_await ttime::timeout(milliseconds(2000), s.next());
+  CHECK((again && *again));
+}
+
+st::Generator<int> on_notify(tsync::Notify* n) {
+  for (;;) {
+    co_await n->notified();
+    co_yield 1;
+  }
+}
+
+}  // namespace second_next
+
+TEST_CASE("a second task's next() on a stream wrapper, StreamMap, generator or map is refused") {
+  auto rt = tokio::runtime::Builder::new_current_thread().enable_all().build();
+  rt.block_on([]() -> Task<> {
+    using second_next::refused;
+    {
+      auto [tx, rx] = tsync::mpsc::channel<int>(4);
+      sw::ReceiverStream s(std::move(rx));
+      co_await refused(s, "ReceiverStream", [&tx] { (void)tx.try_send(1); });
+    }
+    {
+      auto [tx, rx] = tsync::mpsc::channel<int>(4);
+      auto s = sw::ReceiverStream(std::move(rx)) | st::map([](int x) { return x + 1; });
+      co_await refused(s, "ReceiverStream", [&tx] { (void)tx.try_send(1); });
+    }
+    {
+      auto [tx, rx] = tsync::broadcast::channel<int>(4);
+      sw::BroadcastStream s(tx.subscribe());
+      co_await refused(s, "BroadcastStream", [&tx] { (void)tx.send(1); });
+    }
+    {
+      auto [tx, rx] = tsync::watch::channel<int>(0);
+      auto s = sw::WatchStream<int>::from_changes(std::move(rx));
+      int v = 0;
+      co_await refused(s, "WatchStream", [&tx, &v] { (void)tx.send(++v); });
+    }
+    {
+      sw::IntervalStream s(
+          ttime::interval_at(ttime::Instant::now() + milliseconds(30), milliseconds(30)));
+      co_await refused(s, "IntervalStream", [] {});
+    }
+    {
+      auto [tx, rx] = tsync::mpsc::channel<int>(4);
+      st::StreamMap<int, sw::ReceiverStream<int>> s;
+      s.insert(7, sw::ReceiverStream(std::move(rx)));
+      co_await refused(s, "StreamMap", [&tx] { (void)tx.try_send(1); });
+    }
+    {
+      tsync::Notify n;
+      auto s = second_next::on_notify(&n);
+      co_await refused(s, "Generator", [&n] { n.notify_one(); });
+    }
   }());
 }

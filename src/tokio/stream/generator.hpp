@@ -39,6 +39,7 @@
 #include "tokio/core/detail/poll.hpp"
 #include "tokio/core/detail/thread_context.hpp"
 #include "tokio/core/task.hpp"
+#include "tokio/io/detail/exclusive.hpp"
 #include "tokio/stream/stream.hpp"
 
 namespace tokio::stream {
@@ -134,6 +135,12 @@ class Generator : public PollStream<Generator<T>, T> {
     return true;
   }
 
+  // One next() at a time: the body waits in one slot, so a second task's next() would
+  // take its waker over and the first task would wait for ever; it throws
+  // std::logic_error instead (PollStream::Next claims this while it waits).
+  static constexpr const char* kTypeName = "stream::Generator";
+  tokio::detail::ExclusiveUse& next_use() noexcept { return next_use_; }
+
  private:
   explicit Generator(std::coroutine_handle<promise_type> h) noexcept : h_(h) {}
   void reset() noexcept {
@@ -143,6 +150,7 @@ class Generator : public PollStream<Generator<T>, T> {
   std::coroutine_handle<promise_type> h_;
   tokio::detail::PollSlot slot_;
   bool started_ = false;
+  tokio::detail::ExclusiveUse next_use_;
 };
 
 }  // namespace tokio::stream

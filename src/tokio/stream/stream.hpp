@@ -108,10 +108,12 @@ class PollStream {
   using Item = T;
 
   // The awaitable of next(): it only refers to the stream (all waiting state lives there).
-  // A stream whose pending next() keeps a read in flight inside it (FramedRead, Framed)
-  // names that with `next_use()` (a detail::ExclusiveUse) and kTypeName: a second next()
-  // polled while one is pending, from another task, throws std::logic_error from its
-  // co_await (it took the first one's waker: that task waited for ever).
+  // A stream whose pending next() keeps a read or a receive in flight inside it, with one
+  // waker (FramedRead, Framed, the wrappers, StreamMap, Generator, and the one-stream
+  // combinators over them) names that with `next_use()` (a detail::ExclusiveUse) and
+  // kTypeName: a second next() polled while one is pending, from another task, throws
+  // std::logic_error from its co_await (it took the first one's waker: that task waited
+  // for ever). See detail::PendingClaim.
   class TOKIO_MUST_AWAIT Next : public tokio::detail::Leaf<Next> {
     static constexpr bool kClaims = requires(Derived & d) { d.next_use(); };
     struct NoClaim {};
@@ -167,8 +169,7 @@ class PollStream {
     Derived* s_;
     std::optional<T> out_;
     std::exception_ptr err_;
-    [[no_unique_address]] std::conditional_t<kClaims, tokio::detail::RefusableClaim, NoClaim>
-        claim_;
+    [[no_unique_address]] std::conditional_t<kClaims, tokio::detail::PendingClaim, NoClaim> claim_;
   };
 
   // The next item, or std::nullopt once the stream has ended. Cancel-safe when the

@@ -28,6 +28,7 @@
 
 #include "tokio/core/detail/thread_context.hpp"
 #include "tokio/stream/detail/upstream.hpp"
+#include "tokio/io/detail/exclusive.hpp"
 #include "tokio/stream/stream.hpp"
 
 namespace tokio::stream {
@@ -158,6 +159,12 @@ class StreamMap : public PollStream<StreamMap<K, S>, std::pair<K, item_t<S>>> {
     return entries_.empty();
   }
 
+  // One next() at a time: each stream in the map keeps one waker, so a second task's next()
+  // would take them over and the first task would wait for ever; it throws
+  // std::logic_error instead (PollStream::Next claims this while it waits).
+  static constexpr const char* kTypeName = "stream::StreamMap";
+  tokio::detail::ExclusiveUse& next_use() noexcept { return next_use_; }
+
  private:
   void swap_remove(std::size_t i) {
     if (i + 1 != entries_.size()) std::swap(entries_[i], entries_.back());
@@ -165,6 +172,7 @@ class StreamMap : public PollStream<StreamMap<K, S>, std::pair<K, item_t<S>>> {
   }
 
   std::vector<std::unique_ptr<Entry>> entries_;
+  tokio::detail::ExclusiveUse next_use_;
 };
 
 }  // namespace tokio::stream

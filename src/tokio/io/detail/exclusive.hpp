@@ -56,6 +56,11 @@ class BasicExclusiveUse {
   void claim(const void* op, const char* what) {
     if (!try_claim(op)) throw_concurrent_use(what);
   }
+  // For PendingClaim (single-task objects only): whether `op` may go on (nobody else holds
+  // the object), without claiming it.
+  bool free_for(const void* op) const noexcept requires(!kAcrossThreads) {
+    return holder_ == nullptr || holder_ == op;
+  }
   void release(const void* op) noexcept {
     if constexpr (kAcrossThreads) {
       // Only the holder clears the word (the others' exchanges expect null), so a load and
@@ -121,6 +126,40 @@ class BasicExclusiveClaim {
   Use* held_ = nullptr;  // the object claimed while pending, else null
 };
 using ExclusiveClaim = BasicExclusiveClaim<false>;
+
+// The claim of a stream's next() (stream::PollStream::Next), for a stream used from one
+// task at a time (an ExclusiveUse): a poll that finds another next() holding the stream
+// completes with `refused` set, and await_resume throws. Only a next() that is left
+// waiting (a registering poll that found nothing) claims the stream, until it completes or
+// is destroyed; a ready poll only checks that nobody else holds it (a load and a test per
+// item, where claiming and letting go at every poll cost a stream_map consumer 19
+// instructions an item). Enough for the misuse it catches: a second task's next() while
+// one waits, which took the one waker the stream keeps over and left the first task
+// waiting for ever.
+struct PendingClaim {
+  bool claimed = false;  // held while the next() waits, registered
+  bool refused = false;  // another next() held it
+
+  template <class Attempt>
+  bool poll(ExclusiveUse& use, const void* op, bool registering, Attempt&& attempt) noexcept {
+    if (!use.free_for(op)) return refused = true;
+    if (attempt()) {
+      if (claimed) {
+        use.release(op);
+        claimed = false;
+      }
+      return true;
+    }
+    if (registering && !claimed) {
+      (void)use.try_claim(op);
+      claimed = true;
+    }
+    return false;
+  }
+  void release(ExclusiveUse& use, const void* op) noexcept {
+    if (claimed) use.release(op);
+  }
+};
 
 // The claim of a leaf whose poll cannot throw (the mpsc and broadcast receives): two
 // bytes in the leaf, which passes its own address as the operation. A poll that finds

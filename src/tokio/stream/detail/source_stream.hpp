@@ -12,12 +12,19 @@
 //                                         false: nothing to yield, receive again)
 // Moving the wrapper cancels the receive in flight first (every source's receive is
 // cancel-safe, so no item is lost).
+//
+// One next() at a time: the receive in flight keeps one waker, so a second task's next()
+// would take it over and the first task would wait for ever. PollStream::Next claims
+// next_use() while it waits, and a second next() meanwhile throws std::logic_error naming
+// Policy::kTypeName. (The wrapped receiver's own claim cannot serve: a ReceiverStream
+// holds it as the owner, and the receive in flight is the wrapper's, not a next()'s.)
 
 #include <optional>
 #include <utility>
 
 #include "tokio/core/result.hpp"
 #include "tokio/io/detail/child_op.hpp"
+#include "tokio/io/detail/exclusive.hpp"
 #include "tokio/stream/stream.hpp"
 
 namespace tokio::detail {
@@ -27,6 +34,7 @@ namespace tokio::detail {
 // ends the stream.
 template <class T>
 struct FallibleNextMap {
+  static constexpr const char* kTypeName = "stream wrapper (LinesStream, ReadDirStream...)";
   using Item = io::Result<T>;
   bool map(io::Result<std::optional<T>>&& r, std::optional<Item>& out) {
     if (!r) {
@@ -74,6 +82,8 @@ class SourceStream : public stream::PollStream<SourceStream<Src, Policy>, typena
   // first (cancel-safe: nothing is lost), so the source is free for the caller's own
   // operations (a receiver's try_recv would otherwise be refused as a second receive).
   const Src& get_ref() const noexcept { return src_; }
+  static constexpr const char* kTypeName = Policy::kTypeName;
+  ExclusiveUse& next_use() noexcept { return next_use_; }
   Src& get_mut() noexcept {
     op_.reset();
     return src_;
@@ -88,6 +98,7 @@ class SourceStream : public stream::PollStream<SourceStream<Src, Policy>, typena
   Src src_;
   [[no_unique_address]] Policy pol_;
   ChildOp<Op> op_;
+  ExclusiveUse next_use_;
 };
 
 }  // namespace tokio::detail

@@ -18,6 +18,7 @@
 #include "tokio/core/context.hpp"
 #include "tokio/core/detail/poll.hpp"
 #include "tokio/io/detail/child_op.hpp"
+#include "tokio/io/detail/exclusive.hpp"
 #include "tokio/stream/stream.hpp"
 
 namespace tokio::detail {
@@ -148,6 +149,13 @@ class Upstream {
 // into_inner() drops what the combinator itself holds: a Peekable's peeked item, a
 // ChunksTimeout's partial chunk. The constructors are public so that a combinator can
 // inherit them (`using OneUpstream<S>::OneUpstream;`).
+// The name a refused second next() reports (PollStream::Next): the stream's own.
+template <class S>
+constexpr const char* claim_name() {
+  if constexpr (requires { S::kTypeName; }) return S::kTypeName;
+  else return "stream";
+}
+
 template <class S>
 class OneUpstream {
  public:
@@ -156,6 +164,12 @@ class OneUpstream {
   explicit OneUpstream(U&& s) : in_(std::forward<U>(s)) {}
   S& get_mut() noexcept { return in_.get(); }
   S into_inner() && { return std::move(in_).take(); }
+  // A second next() at once is refused where the stream wrapped refuses it (a FramedRead,
+  // a ReceiverStream...: PollStream::Next): the combinator's next() claims that stream's
+  // next_use(), since it polls the stream's poll_next, not its next().
+  auto& next_use() noexcept requires requires(S& s) { s.next_use(); }
+  { return in_.get().next_use(); }
+  static constexpr const char* kTypeName = claim_name<S>();
 
  protected:
   Upstream<S> in_;

@@ -42,6 +42,7 @@ struct enable_display<stream::wrappers::BroadcastStreamRecvError> : std::true_ty
 template <class T>
 struct BroadcastRecvPolicy {
   using Item = Result<T, stream::wrappers::BroadcastStreamRecvError>;
+  static constexpr const char* kTypeName = "stream::wrappers::BroadcastStream";
   auto op(sync::broadcast::Receiver<T>& rx) { return rx.recv(); }
   bool map(Result<T, sync::broadcast::RecvError>&& r, std::optional<Item>& out) {
     if (r) {

@@ -15,6 +15,7 @@ namespace tokio::detail {
 
 struct IntervalPolicy {
   using Item = time::Instant;
+  static constexpr const char* kTypeName = "stream::wrappers::IntervalStream";
   auto op(time::Interval& iv) { return iv.tick(); }
   // A template only so that std::optional<Instant> waits for a use (core/config.hpp).
   template <class Out>

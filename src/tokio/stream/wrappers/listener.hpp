@@ -25,6 +25,7 @@ namespace tokio::detail {
 template <class L, class S>
 struct AcceptPolicy {
   using Item = io::Result<S>;
+  static constexpr const char* kTypeName = "stream::wrappers listener stream";
   auto op(L& l) { return l.accept(); }
   template <class R>
   bool map(R&& r, std::optional<Item>& out) {

@@ -20,6 +20,7 @@ namespace tokio::detail {
 template <class T>
 struct MpscRecvPolicy {
   using Item = T;
+  static constexpr const char* kTypeName = "stream::wrappers::ReceiverStream";
   // The wrapper holds the receiver's claim (claim_for_owner): its receives skip theirs.
   bool owner = false;
   template <class Rx>

@@ -28,6 +28,7 @@ namespace tokio::detail {
 
 struct SignalRecvPolicy {
   using Item = std::monostate;
+  static constexpr const char* kTypeName = "stream::wrappers::SignalStream";
   template <class Sig>
   auto op(Sig& s) {
     return s.recv();

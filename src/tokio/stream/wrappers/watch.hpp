@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "tokio/io/detail/child_op.hpp"
+#include "tokio/io/detail/exclusive.hpp"
 #include "tokio/stream/stream.hpp"
 #include "tokio/sync/watch.hpp"
 
@@ -50,6 +51,10 @@ class WatchStream : public PollStream<WatchStream<T>, T> {
   }
 
   sync::watch::Receiver<T>& get_mut() noexcept { return rx_; }
+  // One next() at a time (see detail::SourceStream): a second one from another task while
+  // one waits throws std::logic_error.
+  static constexpr const char* kTypeName = "stream::wrappers::WatchStream";
+  tokio::detail::ExclusiveUse& next_use() noexcept { return next_use_; }
   sync::watch::Receiver<T> into_inner() && {
     op_.reset();
     return std::move(rx_);
@@ -59,6 +64,7 @@ class WatchStream : public PollStream<WatchStream<T>, T> {
   sync::watch::Receiver<T> rx_;
   bool first_ = true;
   tokio::detail::ChildOp<ChangedOp> op_;
+  tokio::detail::ExclusiveUse next_use_;
 };
 template <class T>
 WatchStream(sync::watch::Receiver<T>) -> WatchStream<T>;
