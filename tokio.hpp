@@ -9640,6 +9640,12 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
 bool utf8_valid(const unsigned char* p, std::size_t n) noexcept;
 
+// Where the check of bytes appended to p[0, start) begins: `start`, or the lead byte of an
+// unfinished character the text ends with (a cancelled read_line / read_to_string keeps
+// what it read, which may stop inside a character), so a call that goes on checks that
+// character whole instead of failing on its continuation bytes.
+std::size_t utf8_resume_point(const unsigned char* p, std::size_t start) noexcept;
+
 // The error for bytes that are not UTF-8: value EILSEQ, equal to
 // std::errc::illegal_byte_sequence (its category maps to the generic one), with the message
 // "stream did not contain valid UTF-8" (Rust's words) instead of the errno's text about
@@ -9961,8 +9967,9 @@ struct ReadToEnd {
       if (staged.active()) append_staged();
       if constexpr (Utf8) {
         // Like Tokio's read_to_string: on any failure the string is left as it was.
-        const auto* p = reinterpret_cast<const unsigned char*>(rd.c->data()) + start;
-        if (!err && !utf8_valid(p, rd.valid - start)) {
+        const auto* text = reinterpret_cast<const unsigned char*>(rd.c->data());
+        const std::size_t from = utf8_resume_point(text, start);
+        if (!err && !utf8_valid(text + from, rd.valid - from)) {
           err = detail::invalid_utf8();
         }
         if (err) {
@@ -10643,8 +10650,9 @@ struct ReadUntil {
                                  [&](std::span<const std::byte> s) { append_bytes(*c, s); });
     if (!found) return pending;
     if constexpr (Line) {
-      const auto* p = reinterpret_cast<const unsigned char*>(c->data()) + start;
-      if (!utf8_valid(p, c->size() - start)) {
+      const auto* text = reinterpret_cast<const unsigned char*>(c->data());
+      const std::size_t from = utf8_resume_point(text, start);
+      if (!utf8_valid(text + from, c->size() - from)) {
         c->resize(start);
         if (*found) return unexpected(invalid_utf8());
       }
@@ -27181,8 +27189,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_751f3e9cc6c107ea_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_751f3e9cc6c107ea_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_54b3c26cc51d0bcf_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_54b3c26cc51d0bcf_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -36236,6 +36244,17 @@ inline bool ascii_rest(const unsigned char* p, std::size_t i, std::size_t n) noe
 }
 
 }  // namespace utf8_impl
+
+std::size_t utf8_resume_point(const unsigned char* p, std::size_t start) noexcept {
+  // Up to 3 continuation bytes (10xxxxxx) back, then the byte before them: a lead byte
+  // whose character needs more bytes than follow it makes the text end unfinished.
+  std::size_t k = 0;
+  while (k < 3 && k < start && (p[start - 1 - k] & 0xC0) == 0x80) ++k;
+  if (k == start) return start;
+  const unsigned char lead = p[start - 1 - k];
+  const std::size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 0;
+  return need > k + 1 ? start - 1 - k : start;
+}
 
 bool utf8_valid(const unsigned char* p, std::size_t n) noexcept {
   using utf8_impl::kHighBits;
@@ -47160,7 +47179,7 @@ detail::FsAwait<Metadata> DirEntry::metadata() const {
 #endif // TOKIO_IMPLEMENTATION_GROUP 8
 #if TOKIO_IMPLEMENTATION_GROUP_IS_(1)
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_751f3e9cc6c107ea_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_54b3c26cc51d0bcf_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #endif
 #undef TOKIO_IMPLEMENTATION_GROUP_IS_

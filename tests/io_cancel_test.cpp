@@ -245,6 +245,62 @@ TEST_CASE("cancel read_line / read_until at every point: appended bytes are kept
   }());
 }
 
+// A cancellation between two bytes of one character leaves the text ending inside it; the
+// call that goes on checks that character whole (it failed with "stream did not contain
+// valid UTF-8" and dropped what it read: found by a new-user hunt).
+TEST_CASE("cancel read_line / read_to_string inside a UTF-8 character: the next call goes on") {
+  auto rt = test::current_thread();
+  rt.block_on([]() -> Task<> {
+    const std::string text =
+        "a\xc3\xb1"
+        "b\xe2\x82\xac"
+        "c\xf0\x9f\x98\x80!\n";  // añb€c😀!
+    for (int k = 0;; ++k) {
+      CAPTURE(k);
+      MockReader r(1);
+      r.data(text + "second\n").pending_between();
+      io::BufReader<MockReader&> br(r, 1);
+      std::string line;
+      bool done = co_await race(io::read_line(br, line), k);
+      if (!done) {
+        CHECK(text.starts_with(line));
+        auto again = co_await io::read_line(br, line);
+        REQUIRE(again.has_value());
+      }
+      CHECK(line == text);
+      std::string next;
+      REQUIRE((co_await io::read_line(br, next)).has_value());
+      CHECK(next == "second\n");
+      if (done) break;
+    }
+    for (int k = 0;; ++k) {
+      CAPTURE(k);
+      MockReader r(1);
+      r.data(text).pending_between();
+      std::string all;
+      bool done = co_await race(io::read_to_string(r, all), k);
+      if (!done) {
+        CHECK(text.starts_with(all));
+        REQUIRE((co_await io::read_to_string(r, all)).has_value());
+      }
+      CHECK(all == text);
+      if (done) break;
+    }
+    {
+      // What completes it must still be a continuation: "\xc3" (as a cancelled call
+      // leaves it) then "(" is not UTF-8, and the text keeps what it held.
+      MockReader r(1);
+      r.data("(\n").pending_between();
+      io::BufReader<MockReader&> br(r, 1);
+      std::string line = "x\xc3";
+      auto bad = co_await io::read_line(br, line);
+      REQUIRE(!bad.has_value());
+      CHECK(bad.error() == std::errc::illegal_byte_sequence);
+      CHECK(line == "x\xc3");
+    }
+  }());
+}
+
 TEST_CASE("abort tasks blocked in every duplex / split operation, then reuse the streams") {
   auto rt = test::multi_thread(2);
   rt.block_on([]() -> Task<> {

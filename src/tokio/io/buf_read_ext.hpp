@@ -90,8 +90,9 @@ struct ReadUntil {
                                  [&](std::span<const std::byte> s) { append_bytes(*c, s); });
     if (!found) return pending;
     if constexpr (Line) {
-      const auto* p = reinterpret_cast<const unsigned char*>(c->data()) + start;
-      if (!utf8_valid(p, c->size() - start)) {
+      const auto* text = reinterpret_cast<const unsigned char*>(c->data());
+      const std::size_t from = utf8_resume_point(text, start);
+      if (!utf8_valid(text + from, c->size() - from)) {
         c->resize(start);
         if (*found) return unexpected(invalid_utf8());
       }

@@ -310,8 +310,9 @@ struct ReadToEnd {
       if (staged.active()) append_staged();
       if constexpr (Utf8) {
         // Like Tokio's read_to_string: on any failure the string is left as it was.
-        const auto* p = reinterpret_cast<const unsigned char*>(rd.c->data()) + start;
-        if (!err && !utf8_valid(p, rd.valid - start)) {
+        const auto* text = reinterpret_cast<const unsigned char*>(rd.c->data());
+        const std::size_t from = utf8_resume_point(text, start);
+        if (!err && !utf8_valid(text + from, rd.valid - from)) {
           err = detail::invalid_utf8();
         }
         if (err) {

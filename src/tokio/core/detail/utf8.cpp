@@ -44,6 +44,17 @@ inline bool ascii_rest(const unsigned char* p, std::size_t i, std::size_t n) noe
 
 }  // namespace utf8_impl
 
+std::size_t utf8_resume_point(const unsigned char* p, std::size_t start) noexcept {
+  // Up to 3 continuation bytes (10xxxxxx) back, then the byte before them: a lead byte
+  // whose character needs more bytes than follow it makes the text end unfinished.
+  std::size_t k = 0;
+  while (k < 3 && k < start && (p[start - 1 - k] & 0xC0) == 0x80) ++k;
+  if (k == start) return start;
+  const unsigned char lead = p[start - 1 - k];
+  const std::size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 0;
+  return need > k + 1 ? start - 1 - k : start;
+}
+
 bool utf8_valid(const unsigned char* p, std::size_t n) noexcept {
   using utf8_impl::kHighBits;
   using utf8_impl::load8;

@@ -11,6 +11,12 @@ namespace tokio::detail {
 
 bool utf8_valid(const unsigned char* p, std::size_t n) noexcept;
 
+// Where the check of bytes appended to p[0, start) begins: `start`, or the lead byte of an
+// unfinished character the text ends with (a cancelled read_line / read_to_string keeps
+// what it read, which may stop inside a character), so a call that goes on checks that
+// character whole instead of failing on its continuation bytes.
+std::size_t utf8_resume_point(const unsigned char* p, std::size_t start) noexcept;
+
 // The error for bytes that are not UTF-8: value EILSEQ, equal to
 // std::errc::illegal_byte_sequence (its category maps to the generic one), with the message
 // "stream did not contain valid UTF-8" (Rust's words) instead of the errno's text about
