@@ -27189,8 +27189,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_54b3c26cc51d0bcf_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_54b3c26cc51d0bcf_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_abde47a37a86440d_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_abde47a37a86440d_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -43733,11 +43733,21 @@ void UringEngine::shutdown() noexcept {
 /* begin file src/tokio/codec/any_delimiter_codec.cpp */
 #if TOKIO_HAS_CODEC
 
+/* #include <stdexcept> (already above) */
+
 namespace tokio::inline TOKIO_ABI_NAMESPACE::codec {
 
 AnyDelimiterCodec::AnyDelimiterCodec(std::string_view seek_delimiters,
                                      std::string_view sequence_writer, std::size_t max_length)
     : writer_(sequence_writer), max_length_(max_length) {
+  // No delimiter would never end a chunk: decode would buffer the whole input (without
+  // bound when there is no max_length). In C++ the likely cause is a NUL delimiter written
+  // as "\0", a string_view that stops before it.
+  if (seek_delimiters.empty()) {
+    throw std::invalid_argument(
+        "codec::AnyDelimiterCodec: no delimiter to seek (for a NUL byte write "
+        "std::string_view(\"\\0\", 1): \"\\0\" alone is an empty string)");
+  }
   for (char c : seek_delimiters) {
     auto b = static_cast<unsigned char>(c);
     is_delim_[b >> 6] |= uint64_t{1} << (b & 63);
@@ -47179,7 +47189,7 @@ detail::FsAwait<Metadata> DirEntry::metadata() const {
 #endif // TOKIO_IMPLEMENTATION_GROUP 8
 #if TOKIO_IMPLEMENTATION_GROUP_IS_(1)
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_54b3c26cc51d0bcf_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_abde47a37a86440d_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #endif
 #undef TOKIO_IMPLEMENTATION_GROUP_IS_

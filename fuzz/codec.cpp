@@ -17,6 +17,7 @@
 // stays within a small multiple of that: a peer cannot make a limited codec buffer more.
 #include <algorithm>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <variant>
 #include <vector>
@@ -418,6 +419,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, std::size_t size) {
       const std::size_t max = in.ConsumeIntegralInRange<std::size_t>(0, 48);
       const std::string delims = in.ConsumeBytesAsString(in.ConsumeIntegralInRange(1, 3));
       const std::string writer = in.ConsumeBytesAsString(in.ConsumeIntegralInRange(0, 2));
+      if (delims.empty()) {  // the input ran out: no delimiter is refused (invalid_argument)
+        bool refused = false;
+        try {
+          codec::AnyDelimiterCodec c(delims, writer);
+        } catch (const std::invalid_argument&) {
+          refused = true;
+        }
+        FUZZ_CHECK(refused, "AnyDelimiterCodec with no delimiter was not refused");
+        break;
+      }
       fuzz_any_delimiter(max == 48 ? kUnlimited : max, pieces, in.ConsumeRemainingBytesAsString(),
                          delims, writer);
       break;

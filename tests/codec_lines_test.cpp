@@ -4,7 +4,9 @@
 // read with "not ready" answers in between. Plus: memory stays bounded under an endless
 // line, recovery after an overlong line (tokio-util's pause: the error, one nullopt, then
 // next() goes on), encoding.
+#include <stdexcept>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -319,4 +321,19 @@ TEST_CASE("LinesCodec / AnyDelimiterCodec encode; a FramedWrite round trip") {
     CHECK(w.text() == want);
     CHECK(w.shutdowns == 1);
   }());
+}
+
+// No delimiter to seek never ends a chunk (decode would buffer the whole input): refused.
+// The C++ trap behind it is a NUL delimiter written "\0", an empty string_view.
+TEST_CASE("AnyDelimiterCodec with no delimiter is refused; a NUL delimiter works") {
+  CHECK_THROWS_AS(codec::AnyDelimiterCodec("\0", "\0"), std::invalid_argument);
+  CHECK_THROWS_AS(codec::AnyDelimiterCodec::new_("", ","), std::invalid_argument);
+  codec::AnyDelimiterCodec c(std::string_view("\0", 1), std::string_view("\0", 1));
+  auto buf = codec::BytesMut::from(std::string_view("ab\0cd\0", 6));
+  auto a = c.decode(buf);
+  REQUIRE((a && *a));
+  CHECK(std::string_view(**a) == "ab");
+  auto b = c.decode(buf);
+  REQUIRE((b && *b));
+  CHECK(std::string_view(**b) == "cd");
 }

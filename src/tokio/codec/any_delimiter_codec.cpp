@@ -1,10 +1,20 @@
 #include "tokio/codec/any_delimiter_codec.hpp"
 
+#include <stdexcept>
+
 namespace tokio::codec {
 
 AnyDelimiterCodec::AnyDelimiterCodec(std::string_view seek_delimiters,
                                      std::string_view sequence_writer, std::size_t max_length)
     : writer_(sequence_writer), max_length_(max_length) {
+  // No delimiter would never end a chunk: decode would buffer the whole input (without
+  // bound when there is no max_length). In C++ the likely cause is a NUL delimiter written
+  // as "\0", a string_view that stops before it.
+  if (seek_delimiters.empty()) {
+    throw std::invalid_argument(
+        "codec::AnyDelimiterCodec: no delimiter to seek (for a NUL byte write "
+        "std::string_view(\"\\0\", 1): \"\\0\" alone is an empty string)");
+  }
   for (char c : seek_delimiters) {
     auto b = static_cast<unsigned char>(c);
     is_delim_[b >> 6] |= uint64_t{1} << (b & 63);
