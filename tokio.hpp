@@ -11476,6 +11476,8 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 [[noreturn]] void throw_concurrent_use(const char* what);
 // An operation on an object left empty by a move ("io::BufWriter used after ...").
 [[noreturn]] void throw_moved_from(const char* what);
+// A stream moved while a next() on it waits (see check_no_pending_next).
+[[noreturn]] void throw_moved_while_pending(const char* what);
 
 // kAcrossThreads: the object's operations may be polled on different threads at once (a
 // signal::unix::Signal awaited on two runtimes), so the claim is a compare-exchange whose
@@ -11531,6 +11533,14 @@ class BasicExclusiveUse {
   const void* holder_ = nullptr;
 };
 using ExclusiveUse = BasicExclusiveUse<false>;
+
+// Called first thing by the move of a stream whose pending next() waits inside it (a read
+// or a receive kept in the stream, PendingClaim): the move cancels that wait, so the task
+// waiting would never be woken; the move is refused (std::logic_error) before anything
+// changes, and the waiting next() goes on undisturbed.
+inline void check_no_pending_next(const ExclusiveUse& next_use, const char* what) {
+  if (!next_use.free_for(nullptr)) throw_moved_while_pending(what);
+}
 
 // A claim held for one synchronous call (a receiver's try_recv): taken at construction
 // (false when another operation holds the object), let go at scope exit, exception or not.
@@ -24482,9 +24492,13 @@ class SourceStream : public stream::PollStream<SourceStream<Src, Policy>, typena
  public:
   explicit SourceStream(Src src) : src_(std::move(src)) {}
   SourceStream(SourceStream&& o)
-      : src_((o.op_.reset(), std::move(o.src_))), pol_(std::move(o.pol_)) {}
+      : src_((check_no_pending_next(o.next_use_, kTypeName), o.op_.reset(), std::move(o.src_))),
+        pol_(std::move(o.pol_)) {}
+  // NOLINTNEXTLINE(bugprone-exception-escape): throws on purpose (check_no_pending_next)
   SourceStream& operator=(SourceStream&& o) {
     if (this != &o) {
+      check_no_pending_next(next_use_, kTypeName);
+      check_no_pending_next(o.next_use_, kTypeName);
       op_.reset();
       o.op_.reset();
       src_ = std::move(o.src_);
@@ -24754,7 +24768,11 @@ class WatchStream : public PollStream<WatchStream<T>, T> {
     s.first_ = false;
     return s;
   }
-  WatchStream(WatchStream&& o) : rx_((o.op_.reset(), std::move(o.rx_))), first_(o.first_) {}
+  // NOLINTNEXTLINE(bugprone-exception-escape): throws on purpose (check_no_pending_next)
+  WatchStream(WatchStream&& o)
+      : rx_((tokio::detail::check_no_pending_next(o.next_use_, kTypeName), o.op_.reset(),
+             std::move(o.rx_))),
+        first_(o.first_) {}
   WatchStream& operator=(WatchStream&&) = delete;
   ~WatchStream() { op_.reset(); }
 
@@ -26295,14 +26313,21 @@ class FramedRead : public stream::PollStream<FramedRead<R, D>, io::Result<decode
   static FramedRead with_capacity(R&& inner, D decoder, std::size_t capacity) {
     return FramedRead(std::forward<R>(inner), std::move(decoder), capacity);
   }
+  // Moving cancels a read in flight (cancel-safe); a move while another task waits in
+  // next() is refused (std::logic_error), see detail::check_no_pending_next.
+  // NOLINTNEXTLINE(bugprone-exception-escape): throws on purpose (check_no_pending_next)
   FramedRead(FramedRead&& o)
-      : io_((o.op_.reset(), std::forward<R>(o.io_))),
+      : io_((tokio::detail::check_no_pending_next(o.next_use_, kTypeName), o.op_.reset(),
+             std::forward<R>(o.io_))),
         codec_(std::move(o.codec_)),
         st_(std::move(o.st_)) {}
   // Replacing a FramedRead drops what it had read and not yielded, as Rust's assignment
   // drops the old value. Not for a FramedRead over a borrowed reader (R a reference).
+  // NOLINTNEXTLINE(bugprone-exception-escape): throws on purpose (check_no_pending_next)
   FramedRead& operator=(FramedRead&& o) requires(!std::is_reference_v<R>) {
     if (this != &o) {
+      tokio::detail::check_no_pending_next(next_use_, kTypeName);
+      tokio::detail::check_no_pending_next(o.next_use_, kTypeName);
       op_.reset();  // a read in flight targets the buffer's spare room (cancel-safe)
       o.op_.reset();
       io_ = std::move(o.io_);
@@ -26510,14 +26535,18 @@ class Framed : public stream::PollStream<Framed<T, C>, io::Result<decoder_item_t
   static Framed with_capacity(T&& inner, C codec, std::size_t capacity) {
     return Framed(std::forward<T>(inner), std::move(codec), capacity);
   }
+  // NOLINTNEXTLINE(bugprone-exception-escape): throws on purpose (check_no_pending_next)
   Framed(Framed&& o)
-      : Api(std::move(o)),
+      : Api((tokio::detail::check_no_pending_next(o.next_use_, kTypeName), std::move(o))),
         io_((o.rop_.reset(), std::forward<T>(o.io_))),
         codec_(std::move(o.codec_)),
         rd_(std::move(o.rd_)) {}
   // See FramedRead's and FramedWrite's assignment.
+  // NOLINTNEXTLINE(bugprone-exception-escape): throws on purpose (check_no_pending_next)
   Framed& operator=(Framed&& o) requires(!std::is_reference_v<T>) {
     if (this != &o) {
+      tokio::detail::check_no_pending_next(next_use_, kTypeName);
+      tokio::detail::check_no_pending_next(o.next_use_, kTypeName);
       rop_.reset();
       o.rop_.reset();
       Api::operator=(std::move(o));
@@ -27189,8 +27218,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_abde47a37a86440d_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_abde47a37a86440d_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_1fb932f8531b815b_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_1fb932f8531b815b_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -38597,6 +38626,13 @@ void throw_concurrent_use(const char* what) {
                          "after the other");
 }
 
+void throw_moved_while_pending(const char* what) {
+  throw std::logic_error(std::string("tokio: a ") + what +
+                         " was moved while a next() on it was waiting (in another task): the "
+                         "move would cancel that wait and leave the task waiting for ever; "
+                         "move a stream between items");
+}
+
 void throw_moved_from(const char* what) {
   throw std::logic_error(std::string("tokio: ") + what +
                          " used after it was moved from: use the object it was moved into");
@@ -47189,7 +47225,7 @@ detail::FsAwait<Metadata> DirEntry::metadata() const {
 #endif // TOKIO_IMPLEMENTATION_GROUP 8
 #if TOKIO_IMPLEMENTATION_GROUP_IS_(1)
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_abde47a37a86440d_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_1fb932f8531b815b_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #endif
 #undef TOKIO_IMPLEMENTATION_GROUP_IS_

@@ -387,3 +387,54 @@ TEST_CASE("a second task's next() on a stream wrapper, StreamMap, generator or m
     }
   }());
 }
+
+// Moving a stream cancels the wait kept inside it: while another task waits in next(), the
+// move is refused before anything changes, and that task still gets its item (a moved
+// FramedRead left it waiting for ever: found by the streams hunt).
+TEST_CASE("moving a stream while another task waits in its next() is refused") {
+  auto rt = tokio::runtime::Builder::new_current_thread().enable_all().build();
+  rt.block_on([]() -> Task<> {
+    auto moved_refused = [](auto& s) {
+      try {
+        auto other = std::move(s);
+      } catch (const std::logic_error& e) {
+        return std::string(e.what()).find("moved while a next()") != std::string::npos;
+      }
+      return false;
+    };
+    {
+      auto [a, b] = tio::duplex(64);
+      tokio::codec::FramedRead fr(std::move(b), tokio::codec::LinesCodec());
+      auto waiter = tokio::spawn(
+          [](decltype(fr)* p) -> Task<std::string> {
+            auto line = co_await p->next();
+            co_return (line && *line) ? **line : std::string("<none>");
+          },
+          &fr);
+      for (int i = 0; i < 5; ++i) co_await tokio::task::yield_now();
+      CHECK(moved_refused(fr));
+      (void)co_await tio::write_all(a, std::string_view("hello\n"));
+      auto got = co_await ttime::timeout(milliseconds(2000), std::move(waiter));
+      REQUIRE(got.has_value());
+      CHECK(*got == "hello");
+      auto other = std::move(fr);  // between items: fine
+      (void)other;
+    }
+    {
+      auto [tx, rx] = tsync::broadcast::channel<int>(4);
+      sw::BroadcastStream s(tx.subscribe());
+      auto waiter = tokio::spawn(
+          [](sw::BroadcastStream<int>* p) -> Task<int> {
+            auto v = co_await p->next();
+            co_return (v && *v) ? **v : -1;
+          },
+          &s);
+      for (int i = 0; i < 5; ++i) co_await tokio::task::yield_now();
+      CHECK(moved_refused(s));
+      (void)tx.send(5);
+      auto got = co_await ttime::timeout(milliseconds(2000), std::move(waiter));
+      REQUIRE(got.has_value());
+      CHECK(*got == 5);
+    }
+  }());
+}

@@ -67,14 +67,18 @@ class Framed : public stream::PollStream<Framed<T, C>, io::Result<decoder_item_t
   static Framed with_capacity(T&& inner, C codec, std::size_t capacity) {
     return Framed(std::forward<T>(inner), std::move(codec), capacity);
   }
+  // NOLINTNEXTLINE(bugprone-exception-escape): throws on purpose (check_no_pending_next)
   Framed(Framed&& o)
-      : Api(std::move(o)),
+      : Api((tokio::detail::check_no_pending_next(o.next_use_, kTypeName), std::move(o))),
         io_((o.rop_.reset(), std::forward<T>(o.io_))),
         codec_(std::move(o.codec_)),
         rd_(std::move(o.rd_)) {}
   // See FramedRead's and FramedWrite's assignment.
+  // NOLINTNEXTLINE(bugprone-exception-escape): throws on purpose (check_no_pending_next)
   Framed& operator=(Framed&& o) requires(!std::is_reference_v<T>) {
     if (this != &o) {
+      tokio::detail::check_no_pending_next(next_use_, kTypeName);
+      tokio::detail::check_no_pending_next(o.next_use_, kTypeName);
       rop_.reset();
       o.rop_.reset();
       Api::operator=(std::move(o));

@@ -54,14 +54,21 @@ class FramedRead : public stream::PollStream<FramedRead<R, D>, io::Result<decode
   static FramedRead with_capacity(R&& inner, D decoder, std::size_t capacity) {
     return FramedRead(std::forward<R>(inner), std::move(decoder), capacity);
   }
+  // Moving cancels a read in flight (cancel-safe); a move while another task waits in
+  // next() is refused (std::logic_error), see detail::check_no_pending_next.
+  // NOLINTNEXTLINE(bugprone-exception-escape): throws on purpose (check_no_pending_next)
   FramedRead(FramedRead&& o)
-      : io_((o.op_.reset(), std::forward<R>(o.io_))),
+      : io_((tokio::detail::check_no_pending_next(o.next_use_, kTypeName), o.op_.reset(),
+             std::forward<R>(o.io_))),
         codec_(std::move(o.codec_)),
         st_(std::move(o.st_)) {}
   // Replacing a FramedRead drops what it had read and not yielded, as Rust's assignment
   // drops the old value. Not for a FramedRead over a borrowed reader (R a reference).
+  // NOLINTNEXTLINE(bugprone-exception-escape): throws on purpose (check_no_pending_next)
   FramedRead& operator=(FramedRead&& o) requires(!std::is_reference_v<R>) {
     if (this != &o) {
+      tokio::detail::check_no_pending_next(next_use_, kTypeName);
+      tokio::detail::check_no_pending_next(o.next_use_, kTypeName);
       op_.reset();  // a read in flight targets the buffer's spare room (cancel-safe)
       o.op_.reset();
       io_ = std::move(o.io_);

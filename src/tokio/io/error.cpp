@@ -38,6 +38,13 @@ void throw_concurrent_use(const char* what) {
                          "after the other");
 }
 
+void throw_moved_while_pending(const char* what) {
+  throw std::logic_error(std::string("tokio: a ") + what +
+                         " was moved while a next() on it was waiting (in another task): the "
+                         "move would cancel that wait and leave the task waiting for ever; "
+                         "move a stream between items");
+}
+
 void throw_moved_from(const char* what) {
   throw std::logic_error(std::string("tokio: ") + what +
                          " used after it was moved from: use the object it was moved into");

@@ -21,6 +21,8 @@ namespace tokio::detail {
 [[noreturn]] void throw_concurrent_use(const char* what);
 // An operation on an object left empty by a move ("io::BufWriter used after ...").
 [[noreturn]] void throw_moved_from(const char* what);
+// A stream moved while a next() on it waits (see check_no_pending_next).
+[[noreturn]] void throw_moved_while_pending(const char* what);
 
 // kAcrossThreads: the object's operations may be polled on different threads at once (a
 // signal::unix::Signal awaited on two runtimes), so the claim is a compare-exchange whose
@@ -76,6 +78,14 @@ class BasicExclusiveUse {
   const void* holder_ = nullptr;
 };
 using ExclusiveUse = BasicExclusiveUse<false>;
+
+// Called first thing by the move of a stream whose pending next() waits inside it (a read
+// or a receive kept in the stream, PendingClaim): the move cancels that wait, so the task
+// waiting would never be woken; the move is refused (std::logic_error) before anything
+// changes, and the waiting next() goes on undisturbed.
+inline void check_no_pending_next(const ExclusiveUse& next_use, const char* what) {
+  if (!next_use.free_for(nullptr)) throw_moved_while_pending(what);
+}
 
 // A claim held for one synchronous call (a receiver's try_recv): taken at construction
 // (false when another operation holds the object), let go at scope exit, exception or not.

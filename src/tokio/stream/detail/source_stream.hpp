@@ -54,9 +54,13 @@ class SourceStream : public stream::PollStream<SourceStream<Src, Policy>, typena
  public:
   explicit SourceStream(Src src) : src_(std::move(src)) {}
   SourceStream(SourceStream&& o)
-      : src_((o.op_.reset(), std::move(o.src_))), pol_(std::move(o.pol_)) {}
+      : src_((check_no_pending_next(o.next_use_, kTypeName), o.op_.reset(), std::move(o.src_))),
+        pol_(std::move(o.pol_)) {}
+  // NOLINTNEXTLINE(bugprone-exception-escape): throws on purpose (check_no_pending_next)
   SourceStream& operator=(SourceStream&& o) {
     if (this != &o) {
+      check_no_pending_next(next_use_, kTypeName);
+      check_no_pending_next(o.next_use_, kTypeName);
       op_.reset();
       o.op_.reset();
       src_ = std::move(o.src_);

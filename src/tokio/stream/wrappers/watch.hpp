@@ -32,7 +32,11 @@ class WatchStream : public PollStream<WatchStream<T>, T> {
     s.first_ = false;
     return s;
   }
-  WatchStream(WatchStream&& o) : rx_((o.op_.reset(), std::move(o.rx_))), first_(o.first_) {}
+  // NOLINTNEXTLINE(bugprone-exception-escape): throws on purpose (check_no_pending_next)
+  WatchStream(WatchStream&& o)
+      : rx_((tokio::detail::check_no_pending_next(o.next_use_, kTypeName), o.op_.reset(),
+             std::move(o.rx_))),
+        first_(o.first_) {}
   WatchStream& operator=(WatchStream&&) = delete;
   ~WatchStream() { op_.reset(); }
 
