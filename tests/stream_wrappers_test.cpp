@@ -351,23 +351,23 @@ TEST_CASE("a second task's next() on a stream wrapper, StreamMap, generator or m
     {
       auto [tx, rx] = tsync::mpsc::channel<int>(4);
       sw::ReceiverStream s(std::move(rx));
-      co_await refused(s, "ReceiverStream", [&tx] { (void)tx.try_send(1); });
+      co_await refused(s, "ReceiverStream", [t = &tx] { (void)t->try_send(1); });
     }
     {
       auto [tx, rx] = tsync::mpsc::channel<int>(4);
       auto s = sw::ReceiverStream(std::move(rx)) | st::map([](int x) { return x + 1; });
-      co_await refused(s, "ReceiverStream", [&tx] { (void)tx.try_send(1); });
+      co_await refused(s, "ReceiverStream", [t = &tx] { (void)t->try_send(1); });
     }
     {
       auto [tx, rx] = tsync::broadcast::channel<int>(4);
       sw::BroadcastStream s(tx.subscribe());
-      co_await refused(s, "BroadcastStream", [&tx] { (void)tx.send(1); });
+      co_await refused(s, "BroadcastStream", [t = &tx] { (void)t->send(1); });
     }
     {
       auto [tx, rx] = tsync::watch::channel<int>(0);
       auto s = sw::WatchStream<int>::from_changes(std::move(rx));
       int v = 0;
-      co_await refused(s, "WatchStream", [&tx, &v] { (void)tx.send(++v); });
+      co_await refused(s, "WatchStream", [t = &tx, &v] { (void)t->send(++v); });
     }
     {
       sw::IntervalStream s(
@@ -378,7 +378,7 @@ TEST_CASE("a second task's next() on a stream wrapper, StreamMap, generator or m
       auto [tx, rx] = tsync::mpsc::channel<int>(4);
       st::StreamMap<int, sw::ReceiverStream<int>> s;
       s.insert(7, sw::ReceiverStream(std::move(rx)));
-      co_await refused(s, "StreamMap", [&tx] { (void)tx.try_send(1); });
+      co_await refused(s, "StreamMap", [t = &tx] { (void)t->try_send(1); });
     }
     {
       tsync::Notify n;
