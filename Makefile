@@ -388,6 +388,8 @@ CLANGXX ?= clang++
 check-strict: tokio.hpp check-strict-clang
 	@mkdir -p build/strict
 	g++ $(STD) $(STRICT_WARN) $(STRICT_GCC) -I. -fsyntax-only tests/strict/strict_tu.cpp
+	# After X11's headers (or their macros: Success, None, Status...), as GUI programs include them.
+	g++ $(STD) $(WARN) -I. -fsyntax-only tests/strict/macros_tu.cpp
 	# The README's quick start, as a user copies it, under the same strict warnings.
 	awk '/^```cpp/ { n++; if (n == 1) { on = 1; next } } /^```/ { on = 0 } on' README.md \
 	  > build/strict/quick_start.cpp
@@ -422,6 +424,7 @@ check-syntax: $(SYNTAX_OKS)
 
 check-strict-clang: tokio.hpp
 	$(CLANGXX) $(STD) $(STRICT_WARN) $(STRICT_CLANG) -I. -fsyntax-only tests/strict/strict_tu.cpp
+	$(CLANGXX) $(STD) $(WARN) -I. -fsyntax-only tests/strict/macros_tu.cpp
 	$(CLANGXX) $(STD) $(STRICT_WARN) -DTOKIO_CONFIG_NO_WARNING_SUPPRESSION \
 	  -DTOKIO_COMPILED_LIB -I. -fsyntax-only tests/strict/strict_tu.cpp
 

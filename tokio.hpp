@@ -4593,10 +4593,17 @@ TOKIO_SYSTEM_HEADERS_END
 
 
 #if defined(TOKIO_CONFIG_STD_FORMAT)
+#if !__has_include(<format>)
+// (A missing <format> would otherwise be the only error, with no word about the macro.)
+#error \
+    "TOKIO_CONFIG_STD_FORMAT needs <format>, which this standard library lacks \
+(libstdc++ has it from GCC 13): leave the macro undefined; print with os << x or to_string()"
+#else
 TOKIO_SYSTEM_HEADERS_BEGIN
 #include <format>
 TOKIO_SYSTEM_HEADERS_END
 /* #include <string_view> (already above) */
+#endif
 #endif
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
@@ -4873,7 +4880,7 @@ class TaskState {
   // parses. They are declared inline so that a file calling one without including that
   // header gets the compilers' "inline function used but never defined" warning: in a split
   // implementation (TOKIO_IMPLEMENTATION_PART) the definition is only there when it does.
-  enum class ToRunning { Success, Cancelled, Failed };
+  enum class ToRunning { Acquired, Cancelled, Failed };
   // Called by the holder of the notified ref. Failed: already running or complete (the
   // caller drops its ref). Cancelled: RUNNING is now held and the task must be cancelled.
   inline ToRunning to_running(uint64_t stamp) noexcept;
@@ -27218,8 +27225,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_1fb932f8531b815b_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_1fb932f8531b815b_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_ce5328b58bd87da2_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_ce5328b58bd87da2_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -29067,7 +29074,7 @@ inline TaskState::ToRunning TaskState::to_running(uint64_t stamp) noexcept {
     uint64_t next = with_since((cur & ~NOTIFIED) | RUNNING, stamp);
     if (word_.compare_exchange_weak(cur, next, std::memory_order_acq_rel,
                                     std::memory_order_acquire)) {
-      return (cur & CANCELLED) ? ToRunning::Cancelled : ToRunning::Success;
+      return (cur & CANCELLED) ? ToRunning::Cancelled : ToRunning::Acquired;
     }
   }
 }
@@ -34766,7 +34773,7 @@ bool task_begin_run(TaskHeader* t) noexcept {
   switch (t->state.to_running(task_stamp())) {
     case TaskState::ToRunning::Failed: task_drop_ref(t); return false;
     case TaskState::ToRunning::Cancelled: task_cancel_and_complete(t); return false;
-    case TaskState::ToRunning::Success: break;
+    case TaskState::ToRunning::Acquired: break;
   }
   return true;
 }
@@ -47225,7 +47232,7 @@ detail::FsAwait<Metadata> DirEntry::metadata() const {
 #endif // TOKIO_IMPLEMENTATION_GROUP 8
 #if TOKIO_IMPLEMENTATION_GROUP_IS_(1)
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_1fb932f8531b815b_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_ce5328b58bd87da2_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #endif
 #undef TOKIO_IMPLEMENTATION_GROUP_IS_

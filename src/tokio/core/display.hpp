@@ -16,8 +16,15 @@
 #include "tokio/core/config.hpp"
 
 #if defined(TOKIO_CONFIG_STD_FORMAT)
+#if !__has_include(<format>)
+// (A missing <format> would otherwise be the only error, with no word about the macro.)
+#error \
+    "TOKIO_CONFIG_STD_FORMAT needs <format>, which this standard library lacks \
+(libstdc++ has it from GCC 13): leave the macro undefined; print with os << x or to_string()"
+#else
 #include <format>
 #include <string_view>
+#endif
 #endif
 
 namespace tokio::detail {

@@ -205,7 +205,7 @@ bool task_begin_run(TaskHeader* t) noexcept {
   switch (t->state.to_running(task_stamp())) {
     case TaskState::ToRunning::Failed: task_drop_ref(t); return false;
     case TaskState::ToRunning::Cancelled: task_cancel_and_complete(t); return false;
-    case TaskState::ToRunning::Success: break;
+    case TaskState::ToRunning::Acquired: break;
   }
   return true;
 }

@@ -79,7 +79,7 @@ class TaskState {
   // parses. They are declared inline so that a file calling one without including that
   // header gets the compilers' "inline function used but never defined" warning: in a split
   // implementation (TOKIO_IMPLEMENTATION_PART) the definition is only there when it does.
-  enum class ToRunning { Success, Cancelled, Failed };
+  enum class ToRunning { Acquired, Cancelled, Failed };
   // Called by the holder of the notified ref. Failed: already running or complete (the
   // caller drops its ref). Cancelled: RUNNING is now held and the task must be cancelled.
   inline ToRunning to_running(uint64_t stamp) noexcept;

@@ -18,7 +18,7 @@ inline TaskState::ToRunning TaskState::to_running(uint64_t stamp) noexcept {
     uint64_t next = with_since((cur & ~NOTIFIED) | RUNNING, stamp);
     if (word_.compare_exchange_weak(cur, next, std::memory_order_acq_rel,
                                     std::memory_order_acquire)) {
-      return (cur & CANCELLED) ? ToRunning::Cancelled : ToRunning::Success;
+      return (cur & CANCELLED) ? ToRunning::Cancelled : ToRunning::Acquired;
     }
   }
 }
