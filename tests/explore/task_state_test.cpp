@@ -62,7 +62,7 @@ struct TaskWorld {
         release(1);
         continue;
       }
-      explore::check(r == TaskState::ToRunning::Success, "task state: cancelled unexpectedly");
+      explore::check(r == TaskState::ToRunning::Acquired, "task state: cancelled unexpectedly");
       bool done = events.load() == kWakes;  // the poll
       if (done) {
         uint64_t after = st.to_complete();
