@@ -5563,23 +5563,23 @@ struct owns_arguments<ParameterList<P...>, D...>
 
 // The parameters of a plain function pointer; of a call operator (a member pointer whose
 // object argument is the function object itself, see stateless_by_value). Only these two
-// kinds take the paths below: a pointer to another member function is called with the
-// object among the arguments, and its frame keeps just `this`, which would point at the
-// argument copy (or into what a shared_ptr argument owns), so it keeps the general path.
+// kinds take the paths below (any other F gives `void`, which owns_arguments refuses): a
+// pointer to another member function is called with the object among the arguments, and
+// its frame keeps just `this`, which would point at the argument copy (or into what a
+// shared_ptr argument owns), so it keeps the general path.
 template <class F>
 struct function_parameters {
-  static constexpr bool known = false;
+  using type = void;
 };
 template <class R, class... P>
 struct function_parameters<R (*)(P...)> {
-  static constexpr bool known = true;
   using type = ParameterList<P...>;
 };
 template <class R, class... P>
 struct function_parameters<R (*)(P...) noexcept> : function_parameters<R (*)(P...)> {};
 template <class F>
 struct call_operator_parameters {
-  static constexpr bool known = false;
+  using type = void;
 };
 template <class R, class C, class... P>
 struct call_operator_parameters<R (C::*)(P...)> : function_parameters<R (*)(P...)> {};
@@ -5595,9 +5595,7 @@ struct call_operator_parameters<R (C::*)(P...) const noexcept> : function_parame
 // once called, nothing refers to the callable or the argument copies.
 template <class Fn, class... D>
 constexpr bool plain_function_owns_arguments() {
-  using Params = function_parameters<Fn>;
-  if constexpr (Params::known) return owns_arguments<typename Params::type, D...>::value;
-  else return false;
+  return owns_arguments<typename function_parameters<Fn>::type, D...>::value;
 }
 
 // A function object with no state (a lambda without captures) whose call operator's frame
@@ -5607,9 +5605,8 @@ constexpr bool plain_function_owns_arguments() {
 template <class Fn, class... D>
 constexpr bool stateless_by_value() {
   if constexpr (std::is_empty_v<Fn> && requires { &Fn::operator(); }) {
-    using Params = call_operator_parameters<decltype(&Fn::operator())>;
-    if constexpr (Params::known) return owns_arguments<typename Params::type, D...>::value;
-    else return false;
+    using Params = typename call_operator_parameters<decltype(&Fn::operator())>::type;
+    return owns_arguments<Params, D...>::value;
   } else {
     return false;
   }
@@ -11604,8 +11601,8 @@ using ExclusiveClaim = BasicExclusiveClaim<false>;
 // completes with `refused` set, and await_resume throws. Only a next() that is left
 // waiting (a registering poll that found nothing) claims the stream, until it completes or
 // is destroyed; a ready poll only checks that nobody else holds it (a load and a test per
-// item, where claiming and letting go at every poll cost a stream_map consumer 19
-// instructions an item). Enough for the misuse it catches: a second task's next() while
+// item, where claiming and letting go at every poll cost a stream_map consumer 16
+// instructions an item, callgrind). Enough for the misuse it catches: a second task's next() while
 // one waits, which took the one waker the stream keeps over and left the first task
 // waiting for ever.
 struct PendingClaim {
@@ -27225,8 +27222,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_ce5328b58bd87da2_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_ce5328b58bd87da2_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_62ab6249ac8d3136_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_62ab6249ac8d3136_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -47232,7 +47229,7 @@ detail::FsAwait<Metadata> DirEntry::metadata() const {
 #endif // TOKIO_IMPLEMENTATION_GROUP 8
 #if TOKIO_IMPLEMENTATION_GROUP_IS_(1)
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_ce5328b58bd87da2_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_62ab6249ac8d3136_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #endif
 #undef TOKIO_IMPLEMENTATION_GROUP_IS_

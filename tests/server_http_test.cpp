@@ -380,7 +380,7 @@ TEST_CASE("http_server: a slow but steady download outlasts --timeout; a stalled
   // body bytes received and whether the server closed (EOF or reset) before the client's
   // own bound. At 1.6 MB/s the kernel reports the server's socket writable again (half
   // of a send buffer of up to 4 MiB free) less often than every 600 ms: a server that
-  // counts only the bytes its writes take cut this client off after 5.3-6.8 MB (the
+  // counts only the bytes its writes take cut this client off after 5.6-7.1 MB (the
   // hunt of 2026-12-07), while it was reading all along.
   struct Got {
     std::size_t body = 0;

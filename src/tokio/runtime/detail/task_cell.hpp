@@ -194,23 +194,23 @@ struct owns_arguments<ParameterList<P...>, D...>
 
 // The parameters of a plain function pointer; of a call operator (a member pointer whose
 // object argument is the function object itself, see stateless_by_value). Only these two
-// kinds take the paths below: a pointer to another member function is called with the
-// object among the arguments, and its frame keeps just `this`, which would point at the
-// argument copy (or into what a shared_ptr argument owns), so it keeps the general path.
+// kinds take the paths below (any other F gives `void`, which owns_arguments refuses): a
+// pointer to another member function is called with the object among the arguments, and
+// its frame keeps just `this`, which would point at the argument copy (or into what a
+// shared_ptr argument owns), so it keeps the general path.
 template <class F>
 struct function_parameters {
-  static constexpr bool known = false;
+  using type = void;
 };
 template <class R, class... P>
 struct function_parameters<R (*)(P...)> {
-  static constexpr bool known = true;
   using type = ParameterList<P...>;
 };
 template <class R, class... P>
 struct function_parameters<R (*)(P...) noexcept> : function_parameters<R (*)(P...)> {};
 template <class F>
 struct call_operator_parameters {
-  static constexpr bool known = false;
+  using type = void;
 };
 template <class R, class C, class... P>
 struct call_operator_parameters<R (C::*)(P...)> : function_parameters<R (*)(P...)> {};
@@ -226,9 +226,7 @@ struct call_operator_parameters<R (C::*)(P...) const noexcept> : function_parame
 // once called, nothing refers to the callable or the argument copies.
 template <class Fn, class... D>
 constexpr bool plain_function_owns_arguments() {
-  using Params = function_parameters<Fn>;
-  if constexpr (Params::known) return owns_arguments<typename Params::type, D...>::value;
-  else return false;
+  return owns_arguments<typename function_parameters<Fn>::type, D...>::value;
 }
 
 // A function object with no state (a lambda without captures) whose call operator's frame
@@ -238,9 +236,8 @@ constexpr bool plain_function_owns_arguments() {
 template <class Fn, class... D>
 constexpr bool stateless_by_value() {
   if constexpr (std::is_empty_v<Fn> && requires { &Fn::operator(); }) {
-    using Params = call_operator_parameters<decltype(&Fn::operator())>;
-    if constexpr (Params::known) return owns_arguments<typename Params::type, D...>::value;
-    else return false;
+    using Params = typename call_operator_parameters<decltype(&Fn::operator())>::type;
+    return owns_arguments<Params, D...>::value;
   } else {
     return false;
   }
