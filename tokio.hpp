@@ -22829,6 +22829,55 @@ ByRef<S> by_ref(S& s) noexcept {
 /* end file src/tokio/stream/iter.hpp */
 #endif
 #if TOKIO_PART_NEEDS_(0)
+/* begin file src/tokio/stream/detail/next_claim.hpp */
+#if TOKIO_HAS_STREAM
+// NextClaim: the claim word of a stream whose pending next() waits inside it (a waker kept
+// by the stream or by the streams it polls: StreamMap, Generator, chain, merge, zip, then,
+// BoxStream), with the move rule that goes with it.
+//
+// - PollStream::Next claims next_use() while it waits (detail::PendingClaim), so a second
+//   task's next() meanwhile throws std::logic_error naming Derived::kTypeName: it would
+//   have taken the one waker over, and the first task would have waited for ever.
+// - Moving the stream (either side of a move assignment) while a next() on it waits, in
+//   another task, throws std::logic_error before anything changes: that next() refers to
+//   this object, and after the move it would have polled a moved-from stream (an end that
+//   never was, or a wait for ever). Between items, moves are free.
+// - A copy starts unclaimed; copy-assigning over a stream a next() waits in is refused too.
+
+namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
+
+template <class Derived>
+class NextClaim {
+ public:
+  ExclusiveUse& next_use() noexcept { return next_use_; }
+
+ protected:
+  NextClaim() = default;
+  ~NextClaim() = default;
+  NextClaim(const NextClaim&) noexcept {}
+  // NOLINTNEXTLINE(bugprone-exception-escape): throws on purpose (check_no_pending_next)
+  NextClaim(NextClaim&& o) { check_no_pending_next(o.next_use_, Derived::kTypeName); }
+  NextClaim& operator=(const NextClaim& o) {
+    if (this != &o) check_no_pending_next(next_use_, Derived::kTypeName);
+    return *this;
+  }
+  NextClaim& operator=(NextClaim&& o) {
+    if (this != &o) {
+      check_no_pending_next(next_use_, Derived::kTypeName);
+      check_no_pending_next(o.next_use_, Derived::kTypeName);
+    }
+    return *this;
+  }
+
+ private:
+  ExclusiveUse next_use_;
+};
+
+}  // namespace tokio::detail
+#endif // TOKIO_HAS_STREAM
+/* end file src/tokio/stream/detail/next_claim.hpp */
+#endif
+#if TOKIO_PART_NEEDS_(0)
 /* begin file src/tokio/stream/generator.hpp */
 #if TOKIO_HAS_STREAM
 // stream::Generator<T>: a stream written as a coroutine (async-stream's `stream!` in C++).
@@ -22869,7 +22918,8 @@ ByRef<S> by_ref(S& s) noexcept {
 namespace tokio::inline TOKIO_ABI_NAMESPACE::stream {
 
 template <class T>
-class Generator : public PollStream<Generator<T>, T> {
+class Generator : public PollStream<Generator<T>, T>,
+                  public tokio::detail::NextClaim<Generator<T>> {
   static_assert(std::is_object_v<T> && !std::is_const_v<T>,
                 "Generator<T> yields values: T must be a non-const object type");
 
@@ -22916,10 +22966,16 @@ class Generator : public PollStream<Generator<T>, T> {
   };
 
   Generator() noexcept = default;
-  Generator(Generator&& o) noexcept
-      : h_(detail::exchange(o.h_, nullptr)), slot_(o.slot_), started_(o.started_) {}
-  Generator& operator=(Generator&& o) noexcept {
+  // Refused while another task waits in next() (detail::NextClaim): the claim's check
+  // comes first (a base), before anything changes.
+  Generator(Generator&& o)
+      : tokio::detail::NextClaim<Generator>(std::move(o)),
+        h_(detail::exchange(o.h_, nullptr)),
+        slot_(o.slot_),
+        started_(o.started_) {}
+  Generator& operator=(Generator&& o) {
     if (this != &o) {
+      tokio::detail::NextClaim<Generator>::operator=(std::move(o));
       reset();
       h_ = detail::exchange(o.h_, nullptr);
       slot_ = o.slot_;
@@ -22961,9 +23017,8 @@ class Generator : public PollStream<Generator<T>, T> {
 
   // One next() at a time: the body waits in one slot, so a second task's next() would
   // take its waker over and the first task would wait for ever; it throws
-  // std::logic_error instead (PollStream::Next claims this while it waits).
+  // std::logic_error instead (detail::NextClaim).
   static constexpr const char* kTypeName = "stream::Generator";
-  tokio::detail::ExclusiveUse& next_use() noexcept { return next_use_; }
 
  private:
   explicit Generator(std::coroutine_handle<promise_type> h) noexcept : h_(h) {}
@@ -22974,7 +23029,6 @@ class Generator : public PollStream<Generator<T>, T> {
   std::coroutine_handle<promise_type> h_;
   tokio::detail::PollSlot slot_;
   bool started_ = false;
-  tokio::detail::ExclusiveUse next_use_;
 };
 
 }  // namespace tokio::stream
@@ -23336,7 +23390,9 @@ TOKIO_DETAIL_STREAM_ADAPTER_FN(skip_while, SkipWhile)
 // it completes with, in order. The pending call lives in the Then object: a next()
 // destroyed while f's awaitable is running leaves it running, and the following next()
 // picks its result up (next() is cancel-safe when the inner stream's is). Moving a Then
-// while f's awaitable is in progress cancels that awaitable and drops its item.
+// while f's awaitable is in progress cancels that awaitable and drops its item. One next()
+// at a time: a second task's next() while one waits throws std::logic_error, and so does
+// moving the Then meanwhile (detail::NextClaim).
 //
 // As with tokio::spawn, a capturing lambda coroutine must not be used as f if the frames
 // it creates could outlive the Then object (they refer to the lambda inside it).
@@ -23357,16 +23413,22 @@ template <class S, class F>
 using then_item_t = tokio::detail::await_result_t<then_future_t<S, F>>;
 
 template <Stream S, class F>
-class Then : public PollStream<Then<S, F>, then_item_t<S, F>> {
+class Then : public PollStream<Then<S, F>, then_item_t<S, F>>,
+             public tokio::detail::NextClaim<Then<S, F>> {
   static_assert(tokio::detail::TokioAwaitable<then_future_t<S, F>>,
                 "then's function must return a tokio awaitable (for instance a tokio::Task<U>)");
   static_assert(!std::is_void_v<then_item_t<S, F>>, "then's awaitable must produce a value");
 
  public:
   static constexpr bool kSettlesBudget = true;  // its Upstream and a ChildOp
+  static constexpr const char* kTypeName = "stream::Then";
   template <class U>
   Then(U&& s, F f) : in_(std::forward<U>(s)), f_(std::move(f)) {}
-  Then(Then&& o) : in_((o.fut_.reset(), std::move(o.in_))), f_(std::move(o.f_)) {}
+  // The claim's check comes first (a base): a refused move leaves o's call running.
+  Then(Then&& o)
+      : tokio::detail::NextClaim<Then>(std::move(o)),
+        in_((o.fut_.reset(), std::move(o.in_))),
+        f_(std::move(o.f_)) {}
   Then& operator=(Then&&) = delete;
   ~Then() { fut_.reset(); }
 
@@ -23408,6 +23470,8 @@ TOKIO_DETAIL_STREAM_ADAPTER_FN(then, Then)
 // chain and merge need the same item type on both sides. The pipe forms take the second
 // stream: `std::move(a) | stream::merge(std::move(b))`. next() is cancel-safe when both
 // inner streams' are (zip keeps an item that arrived first until its partner arrives).
+// One next() at a time: a second task's next() while one waits throws std::logic_error,
+// and so does moving the stream meanwhile (detail::NextClaim).
 
 /* #include <optional> (already above) */
 /* #include <type_traits> (already above) */
@@ -23417,11 +23481,13 @@ TOKIO_DETAIL_STREAM_ADAPTER_FN(then, Then)
 namespace tokio::inline TOKIO_ABI_NAMESPACE::stream {
 
 template <Stream A, Stream B>
-class Chain : public PollStream<Chain<A, B>, item_t<A>> {
+class Chain : public PollStream<Chain<A, B>, item_t<A>>,
+              public tokio::detail::NextClaim<Chain<A, B>> {
   static_assert(std::is_same_v<item_t<A>, item_t<B>>,
                 "chain needs two streams of the same item type");
 
  public:
+  static constexpr const char* kTypeName = "stream::Chain";
   template <class U, class V>
   Chain(U&& a, V&& b) : a_(std::forward<U>(a)), b_(std::forward<V>(b)) {}
   template <class Cx>
@@ -23446,11 +23512,13 @@ class Chain : public PollStream<Chain<A, B>, item_t<A>> {
 };
 
 template <Stream A, Stream B>
-class Merge : public PollStream<Merge<A, B>, item_t<A>> {
+class Merge : public PollStream<Merge<A, B>, item_t<A>>,
+              public tokio::detail::NextClaim<Merge<A, B>> {
   static_assert(std::is_same_v<item_t<A>, item_t<B>>,
                 "merge needs two streams of the same item type");
 
  public:
+  static constexpr const char* kTypeName = "stream::Merge";
   template <class U, class V>
   Merge(U&& a, V&& b) : a_(std::forward<U>(a)), b_(std::forward<V>(b)) {}
   template <class Cx>
@@ -23491,8 +23559,10 @@ class Merge : public PollStream<Merge<A, B>, item_t<A>> {
 };
 
 template <Stream A, Stream B>
-class Zip : public PollStream<Zip<A, B>, std::pair<item_t<A>, item_t<B>>> {
+class Zip : public PollStream<Zip<A, B>, std::pair<item_t<A>, item_t<B>>>,
+            public tokio::detail::NextClaim<Zip<A, B>> {
  public:
+  static constexpr const char* kTypeName = "stream::Zip";
   template <class U, class V>
   Zip(U&& a, V&& b) : a_(std::forward<U>(a)), b_(std::forward<V>(b)) {}
   template <class Cx>
@@ -23821,7 +23891,9 @@ auto collect() {
 //                             the inner stream (never an empty one).
 //
 // The runtime needs enable_time(). next() is cancel-safe when the inner stream's is (the
-// items of a chunk being gathered stay in the ChunksTimeout).
+// items of a chunk being gathered stay in the ChunksTimeout). One next() at a time: each
+// keeps a timer's waker, so a second task's next() while one waits throws std::logic_error
+// naming the combinator, and so does moving it meanwhile (detail::NextClaim).
 
 TOKIO_SYSTEM_HEADERS_BEGIN
 #include <chrono>
@@ -23848,8 +23920,11 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::stream {
 
 template <Stream S>
 class Timeout : public PollStream<Timeout<S>, Result<item_t<S>, time::Elapsed>>,
+                public tokio::detail::NextClaim<Timeout<S>>,
                 public tokio::detail::OneUpstream<S> {
  public:
+  static constexpr const char* kTypeName = "stream::Timeout";
+  using tokio::detail::NextClaim<Timeout<S>>::next_use;
   // The first deadline counts from here, as tokio-stream's (a stream built and first
   // polled later is already that much closer to it); its timer is made at the first poll,
   // because construction may happen off the runtime.
@@ -23887,8 +23962,11 @@ class Timeout : public PollStream<Timeout<S>, Result<item_t<S>, time::Elapsed>>,
 
 template <Stream S>
 class TimeoutRepeating : public PollStream<TimeoutRepeating<S>, Result<item_t<S>, time::Elapsed>>,
+                         public tokio::detail::NextClaim<TimeoutRepeating<S>>,
                          public tokio::detail::OneUpstream<S> {
  public:
+  static constexpr const char* kTypeName = "stream::TimeoutRepeating";
+  using tokio::detail::NextClaim<TimeoutRepeating<S>>::next_use;
   template <class U>
   TimeoutRepeating(U&& s, time::Interval iv)
       : tokio::detail::OneUpstream<S>(std::forward<U>(s)), iv_(std::move(iv)) {}
@@ -23913,8 +23991,12 @@ class TimeoutRepeating : public PollStream<TimeoutRepeating<S>, Result<item_t<S>
 };
 
 template <Stream S>
-class Throttle : public PollStream<Throttle<S>, item_t<S>>, public tokio::detail::OneUpstream<S> {
+class Throttle : public PollStream<Throttle<S>, item_t<S>>,
+                 public tokio::detail::NextClaim<Throttle<S>>,
+                 public tokio::detail::OneUpstream<S> {
  public:
+  static constexpr const char* kTypeName = "stream::Throttle";
+  using tokio::detail::NextClaim<Throttle<S>>::next_use;
   template <class U>
   Throttle(U&& s, time::Duration d) : tokio::detail::OneUpstream<S>(std::forward<U>(s)), d_(d) {}
 
@@ -23945,8 +24027,11 @@ class Throttle : public PollStream<Throttle<S>, item_t<S>>, public tokio::detail
 
 template <Stream S>
 class ChunksTimeout : public PollStream<ChunksTimeout<S>, std::vector<item_t<S>>>,
+                      public tokio::detail::NextClaim<ChunksTimeout<S>>,
                       public tokio::detail::OneUpstream<S> {
  public:
+  static constexpr const char* kTypeName = "stream::ChunksTimeout";
+  using tokio::detail::NextClaim<ChunksTimeout<S>>::next_use;
   template <class U>
   ChunksTimeout(U&& s, std::size_t max, time::Duration d)
       : tokio::detail::OneUpstream<S>(std::forward<U>(s)), max_(max), d_(d) {
@@ -24215,7 +24300,8 @@ TOKIO_SYSTEM_HEADERS_END
 namespace tokio::inline TOKIO_ABI_NAMESPACE::stream {
 
 template <class K, Stream S>
-class StreamMap : public PollStream<StreamMap<K, S>, std::pair<K, item_t<S>>> {
+class StreamMap : public PollStream<StreamMap<K, S>, std::pair<K, item_t<S>>>,
+                  public tokio::detail::NextClaim<StreamMap<K, S>> {
   struct Entry {
     template <class U>
     Entry(K k, U&& s) : key(std::move(k)), in(std::forward<U>(s)) {}
@@ -24233,8 +24319,9 @@ class StreamMap : public PollStream<StreamMap<K, S>, std::pair<K, item_t<S>>> {
     m.entries_.reserve(n);
     return m;
   }
-  StreamMap(StreamMap&&) noexcept = default;
-  StreamMap& operator=(StreamMap&&) noexcept = default;
+  // Refused while another task waits in next() (detail::NextClaim).
+  StreamMap(StreamMap&&) = default;
+  StreamMap& operator=(StreamMap&&) = default;
 
   // Adds `s` under `k`; returns the stream that had that key, if any. The old entry is
   // removed as remove() does (the last entry takes its place) and the new one goes last,
@@ -24342,9 +24429,8 @@ class StreamMap : public PollStream<StreamMap<K, S>, std::pair<K, item_t<S>>> {
 
   // One next() at a time: each stream in the map keeps one waker, so a second task's next()
   // would take them over and the first task would wait for ever; it throws
-  // std::logic_error instead (PollStream::Next claims this while it waits).
+  // std::logic_error instead (detail::NextClaim).
   static constexpr const char* kTypeName = "stream::StreamMap";
-  tokio::detail::ExclusiveUse& next_use() noexcept { return next_use_; }
 
  private:
   void swap_remove(std::size_t i) {
@@ -24353,7 +24439,6 @@ class StreamMap : public PollStream<StreamMap<K, S>, std::pair<K, item_t<S>>> {
   }
 
   std::vector<std::unique_ptr<Entry>> entries_;
-  tokio::detail::ExclusiveUse next_use_;
 };
 
 }  // namespace tokio::stream
@@ -24375,7 +24460,9 @@ class StreamMap : public PollStream<StreamMap<K, S>, std::pair<K, item_t<S>>> {
 // costs one indirect call. Moving a BoxStream moves the pointer, never the stream: what the
 // stream was waiting on (a next() that a timeout cancelled, say) is still there after the
 // move. Cancel safety is the boxed stream's. A default-constructed (or moved-from)
-// BoxStream is an ended stream: next() yields nullopt.
+// BoxStream is an ended stream: next() yields nullopt. One next() at a time: a second
+// task's next() while one waits throws std::logic_error, and so does moving the BoxStream
+// meanwhile (detail::NextClaim).
 
 TOKIO_SYSTEM_HEADERS_BEGIN
 #include <memory>
@@ -24388,7 +24475,8 @@ TOKIO_SYSTEM_HEADERS_END
 namespace tokio::inline TOKIO_ABI_NAMESPACE::stream {
 
 template <class T>
-class BoxStream : public PollStream<BoxStream<T>, T> {
+class BoxStream : public PollStream<BoxStream<T>, T>,
+                  public tokio::detail::NextClaim<BoxStream<T>> {
   struct Erased {
     virtual ~Erased() = default;
     virtual bool poll_next(task::Context& cx, std::optional<T>& out) = 0;
@@ -24411,6 +24499,7 @@ class BoxStream : public PollStream<BoxStream<T>, T> {
   };
 
  public:
+  static constexpr const char* kTypeName = "stream::BoxStream";
   BoxStream() = default;
   template <class S, std::enable_if_t<!std::is_same_v<std::remove_cvref_t<S>, BoxStream>, int> = 0>
     requires(
@@ -27222,8 +27311,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_62ab6249ac8d3136_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_62ab6249ac8d3136_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_b95ac66cd1cd940d_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_b95ac66cd1cd940d_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -47229,7 +47318,7 @@ detail::FsAwait<Metadata> DirEntry::metadata() const {
 #endif // TOKIO_IMPLEMENTATION_GROUP 8
 #if TOKIO_IMPLEMENTATION_GROUP_IS_(1)
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_62ab6249ac8d3136_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_b95ac66cd1cd940d_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #endif
 #undef TOKIO_IMPLEMENTATION_GROUP_IS_

@@ -11,7 +11,9 @@
 // costs one indirect call. Moving a BoxStream moves the pointer, never the stream: what the
 // stream was waiting on (a next() that a timeout cancelled, say) is still there after the
 // move. Cancel safety is the boxed stream's. A default-constructed (or moved-from)
-// BoxStream is an ended stream: next() yields nullopt.
+// BoxStream is an ended stream: next() yields nullopt. One next() at a time: a second
+// task's next() while one waits throws std::logic_error, and so does moving the BoxStream
+// meanwhile (detail::NextClaim).
 
 #include <memory>
 #include <optional>
@@ -19,13 +21,15 @@
 #include <utility>
 
 #include "tokio/core/context.hpp"
+#include "tokio/stream/detail/next_claim.hpp"
 #include "tokio/stream/detail/upstream.hpp"
 #include "tokio/stream/stream.hpp"
 
 namespace tokio::stream {
 
 template <class T>
-class BoxStream : public PollStream<BoxStream<T>, T> {
+class BoxStream : public PollStream<BoxStream<T>, T>,
+                  public tokio::detail::NextClaim<BoxStream<T>> {
   struct Erased {
     virtual ~Erased() = default;
     virtual bool poll_next(task::Context& cx, std::optional<T>& out) = 0;
@@ -48,6 +52,7 @@ class BoxStream : public PollStream<BoxStream<T>, T> {
   };
 
  public:
+  static constexpr const char* kTypeName = "stream::BoxStream";
   BoxStream() = default;
   template <class S, std::enable_if_t<!std::is_same_v<std::remove_cvref_t<S>, BoxStream>, int> = 0>
     requires(

@@ -10,22 +10,27 @@
 // chain and merge need the same item type on both sides. The pipe forms take the second
 // stream: `std::move(a) | stream::merge(std::move(b))`. next() is cancel-safe when both
 // inner streams' are (zip keeps an item that arrived first until its partner arrives).
+// One next() at a time: a second task's next() while one waits throws std::logic_error,
+// and so does moving the stream meanwhile (detail::NextClaim).
 
 #include <optional>
 #include <type_traits>
 #include <utility>
 
+#include "tokio/stream/detail/next_claim.hpp"
 #include "tokio/stream/detail/upstream.hpp"
 #include "tokio/stream/stream.hpp"
 
 namespace tokio::stream {
 
 template <Stream A, Stream B>
-class Chain : public PollStream<Chain<A, B>, item_t<A>> {
+class Chain : public PollStream<Chain<A, B>, item_t<A>>,
+              public tokio::detail::NextClaim<Chain<A, B>> {
   static_assert(std::is_same_v<item_t<A>, item_t<B>>,
                 "chain needs two streams of the same item type");
 
  public:
+  static constexpr const char* kTypeName = "stream::Chain";
   template <class U, class V>
   Chain(U&& a, V&& b) : a_(std::forward<U>(a)), b_(std::forward<V>(b)) {}
   template <class Cx>
@@ -50,11 +55,13 @@ class Chain : public PollStream<Chain<A, B>, item_t<A>> {
 };
 
 template <Stream A, Stream B>
-class Merge : public PollStream<Merge<A, B>, item_t<A>> {
+class Merge : public PollStream<Merge<A, B>, item_t<A>>,
+              public tokio::detail::NextClaim<Merge<A, B>> {
   static_assert(std::is_same_v<item_t<A>, item_t<B>>,
                 "merge needs two streams of the same item type");
 
  public:
+  static constexpr const char* kTypeName = "stream::Merge";
   template <class U, class V>
   Merge(U&& a, V&& b) : a_(std::forward<U>(a)), b_(std::forward<V>(b)) {}
   template <class Cx>
@@ -95,8 +102,10 @@ class Merge : public PollStream<Merge<A, B>, item_t<A>> {
 };
 
 template <Stream A, Stream B>
-class Zip : public PollStream<Zip<A, B>, std::pair<item_t<A>, item_t<B>>> {
+class Zip : public PollStream<Zip<A, B>, std::pair<item_t<A>, item_t<B>>>,
+            public tokio::detail::NextClaim<Zip<A, B>> {
  public:
+  static constexpr const char* kTypeName = "stream::Zip";
   template <class U, class V>
   Zip(U&& a, V&& b) : a_(std::forward<U>(a)), b_(std::forward<V>(b)) {}
   template <class Cx>

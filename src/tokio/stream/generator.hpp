@@ -39,13 +39,14 @@
 #include "tokio/core/detail/poll.hpp"
 #include "tokio/core/detail/thread_context.hpp"
 #include "tokio/core/task.hpp"
-#include "tokio/io/detail/exclusive.hpp"
+#include "tokio/stream/detail/next_claim.hpp"
 #include "tokio/stream/stream.hpp"
 
 namespace tokio::stream {
 
 template <class T>
-class Generator : public PollStream<Generator<T>, T> {
+class Generator : public PollStream<Generator<T>, T>,
+                  public tokio::detail::NextClaim<Generator<T>> {
   static_assert(std::is_object_v<T> && !std::is_const_v<T>,
                 "Generator<T> yields values: T must be a non-const object type");
 
@@ -92,10 +93,16 @@ class Generator : public PollStream<Generator<T>, T> {
   };
 
   Generator() noexcept = default;
-  Generator(Generator&& o) noexcept
-      : h_(detail::exchange(o.h_, nullptr)), slot_(o.slot_), started_(o.started_) {}
-  Generator& operator=(Generator&& o) noexcept {
+  // Refused while another task waits in next() (detail::NextClaim): the claim's check
+  // comes first (a base), before anything changes.
+  Generator(Generator&& o)
+      : tokio::detail::NextClaim<Generator>(std::move(o)),
+        h_(detail::exchange(o.h_, nullptr)),
+        slot_(o.slot_),
+        started_(o.started_) {}
+  Generator& operator=(Generator&& o) {
     if (this != &o) {
+      tokio::detail::NextClaim<Generator>::operator=(std::move(o));
       reset();
       h_ = detail::exchange(o.h_, nullptr);
       slot_ = o.slot_;
@@ -137,9 +144,8 @@ class Generator : public PollStream<Generator<T>, T> {
 
   // One next() at a time: the body waits in one slot, so a second task's next() would
   // take its waker over and the first task would wait for ever; it throws
-  // std::logic_error instead (PollStream::Next claims this while it waits).
+  // std::logic_error instead (detail::NextClaim).
   static constexpr const char* kTypeName = "stream::Generator";
-  tokio::detail::ExclusiveUse& next_use() noexcept { return next_use_; }
 
  private:
   explicit Generator(std::coroutine_handle<promise_type> h) noexcept : h_(h) {}
@@ -150,7 +156,6 @@ class Generator : public PollStream<Generator<T>, T> {
   std::coroutine_handle<promise_type> h_;
   tokio::detail::PollSlot slot_;
   bool started_ = false;
-  tokio::detail::ExclusiveUse next_use_;
 };
 
 }  // namespace tokio::stream

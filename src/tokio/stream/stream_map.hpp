@@ -28,13 +28,14 @@
 
 #include "tokio/core/detail/thread_context.hpp"
 #include "tokio/stream/detail/upstream.hpp"
-#include "tokio/io/detail/exclusive.hpp"
+#include "tokio/stream/detail/next_claim.hpp"
 #include "tokio/stream/stream.hpp"
 
 namespace tokio::stream {
 
 template <class K, Stream S>
-class StreamMap : public PollStream<StreamMap<K, S>, std::pair<K, item_t<S>>> {
+class StreamMap : public PollStream<StreamMap<K, S>, std::pair<K, item_t<S>>>,
+                  public tokio::detail::NextClaim<StreamMap<K, S>> {
   struct Entry {
     template <class U>
     Entry(K k, U&& s) : key(std::move(k)), in(std::forward<U>(s)) {}
@@ -52,8 +53,9 @@ class StreamMap : public PollStream<StreamMap<K, S>, std::pair<K, item_t<S>>> {
     m.entries_.reserve(n);
     return m;
   }
-  StreamMap(StreamMap&&) noexcept = default;
-  StreamMap& operator=(StreamMap&&) noexcept = default;
+  // Refused while another task waits in next() (detail::NextClaim).
+  StreamMap(StreamMap&&) = default;
+  StreamMap& operator=(StreamMap&&) = default;
 
   // Adds `s` under `k`; returns the stream that had that key, if any. The old entry is
   // removed as remove() does (the last entry takes its place) and the new one goes last,
@@ -161,9 +163,8 @@ class StreamMap : public PollStream<StreamMap<K, S>, std::pair<K, item_t<S>>> {
 
   // One next() at a time: each stream in the map keeps one waker, so a second task's next()
   // would take them over and the first task would wait for ever; it throws
-  // std::logic_error instead (PollStream::Next claims this while it waits).
+  // std::logic_error instead (detail::NextClaim).
   static constexpr const char* kTypeName = "stream::StreamMap";
-  tokio::detail::ExclusiveUse& next_use() noexcept { return next_use_; }
 
  private:
   void swap_remove(std::size_t i) {
@@ -172,7 +173,6 @@ class StreamMap : public PollStream<StreamMap<K, S>, std::pair<K, item_t<S>>> {
   }
 
   std::vector<std::unique_ptr<Entry>> entries_;
-  tokio::detail::ExclusiveUse next_use_;
 };
 
 }  // namespace tokio::stream

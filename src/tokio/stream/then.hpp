@@ -7,7 +7,9 @@
 // it completes with, in order. The pending call lives in the Then object: a next()
 // destroyed while f's awaitable is running leaves it running, and the following next()
 // picks its result up (next() is cancel-safe when the inner stream's is). Moving a Then
-// while f's awaitable is in progress cancels that awaitable and drops its item.
+// while f's awaitable is in progress cancels that awaitable and drops its item. One next()
+// at a time: a second task's next() while one waits throws std::logic_error, and so does
+// moving the Then meanwhile (detail::NextClaim).
 //
 // As with tokio::spawn, a capturing lambda coroutine must not be used as f if the frames
 // it creates could outlive the Then object (they refer to the lambda inside it).
@@ -18,6 +20,7 @@
 #include <utility>
 
 #include "tokio/io/detail/child_op.hpp"
+#include "tokio/stream/detail/next_claim.hpp"
 #include "tokio/stream/detail/upstream.hpp"
 #include "tokio/stream/stream.hpp"
 
@@ -29,16 +32,22 @@ template <class S, class F>
 using then_item_t = tokio::detail::await_result_t<then_future_t<S, F>>;
 
 template <Stream S, class F>
-class Then : public PollStream<Then<S, F>, then_item_t<S, F>> {
+class Then : public PollStream<Then<S, F>, then_item_t<S, F>>,
+             public tokio::detail::NextClaim<Then<S, F>> {
   static_assert(tokio::detail::TokioAwaitable<then_future_t<S, F>>,
                 "then's function must return a tokio awaitable (for instance a tokio::Task<U>)");
   static_assert(!std::is_void_v<then_item_t<S, F>>, "then's awaitable must produce a value");
 
  public:
   static constexpr bool kSettlesBudget = true;  // its Upstream and a ChildOp
+  static constexpr const char* kTypeName = "stream::Then";
   template <class U>
   Then(U&& s, F f) : in_(std::forward<U>(s)), f_(std::move(f)) {}
-  Then(Then&& o) : in_((o.fut_.reset(), std::move(o.in_))), f_(std::move(o.f_)) {}
+  // The claim's check comes first (a base): a refused move leaves o's call running.
+  Then(Then&& o)
+      : tokio::detail::NextClaim<Then>(std::move(o)),
+        in_((o.fut_.reset(), std::move(o.in_))),
+        f_(std::move(o.f_)) {}
   Then& operator=(Then&&) = delete;
   ~Then() { fut_.reset(); }
 

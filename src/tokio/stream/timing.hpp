@@ -21,7 +21,9 @@
 //                             the inner stream (never an empty one).
 //
 // The runtime needs enable_time(). next() is cancel-safe when the inner stream's is (the
-// items of a chunk being gathered stay in the ChunksTimeout).
+// items of a chunk being gathered stay in the ChunksTimeout). One next() at a time: each
+// keeps a timer's waker, so a second task's next() while one waits throws std::logic_error
+// naming the combinator, and so does moving it meanwhile (detail::NextClaim).
 
 #include <chrono>
 #include <cstddef>
@@ -37,6 +39,7 @@
 #include "tokio/stream/stream.hpp"
 #include "tokio/time/instant.hpp"
 #include "tokio/time/interval.hpp"
+#include "tokio/stream/detail/next_claim.hpp"
 #include "tokio/time/sleep.hpp"
 #include "tokio/time/timeout.hpp"
 
@@ -52,8 +55,11 @@ namespace tokio::stream {
 
 template <Stream S>
 class Timeout : public PollStream<Timeout<S>, Result<item_t<S>, time::Elapsed>>,
+                public tokio::detail::NextClaim<Timeout<S>>,
                 public tokio::detail::OneUpstream<S> {
  public:
+  static constexpr const char* kTypeName = "stream::Timeout";
+  using tokio::detail::NextClaim<Timeout<S>>::next_use;
   // The first deadline counts from here, as tokio-stream's (a stream built and first
   // polled later is already that much closer to it); its timer is made at the first poll,
   // because construction may happen off the runtime.
@@ -91,8 +97,11 @@ class Timeout : public PollStream<Timeout<S>, Result<item_t<S>, time::Elapsed>>,
 
 template <Stream S>
 class TimeoutRepeating : public PollStream<TimeoutRepeating<S>, Result<item_t<S>, time::Elapsed>>,
+                         public tokio::detail::NextClaim<TimeoutRepeating<S>>,
                          public tokio::detail::OneUpstream<S> {
  public:
+  static constexpr const char* kTypeName = "stream::TimeoutRepeating";
+  using tokio::detail::NextClaim<TimeoutRepeating<S>>::next_use;
   template <class U>
   TimeoutRepeating(U&& s, time::Interval iv)
       : tokio::detail::OneUpstream<S>(std::forward<U>(s)), iv_(std::move(iv)) {}
@@ -117,8 +126,12 @@ class TimeoutRepeating : public PollStream<TimeoutRepeating<S>, Result<item_t<S>
 };
 
 template <Stream S>
-class Throttle : public PollStream<Throttle<S>, item_t<S>>, public tokio::detail::OneUpstream<S> {
+class Throttle : public PollStream<Throttle<S>, item_t<S>>,
+                 public tokio::detail::NextClaim<Throttle<S>>,
+                 public tokio::detail::OneUpstream<S> {
  public:
+  static constexpr const char* kTypeName = "stream::Throttle";
+  using tokio::detail::NextClaim<Throttle<S>>::next_use;
   template <class U>
   Throttle(U&& s, time::Duration d) : tokio::detail::OneUpstream<S>(std::forward<U>(s)), d_(d) {}
 
@@ -149,8 +162,11 @@ class Throttle : public PollStream<Throttle<S>, item_t<S>>, public tokio::detail
 
 template <Stream S>
 class ChunksTimeout : public PollStream<ChunksTimeout<S>, std::vector<item_t<S>>>,
+                      public tokio::detail::NextClaim<ChunksTimeout<S>>,
                       public tokio::detail::OneUpstream<S> {
  public:
+  static constexpr const char* kTypeName = "stream::ChunksTimeout";
+  using tokio::detail::NextClaim<ChunksTimeout<S>>::next_use;
   template <class U>
   ChunksTimeout(U&& s, std::size_t max, time::Duration d)
       : tokio::detail::OneUpstream<S>(std::forward<U>(s)), max_(max), d_(d) {
