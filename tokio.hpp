@@ -11482,6 +11482,11 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 [[noreturn]] void throw_moved_from(const char* what);
 // A stream moved while a next() on it waits (see check_no_pending_next).
 [[noreturn]] void throw_moved_while_pending(const char* what);
+// The same, from a move that must not throw (abort_if_pending_next): says so on stderr and
+// aborts.
+[[noreturn]] void abort_moved_while_pending(const char* what) noexcept;
+// A second next() on one stream while another waits (stream::PollStream::Next).
+[[noreturn]] void throw_concurrent_next(const char* what);
 
 // kAcrossThreads: the object's operations may be polled on different threads at once (a
 // signal::unix::Signal awaited on two runtimes), so the claim is a compare-exchange whose
@@ -11544,6 +11549,12 @@ using ExclusiveUse = BasicExclusiveUse<false>;
 // changes, and the waiting next() goes on undisturbed.
 inline void check_no_pending_next(const ExclusiveUse& next_use, const char* what) {
   if (!next_use.free_for(nullptr)) throw_moved_while_pending(what);
+}
+// The check of a stream whose move does not throw (detail::NextClaim, ReceiverStream), so
+// that it can be sent through a channel (mpsc needs nothrow moves) or kept in a vector: the
+// misuse is reported on stderr and the program aborts, as a misplaced EnterGuard does.
+inline void abort_if_pending_next(const ExclusiveUse& next_use, const char* what) noexcept {
+  if (!next_use.free_for(nullptr)) abort_moved_while_pending(what);
 }
 
 // A claim held for one synchronous call (a receiver's try_recv): taken at construction
@@ -22161,7 +22172,7 @@ class PollStream {
     }
     std::optional<T> await_resume() {
       if constexpr (kClaims) {
-        if (claim_.refused) tokio::detail::throw_concurrent_use(Derived::kTypeName);
+        if (claim_.refused) tokio::detail::throw_concurrent_next(Derived::kTypeName);
       }
       if (err_) std::rethrow_exception(detail::exchange(err_, nullptr));
       return tokio::detail::take_fresh(out_);
@@ -22813,6 +22824,11 @@ class ByRef : public PollStream<ByRef<S>, item_t<S>> {
     return p_.poll_each(*s_, cx, sink);
   }
   S& get() noexcept { return *s_; }
+  // A next() through by_ref(s) claims s as s.next() would (a second task's s.next()
+  // meanwhile is refused; moving s meanwhile is refused or aborts, as s's own rule says).
+  auto& next_use() noexcept requires requires(S& s) { s.next_use(); }
+  { return s_->next_use(); }
+  static constexpr const char* kTypeName = tokio::detail::claim_name<S>();
 
  private:
   S* s_;
@@ -22833,16 +22849,19 @@ ByRef<S> by_ref(S& s) noexcept {
 #if TOKIO_HAS_STREAM
 // NextClaim: the claim word of a stream whose pending next() waits inside it (a waker kept
 // by the stream or by the streams it polls: StreamMap, Generator, chain, merge, zip, then,
-// BoxStream), with the move rule that goes with it.
+// BoxStream, the timed combinators), with the move rule that goes with it.
 //
 // - PollStream::Next claims next_use() while it waits (detail::PendingClaim), so a second
 //   task's next() meanwhile throws std::logic_error naming Derived::kTypeName: it would
 //   have taken the one waker over, and the first task would have waited for ever.
-// - Moving the stream (either side of a move assignment) while a next() on it waits, in
-//   another task, throws std::logic_error before anything changes: that next() refers to
-//   this object, and after the move it would have polled a moved-from stream (an end that
-//   never was, or a wait for ever). Between items, moves are free.
-// - A copy starts unclaimed; copy-assigning over a stream a next() waits in is refused too.
+// - Moves do not throw, so that these streams go through channels (mpsc needs nothrow
+//   moves) and grow in vectors without copies. Moving one (either side of a move
+//   assignment) while a next() on it waits, in another task, is a misuse that would leave
+//   that task polling a moved-from object (an end that never was, or a wait for ever): it
+//   is reported on stderr and the program aborts (abort_if_pending_next), before anything
+//   moves. FramedRead, Framed and the wrappers whose moves may throw anyway refuse it with
+//   a std::logic_error instead (check_no_pending_next). Between items, moves are free.
+// - A copy starts unclaimed; copy-assigning over a stream a next() waits in aborts too.
 
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
@@ -22855,16 +22874,15 @@ class NextClaim {
   NextClaim() = default;
   ~NextClaim() = default;
   NextClaim(const NextClaim&) noexcept {}
-  // NOLINTNEXTLINE(bugprone-exception-escape): throws on purpose (check_no_pending_next)
-  NextClaim(NextClaim&& o) { check_no_pending_next(o.next_use_, Derived::kTypeName); }
-  NextClaim& operator=(const NextClaim& o) {
-    if (this != &o) check_no_pending_next(next_use_, Derived::kTypeName);
+  NextClaim(NextClaim&& o) noexcept { abort_if_pending_next(o.next_use_, Derived::kTypeName); }
+  NextClaim& operator=(const NextClaim& o) noexcept {
+    if (this != &o) abort_if_pending_next(next_use_, Derived::kTypeName);
     return *this;
   }
-  NextClaim& operator=(NextClaim&& o) {
+  NextClaim& operator=(NextClaim&& o) noexcept {
     if (this != &o) {
-      check_no_pending_next(next_use_, Derived::kTypeName);
-      check_no_pending_next(o.next_use_, Derived::kTypeName);
+      abort_if_pending_next(next_use_, Derived::kTypeName);
+      abort_if_pending_next(o.next_use_, Derived::kTypeName);
     }
     return *this;
   }
@@ -22966,14 +22984,14 @@ class Generator : public PollStream<Generator<T>, T>,
   };
 
   Generator() noexcept = default;
-  // Refused while another task waits in next() (detail::NextClaim): the claim's check
-  // comes first (a base), before anything changes.
-  Generator(Generator&& o)
+  // Not while another task waits in next(): that aborts (detail::NextClaim), before
+  // anything moves (the check is a base's).
+  Generator(Generator&& o) noexcept
       : tokio::detail::NextClaim<Generator>(std::move(o)),
         h_(detail::exchange(o.h_, nullptr)),
         slot_(o.slot_),
         started_(o.started_) {}
-  Generator& operator=(Generator&& o) {
+  Generator& operator=(Generator&& o) noexcept {
     if (this != &o) {
       tokio::detail::NextClaim<Generator>::operator=(std::move(o));
       reset();
@@ -23391,8 +23409,8 @@ TOKIO_DETAIL_STREAM_ADAPTER_FN(skip_while, SkipWhile)
 // destroyed while f's awaitable is running leaves it running, and the following next()
 // picks its result up (next() is cancel-safe when the inner stream's is). Moving a Then
 // while f's awaitable is in progress cancels that awaitable and drops its item. One next()
-// at a time: a second task's next() while one waits throws std::logic_error, and so does
-// moving the Then meanwhile (detail::NextClaim).
+// at a time: a second task's next() while one waits throws std::logic_error; moving the
+// Then meanwhile aborts (detail::NextClaim).
 //
 // As with tokio::spawn, a capturing lambda coroutine must not be used as f if the frames
 // it creates could outlive the Then object (they refer to the lambda inside it).
@@ -23424,7 +23442,7 @@ class Then : public PollStream<Then<S, F>, then_item_t<S, F>>,
   static constexpr const char* kTypeName = "stream::Then";
   template <class U>
   Then(U&& s, F f) : in_(std::forward<U>(s)), f_(std::move(f)) {}
-  // The claim's check comes first (a base): a refused move leaves o's call running.
+  // The claim's check comes first (a base): a move that aborts has not cancelled o's call.
   Then(Then&& o)
       : tokio::detail::NextClaim<Then>(std::move(o)),
         in_((o.fut_.reset(), std::move(o.in_))),
@@ -23470,8 +23488,8 @@ TOKIO_DETAIL_STREAM_ADAPTER_FN(then, Then)
 // chain and merge need the same item type on both sides. The pipe forms take the second
 // stream: `std::move(a) | stream::merge(std::move(b))`. next() is cancel-safe when both
 // inner streams' are (zip keeps an item that arrived first until its partner arrives).
-// One next() at a time: a second task's next() while one waits throws std::logic_error,
-// and so does moving the stream meanwhile (detail::NextClaim).
+// One next() at a time: a second task's next() while one waits throws std::logic_error;
+// moving the stream meanwhile aborts (detail::NextClaim).
 
 /* #include <optional> (already above) */
 /* #include <type_traits> (already above) */
@@ -23893,7 +23911,7 @@ auto collect() {
 // The runtime needs enable_time(). next() is cancel-safe when the inner stream's is (the
 // items of a chunk being gathered stay in the ChunksTimeout). One next() at a time: each
 // keeps a timer's waker, so a second task's next() while one waits throws std::logic_error
-// naming the combinator, and so does moving it meanwhile (detail::NextClaim).
+// naming the combinator; moving it meanwhile aborts (detail::NextClaim).
 
 TOKIO_SYSTEM_HEADERS_BEGIN
 #include <chrono>
@@ -24319,9 +24337,9 @@ class StreamMap : public PollStream<StreamMap<K, S>, std::pair<K, item_t<S>>>,
     m.entries_.reserve(n);
     return m;
   }
-  // Refused while another task waits in next() (detail::NextClaim).
-  StreamMap(StreamMap&&) = default;
-  StreamMap& operator=(StreamMap&&) = default;
+  // Not while another task waits in next(): that aborts (detail::NextClaim).
+  StreamMap(StreamMap&&) noexcept = default;
+  StreamMap& operator=(StreamMap&&) noexcept = default;
 
   // Adds `s` under `k`; returns the stream that had that key, if any. The old entry is
   // removed as remove() does (the last entry takes its place) and the new one goes last,
@@ -24461,8 +24479,8 @@ class StreamMap : public PollStream<StreamMap<K, S>, std::pair<K, item_t<S>>>,
 // stream was waiting on (a next() that a timeout cancelled, say) is still there after the
 // move. Cancel safety is the boxed stream's. A default-constructed (or moved-from)
 // BoxStream is an ended stream: next() yields nullopt. One next() at a time: a second
-// task's next() while one waits throws std::logic_error, and so does moving the BoxStream
-// meanwhile (detail::NextClaim).
+// task's next() while one waits throws std::logic_error; moving the BoxStream meanwhile
+// aborts (detail::NextClaim).
 
 TOKIO_SYSTEM_HEADERS_BEGIN
 #include <memory>
@@ -24689,11 +24707,17 @@ class OwnedReceiverStream : public SourceStream<Rx, MpscRecvPolicy<T>> {
   explicit OwnedReceiverStream(Rx rx) : Base(std::move(rx)) {
     this->pol_.owner = this->src_.claim_for_owner();
   }
-  OwnedReceiverStream(OwnedReceiverStream&& o) noexcept : Base(std::move(o)) {
+  // Does not throw (so that it goes through channels): a move while another task waits in
+  // next() aborts with the reason (detail::abort_if_pending_next) instead of the base's
+  // std::logic_error.
+  OwnedReceiverStream(OwnedReceiverStream&& o) noexcept
+      : Base((tokio::detail::abort_if_pending_next(o.next_use(), Base::kTypeName), std::move(o))) {
     o.pol_.owner = false;  // the claim went with the receiver
   }
   OwnedReceiverStream& operator=(OwnedReceiverStream&& o) noexcept {
     if (this != &o) {
+      tokio::detail::abort_if_pending_next(this->next_use(), Base::kTypeName);
+      tokio::detail::abort_if_pending_next(o.next_use(), Base::kTypeName);
       let_go();
       Base::operator=(std::move(o));
       o.pol_.owner = false;
@@ -27311,8 +27335,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_b95ac66cd1cd940d_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_b95ac66cd1cd940d_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_c065f1aeea2d3a2f_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_c065f1aeea2d3a2f_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -38683,6 +38707,12 @@ std::pair<ReadHalf<SimplexStream>, WriteHalf<SimplexStream>> simplex(std::size_t
 /* begin file src/tokio/io/error.cpp */
 // io::Errc's error category, and the misuse error of detail::ExclusiveUse.
 
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <cstdio>
+TOKIO_SYSTEM_HEADERS_END
+TOKIO_SYSTEM_HEADERS_BEGIN
+#include <cstdlib>
+TOKIO_SYSTEM_HEADERS_END
 /* #include <stdexcept> (already above) */
 /* #include <string> (already above) */
 
@@ -38717,6 +38747,25 @@ void throw_concurrent_use(const char* what) {
                          " while another one on it is still pending (as in a join or select of "
                          "two of its reads or writes); they share its buffer: await them one "
                          "after the other");
+}
+
+void throw_concurrent_next(const char* what) {
+  throw std::logic_error(std::string("tokio: a second next() was started on one ") + what +
+                         " while another next() on it is still waiting (in another task, or "
+                         "a join of two): the stream keeps one waker, so the first would wait "
+                         "for ever; await them one after the other, from one task (share the "
+                         "items through a channel)");
+}
+
+void abort_moved_while_pending(const char* what) noexcept {
+  std::fprintf(stderr,
+               "tokio: a %s was moved while a next() on it was waiting (in another task): "
+               "that next() would poll the moved-from stream and wait for ever, or see an "
+               "end that never was; move a stream between items. This move cannot throw "
+               "(the stream moves without throwing, so that it can go through channels "
+               "and vectors): aborting.\n",
+               what);
+  std::abort();
 }
 
 void throw_moved_while_pending(const char* what) {
@@ -38800,12 +38849,8 @@ const std::error_category& reactor_category() noexcept {
 /* begin file src/tokio/io/read_ext.cpp */
 // Out-of-line pieces of read_ext.hpp.
 
-TOKIO_SYSTEM_HEADERS_BEGIN
-#include <cstdio>
-TOKIO_SYSTEM_HEADERS_END
-TOKIO_SYSTEM_HEADERS_BEGIN
-#include <cstdlib>
-TOKIO_SYSTEM_HEADERS_END
+/* #include <cstdio> (already above) */
+/* #include <cstdlib> (already above) */
 /* #include <cstring> (already above) */
 /* #include <new> (already above) */
 /* #include <stdexcept> (already above) */
@@ -47318,7 +47363,7 @@ detail::FsAwait<Metadata> DirEntry::metadata() const {
 #endif // TOKIO_IMPLEMENTATION_GROUP 8
 #if TOKIO_IMPLEMENTATION_GROUP_IS_(1)
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_b95ac66cd1cd940d_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_c065f1aeea2d3a2f_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #endif
 #undef TOKIO_IMPLEMENTATION_GROUP_IS_

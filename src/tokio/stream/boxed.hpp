@@ -12,8 +12,8 @@
 // stream was waiting on (a next() that a timeout cancelled, say) is still there after the
 // move. Cancel safety is the boxed stream's. A default-constructed (or moved-from)
 // BoxStream is an ended stream: next() yields nullopt. One next() at a time: a second
-// task's next() while one waits throws std::logic_error, and so does moving the BoxStream
-// meanwhile (detail::NextClaim).
+// task's next() while one waits throws std::logic_error; moving the BoxStream meanwhile
+// aborts (detail::NextClaim).
 
 #include <memory>
 #include <optional>

@@ -10,8 +10,8 @@
 // chain and merge need the same item type on both sides. The pipe forms take the second
 // stream: `std::move(a) | stream::merge(std::move(b))`. next() is cancel-safe when both
 // inner streams' are (zip keeps an item that arrived first until its partner arrives).
-// One next() at a time: a second task's next() while one waits throws std::logic_error,
-// and so does moving the stream meanwhile (detail::NextClaim).
+// One next() at a time: a second task's next() while one waits throws std::logic_error;
+// moving the stream meanwhile aborts (detail::NextClaim).
 
 #include <optional>
 #include <type_traits>

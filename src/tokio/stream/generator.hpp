@@ -93,14 +93,14 @@ class Generator : public PollStream<Generator<T>, T>,
   };
 
   Generator() noexcept = default;
-  // Refused while another task waits in next() (detail::NextClaim): the claim's check
-  // comes first (a base), before anything changes.
-  Generator(Generator&& o)
+  // Not while another task waits in next(): that aborts (detail::NextClaim), before
+  // anything moves (the check is a base's).
+  Generator(Generator&& o) noexcept
       : tokio::detail::NextClaim<Generator>(std::move(o)),
         h_(detail::exchange(o.h_, nullptr)),
         slot_(o.slot_),
         started_(o.started_) {}
-  Generator& operator=(Generator&& o) {
+  Generator& operator=(Generator&& o) noexcept {
     if (this != &o) {
       tokio::detail::NextClaim<Generator>::operator=(std::move(o));
       reset();

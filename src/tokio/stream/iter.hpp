@@ -283,6 +283,11 @@ class ByRef : public PollStream<ByRef<S>, item_t<S>> {
     return p_.poll_each(*s_, cx, sink);
   }
   S& get() noexcept { return *s_; }
+  // A next() through by_ref(s) claims s as s.next() would (a second task's s.next()
+  // meanwhile is refused; moving s meanwhile is refused or aborts, as s's own rule says).
+  auto& next_use() noexcept requires requires(S& s) { s.next_use(); }
+  { return s_->next_use(); }
+  static constexpr const char* kTypeName = tokio::detail::claim_name<S>();
 
  private:
   S* s_;

@@ -137,7 +137,7 @@ class PollStream {
     }
     std::optional<T> await_resume() {
       if constexpr (kClaims) {
-        if (claim_.refused) tokio::detail::throw_concurrent_use(Derived::kTypeName);
+        if (claim_.refused) tokio::detail::throw_concurrent_next(Derived::kTypeName);
       }
       if (err_) std::rethrow_exception(detail::exchange(err_, nullptr));
       return tokio::detail::take_fresh(out_);

@@ -53,9 +53,9 @@ class StreamMap : public PollStream<StreamMap<K, S>, std::pair<K, item_t<S>>>,
     m.entries_.reserve(n);
     return m;
   }
-  // Refused while another task waits in next() (detail::NextClaim).
-  StreamMap(StreamMap&&) = default;
-  StreamMap& operator=(StreamMap&&) = default;
+  // Not while another task waits in next(): that aborts (detail::NextClaim).
+  StreamMap(StreamMap&&) noexcept = default;
+  StreamMap& operator=(StreamMap&&) noexcept = default;
 
   // Adds `s` under `k`; returns the stream that had that key, if any. The old entry is
   // removed as remove() does (the last entry takes its place) and the new one goes last,

@@ -8,8 +8,8 @@
 // destroyed while f's awaitable is running leaves it running, and the following next()
 // picks its result up (next() is cancel-safe when the inner stream's is). Moving a Then
 // while f's awaitable is in progress cancels that awaitable and drops its item. One next()
-// at a time: a second task's next() while one waits throws std::logic_error, and so does
-// moving the Then meanwhile (detail::NextClaim).
+// at a time: a second task's next() while one waits throws std::logic_error; moving the
+// Then meanwhile aborts (detail::NextClaim).
 //
 // As with tokio::spawn, a capturing lambda coroutine must not be used as f if the frames
 // it creates could outlive the Then object (they refer to the lambda inside it).
@@ -43,7 +43,7 @@ class Then : public PollStream<Then<S, F>, then_item_t<S, F>>,
   static constexpr const char* kTypeName = "stream::Then";
   template <class U>
   Then(U&& s, F f) : in_(std::forward<U>(s)), f_(std::move(f)) {}
-  // The claim's check comes first (a base): a refused move leaves o's call running.
+  // The claim's check comes first (a base): a move that aborts has not cancelled o's call.
   Then(Then&& o)
       : tokio::detail::NextClaim<Then>(std::move(o)),
         in_((o.fut_.reset(), std::move(o.in_))),

@@ -23,7 +23,7 @@
 // The runtime needs enable_time(). next() is cancel-safe when the inner stream's is (the
 // items of a chunk being gathered stay in the ChunksTimeout). One next() at a time: each
 // keeps a timer's waker, so a second task's next() while one waits throws std::logic_error
-// naming the combinator, and so does moving it meanwhile (detail::NextClaim).
+// naming the combinator; moving it meanwhile aborts (detail::NextClaim).
 
 #include <chrono>
 #include <cstddef>

@@ -23,6 +23,11 @@ namespace tokio::detail {
 [[noreturn]] void throw_moved_from(const char* what);
 // A stream moved while a next() on it waits (see check_no_pending_next).
 [[noreturn]] void throw_moved_while_pending(const char* what);
+// The same, from a move that must not throw (abort_if_pending_next): says so on stderr and
+// aborts.
+[[noreturn]] void abort_moved_while_pending(const char* what) noexcept;
+// A second next() on one stream while another waits (stream::PollStream::Next).
+[[noreturn]] void throw_concurrent_next(const char* what);
 
 // kAcrossThreads: the object's operations may be polled on different threads at once (a
 // signal::unix::Signal awaited on two runtimes), so the claim is a compare-exchange whose
@@ -85,6 +90,12 @@ using ExclusiveUse = BasicExclusiveUse<false>;
 // changes, and the waiting next() goes on undisturbed.
 inline void check_no_pending_next(const ExclusiveUse& next_use, const char* what) {
   if (!next_use.free_for(nullptr)) throw_moved_while_pending(what);
+}
+// The check of a stream whose move does not throw (detail::NextClaim, ReceiverStream), so
+// that it can be sent through a channel (mpsc needs nothrow moves) or kept in a vector: the
+// misuse is reported on stderr and the program aborts, as a misplaced EnterGuard does.
+inline void abort_if_pending_next(const ExclusiveUse& next_use, const char* what) noexcept {
+  if (!next_use.free_for(nullptr)) abort_moved_while_pending(what);
 }
 
 // A claim held for one synchronous call (a receiver's try_recv): taken at construction

@@ -47,11 +47,17 @@ class OwnedReceiverStream : public SourceStream<Rx, MpscRecvPolicy<T>> {
   explicit OwnedReceiverStream(Rx rx) : Base(std::move(rx)) {
     this->pol_.owner = this->src_.claim_for_owner();
   }
-  OwnedReceiverStream(OwnedReceiverStream&& o) noexcept : Base(std::move(o)) {
+  // Does not throw (so that it goes through channels): a move while another task waits in
+  // next() aborts with the reason (detail::abort_if_pending_next) instead of the base's
+  // std::logic_error.
+  OwnedReceiverStream(OwnedReceiverStream&& o) noexcept
+      : Base((tokio::detail::abort_if_pending_next(o.next_use(), Base::kTypeName), std::move(o))) {
     o.pol_.owner = false;  // the claim went with the receiver
   }
   OwnedReceiverStream& operator=(OwnedReceiverStream&& o) noexcept {
     if (this != &o) {
+      tokio::detail::abort_if_pending_next(this->next_use(), Base::kTypeName);
+      tokio::detail::abort_if_pending_next(o.next_use(), Base::kTypeName);
       let_go();
       Base::operator=(std::move(o));
       o.pol_.owner = false;
