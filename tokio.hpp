@@ -24173,6 +24173,7 @@ auto chunks_timeout(std::size_t max, std::chrono::duration<Rep, Period> d) {
 // stream's next() is (the peeked item, or the inner next() in flight, stays in the
 // Peekable). try_next(s) borrows `s` for one item and is cancel-safe when s.next() is.
 
+/* #include <exception> (already above) */
 /* #include <optional> (already above) */
 /* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
@@ -24210,18 +24211,49 @@ class Peekable : public PollStream<Peekable<S>, item_t<S>>, public tokio::detail
     return true;
   }
 
+  // Claims the stream as next() does (detail::PendingClaim, when the stream has a claim
+  // word): a peek() and another task's next() or peek() at once would share its one
+  // waker, and one of them would wait for ever; the second throws std::logic_error.
   class TOKIO_MUST_AWAIT Peek : public tokio::detail::CompositeLeaf<Peek> {
+    static constexpr bool kClaims = requires(Peekable & p) { p.next_use(); };
+    struct NoClaim {};
+
    public:
     explicit Peek(Peekable& p) noexcept : p_(&p) {}
-    bool step(task::Context& cx) { return p_->poll_peek(cx, out_); }
+    Peek(const Peek& o) noexcept
+        : tokio::detail::CompositeLeaf<Peek>(o), p_(o.p_) {}  // before the first poll
+    ~Peek() {
+      if constexpr (kClaims) claim_.release(p_->next_use(), this);
+    }
+    bool step(task::Context& cx) {
+      if constexpr (kClaims) {
+        std::exception_ptr e;  // what poll_peek threw: CompositeLeaf completes with it
+        bool ready = claim_.poll(p_->next_use(), this, true, [&]() noexcept {
+          try {
+            return p_->poll_peek(cx, out_);
+          } catch (...) {
+            e = std::current_exception();
+            return true;
+          }
+        });
+        if (e) std::rethrow_exception(e);
+        return ready;
+      } else {
+        return p_->poll_peek(cx, out_);
+      }
+    }
     T* await_resume() {
       this->check();
+      if constexpr (kClaims) {
+        if (claim_.refused) tokio::detail::throw_concurrent_next(Peekable::kTypeName);
+      }
       return out_;
     }
 
    private:
     Peekable* p_;
     T* out_ = nullptr;
+    [[no_unique_address]] std::conditional_t<kClaims, tokio::detail::PendingClaim, NoClaim> claim_;
   };
   // The next item, left in the stream (valid until the next call on the Peekable); null
   // once the stream has ended.
@@ -27335,8 +27367,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_c065f1aeea2d3a2f_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_c065f1aeea2d3a2f_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_9ebc55e417f43009_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_9ebc55e417f43009_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -47363,7 +47395,7 @@ detail::FsAwait<Metadata> DirEntry::metadata() const {
 #endif // TOKIO_IMPLEMENTATION_GROUP 8
 #if TOKIO_IMPLEMENTATION_GROUP_IS_(1)
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_c065f1aeea2d3a2f_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_9ebc55e417f43009_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #endif
 #undef TOKIO_IMPLEMENTATION_GROUP_IS_

@@ -592,31 +592,72 @@ TEST_CASE("BoxStream, Generator and merge go through an mpsc channel and are rea
   }());
 }
 
+namespace second_next {
+
+// What awaiting `a` (bounded by 50 ms) throws as std::logic_error, or "".
+template <class A>
+Task<std::string> refusal(A a) {
+  try {
+    (void)co_await ttime::timeout(milliseconds(50), std::move(a));
+  } catch (const std::logic_error& e) {
+    co_return std::string(e.what());
+  }
+  co_return std::string();
+}
+
+// A task awaiting `wait(p)` (a next() or a peek(), bounded by 2 s), given the time to reach
+// its wait: its result is the item, -1 at the end, -2 when it timed out.
+template <class P, class Wait>
+Task<tokio::JoinHandle<int>> waiting_on(P* p, Wait wait) {
+  auto h = tokio::spawn(
+      [](P* q, Wait w) -> Task<int> {
+        auto v = co_await ttime::timeout(milliseconds(2000), w(*q));
+        co_return !v ? -2 : (*v ? **v : -1);
+      },
+      p, wait);
+  for (int i = 0; i < 5; ++i) co_await tokio::task::yield_now();
+  co_return h;
+}
+
+}  // namespace second_next
+
 // A next() through st::by_ref(s) claims s: a second task's s.next() meanwhile is refused
 // (it took the one waker over; found by a hunt).
 TEST_CASE("a next() through by_ref claims the stream it borrows") {
   auto rt = tokio::runtime::Builder::new_current_thread().enable_all().build();
   rt.block_on([]() -> Task<> {
+    using namespace second_next;
     auto [tx, rx] = tsync::mpsc::channel<int>(4);
     auto m = st::merge(sw::ReceiverStream(std::move(rx)), st::pending<int>());
-    using M = decltype(m);
-    auto a = tokio::spawn(
-        [](M* p) -> Task<int> {
-          auto t = st::by_ref(*p) | st::take(5);
-          auto v = co_await ttime::timeout(milliseconds(2000), t.next());
-          co_return !v ? -2 : (*v ? **v : -1);
-        },
-        &m);
-    for (int i = 0; i < 5; ++i) co_await tokio::task::yield_now();
-    std::string what;
-    try {
-      (void)co_await ttime::timeout(milliseconds(50), m.next());
-    } catch (const std::logic_error& e) {
-      what = e.what();
-    }
-    CHECK(what.find("stream::Merge") != std::string::npos);
+    // The take over by_ref lives in the waiting task's frame.
+    auto a = co_await waiting_on(&m, [](auto& s) -> Task<std::optional<int>> {
+      auto t = st::by_ref(s) | st::take(5);
+      co_return co_await t.next();
+    });
+    CHECK((co_await refusal(m.next())).find("stream::Merge") != std::string::npos);
     (void)tx.try_send(42);
     CHECK(co_await std::move(a) == 42);
+  }());
+}
+
+// peek() waits in the same waker as next(): a task's peek() and another's next() (or the
+// other way round) at once left one of them waiting for ever (found by a hunt).
+TEST_CASE("a peek() and another task's next() on one peekable: the second is refused") {
+  auto rt = tokio::runtime::Builder::new_current_thread().enable_all().build();
+  rt.block_on([]() -> Task<> {
+    using namespace second_next;
+    auto [tx, rx] = tsync::mpsc::channel<int>(4);
+    auto p = st::peekable(st::merge(sw::ReceiverStream(std::move(rx)), st::pending<int>()));
+    auto a = co_await waiting_on(&p, [](auto& s) { return s.peek(); });
+    CHECK((co_await refusal(p.next())).find("stream::Merge") != std::string::npos);
+    (void)tx.try_send(42);
+    CHECK(co_await std::move(a) == 42);
+    // The peeked item is still there for the next next(); now the other way round.
+    CHECK(*co_await p.next() == 42);
+    auto b = co_await waiting_on(&p, [](auto& s) { return s.next(); });
+    CHECK((co_await refusal(p.peek())).find("stream::Merge") != std::string::npos);
+    (void)tx.try_send(43);
+    CHECK(co_await std::move(b) == 43);
   }());
 }
 

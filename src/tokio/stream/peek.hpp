@@ -17,6 +17,7 @@
 // stream's next() is (the peeked item, or the inner next() in flight, stays in the
 // Peekable). try_next(s) borrows `s` for one item and is cancel-safe when s.next() is.
 
+#include <exception>
 #include <optional>
 #include <type_traits>
 #include <utility>
@@ -60,18 +61,49 @@ class Peekable : public PollStream<Peekable<S>, item_t<S>>, public tokio::detail
     return true;
   }
 
+  // Claims the stream as next() does (detail::PendingClaim, when the stream has a claim
+  // word): a peek() and another task's next() or peek() at once would share its one
+  // waker, and one of them would wait for ever; the second throws std::logic_error.
   class TOKIO_MUST_AWAIT Peek : public tokio::detail::CompositeLeaf<Peek> {
+    static constexpr bool kClaims = requires(Peekable & p) { p.next_use(); };
+    struct NoClaim {};
+
    public:
     explicit Peek(Peekable& p) noexcept : p_(&p) {}
-    bool step(task::Context& cx) { return p_->poll_peek(cx, out_); }
+    Peek(const Peek& o) noexcept
+        : tokio::detail::CompositeLeaf<Peek>(o), p_(o.p_) {}  // before the first poll
+    ~Peek() {
+      if constexpr (kClaims) claim_.release(p_->next_use(), this);
+    }
+    bool step(task::Context& cx) {
+      if constexpr (kClaims) {
+        std::exception_ptr e;  // what poll_peek threw: CompositeLeaf completes with it
+        bool ready = claim_.poll(p_->next_use(), this, true, [&]() noexcept {
+          try {
+            return p_->poll_peek(cx, out_);
+          } catch (...) {
+            e = std::current_exception();
+            return true;
+          }
+        });
+        if (e) std::rethrow_exception(e);
+        return ready;
+      } else {
+        return p_->poll_peek(cx, out_);
+      }
+    }
     T* await_resume() {
       this->check();
+      if constexpr (kClaims) {
+        if (claim_.refused) tokio::detail::throw_concurrent_next(Peekable::kTypeName);
+      }
       return out_;
     }
 
    private:
     Peekable* p_;
     T* out_ = nullptr;
+    [[no_unique_address]] std::conditional_t<kClaims, tokio::detail::PendingClaim, NoClaim> claim_;
   };
   // The next item, left in the stream (valid until the next call on the Peekable); null
   // once the stream has ended.
