@@ -11620,10 +11620,25 @@ struct PendingClaim {
   bool claimed = false;  // held while the next() waits, registered
   bool refused = false;  // another next() held it
 
+  // `attempt()` may throw (a peek's poll): the operation then completes with what it threw,
+  // and the claim is let go. A noexcept attempt (next()'s) takes no handler.
   template <class Attempt>
-  bool poll(ExclusiveUse& use, const void* op, bool registering, Attempt&& attempt) noexcept {
+  bool poll(ExclusiveUse& use, const void* op, bool registering,
+            Attempt&& attempt) noexcept(noexcept(attempt())) {
     if (!use.free_for(op)) return refused = true;
-    if (attempt()) {
+    bool ready;
+    if constexpr (noexcept(attempt())) {
+      ready = attempt();
+    } else {
+      try {
+        ready = attempt();
+      } catch (...) {
+        release(use, op);
+        claimed = false;
+        throw;
+      }
+    }
+    if (ready) {
       if (claimed) {
         use.release(op);
         claimed = false;
@@ -24173,7 +24188,6 @@ auto chunks_timeout(std::size_t max, std::chrono::duration<Rep, Period> d) {
 // stream's next() is (the peeked item, or the inner next() in flight, stays in the
 // Peekable). try_next(s) borrows `s` for one item and is cancel-safe when s.next() is.
 
-/* #include <exception> (already above) */
 /* #include <optional> (already above) */
 /* #include <type_traits> (already above) */
 /* #include <utility> (already above) */
@@ -24225,22 +24239,11 @@ class Peekable : public PollStream<Peekable<S>, item_t<S>>, public tokio::detail
     ~Peek() {
       if constexpr (kClaims) claim_.release(p_->next_use(), this);
     }
+    // What poll_peek throws comes out (CompositeLeaf completes the peek with it).
     bool step(task::Context& cx) {
-      if constexpr (kClaims) {
-        std::exception_ptr e;  // what poll_peek threw: CompositeLeaf completes with it
-        bool ready = claim_.poll(p_->next_use(), this, true, [&]() noexcept {
-          try {
-            return p_->poll_peek(cx, out_);
-          } catch (...) {
-            e = std::current_exception();
-            return true;
-          }
-        });
-        if (e) std::rethrow_exception(e);
-        return ready;
-      } else {
-        return p_->poll_peek(cx, out_);
-      }
+      auto attempt = [&] { return p_->poll_peek(cx, out_); };
+      if constexpr (kClaims) return claim_.poll(p_->next_use(), this, true, attempt);
+      else return attempt();
     }
     T* await_resume() {
       this->check();
@@ -27367,8 +27370,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_9ebc55e417f43009_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_9ebc55e417f43009_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_d04dfe2006cce298_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_d04dfe2006cce298_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -47395,7 +47398,7 @@ detail::FsAwait<Metadata> DirEntry::metadata() const {
 #endif // TOKIO_IMPLEMENTATION_GROUP 8
 #if TOKIO_IMPLEMENTATION_GROUP_IS_(1)
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_9ebc55e417f43009_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_d04dfe2006cce298_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #endif
 #undef TOKIO_IMPLEMENTATION_GROUP_IS_

@@ -310,18 +310,41 @@ TEST_CASE("BoxStream: streams of different types behind one type, in a StreamMap
 
 namespace second_next {
 
-// Task A, spawned to wait in s.next() (given the time to reach its wait); its result says
-// whether it got an item.
-template <class S>
-Task<tokio::JoinHandle<bool>> waiting_next(S& s) {
-  auto first = tokio::spawn(
-      [](S* p) -> Task<bool> {
-        auto v = co_await p->next();
-        co_return v.has_value();
+// s.next(), as a function object.
+struct NextOf {
+  template <class S>
+  auto operator()(S& s) const {
+    return s.next();
+  }
+};
+
+// What awaiting wait(s) gives under a timeout: Result<its result, time::Elapsed>.
+template <class S, class Wait>
+using waited_t = tokio::detail::await_result_t<decltype(ttime::timeout(
+    milliseconds(1), std::declval<Wait&>()(std::declval<S&>())))>;
+
+// Task A, spawned to await wait(s) (s.next() unless said; bounded by 2 s) and given the time
+// to reach its wait; its result is what the await gave, an error if it timed out.
+template <class S, class Wait = NextOf>
+Task<tokio::JoinHandle<waited_t<S, Wait>>> waiting_on(S& s, Wait wait = {}) {
+  auto h = tokio::spawn(
+      [](S* p, Wait w) -> Task<waited_t<S, Wait>> {
+        co_return co_await ttime::timeout(milliseconds(2000), w(*p));
       },
-      &s);
+      &s, wait);
   for (int i = 0; i < 5; ++i) co_await tokio::task::yield_now();
-  co_return first;
+  co_return h;
+}
+
+// What awaiting `a` throws as std::logic_error, or "" (bounded by 50 ms).
+template <class A>
+Task<std::string> refusal(A a) {
+  try {
+    (void)co_await ttime::timeout(milliseconds(50), std::move(a));
+  } catch (const std::logic_error& e) {
+    co_return std::string(e.what());
+  }
+  co_return std::string();
 }
 
 // Task A waits in s.next(); then this task's s.next() must throw std::logic_error naming
@@ -329,19 +352,13 @@ Task<tokio::JoinHandle<bool>> waiting_next(S& s) {
 // hunt); then `release()` makes an item and A still gets it.
 template <class S, class Release>
 Task<> refused(S& s, const char* name, Release release) {
-  auto first = co_await waiting_next(s);
-  std::string what;
-  try {
-    (void)co_await ttime::timeout(milliseconds(2000), s.next());  // bounded if not refused
-  } catch (const std::logic_error& e) {
-    what = e.what();
-  }
+  auto first = co_await waiting_on(s);
+  std::string what = co_await refusal(s.next());
   CAPTURE(name);
   CHECK(what.find(name) != std::string::npos);
   release();
-  auto got = co_await ttime::timeout(milliseconds(2000), std::move(first));
-  REQUIRE(got.has_value());
-  CHECK(*got);
+  auto got = co_await std::move(first);
+  CHECK((got && *got));
   // Once A has its item, a next() from here is fine again.
   release();
   auto again = co_await ttime::timeout(milliseconds(2000), s.next());
@@ -418,36 +435,24 @@ TEST_CASE("moving a stream while another task waits in its next() is refused") {
     {
       auto [a, b] = tio::duplex(64);
       tokio::codec::FramedRead fr(std::move(b), tokio::codec::LinesCodec());
-      auto waiter = tokio::spawn(
-          [](decltype(fr)* p) -> Task<std::string> {
-            auto line = co_await p->next();
-            co_return (line && *line) ? **line : std::string("<none>");
-          },
-          &fr);
-      for (int i = 0; i < 5; ++i) co_await tokio::task::yield_now();
+      auto waiter = co_await second_next::waiting_on(fr);
       CHECK(moved_refused(fr));
       (void)co_await tio::write_all(a, std::string_view("hello\n"));
-      auto got = co_await ttime::timeout(milliseconds(2000), std::move(waiter));
-      REQUIRE(got.has_value());
-      CHECK(*got == "hello");
+      auto got = co_await std::move(waiter);  // Result<optional<io::Result<line>>>
+      REQUIRE((got && *got && **got));
+      CHECK(***got == "hello");
       auto other = std::move(fr);  // between items: fine
       (void)other;
     }
     {
       auto [tx, rx] = tsync::broadcast::channel<int>(4);
       sw::BroadcastStream s(tx.subscribe());
-      auto waiter = tokio::spawn(
-          [](sw::BroadcastStream<int>* p) -> Task<int> {
-            auto v = co_await p->next();
-            co_return (v && *v) ? **v : -1;
-          },
-          &s);
-      for (int i = 0; i < 5; ++i) co_await tokio::task::yield_now();
+      auto waiter = co_await second_next::waiting_on(s);
       CHECK(moved_refused(s));
       (void)tx.send(5);
-      auto got = co_await ttime::timeout(milliseconds(2000), std::move(waiter));
-      REQUIRE(got.has_value());
-      CHECK(*got == 5);
+      auto got = co_await std::move(waiter);  // Result<optional<Result<int, RecvError>>>
+      REQUIRE((got && *got && **got));
+      CHECK(***got == 5);
     }
   }());
 }
@@ -592,35 +597,6 @@ TEST_CASE("BoxStream, Generator and merge go through an mpsc channel and are rea
   }());
 }
 
-namespace second_next {
-
-// What awaiting `a` (bounded by 50 ms) throws as std::logic_error, or "".
-template <class A>
-Task<std::string> refusal(A a) {
-  try {
-    (void)co_await ttime::timeout(milliseconds(50), std::move(a));
-  } catch (const std::logic_error& e) {
-    co_return std::string(e.what());
-  }
-  co_return std::string();
-}
-
-// A task awaiting `wait(p)` (a next() or a peek(), bounded by 2 s), given the time to reach
-// its wait: its result is the item, -1 at the end, -2 when it timed out.
-template <class P, class Wait>
-Task<tokio::JoinHandle<int>> waiting_on(P* p, Wait wait) {
-  auto h = tokio::spawn(
-      [](P* q, Wait w) -> Task<int> {
-        auto v = co_await ttime::timeout(milliseconds(2000), w(*q));
-        co_return !v ? -2 : (*v ? **v : -1);
-      },
-      p, wait);
-  for (int i = 0; i < 5; ++i) co_await tokio::task::yield_now();
-  co_return h;
-}
-
-}  // namespace second_next
-
 // A next() through st::by_ref(s) claims s: a second task's s.next() meanwhile is refused
 // (it took the one waker over; found by a hunt).
 TEST_CASE("a next() through by_ref claims the stream it borrows") {
@@ -630,13 +606,15 @@ TEST_CASE("a next() through by_ref claims the stream it borrows") {
     auto [tx, rx] = tsync::mpsc::channel<int>(4);
     auto m = st::merge(sw::ReceiverStream(std::move(rx)), st::pending<int>());
     // The take over by_ref lives in the waiting task's frame.
-    auto a = co_await waiting_on(&m, [](auto& s) -> Task<std::optional<int>> {
+    auto a = co_await waiting_on(m, [](auto& s) -> Task<std::optional<int>> {
       auto t = st::by_ref(s) | st::take(5);
       co_return co_await t.next();
     });
     CHECK((co_await refusal(m.next())).find("stream::Merge") != std::string::npos);
     (void)tx.try_send(42);
-    CHECK(co_await std::move(a) == 42);
+    auto got = co_await std::move(a);
+    REQUIRE((got && *got));
+    CHECK(**got == 42);
   }());
 }
 
@@ -648,16 +626,20 @@ TEST_CASE("a peek() and another task's next() on one peekable: the second is ref
     using namespace second_next;
     auto [tx, rx] = tsync::mpsc::channel<int>(4);
     auto p = st::peekable(st::merge(sw::ReceiverStream(std::move(rx)), st::pending<int>()));
-    auto a = co_await waiting_on(&p, [](auto& s) { return s.peek(); });
+    auto a = co_await waiting_on(p, [](auto& s) { return s.peek(); });
     CHECK((co_await refusal(p.next())).find("stream::Merge") != std::string::npos);
     (void)tx.try_send(42);
-    CHECK(co_await std::move(a) == 42);
+    auto peeked = co_await std::move(a);
+    REQUIRE((peeked && *peeked));
+    CHECK(**peeked == 42);
     // The peeked item is still there for the next next(); now the other way round.
     CHECK(*co_await p.next() == 42);
-    auto b = co_await waiting_on(&p, [](auto& s) { return s.next(); });
+    auto b = co_await waiting_on(p);
     CHECK((co_await refusal(p.peek())).find("stream::Merge") != std::string::npos);
     (void)tx.try_send(43);
-    CHECK(co_await std::move(b) == 43);
+    auto got = co_await std::move(b);
+    REQUIRE((got && *got));
+    CHECK(**got == 43);
   }());
 }
 
@@ -672,7 +654,7 @@ namespace second_next {
 
 template <class S, class Move>
 Task<> move_while_waiting(S& s, Move move) {
-  auto waiter = co_await waiting_next(s);
+  auto waiter = co_await waiting_on(s);
   move();
   std::fprintf(stderr, "the move returned\n");
   ::_exit(3);

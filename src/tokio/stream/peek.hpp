@@ -17,7 +17,6 @@
 // stream's next() is (the peeked item, or the inner next() in flight, stays in the
 // Peekable). try_next(s) borrows `s` for one item and is cancel-safe when s.next() is.
 
-#include <exception>
 #include <optional>
 #include <type_traits>
 #include <utility>
@@ -75,22 +74,11 @@ class Peekable : public PollStream<Peekable<S>, item_t<S>>, public tokio::detail
     ~Peek() {
       if constexpr (kClaims) claim_.release(p_->next_use(), this);
     }
+    // What poll_peek throws comes out (CompositeLeaf completes the peek with it).
     bool step(task::Context& cx) {
-      if constexpr (kClaims) {
-        std::exception_ptr e;  // what poll_peek threw: CompositeLeaf completes with it
-        bool ready = claim_.poll(p_->next_use(), this, true, [&]() noexcept {
-          try {
-            return p_->poll_peek(cx, out_);
-          } catch (...) {
-            e = std::current_exception();
-            return true;
-          }
-        });
-        if (e) std::rethrow_exception(e);
-        return ready;
-      } else {
-        return p_->poll_peek(cx, out_);
-      }
+      auto attempt = [&] { return p_->poll_peek(cx, out_); };
+      if constexpr (kClaims) return claim_.poll(p_->next_use(), this, true, attempt);
+      else return attempt();
     }
     T* await_resume() {
       this->check();

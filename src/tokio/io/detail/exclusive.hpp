@@ -161,10 +161,25 @@ struct PendingClaim {
   bool claimed = false;  // held while the next() waits, registered
   bool refused = false;  // another next() held it
 
+  // `attempt()` may throw (a peek's poll): the operation then completes with what it threw,
+  // and the claim is let go. A noexcept attempt (next()'s) takes no handler.
   template <class Attempt>
-  bool poll(ExclusiveUse& use, const void* op, bool registering, Attempt&& attempt) noexcept {
+  bool poll(ExclusiveUse& use, const void* op, bool registering,
+            Attempt&& attempt) noexcept(noexcept(attempt())) {
     if (!use.free_for(op)) return refused = true;
-    if (attempt()) {
+    bool ready;
+    if constexpr (noexcept(attempt())) {
+      ready = attempt();
+    } else {
+      try {
+        ready = attempt();
+      } catch (...) {
+        release(use, op);
+        claimed = false;
+        throw;
+      }
+    }
+    if (ready) {
       if (claimed) {
         use.release(op);
         claimed = false;
