@@ -359,8 +359,11 @@ class Leaf : public Pollable {
   // The first poll: a ready leaf completes here and the co_await goes straight on to
   // await_resume, without the suspension's bookkeeping (a next() loop over a stream, a
   // receive from a channel holding messages). Outside a task nothing is polled and
-  // await_suspend reports the misuse.
-  bool await_ready() {
+  // await_suspend reports the misuse. Always inlined: g++ left it out of line for the
+  // claimed next() of merge and StreamMap, a call and a spill per item (callgrind, `stream
+  // merge 1 10` 364.3M -> 319.1M instructions, `stream_map 1 2` 140.3M -> 131.3M; the
+  // other rows measured moved by under 1%, and text did not grow).
+  TOKIO_ALWAYS_INLINE bool await_ready() {
     ThreadContext& t = tls;
     if (TOKIO_UNLIKELY(t.slot == nullptr)) return false;
     if constexpr (requires(Derived & d) { d.before_first_poll(); }) {
