@@ -119,9 +119,11 @@ TEST_CASE("StreamReader: reads of every size and fill_buf/consume give back the 
     auto failed = co_await r.read(buf);
     REQUIRE_FALSE(failed.has_value());
     CHECK(failed.error() == std::errc::connection_reset);
-    auto after = co_await r.read(buf);
+    // Any byte buffer, as every reader takes (io::MutableBuffer): here chars.
+    std::vector<char> chars(8);
+    auto after = co_await r.read(chars);
     REQUIRE(after.has_value());
-    CHECK(iotest::str(std::span(buf).first(*after)) == "cd");
+    CHECK(std::string(chars.data(), *after) == "cd");
     CHECK(*(co_await r.read(buf)) == 0);  // the end
   }());
 }

@@ -122,7 +122,7 @@ class StreamReader : public io::Ext<StreamReader<S>> {
 
   // Reads from the current chunk, waiting for the next one when it is used up; 0 at the
   // end of the stream (or for an empty buffer).
-  ReadOp read(std::span<std::byte> buf) noexcept { return {{this, buf}}; }
+  ReadOp read(io::MutableBuffer buf) noexcept { return {{this, buf}}; }
   // The unread bytes of the current chunk (waiting for a chunk when none is left); empty at
   // the end of the stream.
   FillBufOp fill_buf() noexcept { return {{this}}; }
