@@ -1641,6 +1641,9 @@ namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
 
 [[noreturn]] void throw_misuse(const char* msg);
 [[noreturn]] void throw_not_in_task(const char* what);
+// A leaf that yields its result once (a lock's guard, a send's value) awaited again after
+// it completed; `what` names it ("sync::Mutex::lock").
+[[noreturn]] void throw_awaited_after_completion(const char* what);
 
 // Base of every leaf awaitable (a tag: the leaf's state is its own business).
 struct Pollable {};
@@ -13931,7 +13934,7 @@ class BatchSemaphore {
   }
 
   // Gives n permits back: to queued waiters first, the rest to the word.
-  void release(std::size_t n) noexcept {
+  TOKIO_ALWAYS_INLINE void release(std::size_t n) noexcept {
     if (n == 0) return;
     std::size_t cur = permits_.load(std::memory_order_acquire);
     while (!(cur & HAS_WAITERS)) {
@@ -14026,8 +14029,14 @@ class AcquireOp {
     if (acquired_) return BatchSemaphore::PollResult::Ready;
     return settle(sem_->try_poll_acquire(node_, n_, queued_));
   }
-  // Hands the acquired permits over to the caller (a permit or a guard).
-  void take() noexcept { acquired_ = false; }
+  // Hands the acquired permits over to the caller (a permit or a guard), once.
+  void take() noexcept {
+    acquired_ = false;
+    taken_ = true;
+  }
+  // The permits were handed over: a later poll would start a second acquire (see
+  // PermitAcquire::before_first_poll).
+  bool taken() const noexcept { return taken_; }
   // Gives up now, as the destructor would: leaves the queue, and permits already assigned
   // (partly or fully) go back to the semaphore and so to the next waiter.
   void cancel() noexcept { finish(); }
@@ -14055,6 +14064,7 @@ class AcquireOp {
   BatchSemaphore::Waiter node_;
   bool queued_ = false;
   bool acquired_ = false;
+  bool taken_ = false;  // not copied: copies are made before the first poll
 };
 
 }  // namespace tokio::detail
@@ -14259,6 +14269,13 @@ class TOKIO_MUST_AWAIT PermitAcquire : public Leaf<PermitAcquire<Make, E>> {
   PermitAcquire(PermitAcquire&& o) noexcept
       : Leaf<PermitAcquire>(o), make_(std::move(o.make_)), op_(o.op_), closed_(o.closed_) {}
 
+  // Awaited again after it gave its guard or permits (a future kept as an lvalue and
+  // passed to a second select, say): Tokio's async fn would panic. Polling on would start
+  // a second acquire, which for a lock whose guard is still held waits for ever, and an
+  // owned form's Make has already given its owner away.
+  void before_first_poll() const {
+    if (op_.taken()) throw_awaited_after_completion(kLeafName ? kLeafName : "sync acquire");
+  }
   bool poll(task::Context& cx) noexcept {
     if (closed_) return true;
     if (!coop_poll_proceed(cx)) return false;
@@ -16455,6 +16472,12 @@ class Sender : public detail::MpscSenderBase<T, true> {
     Send(Chan* c, T&& v) noexcept : c_(c), value_(std::move(v)), op_(&c->sem, 1) {}
     Send(Send&& o) noexcept
         : detail::Leaf<Send>(o), c_(o.c_), value_(std::move(o.value_)), op_(o.op_) {}
+    // Awaited again after it completed (kept as an lvalue): the value is gone, into the
+    // channel or back to the caller in the error, so a second send would send what is
+    // left of it.
+    void before_first_poll() const {
+      if (done_) detail::throw_awaited_after_completion("sync::mpsc::Sender::send");
+    }
     bool poll(task::Context& cx) noexcept {
       if (!detail::coop_poll_proceed(cx)) return false;
       PR r = op_.poll(cx.raw_waker());
@@ -16472,6 +16495,7 @@ class Sender : public detail::MpscSenderBase<T, true> {
       });
     }
     Result<void, SendError<T>> await_resume() {
+      done_ = true;
       if (sent_) return {};
       return unexpected(SendError<T>{std::move(value_)});
     }
@@ -16487,6 +16511,7 @@ class Sender : public detail::MpscSenderBase<T, true> {
     T value_;
     detail::AcquireOp op_;
     bool sent_ = false;
+    bool done_ = false;  // await_resume ran (see before_first_poll)
   };
   // Waits for a free slot and sends; yields Result<void, SendError<T>> (the value comes
   // back when the receiver is closed).
@@ -16510,7 +16535,13 @@ class Sender : public detail::MpscSenderBase<T, true> {
           value_(std::move(o.value_)),
           op_(o.op_),
           timer_(o.timer_) {}
-    void before_first_poll() { timer_.resolve_or_throw("mpsc::Sender::send_timeout"); }
+    // Also refuses a second await after it completed (see Send::before_first_poll).
+    void before_first_poll() {
+      if (state_ != kPending) {
+        detail::throw_awaited_after_completion("sync::mpsc::Sender::send_timeout");
+      }
+      timer_.resolve_or_throw("mpsc::Sender::send_timeout");
+    }
     bool poll(task::Context& cx) noexcept {
       if (!detail::coop_poll_proceed(cx)) return false;
       PR r = op_.poll(cx.raw_waker());
@@ -27373,8 +27404,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_be7281968ff2326a_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_be7281968ff2326a_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_dd4ce107d57a8e34_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_dd4ce107d57a8e34_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -31641,6 +31672,15 @@ void throw_second_await(const char* what) {
                          " awaited by two operations at once (two tasks, or a join / select "
                          "naming it twice): it keeps one waker, so one of them would never "
                          "wake; await it in one place");
+}
+
+void throw_awaited_after_completion(const char* what) {
+  throw std::logic_error(std::string("tokio: a ") + what +
+                         " future was awaited again after it completed: it yields its result "
+                         "once (Tokio's would panic), and a second acquire or send from it "
+                         "could wait for ever or send a moved-from value; make a new one "
+                         "for each await (call " +
+                         what + "() again)");
 }
 
 void throw_not_in_task(const char* what) {
@@ -47401,7 +47441,7 @@ detail::FsAwait<Metadata> DirEntry::metadata() const {
 #endif // TOKIO_IMPLEMENTATION_GROUP 8
 #if TOKIO_IMPLEMENTATION_GROUP_IS_(1)
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_be7281968ff2326a_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_dd4ce107d57a8e34_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #endif
 #undef TOKIO_IMPLEMENTATION_GROUP_IS_

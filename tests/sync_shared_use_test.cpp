@@ -179,3 +179,85 @@ TEST_CASE("shared use: a semaphore permit merged with itself is an error, its pe
   p = tokio::unexpected(tokio::sync::TryAcquireError::NoPermits);
   CHECK(s.available_permits() == 2);
 }
+
+// A future that yields its result once (a lock's guard, permits, a send's value), kept as an
+// lvalue and awaited again after it completed, throws a std::logic_error naming it, as
+// Tokio's async fn panics. Before, it started over: a lock whose guard was still held
+// waited for ever (found by the cancellation hunt), an owned lock's second guard had no
+// mutex, and a send sent what was left of its moved-from value.
+namespace {
+template <class F>
+Task<std::string> refusal_of(F& fut) {
+  try {
+    (void)co_await fut;
+  } catch (const std::logic_error& e) {
+    co_return std::string(e.what());
+  }
+  co_return std::string("no refusal");
+}
+// Bounded: the old behaviour waited for ever on the held lock.
+template <class F>
+Task<std::string> bounded_refusal_of(F& fut) {
+  auto r = co_await tokio::time::timeout(2s, refusal_of(fut));
+  co_return r ? *r : std::string("timed out");
+}
+}  // namespace
+
+TEST_CASE("shared use: a lock, acquire or send future awaited again after it completed throws") {
+  auto rt = timed_runtime(1);
+  rt.block_on([]() -> Task<> {
+    tokio::sync::Mutex<int> m(0);
+    auto l = m.lock();
+    auto won = co_await tokio::select(l, tokio::time::sleep(1h));
+    REQUIRE(won.index() == 0);
+    auto guard = std::get<0>(std::move(won));
+    std::string what = co_await bounded_refusal_of(l);
+    CAPTURE(what);
+    CHECK(what.find("a sync::Mutex::lock future was awaited again") != std::string::npos);
+    // The same through a select that borrows it (bounded: the old code took the sleep
+    // branch); the mutex is still the guard's.
+    std::string in_select;
+    try {
+      (void)co_await tokio::select(l, tokio::time::sleep(2s));
+    } catch (const std::logic_error& e) {
+      in_select = e.what();
+    }
+    CHECK(in_select.find("sync::Mutex::lock") != std::string::npos);
+    CHECK(m.try_lock().has_value() == false);
+    { auto gone = std::move(guard); }
+    CHECK(m.try_lock().has_value());
+
+    auto owned = std::make_shared<tokio::sync::Mutex<int>>(7);
+    auto lo = tokio::sync::Mutex<int>::lock_owned(owned);
+    {
+      auto g = co_await lo;
+      CHECK(*g == 7);
+    }
+    what = co_await bounded_refusal_of(lo);
+    CHECK(what.find("sync::Mutex::lock_owned") != std::string::npos);
+
+    tokio::sync::Semaphore sem(2);
+    auto a = sem.acquire();
+    auto permit = co_await a;
+    REQUIRE(permit.has_value());
+    what = co_await bounded_refusal_of(a);
+    CHECK(what.find("sync::Semaphore::acquire") != std::string::npos);
+    CHECK(sem.available_permits() == 1);
+
+    auto [tx, rx] = tokio::sync::mpsc::channel<std::string>(4);
+    auto send = tx.send(std::string("once"));
+    auto sent = co_await send;
+    CHECK(sent.has_value());
+    what = co_await bounded_refusal_of(send);
+    CHECK(what.find("sync::mpsc::Sender::send") != std::string::npos);
+    auto send_t = tx.send_timeout(std::string("twice?"), 1s);
+    CHECK((co_await send_t).has_value());
+    what = co_await bounded_refusal_of(send_t);
+    CHECK(what.find("sync::mpsc::Sender::send_timeout") != std::string::npos);
+    CHECK(rx.len() == 2);
+    auto first = co_await rx.recv();
+    auto second = co_await rx.recv();
+    CHECK((first && *first == "once"));
+    CHECK((second && *second == "twice?"));
+  }());
+}

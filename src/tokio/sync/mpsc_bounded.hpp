@@ -157,6 +157,12 @@ class Sender : public detail::MpscSenderBase<T, true> {
     Send(Chan* c, T&& v) noexcept : c_(c), value_(std::move(v)), op_(&c->sem, 1) {}
     Send(Send&& o) noexcept
         : detail::Leaf<Send>(o), c_(o.c_), value_(std::move(o.value_)), op_(o.op_) {}
+    // Awaited again after it completed (kept as an lvalue): the value is gone, into the
+    // channel or back to the caller in the error, so a second send would send what is
+    // left of it.
+    void before_first_poll() const {
+      if (done_) detail::throw_awaited_after_completion("sync::mpsc::Sender::send");
+    }
     bool poll(task::Context& cx) noexcept {
       if (!detail::coop_poll_proceed(cx)) return false;
       PR r = op_.poll(cx.raw_waker());
@@ -174,6 +180,7 @@ class Sender : public detail::MpscSenderBase<T, true> {
       });
     }
     Result<void, SendError<T>> await_resume() {
+      done_ = true;
       if (sent_) return {};
       return unexpected(SendError<T>{std::move(value_)});
     }
@@ -189,6 +196,7 @@ class Sender : public detail::MpscSenderBase<T, true> {
     T value_;
     detail::AcquireOp op_;
     bool sent_ = false;
+    bool done_ = false;  // await_resume ran (see before_first_poll)
   };
   // Waits for a free slot and sends; yields Result<void, SendError<T>> (the value comes
   // back when the receiver is closed).
@@ -212,7 +220,13 @@ class Sender : public detail::MpscSenderBase<T, true> {
           value_(std::move(o.value_)),
           op_(o.op_),
           timer_(o.timer_) {}
-    void before_first_poll() { timer_.resolve_or_throw("mpsc::Sender::send_timeout"); }
+    // Also refuses a second await after it completed (see Send::before_first_poll).
+    void before_first_poll() {
+      if (state_ != kPending) {
+        detail::throw_awaited_after_completion("sync::mpsc::Sender::send_timeout");
+      }
+      timer_.resolve_or_throw("mpsc::Sender::send_timeout");
+    }
     bool poll(task::Context& cx) noexcept {
       if (!detail::coop_poll_proceed(cx)) return false;
       PR r = op_.poll(cx.raw_waker());

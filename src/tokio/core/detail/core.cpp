@@ -114,6 +114,15 @@ void throw_second_await(const char* what) {
                          "wake; await it in one place");
 }
 
+void throw_awaited_after_completion(const char* what) {
+  throw std::logic_error(std::string("tokio: a ") + what +
+                         " future was awaited again after it completed: it yields its result "
+                         "once (Tokio's would panic), and a second acquire or send from it "
+                         "could wait for ever or send a moved-from value; make a new one "
+                         "for each await (call " +
+                         what + "() again)");
+}
+
 void throw_not_in_task(const char* what) {
   throw std::logic_error(std::string("tokio: ") + what +
                          " outside a tokio task: await it inside a coroutine that runs on a "

@@ -28,6 +28,9 @@ namespace tokio::detail {
 
 [[noreturn]] void throw_misuse(const char* msg);
 [[noreturn]] void throw_not_in_task(const char* what);
+// A leaf that yields its result once (a lock's guard, a send's value) awaited again after
+// it completed; `what` names it ("sync::Mutex::lock").
+[[noreturn]] void throw_awaited_after_completion(const char* what);
 
 // Base of every leaf awaitable (a tag: the leaf's state is its own business).
 struct Pollable {};

@@ -81,7 +81,7 @@ class BatchSemaphore {
   }
 
   // Gives n permits back: to queued waiters first, the rest to the word.
-  void release(std::size_t n) noexcept {
+  TOKIO_ALWAYS_INLINE void release(std::size_t n) noexcept {
     if (n == 0) return;
     std::size_t cur = permits_.load(std::memory_order_acquire);
     while (!(cur & HAS_WAITERS)) {
@@ -176,8 +176,14 @@ class AcquireOp {
     if (acquired_) return BatchSemaphore::PollResult::Ready;
     return settle(sem_->try_poll_acquire(node_, n_, queued_));
   }
-  // Hands the acquired permits over to the caller (a permit or a guard).
-  void take() noexcept { acquired_ = false; }
+  // Hands the acquired permits over to the caller (a permit or a guard), once.
+  void take() noexcept {
+    acquired_ = false;
+    taken_ = true;
+  }
+  // The permits were handed over: a later poll would start a second acquire (see
+  // PermitAcquire::before_first_poll).
+  bool taken() const noexcept { return taken_; }
   // Gives up now, as the destructor would: leaves the queue, and permits already assigned
   // (partly or fully) go back to the semaphore and so to the next waiter.
   void cancel() noexcept { finish(); }
@@ -205,6 +211,7 @@ class AcquireOp {
   BatchSemaphore::Waiter node_;
   bool queued_ = false;
   bool acquired_ = false;
+  bool taken_ = false;  // not copied: copies are made before the first poll
 };
 
 }  // namespace tokio::detail

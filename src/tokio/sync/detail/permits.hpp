@@ -200,6 +200,13 @@ class TOKIO_MUST_AWAIT PermitAcquire : public Leaf<PermitAcquire<Make, E>> {
   PermitAcquire(PermitAcquire&& o) noexcept
       : Leaf<PermitAcquire>(o), make_(std::move(o.make_)), op_(o.op_), closed_(o.closed_) {}
 
+  // Awaited again after it gave its guard or permits (a future kept as an lvalue and
+  // passed to a second select, say): Tokio's async fn would panic. Polling on would start
+  // a second acquire, which for a lock whose guard is still held waits for ever, and an
+  // owned form's Make has already given its owner away.
+  void before_first_poll() const {
+    if (op_.taken()) throw_awaited_after_completion(kLeafName ? kLeafName : "sync acquire");
+  }
   bool poll(task::Context& cx) noexcept {
     if (closed_) return true;
     if (!coop_poll_proceed(cx)) return false;
