@@ -14015,7 +14015,9 @@ class BatchSemaphore {
 class AcquireOp {
  public:
   AcquireOp(BatchSemaphore* sem, std::size_t n) noexcept : sem_(sem), n_(n) {}
-  AcquireOp(const AcquireOp& o) noexcept : sem_(o.sem_), n_(o.n_) {}
+  // A copy (made before the first poll) starts afresh; one of an op that handed its
+  // permits over is spent too.
+  AcquireOp(const AcquireOp& o) noexcept : sem_(o.sem_), n_(o.n_), taken_(o.taken_) {}
   AcquireOp& operator=(const AcquireOp&) = delete;
   ~AcquireOp() { finish(); }
 
@@ -14064,7 +14066,7 @@ class AcquireOp {
   BatchSemaphore::Waiter node_;
   bool queued_ = false;
   bool acquired_ = false;
-  bool taken_ = false;  // not copied: copies are made before the first poll
+  bool taken_ = false;
 };
 
 }  // namespace tokio::detail
@@ -16471,7 +16473,11 @@ class Sender : public detail::MpscSenderBase<T, true> {
    public:
     Send(Chan* c, T&& v) noexcept : c_(c), value_(std::move(v)), op_(&c->sem, 1) {}
     Send(Send&& o) noexcept
-        : detail::Leaf<Send>(o), c_(o.c_), value_(std::move(o.value_)), op_(o.op_) {}
+        : detail::Leaf<Send>(o),
+          c_(o.c_),
+          value_(std::move(o.value_)),
+          op_(o.op_),
+          done_(o.done_) {}
     // Awaited again after it completed (kept as an lvalue): the value is gone, into the
     // channel or back to the caller in the error, so a second send would send what is
     // left of it.
@@ -16534,7 +16540,8 @@ class Sender : public detail::MpscSenderBase<T, true> {
           c_(o.c_),
           value_(std::move(o.value_)),
           op_(o.op_),
-          timer_(o.timer_) {}
+          timer_(o.timer_),
+          state_(o.state_) {}
     // Also refuses a second await after it completed (see Send::before_first_poll).
     void before_first_poll() {
       if (state_ != kPending) {
@@ -27404,8 +27411,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_dd4ce107d57a8e34_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_dd4ce107d57a8e34_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_6428ba4ed8a56f17_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_6428ba4ed8a56f17_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -47441,7 +47448,7 @@ detail::FsAwait<Metadata> DirEntry::metadata() const {
 #endif // TOKIO_IMPLEMENTATION_GROUP 8
 #if TOKIO_IMPLEMENTATION_GROUP_IS_(1)
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_dd4ce107d57a8e34_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_6428ba4ed8a56f17_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #endif
 #undef TOKIO_IMPLEMENTATION_GROUP_IS_

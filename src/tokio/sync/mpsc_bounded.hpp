@@ -156,7 +156,11 @@ class Sender : public detail::MpscSenderBase<T, true> {
    public:
     Send(Chan* c, T&& v) noexcept : c_(c), value_(std::move(v)), op_(&c->sem, 1) {}
     Send(Send&& o) noexcept
-        : detail::Leaf<Send>(o), c_(o.c_), value_(std::move(o.value_)), op_(o.op_) {}
+        : detail::Leaf<Send>(o),
+          c_(o.c_),
+          value_(std::move(o.value_)),
+          op_(o.op_),
+          done_(o.done_) {}
     // Awaited again after it completed (kept as an lvalue): the value is gone, into the
     // channel or back to the caller in the error, so a second send would send what is
     // left of it.
@@ -219,7 +223,8 @@ class Sender : public detail::MpscSenderBase<T, true> {
           c_(o.c_),
           value_(std::move(o.value_)),
           op_(o.op_),
-          timer_(o.timer_) {}
+          timer_(o.timer_),
+          state_(o.state_) {}
     // Also refuses a second await after it completed (see Send::before_first_poll).
     void before_first_poll() {
       if (state_ != kPending) {

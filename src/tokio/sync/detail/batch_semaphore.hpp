@@ -162,7 +162,9 @@ class BatchSemaphore {
 class AcquireOp {
  public:
   AcquireOp(BatchSemaphore* sem, std::size_t n) noexcept : sem_(sem), n_(n) {}
-  AcquireOp(const AcquireOp& o) noexcept : sem_(o.sem_), n_(o.n_) {}
+  // A copy (made before the first poll) starts afresh; one of an op that handed its
+  // permits over is spent too.
+  AcquireOp(const AcquireOp& o) noexcept : sem_(o.sem_), n_(o.n_), taken_(o.taken_) {}
   AcquireOp& operator=(const AcquireOp&) = delete;
   ~AcquireOp() { finish(); }
 
@@ -211,7 +213,7 @@ class AcquireOp {
   BatchSemaphore::Waiter node_;
   bool queued_ = false;
   bool acquired_ = false;
-  bool taken_ = false;  // not copied: copies are made before the first poll
+  bool taken_ = false;
 };
 
 }  // namespace tokio::detail
