@@ -336,24 +336,13 @@ Task<tokio::JoinHandle<waited_t<S, Wait>>> waiting_on(S& s, Wait wait = {}) {
   co_return h;
 }
 
-// What awaiting `a` throws as std::logic_error, or "" (bounded by 50 ms).
-template <class A>
-Task<std::string> refusal(A a) {
-  try {
-    (void)co_await ttime::timeout(milliseconds(50), std::move(a));
-  } catch (const std::logic_error& e) {
-    co_return std::string(e.what());
-  }
-  co_return std::string();
-}
-
 // Task A waits in s.next(); then this task's s.next() must throw std::logic_error naming
 // `name` (the stream keeps one waker: taken over, A waited for ever, found by a new-user
 // hunt); then `release()` makes an item and A still gets it.
 template <class S, class Release>
 Task<> refused(S& s, const char* name, Release release) {
   auto first = co_await waiting_on(s);
-  std::string what = co_await refusal(s.next());
+  std::string what = co_await test::logic_error_of(s.next(), milliseconds(50));
   const std::string stream_name = name;  // doctest prints a const char* as an address
   CAPTURE(stream_name);
   CHECK(what.find(name) != std::string::npos);
@@ -611,7 +600,8 @@ TEST_CASE("a next() through by_ref claims the stream it borrows") {
       auto t = st::by_ref(s) | st::take(5);
       co_return co_await t.next();
     });
-    CHECK((co_await refusal(m.next())).find("stream::Merge") != std::string::npos);
+    CHECK((co_await test::logic_error_of(m.next(), milliseconds(50))).find("stream::Merge") !=
+          std::string::npos);
     (void)tx.try_send(42);
     auto got = co_await std::move(a);
     REQUIRE((got && *got));
@@ -628,7 +618,8 @@ TEST_CASE("a peek() and another task's next() on one peekable: the second is ref
     auto [tx, rx] = tsync::mpsc::channel<int>(4);
     auto p = st::peekable(st::merge(sw::ReceiverStream(std::move(rx)), st::pending<int>()));
     auto a = co_await waiting_on(p, [](auto& s) { return s.peek(); });
-    CHECK((co_await refusal(p.next())).find("stream::Merge") != std::string::npos);
+    CHECK((co_await test::logic_error_of(p.next(), milliseconds(50))).find("stream::Merge") !=
+          std::string::npos);
     (void)tx.try_send(42);
     auto peeked = co_await std::move(a);
     REQUIRE((peeked && *peeked));
@@ -636,7 +627,8 @@ TEST_CASE("a peek() and another task's next() on one peekable: the second is ref
     // The peeked item is still there for the next next(); now the other way round.
     CHECK(*co_await p.next() == 42);
     auto b = co_await waiting_on(p);
-    CHECK((co_await refusal(p.peek())).find("stream::Merge") != std::string::npos);
+    CHECK((co_await test::logic_error_of(p.peek(), milliseconds(50))).find("stream::Merge") !=
+          std::string::npos);
     (void)tx.try_send(43);
     auto got = co_await std::move(b);
     REQUIRE((got && *got));

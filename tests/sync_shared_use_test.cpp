@@ -185,24 +185,6 @@ TEST_CASE("shared use: a semaphore permit merged with itself is an error, its pe
 // Tokio's async fn panics. Before, it started over: a lock whose guard was still held
 // waited for ever (found by the cancellation hunt), an owned lock's second guard had no
 // mutex, and a send sent what was left of its moved-from value.
-namespace {
-template <class F>
-Task<std::string> refusal_of(F& fut) {
-  try {
-    (void)co_await fut;
-  } catch (const std::logic_error& e) {
-    co_return std::string(e.what());
-  }
-  co_return std::string("no refusal");
-}
-// Bounded: the old behaviour waited for ever on the held lock.
-template <class F>
-Task<std::string> bounded_refusal_of(F& fut) {
-  auto r = co_await tokio::time::timeout(2s, refusal_of(fut));
-  co_return r ? *r : std::string("timed out");
-}
-}  // namespace
-
 TEST_CASE("shared use: a lock, acquire or send future awaited again after it completed throws") {
   auto rt = timed_runtime(1);
   rt.block_on([]() -> Task<> {
@@ -211,7 +193,7 @@ TEST_CASE("shared use: a lock, acquire or send future awaited again after it com
     auto won = co_await tokio::select(l, tokio::time::sleep(1h));
     REQUIRE(won.index() == 0);
     auto guard = std::get<0>(std::move(won));
-    std::string what = co_await bounded_refusal_of(l);
+    std::string what = co_await test::logic_error_of(l, 2s);
     CAPTURE(what);
     CHECK(what.find("a sync::Mutex::lock future was awaited again") != std::string::npos);
     // The same through a select that borrows it (bounded: the old code took the sleep
@@ -233,14 +215,14 @@ TEST_CASE("shared use: a lock, acquire or send future awaited again after it com
       auto g = co_await lo;
       CHECK(*g == 7);
     }
-    what = co_await bounded_refusal_of(lo);
+    what = co_await test::logic_error_of(lo, 2s);
     CHECK(what.find("sync::Mutex::lock_owned") != std::string::npos);
 
     tokio::sync::Semaphore sem(2);
     auto a = sem.acquire();
     auto permit = co_await a;
     REQUIRE(permit.has_value());
-    what = co_await bounded_refusal_of(a);
+    what = co_await test::logic_error_of(a, 2s);
     CHECK(what.find("sync::Semaphore::acquire") != std::string::npos);
     CHECK(sem.available_permits() == 1);
 
@@ -248,11 +230,11 @@ TEST_CASE("shared use: a lock, acquire or send future awaited again after it com
     auto send = tx.send(std::string("once"));
     auto sent = co_await send;
     CHECK(sent.has_value());
-    what = co_await bounded_refusal_of(send);
+    what = co_await test::logic_error_of(send, 2s);
     CHECK(what.find("sync::mpsc::Sender::send") != std::string::npos);
     auto send_t = tx.send_timeout(std::string("twice?"), 1s);
     CHECK((co_await send_t).has_value());
-    what = co_await bounded_refusal_of(send_t);
+    what = co_await test::logic_error_of(send_t, 2s);
     CHECK(what.find("sync::mpsc::Sender::send_timeout") != std::string::npos);
     CHECK(rx.len() == 2);
     auto first = co_await rx.recv();

@@ -10,10 +10,12 @@
 #include <atomic>
 #include <cstdlib>
 #include <exception>
+#include <stdexcept>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 #include <thread>
 
@@ -170,6 +172,19 @@ struct Rng {
     return v;
   }
 };
+
+// The message of the std::logic_error that awaiting `a` throws within `limit`, or "" when
+// it completed or ran out of time without one. An lvalue `a` is borrowed (as select and
+// timeout borrow it), so the same future can be tried again.
+template <class A>
+tokio::Task<std::string> logic_error_of(A&& a, std::chrono::milliseconds limit) {
+  try {
+    (void)co_await tokio::time::timeout(limit, std::forward<A>(a));
+  } catch (const std::logic_error& e) {
+    co_return std::string(e.what());
+  }
+  co_return std::string();
+}
 
 }  // namespace test
 

@@ -185,7 +185,7 @@ class Sender : public detail::MpscSenderBase<T, true> {
     }
     Result<void, SendError<T>> await_resume() {
       done_ = true;
-      if (sent_) return {};
+      if (op_.taken()) return {};  // sent() took the slot
       return unexpected(SendError<T>{std::move(value_)});
     }
 
@@ -193,13 +193,11 @@ class Sender : public detail::MpscSenderBase<T, true> {
     void sent() noexcept {  // the slot is held: the value goes in
       op_.take();
       c_->push(std::move(value_));
-      sent_ = true;
     }
 
     Chan* c_;
     T value_;
     detail::AcquireOp op_;
-    bool sent_ = false;
     bool done_ = false;  // await_resume ran (see before_first_poll)
   };
   // Waits for a free slot and sends; yields Result<void, SendError<T>> (the value comes

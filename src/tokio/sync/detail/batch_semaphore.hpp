@@ -80,7 +80,8 @@ class BatchSemaphore {
     }
   }
 
-  // Gives n permits back: to queued waiters first, the rest to the word.
+  // Gives n permits back: to queued waiters first, the rest to the word. Always inlined:
+  // g++ otherwise calls it from Recv::poll, 7 instructions a receive (sync_mpsc bench).
   TOKIO_ALWAYS_INLINE void release(std::size_t n) noexcept {
     if (n == 0) return;
     std::size_t cur = permits_.load(std::memory_order_acquire);

@@ -191,6 +191,7 @@ class TOKIO_MUST_AWAIT PermitAcquire : public Leaf<PermitAcquire<Make, E>> {
 
  public:
   static constexpr const char* kLeafName = leaf_name_of<Make>();  // Mutex::lock, ...
+  static_assert(kLeafName != nullptr, "a PermitAcquire's Make names the wait (kLeafName)");
   // `fail`: yield E{} at once without waiting (a request that can never be served).
   PermitAcquire(BatchSemaphore* s, std::size_t n, Make make, bool fail = false) noexcept
       : make_(std::move(make)), op_(s, n), closed_(fail) {}
@@ -205,7 +206,7 @@ class TOKIO_MUST_AWAIT PermitAcquire : public Leaf<PermitAcquire<Make, E>> {
   // a second acquire, which for a lock whose guard is still held waits for ever, and an
   // owned form's Make has already given its owner away.
   void before_first_poll() const {
-    if (op_.taken()) throw_awaited_after_completion(kLeafName ? kLeafName : "sync acquire");
+    if (op_.taken()) throw_awaited_after_completion(kLeafName);
   }
   bool poll(task::Context& cx) noexcept {
     if (closed_) return true;
