@@ -243,3 +243,104 @@ TEST_CASE("shared use: a lock, acquire or send future awaited again after it com
     CHECK((second && *second == "twice?"));
   }());
 }
+
+// The other futures built on the same acquire (RwLock's four, acquire_many and the owned
+// acquires, the three reserve forms) refuse a second await one by one: each names itself,
+// and nothing it handed over (a guard, permits, a slot) is taken twice or lost.
+TEST_CASE("shared use: RwLock, acquire_many and reserve futures awaited again throw") {
+  auto rt = timed_runtime(1);
+  // Bounded as a whole: on the old code a second await could wait for ever.
+  auto done = rt.block_on(tokio::time::timeout(20s, []() -> Task<> {
+    auto lock = std::make_shared<tokio::sync::RwLock<int>>(5);
+    auto r = lock->read();
+    {
+      auto g = co_await r;
+      CHECK(*g == 5);
+      std::string what = co_await test::logic_error_of(r, 2s);
+      CHECK(what.find("a sync::RwLock::read future was awaited again") != std::string::npos);
+    }
+    auto w = lock->write();
+    {
+      auto g = co_await w;
+      *g = 6;
+      std::string what = co_await test::logic_error_of(w, 2s);
+      CHECK(what.find("sync::RwLock::write ") != std::string::npos);
+      CHECK(lock->try_read().has_value() == false);  // the guard still holds it
+    }
+    auto ro = tokio::sync::RwLock<int>::read_owned(lock);
+    {
+      auto g = co_await ro;
+      CHECK(*g == 6);
+    }
+    std::string what = co_await test::logic_error_of(ro, 2s);
+    CHECK(what.find("sync::RwLock::read_owned") != std::string::npos);
+    auto wo = tokio::sync::RwLock<int>::write_owned(lock);
+    { auto g = co_await wo; }
+    what = co_await test::logic_error_of(wo, 2s);
+    CHECK(what.find("sync::RwLock::write_owned") != std::string::npos);
+    CHECK(lock->try_write().has_value());  // every guard gone: the lock is free
+  }()));
+  CHECK(done.has_value());
+
+  done = rt.block_on(tokio::time::timeout(20s, []() -> Task<> {
+    std::string what;
+    auto sem = std::make_shared<tokio::sync::Semaphore>(5);
+    auto many = sem->acquire_many(3);
+    {
+      auto p = co_await many;
+      REQUIRE(p.has_value());
+      what = co_await test::logic_error_of(many, 2s);
+      CHECK(what.find("sync::Semaphore::acquire") != std::string::npos);
+      CHECK(sem->available_permits() == 2);
+    }
+    auto owned = tokio::sync::Semaphore::acquire_owned(sem);
+    auto many_owned = tokio::sync::Semaphore::acquire_many_owned(sem, 2);
+    {
+      auto p1 = co_await owned;
+      auto p2 = co_await many_owned;
+      REQUIRE((p1.has_value() && p2.has_value()));
+      what = co_await test::logic_error_of(owned, 2s);
+      CHECK(what.find("sync::Semaphore::acquire_owned") != std::string::npos);
+      what = co_await test::logic_error_of(many_owned, 2s);
+      CHECK(what.find("sync::Semaphore::acquire_owned") != std::string::npos);
+      CHECK(sem->available_permits() == 2);
+    }
+    CHECK(sem->available_permits() == 5);
+  }()));
+  CHECK(done.has_value());
+
+  done = rt.block_on(tokio::time::timeout(20s, []() -> Task<> {
+    std::string what;
+    auto [tx, rx] = tokio::sync::mpsc::channel<int>(4);
+    auto reserve = tx.reserve();
+    {
+      auto permit = co_await reserve;
+      REQUIRE(permit.has_value());
+      what = co_await test::logic_error_of(reserve, 2s);
+      CHECK(what.find("sync::mpsc::Sender::reserve") != std::string::npos);
+      CHECK(tx.capacity() == 3);
+      permit->send(1);
+    }
+    auto reserve_many = tx.reserve_many(2);
+    {
+      auto permits = co_await reserve_many;
+      REQUIRE(permits.has_value());
+      what = co_await test::logic_error_of(reserve_many, 2s);
+      CHECK(what.find("sync::mpsc::Sender::reserve") != std::string::npos);
+      CHECK(tx.capacity() == 1);
+    }
+    CHECK(tx.capacity() == 3);  // the unused permits went back
+    auto reserve_owned = tx.clone().reserve_owned();
+    {
+      auto permit = co_await reserve_owned;
+      REQUIRE(permit.has_value());
+      what = co_await test::logic_error_of(reserve_owned, 2s);
+      CHECK(what.find("sync::mpsc::Sender::reserve") != std::string::npos);
+      std::move(*permit).send(2);
+    }
+    CHECK(rx.len() == 2);
+    CHECK(co_await rx.recv() == std::optional<int>(1));
+    CHECK(co_await rx.recv() == std::optional<int>(2));
+  }()));
+  CHECK(done.has_value());
+}
