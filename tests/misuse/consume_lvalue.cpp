@@ -160,4 +160,11 @@ Task<> f() {
   auto p = co_await fs::canonicalize(".");
   co_return;
 }
+#elif CASE == 30  // expect: does nothing unless it is co_awaited
+#pragma GCC diagnostic error "-Wunused-result"
+Task<int> child() { co_return 1; }
+Task<> f() {
+  child();  // the child never runs
+  co_return;
+}
 #endif

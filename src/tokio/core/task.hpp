@@ -453,7 +453,7 @@ class Promise<void> : public PromiseBase {
 }  // namespace detail
 
 template <class T>
-class [[nodiscard]] Task {
+class TOKIO_MUST_AWAIT Task {
  public:
   using promise_type = detail::Promise<T>;
   using handle_type = std::coroutine_handle<promise_type>;
