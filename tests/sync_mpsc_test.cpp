@@ -350,6 +350,33 @@ TEST_CASE("mpsc: recv waits for an outstanding permit after close, ends when it 
   CHECK_FALSE(r.take().has_value());
 }
 
+// The same after close through select, which first asks its branches without registering
+// (try_poll_recv), and through recv_many: neither may report the end while a permit can
+// still send (a mutation run found both paths untested; the permit's value was lost).
+TEST_CASE("mpsc: after close, select over recv() and recv_many wait for an outstanding permit") {
+  auto rt = test::either_flavour_all(false);
+  rt.block_on([]() -> Task<> {
+    auto [tx, rx] = mpsc::channel<int>(2);
+    auto permit = tx.try_reserve().value();
+    rx.close();
+    // Biased, so recv() is asked first (an unbiased select asks it only when it is not last
+    // in the random order).
+    auto first =
+        co_await tokio::select_biased(rx.recv(), tokio::time::sleep(std::chrono::milliseconds(10)));
+    CHECK(first.index() == 1);  // the sleep: recv() neither ended nor produced
+    std::vector<int> buf;
+    auto many = co_await tokio::select_biased(rx.recv_many(buf, 10),
+                                              tokio::time::sleep(std::chrono::milliseconds(10)));
+    CHECK(many.index() == 1);
+    CHECK(buf.empty());
+    permit.send(7);
+    CHECK(co_await rx.recv_many(buf, 10) == 1);
+    CHECK(buf == std::vector<int>{7});
+    CHECK(co_await rx.recv() == std::nullopt);
+    CHECK(co_await rx.recv_many(buf, 10) == 0);
+  }());
+}
+
 TEST_CASE("mpsc: a dropped receiver fails sends and wakes waiting senders") {
   auto [tx, rx] = mpsc::channel<int>(1);
   (void)tx.try_send(1);

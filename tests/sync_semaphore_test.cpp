@@ -58,6 +58,25 @@ TEST_CASE("semaphore: split and merge permits") {
   CHECK(s.available_permits() == 5);
 }
 
+// Boundaries a mutation run found untested: splitting off every permit held (Tokio
+// refuses only n > num_permits), and merging into an empty permit, which then takes the
+// semaphore on (the permits go back when it drops).
+TEST_CASE("semaphore: split of all the permits; merge into an empty permit") {
+  Semaphore s(5);
+  auto p = s.try_acquire_many(5).value();
+  auto all = p.split(5);
+  REQUIRE(all.has_value());
+  CHECK(all->num_permits() == 5);
+  CHECK(p.num_permits() == 0);
+  CHECK(p.split(0).has_value());
+  SemaphorePermit gathered;
+  gathered.merge(std::move(*all));
+  CHECK(gathered.num_permits() == 5);
+  CHECK(s.available_permits() == 0);
+  { auto drop = std::move(gathered); }
+  CHECK(s.available_permits() == 5);
+}
+
 TEST_CASE("semaphore: more permits than MAX_PERMITS is a clear error") {
   CHECK_THROWS_AS(Semaphore(Semaphore::MAX_PERMITS + 1), std::invalid_argument);
   Semaphore s(Semaphore::MAX_PERMITS);

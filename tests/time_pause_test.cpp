@@ -286,3 +286,32 @@ TEST_CASE("pause: deadlines at the latest and the earliest Instant") {
   }());
   CHECK(std::chrono::steady_clock::now() - real0 < std::chrono::seconds(10));
 }
+
+// The real time that passed while the clock was paused is not added when it resumes
+// (a mutation run found the 5 ms pause above too short to tell).
+TEST_CASE("pause: resume does not add the real time spent paused") {
+  auto rt = timetest::time_rt();
+  rt.block_on([]() -> Task<> {
+    ttime::pause();
+    auto t0 = Instant::now();
+    std::this_thread::sleep_for(ms(300));
+    co_await ttime::advance(ms(100));
+    ttime::resume();
+    auto t1 = Instant::now();
+    CHECK(t1 >= t0 + ms(100));
+    CHECK(t1 < t0 + ms(250));  // 400 ms or more if the 300 ms paused counted
+  }());
+}
+
+TEST_CASE("pause: a sleep whose deadline is exactly now reports is_elapsed before its poll") {
+  auto rt = timetest::paused_rt();
+  rt.block_on([]() -> Task<> {
+    auto s = ttime::sleep(ms(10));
+    CHECK_FALSE(s.is_elapsed());
+    co_await ttime::advance(ms(9));
+    CHECK_FALSE(s.is_elapsed());
+    co_await ttime::advance(ms(1));
+    CHECK(s.is_elapsed());  // the driver fires at deadline <= now, and so does is_elapsed
+    co_await s;
+  }());
+}
