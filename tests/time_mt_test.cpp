@@ -66,14 +66,14 @@ TEST_CASE("mt: a timer registered on one thread fires on another (waker on the f
 TEST_CASE("mt: a registered timer reset earlier wakes the worker parked in the driver") {
   auto rt = timetest::time_mt(2);
   auto g = rt.enter();
-  auto s = std::make_unique<ttime::Sleep>(ttime::sleep(std::chrono::seconds(30)));
+  auto s = ttime::sleep(std::chrono::seconds(30));
   MockWaker w;
-  CHECK_FALSE(timetest::poll_with(*s, w));  // on the wheel, due in 30 s
+  CHECK_FALSE(timetest::poll_with(s, w));  // on the wheel, due in 30 s
   // Let the workers go idle: the one holding the driver then parks until that deadline.
   std::this_thread::sleep_for(ms(50));
-  s->reset(Instant::now() + ms(20));
+  s.reset(Instant::now() + ms(20));
   CHECK(test::eventually([&] { return w.wakes.load() > 0; }));  // within 5 s, not 30
-  CHECK(timetest::poll_with(*s, w));
+  CHECK(timetest::poll_with(s, w));
   CHECK(w.refs.load() == 0);
 }
 
