@@ -1,5 +1,7 @@
 // sync::oneshot (the full channel) and sync::CancellationToken.
+#include <atomic>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -73,24 +75,46 @@ TEST_CASE("oneshot: receive wakes, is_empty / is_terminated, close then try_recv
 }
 
 TEST_CASE("oneshot: close racing send from another thread never loses or doubles the value") {
+  // One sending thread for every round (a thread started per round made this case 14 s
+  // under ASan, and its start-up put the send after the close in all but 0.1% of rounds).
+  // Each round hands the sender a Sender; once it has taken it, this thread spins 0-15
+  // times (round % 16) and closes the receiver, so the close falls before, during and after
+  // the send (two runs: 36 and 637 of the 20,000 values went back to the sender).
+  using Tx = oneshot::Sender<std::unique_ptr<test::DropCounter>>;
   const int n = static_cast<int>(test::scaled(20000));
   std::atomic<int> drops{0};
-  int received = 0;
-  int returned = 0;
-  for (int i = 0; i < n; ++i) {
-    auto [tx, rx] = oneshot::channel<std::unique_ptr<test::DropCounter>>();
-    std::atomic<bool> back{false};
-    std::thread t([&, tx = std::move(tx)]() mutable {
+  std::atomic<int> round{0};  // the round the sender may start (it then owns `slot`)
+  std::atomic<int> taken{0};  // the round whose Sender the sender has taken
+  std::atomic<int> sent{0};   // the round the sender finished
+  std::optional<Tx> slot;
+  std::atomic<int> returned{0};
+  std::thread sender([&] {
+    for (int i = 1; i <= n; ++i) {
+      while (round.load(std::memory_order_acquire) < i) std::this_thread::yield();
+      Tx tx = std::move(*slot);
+      slot.reset();
+      taken.store(i, std::memory_order_release);
       auto r = tx.send(std::make_unique<test::DropCounter>(drops));
-      back.store(!r.has_value());
-    });
+      if (!r.has_value()) returned.fetch_add(1, std::memory_order_relaxed);
+      sent.store(i, std::memory_order_release);
+    }
+  });
+  int received = 0;
+  std::atomic<int> spins{0};  // the wait before the close (an atomic: not optimised away)
+  for (int i = 1; i <= n; ++i) {
+    auto [tx, rx] = oneshot::channel<std::unique_ptr<test::DropCounter>>();
+    slot.emplace(std::move(tx));
+    round.store(i, std::memory_order_release);
+    while (taken.load(std::memory_order_acquire) < i) std::this_thread::yield();
+    for (int spin = 0; spin < i % 16; ++spin) spins.fetch_add(1, std::memory_order_relaxed);
     rx.close();
     auto v = rx.try_recv();
-    t.join();
+    while (sent.load(std::memory_order_acquire) < i) std::this_thread::yield();
     if (v.has_value()) ++received;
-    if (back.load()) ++returned;
   }
-  CHECK(received + returned == n);  // exactly one side ended up with each value
+  sender.join();
+  INFO("received " << received << ", returned to the sender " << returned.load());
+  CHECK(received + returned.load() == n);  // exactly one side ended up with each value
   CHECK(drops.load() == n);
 }
 
