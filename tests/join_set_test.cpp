@@ -1,5 +1,6 @@
 // task::JoinSet.
 #include <atomic>
+#include <chrono>
 #include <set>
 #include <string>
 #include <stdexcept>
@@ -118,27 +119,47 @@ TEST_CASE("abort_all, shutdown, detach_all and destruction") {
   }());
 }
 
-TEST_CASE("join_all collects values and rethrows the first failure") {
-  auto rt = test::multi_thread(2);
-  rt.block_on([]() -> Task<> {
-    JoinSet<int> set;
-    for (int i = 0; i < 10; ++i) set.spawn(sleepy(i, 1));
-    auto all = co_await set.join_all();
-    CHECK(all.size() == 10);
-    JoinSet<int> bad;
-    bad.spawn(sleepy(1, 0));
-    bad.spawn([]() -> Task<int> {
-      throw std::logic_error("bad");
-      co_return 0;
-    });
-    bool threw = false;
-    try {
-      (void)co_await bad.join_all();
-    } catch (const std::logic_error&) {
-      threw = true;
-    }
-    CHECK(threw);
-  }());
+TEST_CASE("join_all collects values; on a failure it rethrows it and cancels the rest") {
+  for (int flavour = 0; flavour < 2; ++flavour) {
+    CAPTURE(flavour);
+    auto rt = flavour == 0 ? test::current_thread() : test::multi_thread(2);
+    rt.block_on([]() -> Task<> {
+      JoinSet<int> set;
+      for (int i = 0; i < 10; ++i) set.spawn(sleepy(i, 1));
+      auto all = co_await set.join_all();
+      CHECK(all.size() == 10);
+      JoinSet<int> bad;
+      auto [tx, rx] = oneshot::channel<int>();  // tx kept: the waiter never ends by itself
+      auto waiter = bad.spawn(
+          [](oneshot::Receiver<int> rx) -> Task<int> {
+            co_return (co_await std::move(rx)).value();
+          },
+          std::move(rx));
+      bad.spawn([]() -> Task<int> {
+        co_await tokio::task::yield_now();
+        throw std::logic_error("bad");
+        co_return 0;
+      });
+      bool threw = false;
+      try {
+        (void)co_await bad.join_all();
+      } catch (const std::logic_error&) {
+        threw = true;
+      }
+      CHECK(threw);
+      // As Tokio's join_all: the tasks still in the set are aborted, not left running.
+      auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+      while (!waiter.is_finished() && std::chrono::steady_clock::now() < deadline) {
+        co_await tokio::task::yield_now();
+      }
+      REQUIRE(waiter.is_finished());
+      auto r = co_await bad.join_next();
+      REQUIRE(r.has_value());
+      REQUIRE_FALSE(r->has_value());
+      CHECK(r->error().is_cancelled());
+      (void)tx;
+    }());
+  }
 }
 
 TEST_CASE("cancelling join_next loses nothing") {

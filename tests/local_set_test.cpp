@@ -1,5 +1,8 @@
 // task::LocalSet and spawn_local.
+#include <algorithm>
+#include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -227,4 +230,42 @@ TEST_CASE(
     co_return s;
   }(&set));
   CHECK(sum == 15);
+}
+
+TEST_CASE("the runtime's task hooks see the spawn_local tasks of a LocalSet made inside it") {
+  for (int flavour = 0; flavour < 2; ++flavour) {
+    CAPTURE(flavour);
+    std::mutex mu;
+    std::vector<uint64_t> spawned, terminated, polled;
+    auto note = [&](std::vector<uint64_t>& into) {
+      return [&mu, &into](const tokio::task::TaskInfo& i) {
+        std::lock_guard<std::mutex> g(mu);
+        into.push_back(i.id.value);
+      };
+    };
+    auto b = flavour == 0 ? tokio::runtime::Builder::new_current_thread()
+                          : tokio::runtime::Builder::new_multi_thread();
+    if (flavour == 1) b.worker_threads(2);
+    auto rt = b.on_task_spawn(note(spawned))
+                  .on_task_terminate(note(terminated))
+                  .on_before_task_poll(note(polled))
+                  .build();
+    uint64_t id = rt.block_on([]() -> Task<uint64_t> {
+      LocalSet local;  // made inside the runtime: it takes the runtime's hooks
+      auto h = local.spawn_local([]() -> Task<int> {
+        co_await tokio::task::yield_now();
+        co_return 7;
+      }());
+      uint64_t id = h.id().value;
+      CHECK(co_await local.run_until(std::move(h)) == 7);
+      co_return id;
+    }());
+    std::lock_guard<std::mutex> g(mu);
+    auto has = [id](const std::vector<uint64_t>& v) {
+      return std::find(v.begin(), v.end(), id) != v.end();
+    };
+    CHECK(has(spawned));
+    CHECK(has(terminated));
+    CHECK(has(polled));
+  }
 }

@@ -502,3 +502,30 @@ TEST_CASE("shutdown cancels the tasks left oldest first (runtimes and LocalSet)"
     CHECK(log == expected);
   }
 }
+
+TEST_CASE("shutdown_timeout waits for running spawn_blocking work that ends within the limit") {
+  for (int flavour = 0; flavour < 2; ++flavour) {
+    CAPTURE(flavour);
+    std::atomic<bool> started{false};
+    std::atomic<bool> finished{false};
+    auto rt = flavour == 0 ? test::current_thread() : test::multi_thread(2);
+    rt.block_on([](std::atomic<bool>* started, std::atomic<bool>* finished) -> Task<> {
+      (void)tokio::task::spawn_blocking([started, finished] {
+        started->store(true);
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        finished->store(true);
+      });
+      // Running, not queued (a shutdown cancels only queued closures).
+      auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+      while (!started->load() && std::chrono::steady_clock::now() < deadline) {
+        co_await tokio::task::yield_now();
+      }
+    }(&started, &finished));
+    REQUIRE(started.load());
+    auto t0 = std::chrono::steady_clock::now();
+    rt.shutdown_timeout(std::chrono::seconds(10));
+    // The closure ended within the limit, so shutdown_timeout returned after it.
+    CHECK(finished.load());
+    CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(5));
+  }
+}

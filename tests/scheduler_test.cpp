@@ -1,4 +1,6 @@
 // Scheduler behaviour: stealing, fairness, coop budget, LIFO slot, block_in_place.
+#include <atomic>
+#include <chrono>
 #include <set>
 #include <thread>
 #include <vector>
@@ -14,6 +16,46 @@ void spin_for(std::chrono::microseconds d) {
   auto end = std::chrono::steady_clock::now() + d;
   while (std::chrono::steady_clock::now() < end) {
   }
+}
+
+// One local round trip: a task this one spawns sends on a oneshot this one awaits. Done in
+// a loop, it keeps the worker's run queue from ever running dry (the next task is always
+// queued locally), so the worker reaches the global queue and the drivers only at its
+// periodic checks.
+Task<> local_round_trip() {
+  auto [tx, rx] = tokio::sync::oneshot::channel<int>();
+  auto p = tokio::spawn(
+      [](tokio::sync::oneshot::Sender<int> tx) -> Task<> {
+        (void)tx.send(1);
+        co_return;
+      },
+      std::move(tx));
+  (void)co_await std::move(rx);
+  co_await p;
+}
+
+// A runtime of either flavour (1: multi-thread with one worker) built with `set` applied.
+template <class F>
+tokio::runtime::Runtime one_worker(int flavour, F&& set) {
+  auto b = flavour == 0 ? tokio::runtime::Builder::new_current_thread()
+                        : tokio::runtime::Builder::new_multi_thread();
+  if (flavour == 1) b.worker_threads(1);
+  set(b);
+  return b.enable_all().build();
+}
+
+// Spawns `f` from a plain thread once `go` is set (or after 5 s), then sets `spawned`.
+std::thread remote_spawner(tokio::runtime::Handle h, std::atomic<bool>& go, std::atomic<bool>& ran,
+                           std::atomic<bool>& spawned, tokio::JoinHandle<void>& out) {
+  return std::thread([h, &go, &ran, &spawned, &out] {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (!go.load() && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+    out = h.spawn([](std::atomic<bool>* r) -> Task<> {
+      r->store(true);
+      co_return;
+    }(&ran));
+    spawned.store(true);
+  });
 }
 
 }  // namespace
@@ -284,15 +326,7 @@ TEST_CASE("ping-pong through the LIFO slot does not starve a queued task") {
       // Two tasks waking each other forever would keep the LIFO slot busy.
       int rounds = 0;
       while (!flag.load() && rounds < 100000) {
-        auto [tx, rx] = tokio::sync::oneshot::channel<int>();
-        auto p = tokio::spawn(
-            [](tokio::sync::oneshot::Sender<int> tx) -> Task<> {
-              (void)tx.send(1);
-              co_return;
-            },
-            std::move(tx));
-        (void)co_await std::move(rx);
-        co_await p;
+        co_await local_round_trip();
         ++rounds;
       }
       CHECK(flag.load());
@@ -476,4 +510,96 @@ TEST_CASE("local queue overflow spills to the inject queue without losing tasks"
   }());
   CHECK(n == 2000);
   CHECK(rt.metrics().worker_overflow_count(0) > 0);
+}
+
+// The three cases below keep one worker busy with local round trips, so what reaches it
+// from outside (a remote spawn, a timer) gets in only at the periodic checks of
+// global_queue_interval and event_interval (Tokio: 31 and 61 ticks).
+TEST_CASE("a task spawned from another thread runs while the worker's local work never runs out") {
+  for (int flavour = 0; flavour < 2; ++flavour) {
+    CAPTURE(flavour);
+    auto rt = one_worker(flavour, [](auto&) {});
+    std::atomic<bool> go{false}, ran{false}, spawned{false};
+    tokio::JoinHandle<void> remote;
+    std::thread spawner = remote_spawner(rt.handle(), go, ran, spawned, remote);
+    bool got_in =
+        rt.block_on(rt.spawn([](std::atomic<bool>* go, std::atomic<bool>* ran) -> Task<bool> {
+          go->store(true);
+          auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+          while (!ran->load() && std::chrono::steady_clock::now() < deadline) {
+            co_await local_round_trip();
+          }
+          co_return ran->load();
+        }(&go, &ran)));
+    spawner.join();
+    CHECK(got_in);  // a worker that never checked the global queue keeps it out for 5 s
+    rt.block_on(std::move(remote));
+  }
+}
+
+TEST_CASE("global_queue_interval as given: a busy worker checks the global queue only that often") {
+  for (int flavour = 0; flavour < 2; ++flavour) {
+    CAPTURE(flavour);
+    // Far more ticks than 50 ms of round trips can make (the multi-thread runtime's own
+    // tuning of the interval applies only when the option is not given).
+    auto rt = one_worker(flavour, [](auto& b) { b.global_queue_interval(1u << 30); });
+    std::atomic<bool> go{false}, ran{false}, spawned{false};
+    tokio::JoinHandle<void> remote;
+    std::thread spawner = remote_spawner(rt.handle(), go, ran, spawned, remote);
+    bool ran_while_busy = rt.block_on(rt.spawn([](std::atomic<bool>* go, std::atomic<bool>* ran,
+                                                  std::atomic<bool>* spawned) -> Task<bool> {
+      go->store(true);
+      auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+      while (!spawned->load() && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::yield();
+      }
+      auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(50);
+      while (std::chrono::steady_clock::now() < until) co_await local_round_trip();
+      co_return ran->load();
+    }(&go, &ran, &spawned)));
+    spawner.join();
+    CHECK_FALSE(ran_while_busy);
+    rt.block_on(std::move(remote));  // runs once the worker is idle
+    CHECK(ran.load());
+  }
+}
+
+TEST_CASE("event_interval as given: a busy worker polls the timer driver only that often") {
+  for (int flavour = 0; flavour < 2; ++flavour) {
+    CAPTURE(flavour);
+    auto rt = one_worker(flavour, [](auto& b) { b.event_interval(1u << 30); });
+    std::atomic<bool> fired{false};
+    bool fired_while_busy = rt.block_on(rt.spawn([](std::atomic<bool>* fired) -> Task<bool> {
+      auto sleeper = tokio::spawn(
+          [](std::atomic<bool>* fired) -> Task<> {
+            co_await tokio::time::sleep(std::chrono::milliseconds(1));
+            fired->store(true);
+          },
+          fired);
+      co_await tokio::task::yield_now();  // the sleeper registers its timer
+      auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(50);
+      while (std::chrono::steady_clock::now() < until) co_await local_round_trip();
+      bool during = fired->load();
+      co_await sleeper;  // idle now: the worker parks on the driver and the timer fires
+      co_return during;
+    }(&fired)));
+    CHECK_FALSE(fired_while_busy);
+    CHECK(fired.load());
+  }
+}
+
+TEST_CASE("after block_in_place the task's coop budget applies again") {
+  auto rt = test::multi_thread(2);
+  bool exhausted = rt.block_on(rt.spawn([]() -> Task<bool> {
+    CHECK(tokio::task::block_in_place([] { return 1; }) == 1);
+    // Inside block_in_place the task is unconstrained; afterwards each consume_budget takes
+    // a unit again, so the budget (128) runs out.
+    bool spent = false;
+    for (int i = 0; i < 10000 && !spent; ++i) {
+      co_await tokio::task::consume_budget();
+      spent = !tokio::task::has_budget_remaining();
+    }
+    co_return spent;
+  }()));
+  CHECK(exhausted);
 }
