@@ -127,7 +127,7 @@ EXAMPLE_BINS := $(patsubst examples/%.cpp,$(BUILD)/examples/%,$(EXAMPLE_SRCS))
 SRC_FILES := $(shell find src -name '*.hpp' -o -name '*.cpp' | sort)
 
 .PHONY: stress test-tsan-full fuzz fuzz-build fuzz-smoke explore
-.PHONY: all test test-asan test-tsan check check-fresh check-headers check-link check-compiler examples demo bench bench-build weight clean doctest
+.PHONY: all test test-build test-asan test-tsan check check-fresh check-headers check-link check-compiler examples demo bench bench-build weight clean doctest
 .PHONY: check-tests-alone check-strict check-strict-clang check-syntax install check-consumers lint format format-check
 
 all: tokio.hpp $(TEST_BIN) examples
@@ -222,9 +222,13 @@ $(TEST_BIN): $(IMPL_OBJ) $(TEST_OBJS)
 # binary, in $(BUILD)/examples), so the examples are built first. The schedule explorer's
 # cases run after the suite (so test-asan and test-tsan run them too). Both run as
 # TEST_SHARDS processes side by side (tests/run_shards.sh; default: one per CPU, at most 4).
-test: $(TEST_BIN) $(EXAMPLE_BINS) $(EXPLORE_BIN)
+test: test-build
 	sh tests/run_shards.sh $(TEST_BIN) $(TEST_ARGS)
 	sh tests/run_shards.sh $(EXPLORE_BIN) $(EXPLORE_ARGS)
+
+# What `make test` runs, built and not run (.ci/run times building and running apart; with
+# SAN=asan or SAN=tsan, the sanitizer builds).
+test-build: $(TEST_BIN) $(EXAMPLE_BINS) $(EXPLORE_BIN)
 
 test-asan:
 	$(MAKE) test SAN=asan
