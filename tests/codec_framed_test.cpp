@@ -755,3 +755,20 @@ TEST_CASE("FramedRead::set_max_read(0) is refused; a cap of 1 reads everything")
     CHECK(***l == "hello");
   }());
 }
+
+TEST_CASE(
+    "FramedWrite: a buffer of exactly the back-pressure boundary is written before the next feed") {
+  // tokio-util's poll_ready: buffer.len() >= backpressure_boundary (inclusive).
+  auto rt = test::current_thread();
+  rt.block_on([]() -> Task<> {
+    iotest::MockWriter w;
+    codec::FramedWrite fw(w, LinesCodec());
+    fw.set_backpressure_boundary(4);
+    REQUIRE((co_await fw.feed(std::string("abc"))).has_value());  // "abc\n": exactly 4
+    CHECK(w.writes == 0);
+    REQUIRE((co_await fw.feed(std::string("x"))).has_value());  // 4 >= 4: written first
+    CHECK(w.text() == "abc\n");
+    CHECK(w.flushes == 1);
+    CHECK(fw.write_buffer().len() == 2);
+  }());
+}

@@ -567,3 +567,64 @@ TEST_CASE("BufReader / BufWriter / BufStream::with_capacity: Tokio's spelling of
     (void)d;
   }());
 }
+
+// BufWriter at its exact capacity edges, as Tokio's poll_write: a write that exactly fills
+// the free room is buffered (no write first); a write of capacity() bytes or more into an
+// empty buffer goes straight to the inner writer.
+TEST_CASE(
+    "BufWriter: a write that exactly fills the room is buffered; one of capacity() goes through") {
+  auto rt = test::current_thread();
+  rt.block_on([]() -> Task<> {
+    MockWriter inner;
+    io::BufWriter<MockWriter&> bw(inner, 8);
+    CHECK(*co_await io::write(bw, "abcd") == 4);
+    CHECK(*co_await io::write(bw, "efgh") == 4);  // 4 bytes of room left: fits exactly
+    CHECK(inner.writes == 0);
+    CHECK(iotest::str(bw.buffer()) == "abcdefgh");
+    CHECK(*co_await io::write(bw, "i") == 1);  // now full: the buffer goes out first
+    CHECK(inner.writes == 1);
+    CHECK(inner.text() == "abcdefgh");
+    CHECK(iotest::str(bw.buffer()) == "i");
+    CHECK((co_await bw.flush()).has_value());
+    CHECK(inner.text() == "abcdefghi");
+
+    MockWriter inner2;
+    io::BufWriter<MockWriter&> bw2(inner2, 8);
+    CHECK(*co_await io::write(bw2, "01234567") == 8);
+    CHECK(inner2.writes == 1);
+    CHECK(inner2.text() == "01234567");
+    CHECK(bw2.buffer().empty());
+    CHECK(*co_await io::write(bw2, "abcdefg") == 7);  // one byte less stays buffered
+    CHECK(inner2.writes == 1);
+    CHECK(iotest::str(bw2.buffer()) == "abcdefg");
+  }());
+}
+
+TEST_CASE("io::read_line: an I/O error after invalid UTF-8 reports the I/O error") {
+  // As Tokio's finish_string_read: the read's error wins over InvalidData, and the string
+  // is left as it was either way.
+  auto rt = test::current_thread();
+  rt.block_on([]() -> Task<> {
+    MockReader r;
+    r.data("ok\n").data(std::string("\xff\xfe", 2)).error(std::errc::connection_reset);
+    io::BufReader<MockReader&> br(r, 16);
+    std::string line = "kept:";
+    auto first = co_await io::read_line(br, line);
+    REQUIRE(first.has_value());
+    CHECK(*first == 3);
+    CHECK(line == "kept:ok\n");
+    auto second = co_await io::read_line(br, line);
+    REQUIRE_FALSE(second.has_value());
+    CHECK(second.error() == std::errc::connection_reset);
+    CHECK(line == "kept:ok\n");
+    // Without the error (the stream ends), the same bytes are invalid data.
+    MockReader r2;
+    r2.data(std::string("\xff\xfe", 2));
+    io::BufReader<MockReader&> br2(r2, 16);
+    std::string s2;
+    auto eof = co_await io::read_line(br2, s2);
+    REQUIRE_FALSE(eof.has_value());
+    CHECK(eof.error() == std::errc::illegal_byte_sequence);
+    CHECK(s2.empty());
+  }());
+}

@@ -4,6 +4,8 @@
 #include <array>
 #include <cmath>
 #include <limits>
+#include <span>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -635,5 +637,32 @@ TEST_CASE("io: reads and writes take any byte buffer; text is its characters up 
     auto zero = co_await a.write(null_text);
     REQUIRE(zero);
     CHECK(*zero == 0);
+  }());
+}
+
+TEST_CASE(
+    "io::chain: a read into an empty buffer returns 0 without moving on to the second reader") {
+  auto rt = test::current_thread();
+  rt.block_on([]() -> Task<> {
+    io::SliceReader one(std::string_view("one,"));
+    io::SliceReader two(std::string_view("two"));
+    auto ch = io::chain(one, two);
+    std::span<std::byte> none;
+    auto z = co_await ch.read(none);
+    REQUIRE(z.has_value());
+    CHECK(*z == 0);
+    std::string all;
+    CHECK(*co_await io::read_to_string(ch, all) == 7);
+    CHECK(all == "one,two");
+    // The same over a scripted reader that is pending, not at its end.
+    MockReader a(2);
+    a.data("ab").pending(1).data("cd");
+    MockReader b;
+    b.data("ef");
+    auto ch2 = io::chain(a, b);
+    CHECK(*co_await ch2.read(none) == 0);
+    std::string s;
+    CHECK(*co_await io::read_to_string(ch2, s) == 6);
+    CHECK(s == "abcdef");
   }());
 }

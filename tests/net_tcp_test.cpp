@@ -12,6 +12,7 @@
 #include <atomic>
 #include <climits>
 #include <span>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -704,4 +705,48 @@ TEST_CASE("tcp: owned halves: `w = {}` drops (the peer sees EOF), an empty half 
     moved = {};
     CHECK_THROWS_AS((void)moved.peer_addr(), std::logic_error);
   }());
+}
+
+TEST_CASE("tcp: a connect refused after it went pending reports ECONNREFUSED, not a stream") {
+  // On loopback a refusal usually comes back inside connect(2) itself; this one comes once
+  // the socket turns writable (the error then sits in SO_ERROR). A listener with a full
+  // accept queue (backlog 0: one connection fills it) drops further SYNs, so the connect
+  // stays pending; closing the listener makes the client's SYN retransmission (about 1 s
+  // later) meet a closed port.
+  nt::Watchdog wd("tcp connect refused late", std::chrono::seconds(30));
+  int lfd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  REQUIRE(lfd >= 0);
+  sockaddr_in sin{};
+  sin.sin_family = AF_INET;
+  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(lfd, reinterpret_cast<sockaddr*>(&sin), sizeof sin) == 0);
+  REQUIRE(::listen(lfd, 0) == 0);
+  socklen_t sl = sizeof sin;
+  REQUIRE(::getsockname(lfd, reinterpret_cast<sockaddr*>(&sin), &sl) == 0);
+  const uint16_t port = ntohs(sin.sin_port);
+  std::vector<int> fillers;  // the first fills the accept queue, the second's SYN is dropped
+  for (int i = 0; i < 2; ++i) {
+    int c = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    REQUIRE(c >= 0);
+    (void)::connect(c, reinterpret_cast<sockaddr*>(&sin), sizeof sin);
+    fillers.push_back(c);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  auto rt = tokio::runtime::Builder::new_current_thread().enable_all().build();
+  rt.block_on([](int lfd, uint16_t port) -> Task<> {
+    auto closer = tokio::spawn(
+        [](int fd) -> Task<> {
+          co_await tokio::time::sleep(std::chrono::milliseconds(200));
+          ::close(fd);
+        },
+        lfd);
+    auto r = co_await tokio::time::timeout(
+        std::chrono::seconds(20),
+        TcpStream::connect(SocketAddr(tokio::net::Ipv4Addr(127, 0, 0, 1), port)));
+    REQUIRE(r.has_value());  // not timed out
+    REQUIRE_FALSE(r->has_value());
+    CHECK(r->error() == std::errc::connection_refused);
+    co_await closer;
+  }(lfd, port));
+  for (int c : fillers) ::close(c);
 }

@@ -442,3 +442,29 @@ TEST_CASE("udp: broadcast needs set_broadcast; multicast datagrams reach joined 
     REQUIRE(member.leave_multicast_v4(group, Ipv4Addr::localhost()).has_value());
   }());
 }
+
+TEST_CASE("udp: send_to a mixed IPv6/IPv4 address list uses the socket's own family") {
+  // What a dual-stack name such as "localhost" resolves to on most hosts; here localhost
+  // may resolve to 127.0.0.1 alone, so the list is given.
+  nt::Watchdog wd("udp send_to family");
+  auto rt = tokio::runtime::Builder::new_current_thread().enable_all().build();
+  rt.block_on([]() -> Task<> {
+    auto a = co_await UdpSocket::bind("127.0.0.1:0");
+    auto b = co_await UdpSocket::bind("127.0.0.1:0");
+    REQUIRE(a.has_value());
+    REQUIRE(b.has_value());
+    const uint16_t port = b->local_addr().value().port();
+    SocketAddr v4 = SocketAddr::parse("127.0.0.1:" + std::to_string(port)).value();
+    SocketAddr v6 = SocketAddr::parse("[::1]:" + std::to_string(port)).value();
+    char buf[32];
+    for (auto list : {std::vector<SocketAddr>{v6, v4}, std::vector<SocketAddr>{v4, v6}}) {
+      auto sent = co_await a->send_to("mixed", tokio::net::ToSocketAddrs(list));
+      REQUIRE(sent.has_value());
+      CHECK(*sent == 5);
+      auto got = co_await tokio::time::timeout(std::chrono::seconds(5), b->recv_from(buf));
+      REQUIRE(got.has_value());
+      REQUIRE(got->has_value());
+      CHECK(std::string(buf, (*got)->first) == "mixed");
+    }
+  }());
+}

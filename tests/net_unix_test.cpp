@@ -1,5 +1,6 @@
 // Unix domain sockets: streams (listener, connect, pair, halves, peer credentials),
 // datagrams (bind, pair, send_to / recv_from), abstract names, path errors, cancellation.
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -279,4 +280,59 @@ TEST_CASE("unix: an accept left waiting on a listener another task destroys fail
       CHECK(accepted->has_value());
     }
   }(dir.dir));
+}
+
+TEST_CASE(
+    "unix: UnixDatagram::shutdown(Read) refuses the peer's datagrams; the socket still sends") {
+  nt::Watchdog wd("unix datagram shutdown read");
+  auto rt = tokio::runtime::Builder::new_current_thread().enable_all().build();
+  rt.block_on([]() -> Task<> {
+    auto pr = UnixDatagram::pair();
+    REQUIRE(pr.has_value());
+    auto& a = pr->first;
+    auto& b = pr->second;
+    REQUIRE(a.shutdown(tokio::net::Shutdown::Read).has_value());
+    auto sent = co_await a.send("still");
+    REQUIRE(sent.has_value());
+    CHECK(*sent == 5);
+    char buf[16];
+    auto got = co_await b.recv(buf);
+    REQUIRE(got.has_value());
+    CHECK(std::string(buf, *got) == "still");
+    // The peer's sends to the shut reading side fail (a recv there is not checked: Linux
+    // returns 0, some sandboxes EAGAIN).
+    auto refused = co_await tokio::time::timeout(std::chrono::seconds(5), b.send("x"));
+    REQUIRE(refused.has_value());  // not timed out
+    REQUIRE_FALSE(refused->has_value());
+    CHECK(refused->error() == std::errc::broken_pipe);
+    REQUIRE(b.shutdown(tokio::net::Shutdown::Write).has_value());
+    CHECK((co_await b.send("y")).error() == std::errc::broken_pipe);
+    CHECK((co_await a.send("z")).value() == 1);
+  }());
+}
+
+TEST_CASE("unix: a pathname of sizeof(sun_path) bytes is path_too_long; one less binds") {
+  // No room for the NUL: as Rust's std, an error of our own, not the kernel's EINVAL.
+  nt::Watchdog wd("unix path length");
+  auto rt = tokio::runtime::Builder::new_current_thread().enable_all().build();
+  char tmpl[] = "/tmp/tokio-unix-XXXXXX";
+  REQUIRE(::mkdtemp(tmpl) != nullptr);
+  std::string dir = tmpl;
+  rt.block_on([](std::string dir) -> Task<> {
+    const std::size_t max = sizeof(sockaddr_un{}.sun_path);  // 108 on Linux
+    std::string fits = dir + "/" + std::string(max - 1 - dir.size() - 1, 'f');
+    std::string full = dir + "/" + std::string(max - dir.size() - 1, 'g');
+    REQUIRE(fits.size() == max - 1);
+    REQUIRE(full.size() == max);
+    auto l = UnixListener::bind(fits);
+    REQUIRE(l.has_value());
+    CHECK(l->local_addr().value().as_pathname() == fits);
+    auto c = co_await tokio::time::timeout(std::chrono::seconds(5), UnixStream::connect(fits));
+    REQUIRE(c.has_value());
+    CHECK(c->has_value());
+    CHECK(UnixListener::bind(full).error() == tokio::net::AddrErrc::path_too_long);
+    CHECK((co_await UnixStream::connect(full)).error() == tokio::net::AddrErrc::path_too_long);
+    CHECK(UnixDatagram::bind(full).error() == tokio::net::AddrErrc::path_too_long);
+  }(dir));
+  (void)!std::system(("rm -rf " + dir).c_str());
 }
