@@ -749,3 +749,47 @@ TEST_CASE("fs: a paused clock does not jump while a file operation runs") {
     }(fifo));
   }
 }
+
+// A File read cancelled in flight leaves its bytes in the File for the next read (read is
+// cancel-safe), so what looks at the position must count them as unread: seek(current)
+// reports the logical position, and set_len drops them. Blocking engine only: there the
+// read runs on a pool thread and the first poll finds it pending; io_uring reads of a
+// regular file complete on their first poll, so nothing would be cancelled.
+TEST_CASE(
+    "fs::File: after a cancelled read, seek(current) counts its kept bytes unread and set_len "
+    "drops them") {
+  nt::Watchdog wd("fs File after a cancelled read", 60s);
+  fst::TempDir dir;
+  const std::string path = dir / "f";
+  auto rt = fst::runtime(Engine::Blocking);
+  fst::check_engine(rt, Engine::Blocking);
+  for (bool cut : {false, true}) {
+    CAPTURE(cut);
+    fst::put(path, "hello world");
+    rt.block_on([](std::string path, bool cut) -> Task<> {
+      std::optional<fs::File> f;
+      for (int attempt = 0; attempt < 200 && !f; ++attempt) {
+        auto g = co_await fs::OpenOptions().read(true).write(true).open(path);
+        REQUIRE(g.has_value());
+        char b[64];
+        // A biased select drops the read after its first poll when it is pending there.
+        auto w = co_await tokio::select_biased(g->read(io::MutableBuffer(b, sizeof b)),
+                                               []() -> Task<> { co_return; }());
+        if (w.index() == 1) f.emplace(std::move(*g));  // the read is still in flight
+      }
+      REQUIRE(f.has_value());
+      if (cut) {
+        auto r = co_await tokio::time::timeout(10s, f->set_len(5));
+        REQUIRE((r.has_value() && r->has_value()));
+      } else {
+        auto pos = co_await tokio::time::timeout(10s, f->seek(io::SeekFrom::current(0)));
+        REQUIRE((pos.has_value() && pos->has_value()));
+        CHECK(**pos == 0);
+      }
+      std::string all;
+      auto n = co_await tokio::time::timeout(10s, io::read_to_end(*f, all));
+      REQUIRE((n.has_value() && n->has_value()));
+      CHECK(all == (cut ? "hello" : "hello world"));
+    }(path, cut));
+  }
+}

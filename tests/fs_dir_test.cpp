@@ -2,8 +2,12 @@
 // of 100,000 entries (scaled under TSan), cancel safety of next_entry.
 #include "test_util.hpp"
 
+#include <dirent.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <filesystem>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -230,4 +234,58 @@ TEST_CASE("stream::wrappers::ReadDirStream: every entry once, next() cancelled a
       MESSAGE("next() calls lost to the yield: " << lost);
     }(dir.path()));
   }
+}
+
+namespace {
+
+// Whether readdir(3) of `dir` reports a type for every entry (tmpfs, ext4, xfs... do).
+bool listing_has_types(const std::string& dir) {
+  DIR* d = ::opendir(dir.c_str());
+  REQUIRE(d != nullptr);
+  bool all = true;
+  while (struct dirent* e = ::readdir(d)) all = all && e->d_type != DT_UNKNOWN;
+  ::closedir(d);
+  return all;
+}
+
+// As Rust's DirEntry::file_type: where the listing gives the type (d_type), the answer
+// comes from it without a system call, so it still answers once the entry is gone.
+Task<> type_from_listing(std::string dir) {
+  fst::put(dir + "/file", "x");
+  REQUIRE(::mkdir((dir + "/sub").c_str(), 0755) == 0);
+  REQUIRE(::symlink("file", (dir + "/link").c_str()) == 0);
+  if (!listing_has_types(dir)) {
+    MESSAGE("this file system's listing has no entry types: nothing to check");
+    co_return;
+  }
+  auto rd = co_await fs::read_dir(dir);
+  REQUIRE(rd.has_value());
+  std::vector<fs::DirEntry> entries;
+  for (;;) {
+    auto e = co_await rd->next_entry();
+    REQUIRE(e.has_value());
+    if (!*e) break;
+    entries.push_back(std::move(**e));
+  }
+  REQUIRE(entries.size() == 3);
+  REQUIRE(::unlink((dir + "/link").c_str()) == 0);
+  REQUIRE(::unlink((dir + "/file").c_str()) == 0);
+  REQUIRE(::rmdir((dir + "/sub").c_str()) == 0);
+  const std::map<std::string, std::filesystem::file_type> want = {
+      {"file", std::filesystem::file_type::regular},
+      {"sub", std::filesystem::file_type::directory},
+      {"link", std::filesystem::file_type::symlink}};
+  for (const fs::DirEntry& ent : entries) {
+    std::string name = ent.file_name().string();
+    CAPTURE(name);
+    auto t = co_await ent.file_type();
+    REQUIRE_MESSAGE(t.has_value(), t.error().message());
+    CHECK(*t == want.at(name));
+  }
+}
+
+}  // namespace
+
+TEST_CASE("fs::DirEntry::file_type answers from the listing, even after the entry is gone") {
+  fst::run_both("fs dir entry type", &type_from_listing);
 }

@@ -94,6 +94,13 @@ Task<> open_options(std::string dir) {
     REQUIRE(f.has_value());
   }
   CHECK(fst::get(path).empty());
+  // create on an existing file keeps its contents; create with truncate empties it.
+  fst::put(path, "old");
+  REQUIRE((co_await fs::OpenOptions().write(true).create(true).open(path)).has_value());
+  CHECK(fst::get(path) == "old");
+  REQUIRE(
+      (co_await fs::OpenOptions().write(true).create(true).truncate(true).open(path)).has_value());
+  CHECK(fst::get(path).empty());
   // create (absent) with a mode; create_new on an existing file fails.
   std::string made = dir + "/made";
   {

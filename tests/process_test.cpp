@@ -436,3 +436,114 @@ TEST_CASE("process: asked, a wait parked on a shut-down reactor answers as its p
     }(*child, ready_now));
   }
 }
+
+TEST_CASE("process: exit codes 127 to 255 are reported whole") {
+  nt::Watchdog wd("process exit codes");
+  auto rt = pt::runtime(1);
+  rt.block_on([]() -> Task<> {
+    for (int code : {127, 128, 200, 255}) {
+      CAPTURE(code);
+      Command sh("sh");
+      sh.arg("-c").arg("exit " + std::to_string(code));
+      auto st = co_await sh.status();
+      REQUIRE(st.has_value());
+      CHECK_FALSE(st->success());
+      CHECK(st->code() == code);
+      CHECK_FALSE(st->signal().has_value());
+      CHECK(st->to_string() == "exit status: " + std::to_string(code));
+      auto o = co_await sh.output();
+      REQUIRE(o.has_value());
+      CHECK(o->status.code() == code);
+    }
+  }());
+}
+
+TEST_CASE(
+    "process: Stdio::null() takes the child's writes on stdout and stderr, and is EOF on stdin") {
+  nt::Watchdog wd("process stdio null");
+  auto rt = pt::runtime(1);
+  rt.block_on([]() -> Task<> {
+    // A write to a null stdout succeeds (a failed one is reported on stderr), and the
+    // other way round.
+    Command out_null("sh");
+    out_null.arg("-c").arg("printf x || echo stdout-write-failed >&2");
+    out_null.stdout(Stdio::null()).stderr(Stdio::piped());
+    auto a = co_await out_null.output();
+    REQUIRE(a.has_value());
+    CHECK(a->status.success());
+    CHECK(a->stderr == "");
+    Command err_null("sh");
+    err_null.arg("-c").arg("printf x >&2 || echo stderr-write-failed");
+    err_null.stdout(Stdio::piped()).stderr(Stdio::null());
+    auto b = co_await err_null.output();
+    REQUIRE(b.has_value());
+    CHECK(b->status.success());
+    CHECK(b->stdout == "");
+    // head exits 0 only when all 100,000 bytes went out.
+    Command head("head");
+    head.arg("-c").arg("100000").arg("/dev/zero").stdout(Stdio::null());
+    auto c = co_await head.status();
+    REQUIRE(c.has_value());
+    CHECK(c->success());
+    Command cat("cat");
+    cat.stdin(Stdio::null()).stdout(Stdio::piped());
+    auto d = co_await cat.output();
+    REQUIRE(d.has_value());
+    CHECK(d->status.success());
+    CHECK(d->stdout == "");
+  }());
+}
+
+TEST_CASE("process: Child::wait closes a piped stdin first, so a child reading to EOF exits") {
+  for (int flavour = 0; flavour < 2; ++flavour) {
+    CAPTURE(flavour);
+    nt::Watchdog wd("process wait closes stdin");
+    auto rt = pt::runtime(flavour);
+    rt.block_on([]() -> Task<> {
+      Command cat("cat");
+      cat.stdin(Stdio::piped()).stdout(Stdio::null()).kill_on_drop(true);
+      auto child = cat.spawn();
+      REQUIRE(child.has_value());
+      REQUIRE(child->stdin.has_value());
+      auto st = co_await tokio::time::timeout(std::chrono::seconds(10), child->wait());
+      REQUIRE_MESSAGE(st.has_value(), "wait() did not close stdin: cat still reads it");
+      REQUIRE(st->has_value());
+      CHECK((*st)->success());
+      CHECK_FALSE(child->stdin.has_value());
+    }());
+  }
+}
+
+TEST_CASE("process: Command::output gives the child /dev/null for stdin unless told otherwise") {
+  nt::Watchdog wd("process output stdin");
+  // Our stdin is a pipe for the case (whoever started the tests may have given us
+  // /dev/null, which would hide an inherited stdin); the old one comes back after.
+  int saved = ::fcntl(0, F_DUPFD_CLOEXEC, 3);
+  REQUIRE(saved >= 0);
+  int p[2];
+  REQUIRE(::pipe2(p, O_CLOEXEC) == 0);
+  REQUIRE(::dup2(p[0], 0) == 0);
+  struct Restore {
+    int saved, r, w;
+    ~Restore() {
+      ::dup2(saved, 0);
+      ::close(saved);
+      ::close(r);
+      ::close(w);
+    }
+  } restore{saved, p[0], p[1]};
+  auto rt = pt::runtime(1);
+  rt.block_on([]() -> Task<> {
+    Command rl("readlink");
+    rl.arg("/proc/self/fd/0");
+    auto o = co_await rl.output();
+    REQUIRE(o.has_value());
+    CHECK(o->status.success());
+    CHECK(o->stdout == "/dev/null\n");
+    Command piped("readlink");
+    piped.arg("/proc/self/fd/0").stdin(Stdio::piped());
+    auto q = co_await piped.output();
+    REQUIRE(q.has_value());
+    CHECK(q->stdout.rfind("pipe:", 0) == 0);
+  }());
+}

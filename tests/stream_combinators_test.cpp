@@ -596,3 +596,20 @@ TEST_CASE("stream: a user's own all(s) / map(s) on a tokio stream is not ambiguo
     CHECK(co_await (st::iter(v) | st::all([](const int& x) { return x > 0; })));
   }());
 }
+
+TEST_CASE("stream::chain: once ended it stays ended and asks neither stream again") {
+  // (tokio-stream's Chain asks its second stream again after its end; this one is fused.)
+  auto rt = stest::paused_rt();
+  rt.block_on([]() -> Task<> {
+    Scripted a({1, 2}, {0, 1, 0});
+    Scripted b({3}, {1, 0});
+    auto c = st::chain(st::by_ref(a), st::by_ref(b));
+    auto got = co_await stest::drain(c);
+    CHECK(got == std::vector<int>{1, 2, 3});
+    CHECK(a.end_polls == 1);
+    CHECK(b.end_polls == 1);
+    for (int i = 0; i < 3; ++i) CHECK_FALSE((co_await c.next()).has_value());
+    CHECK(a.end_polls == 1);
+    CHECK(b.end_polls == 1);
+  }());
+}
