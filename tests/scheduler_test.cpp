@@ -44,7 +44,8 @@ tokio::runtime::Runtime one_worker(int flavour, F&& set) {
   return b.enable_all().build();
 }
 
-// Spawns `f` from a plain thread once `go` is set (or after 5 s), then sets `spawned`.
+// From a plain thread, once `go` is set (or after 5 s): spawns a task that sets `ran`, into
+// `out`, then sets `spawned`.
 std::thread remote_spawner(tokio::runtime::Handle h, std::atomic<bool>& go, std::atomic<bool>& ran,
                            std::atomic<bool>& spawned, tokio::JoinHandle<void>& out) {
   return std::thread([h, &go, &ran, &spawned, &out] {
@@ -514,7 +515,8 @@ TEST_CASE("local queue overflow spills to the inject queue without losing tasks"
 
 // The three cases below keep one worker busy with local round trips, so what reaches it
 // from outside (a remote spawn, a timer) gets in only at the periodic checks of
-// global_queue_interval and event_interval (Tokio: 31 and 61 ticks).
+// global_queue_interval (by default 31 ticks on a current-thread runtime, self-tuned on a
+// multi-thread one) and event_interval (61).
 TEST_CASE("a task spawned from another thread runs while the worker's local work never runs out") {
   for (int flavour = 0; flavour < 2; ++flavour) {
     CAPTURE(flavour);
