@@ -323,12 +323,21 @@ check-tests-alone: $(ALONE_OKS)
 # Misuse that must not compile, and must say how to fix it: each `#elif CASE == n  // expect:
 # words` block of tests/misuse/consume_lvalue.cpp fails with those words in the message;
 # CASE 0 (the same calls written correctly) compiles.
-check-misuse: tokio.hpp
-	@f=tests/misuse/consume_lvalue.cpp; \
-	$(CXX) $(STD) -I. -fsyntax-only -DCASE=0 $$f || { echo "check-misuse: case 0 does not compile"; exit 1; }; \
+# With g++ every case reads tokio.hpp from one precompiled copy (CASE, defined first, is
+# not a name the header uses, so g++ takes the .gch; a copy it refused would be parsed from
+# the plain copy beside it): 31 cases in 23 s instead of 44. clang++ parses it each time.
+MISUSE_DIR := $(BUILD)/misuse
+MISUSE_PCH := $(if $(findstring clang,$(COMPILER)),,$(MISUSE_DIR)/tokio.hpp.gch)
+$(MISUSE_DIR)/tokio.hpp.gch: tokio.hpp
+	@mkdir -p $(dir $@)
+	cp tokio.hpp $(MISUSE_DIR)/tokio.hpp
+	$(CXX) $(STD) -x c++-header $(MISUSE_DIR)/tokio.hpp -o $@
+check-misuse: tokio.hpp $(MISUSE_PCH)
+	@f=tests/misuse/consume_lvalue.cpp; inc="$(if $(MISUSE_PCH),-I$(MISUSE_DIR)) -I."; \
+	$(CXX) $(STD) $$inc -fsyntax-only -DCASE=0 $$f || { echo "check-misuse: case 0 does not compile"; exit 1; }; \
 	grep -o 'CASE == [0-9]*  // expect: .*' $$f | while IFS= read -r line; do \
 	  n=$$(echo "$$line" | sed 's/CASE == \([0-9]*\).*/\1/'); want=$${line#*expect: }; \
-	  if out=$$($(CXX) $(STD) -I. -fsyntax-only -DCASE=$$n $$f 2>&1); then \
+	  if out=$$($(CXX) $(STD) $$inc -fsyntax-only -DCASE=$$n $$f 2>&1); then \
 	    echo "check-misuse: case $$n compiled"; exit 1; fi; \
 	  echo "$$out" | grep -qF -- "$$want" || { echo "check-misuse: case $$n lacks '$$want':"; echo "$$out" | head -5; exit 1; }; \
 	done && echo "check-misuse: every misuse fails with its fix named"
