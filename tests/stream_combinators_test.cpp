@@ -387,6 +387,45 @@ TEST_CASE("stream combinators: an exception from a function comes out of next()"
 }
 
 namespace {
+// Stores an item and then throws, on its first poll and on the poll after a "not ready"
+// (so both the poll inside await_ready and a poll after a wake meet it), then yields 3.
+class StoresThenThrows : public st::PollStream<StoresThenThrows, int> {
+ public:
+  bool poll_next(tokio::task::Context& cx, std::optional<int>& out) {
+    switch (polls_++ % 5) {
+      case 1: cx.wake_by_ref(); return false;
+      case 3: out = 3; return true;
+      case 4: return true;
+      default: out = 1; throw std::runtime_error("stored, then thrown");
+    }
+  }
+
+ private:
+  int polls_ = 0;
+};
+}  // namespace
+
+TEST_CASE("stream next(): what poll_next throws wins over an item it stored, on every path") {
+  auto rt = stest::paused_rt();
+  rt.block_on([]() -> Task<> {
+    StoresThenThrows s;
+    CHECK(co_await stest::await_throws<std::runtime_error>(s.next()));  // in await_ready
+    CHECK(co_await stest::await_throws<std::runtime_error>(s.next()));  // after a wake
+    CHECK(co_await s.next() == std::optional<int>(3));
+    CHECK_FALSE((co_await s.next()).has_value());
+    // The same through timeout and select, which drive next()'s leaf themselves.
+    CHECK(co_await stest::await_throws<std::runtime_error>(
+        tokio::time::timeout(std::chrono::seconds(1), s.next())));
+    CHECK(co_await stest::await_throws<std::runtime_error>(
+        tokio::time::timeout(std::chrono::seconds(1), s.next())));
+    CHECK(co_await s.next() == std::optional<int>(3));
+    CHECK_FALSE((co_await s.next()).has_value());
+    CHECK(co_await stest::await_throws<std::runtime_error>(
+        tokio::select_biased(s.next(), tokio::time::sleep(std::chrono::seconds(1)))));
+  }());
+}
+
+namespace {
 // Records the order its instances are destroyed in.
 struct DropLog {
   std::vector<int>* log;

@@ -16,9 +16,10 @@ namespace sw = tokio::stream::wrappers;
 namespace tsync = tokio::sync;
 namespace tcodec = tokio::codec;
 
+// (next() names the stream; its co_await makes the leaf that select asks.)
 template <class S>
 constexpr bool askable = requires(S& s) {
-  { s.next().try_poll() } -> std::same_as<bool>;
+  { s.next().operator co_await().try_poll() } -> std::same_as<bool>;
 };
 
 using Lines = tcodec::Framed<tokio::net::UnixStream, tcodec::LinesCodec>;

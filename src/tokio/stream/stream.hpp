@@ -107,14 +107,14 @@ class PollStream {
  public:
   using Item = T;
 
-  // The awaitable of next(): it only refers to the stream (all waiting state lives there).
-  // A stream whose pending next() keeps a read or a receive in flight inside it, with one
-  // waker (FramedRead, Framed, the wrappers, StreamMap, Generator, and the one-stream
-  // combinators over them) names that with `next_use()` (a detail::ExclusiveUse) and
-  // kTypeName: a second next() polled while one is pending, from another task, throws
-  // std::logic_error from its co_await (it took the first one's waker: that task waited
-  // for ever). See detail::PendingClaim.
-  class TOKIO_MUST_AWAIT Next : public tokio::detail::Leaf<Next> {
+  // The leaf a `co_await s.next()` runs (made by Next's operator co_await, below); all
+  // waiting state lives in the stream. A stream whose pending next() keeps a read or a
+  // receive in flight inside it, with one waker (FramedRead, Framed, the wrappers,
+  // StreamMap, Generator, and the one-stream combinators over them) names that with
+  // `next_use()` (a detail::ExclusiveUse) and kTypeName: a second next() polled while one
+  // is pending, from another task, throws std::logic_error from its co_await (it took the
+  // first one's waker: that task waited for ever). See detail::PendingClaim.
+  class NextLeaf : public tokio::detail::Leaf<NextLeaf> {
     static constexpr bool kClaims = requires(Derived & d) { d.next_use(); };
     struct NoClaim {};
 
@@ -123,10 +123,11 @@ class PollStream {
     // takes itself (iter and the combinators over it).
     static constexpr bool kSettlesBudget = tokio::detail::SettlesBudget<Derived>;
 
-    explicit Next(Derived& s) noexcept : s_(&s) {}
-    Next(const Next& o) noexcept
-        : tokio::detail::Leaf<Next>(o), s_(o.s_) {}  // before the first poll
-    ~Next() {
+    explicit NextLeaf(Derived& s) noexcept : s_(&s) {}
+    NextLeaf(const NextLeaf&) = delete;  // made in place, polled where it is
+    NextLeaf& operator=(const NextLeaf&) = delete;
+    ~NextLeaf() {
+      if (!out_) err_.e.~exception_ptr();  // see err_
       if constexpr (kClaims) claim_.release(s_->next_use(), this);
     }
     bool poll(task::Context& cx) noexcept { return step(cx, true); }
@@ -135,12 +136,15 @@ class PollStream {
       tokio::detail::TryContext ask;
       return step(ask, false);
     }
+    // An item comes out after one test (of out_'s flag, which also tells the destructor
+    // that there is no error to free); the error is looked for only when there is no item.
     std::optional<T> await_resume() {
       if constexpr (kClaims) {
         if (claim_.refused) tokio::detail::throw_concurrent_next(Derived::kTypeName);
       }
-      if (err_) std::rethrow_exception(detail::exchange(err_, nullptr));
-      return tokio::detail::take_fresh(out_);
+      if (out_) return std::optional<T>(std::in_place, std::move(*out_));
+      if (err_.e) std::rethrow_exception(detail::exchange(err_.e, nullptr));
+      return std::nullopt;
     }
 
    private:
@@ -152,7 +156,8 @@ class PollStream {
       try {
         return s_->poll_next(cx, out_);
       } catch (...) {
-        err_ = std::current_exception();
+        out_.reset();  // the error wins over an item stored before the throw
+        err_.e = std::current_exception();
         return true;
       }
     }
@@ -166,10 +171,38 @@ class PollStream {
       }
     }
 
+    // What poll_next threw. Null whenever out_ holds an item (attempt empties out_ before
+    // it stores an error, and nothing polls a completed leaf), so its destructor, which
+    // does nothing on null, is skipped while out_ holds one: the compiler, which has just
+    // tested out_ in await_resume, then makes no second test per item.
+    union ErrorSlot {
+      std::exception_ptr e;
+      ErrorSlot() noexcept : e() {}
+      ~ErrorSlot() {}
+    };
+
     Derived* s_;
     std::optional<T> out_;
-    std::exception_ptr err_;
+    ErrorSlot err_;
     [[no_unique_address]] std::conditional_t<kClaims, tokio::detail::PendingClaim, NoClaim> claim_;
+  };
+
+  // What next() returns: it only names the stream, and its co_await makes the NextLeaf
+  // that polls it. Two objects rather than one because g++ (12) copies an awaitable handed
+  // to co_await by reference into storage of its own (detail::awaited_in_place): a leaf
+  // returned by value here is awaited where it was made, so the test of out_ that
+  // await_resume makes also decides its destructor, and the fields are reached at fixed
+  // frame offsets. As one leaf awaited through a pointer, a next() loop over iter | map |
+  // filter cost 13 instructions more an item (callgrind, bench/NOTES.md fifty-sixth
+  // session). select, join and timeout drive the NextLeaf directly as well.
+  class TOKIO_MUST_AWAIT Next {
+   public:
+    using tokio_awaitable = void;
+    explicit Next(Derived& s) noexcept : s_(&s) {}
+    NextLeaf operator co_await() const noexcept { return NextLeaf(*s_); }
+
+   private:
+    Derived* s_;
   };
 
   // The next item, or std::nullopt once the stream has ended. Cancel-safe when the
