@@ -59,12 +59,28 @@ struct CountingWaker {
 };
 static_assert(std::is_standard_layout_v<CountingWaker>);
 
-// Owns a leaf awaitable and polls it by hand with a CountingWaker.
-template <class L>
+// What Polled polls: the awaitable itself when it can be polled (a leaf, or Notified), else
+// what its operator co_await makes (mpsc recv(), a stream's next()).
+template <class A>
+struct leaf_of {
+  using type = A;
+};
+template <class A>
+  requires(
+      requires(A&& a) { std::move(a).operator co_await(); } &&
+      !requires(A & a, tokio::task::Context& cx) { a.poll(cx); })
+struct leaf_of<A> {
+  using type = decltype(std::declval<A&&>().operator co_await());
+};
+
+// Owns a leaf awaitable (or the leaf an awaitable makes) and polls it by hand with a
+// CountingWaker.
+template <class A>
 class Polled {
+  using L = typename leaf_of<A>::type;
+
  public:
-  explicit Polled(L&& l)
-      : waker_(CountingWaker::create()), leaf_(std::make_unique<L>(std::move(l))) {}
+  explicit Polled(A&& a) : waker_(CountingWaker::create()), leaf_(make(std::move(a))) {}
   ~Polled() { leaf_.reset(); }
 
   // One poll; true when ready (the result is then available through take()).
@@ -82,6 +98,14 @@ class Polled {
   CountingWaker& waker() { return *waker_; }
 
  private:
+  static std::unique_ptr<L> make(A&& a) {
+    if constexpr (std::is_same_v<L, A>) {
+      return std::make_unique<L>(std::move(a));
+    } else {
+      return std::unique_ptr<L>(new L(std::move(a).operator co_await()));  // made in place
+    }
+  }
+
   CountingWaker::Handle waker_;  // outlives the awaitable (declared first)
   std::unique_ptr<L> leaf_;      // (not std::optional: GCC's -Wmaybe-uninitialized misfires on it)
   std::optional<bool> ready_;

@@ -25,7 +25,7 @@ struct MpscRecvPolicy {
   bool owner = false;
   template <class Rx>
   auto op(Rx& rx) {
-    return owner ? rx.recv_as_owner() : rx.recv();
+    return owner ? rx.recv_as_owner() : rx.recv().operator co_await();
   }
   bool map(std::optional<T>&& r, std::optional<T>& out) {
     if (r) out.emplace(std::move(*r));  // member by member (detail::take_fresh says why)
