@@ -38,6 +38,17 @@ TEST_CASE("join runs operands concurrently and returns a tuple") {
           co_return 1;
         }(std::move(tx)));
     CHECK(std::get<0>(r) == 8);
+    // Each poll starts at the next operand in turn (Tokio's join! rotates too): poll 1 at
+    // the first, poll 2 at the second, poll 3 at the first again.
+    std::string log;
+    auto step = [](std::string* out, char ch) -> Task<> {
+      for (int i = 0; i < 3; ++i) {
+        *out += ch;
+        co_await tokio::task::yield_now();
+      }
+    };
+    co_await tokio::join(step(&log, 'a'), step(&log, 'b'));
+    CHECK(log == "abbaab");
   }());
 }
 
@@ -99,9 +110,18 @@ TEST_CASE("try_join returns all values or the first error, cancelling the rest")
       (void)d;
       for (;;) co_await tokio::task::yield_now();
     };
-    auto bad = co_await tokio::try_join(slow(test::DropCounter(drops)), io_after(0, 3, true));
+    // The unfinished operand is gone before the error is handed out (seen, as a select!
+    // handler would, inside the expression that awaits it).
+    int drops_at_hand_out = -1;
+    auto handed_out = [&drops, &drops_at_hand_out](auto r) {
+      drops_at_hand_out = drops.load();
+      return r;
+    };
+    auto bad =
+        handed_out(co_await tokio::try_join(slow(test::DropCounter(drops)), io_after(0, 3, true)));
     REQUIRE_FALSE(bad.has_value());
     CHECK(bad.error() == std::errc::connection_reset);
+    CHECK(drops_at_hand_out == 1);
     CHECK(drops.load() == 1);
   }());
 }
@@ -112,11 +132,20 @@ TEST_CASE("select returns the first to finish and destroys the losers") {
     rt.block_on([]() -> Task<> {
       std::atomic<int> drops{0};
       int p1 = 0, p2 = 0;
-      auto r = co_await tokio::select(counted_forever(test::DropCounter(drops), &p1), after(7, 3),
-                                      counted_forever(test::DropCounter(drops), &p2));
+      // Both losers are destroyed before the winner's value is handed out (seen inside the
+      // expression that awaits it, as a select! handler would see it).
+      int drops_at_hand_out = -1;
+      auto handed_out = [&drops, &drops_at_hand_out](auto r) {
+        drops_at_hand_out = drops.load();
+        return r;
+      };
+      auto r = handed_out(co_await tokio::select(counted_forever(test::DropCounter(drops), &p1),
+                                                 after(7, 3),
+                                                 counted_forever(test::DropCounter(drops), &p2)));
       CHECK(r.index() == 1);
       CHECK(std::get<1>(r) == 7);
-      CHECK(drops.load() == 2);  // both losers destroyed before select returned
+      CHECK(drops_at_hand_out == 2);
+      CHECK(drops.load() == 2);
       CHECK(p1 >= 1);
       CHECK(p2 >= 1);
     }());

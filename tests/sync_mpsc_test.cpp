@@ -187,6 +187,27 @@ TEST_CASE("mpsc: reserve, permits, reserve_many, owned permits") {
     CHECK(tx->capacity() == 0);
     for (int i = 1; i <= 3; ++i) CHECK(*(co_await rx->recv()) == i);
   }(&tx, &rx));
+  // reserve_many of exactly the capacity waits for every slot (it is not "more than the
+  // capacity"), then succeeds.
+  CHECK(tx.try_send(1).has_value());
+  auto many = test::polled(tx.reserve_many(3));
+  CHECK_FALSE(many.poll());  // two free, three wanted
+  CHECK(rx.try_recv().value() == 1);
+  CHECK(many.woken());
+  REQUIRE(many.poll());
+  auto it = many.take();
+  REQUIRE(it.has_value());
+  CHECK(it->len() == 3);
+  CHECK(tx.capacity() == 0);
+  // try_reserve_owned on a full channel is Full, on a closed one Closed.
+  auto full = mpsc::Sender<int>(tx).try_reserve_owned();
+  REQUIRE_FALSE(full.has_value());
+  CHECK(full.error().is_full());
+  CHECK_FALSE(full.error().is_closed());
+  rx.close();
+  auto closed = mpsc::Sender<int>(tx).try_reserve_owned();
+  REQUIRE_FALSE(closed.has_value());
+  CHECK(closed.error().is_closed());
 }
 
 TEST_CASE("mpsc: owned permits keep the channel open and hand the sender back") {
@@ -478,6 +499,20 @@ TEST_CASE("mpsc: recv losing a select, or aborted, never loses a message") {
     co_return expect;
   }(n));
   CHECK(got == n);
+}
+
+TEST_CASE("mpsc: after a waiting recv is dropped, a recv polled with another waker is woken") {
+  auto [tx, rx] = mpsc::channel<int>(1);
+  {
+    auto first = test::polled(rx.recv());
+    CHECK_FALSE(first.poll());
+  }  // dropped while waiting (it lost a select, or its task was aborted)
+  auto second = test::polled(rx.recv());
+  CHECK_FALSE(second.poll());
+  CHECK(tx.try_send(1).has_value());
+  CHECK(second.woken());
+  REQUIRE(second.poll());
+  CHECK(second.take() == std::optional<int>(1));
 }
 
 TEST_CASE("mpsc: a cancelled send passes its slot on") {

@@ -72,6 +72,12 @@ TEST_CASE("oneshot: receive wakes, is_empty / is_terminated, close then try_recv
   REQUIRE_FALSE(back.has_value());
   CHECK(*back.error() == 4);
   CHECK(rx3.try_recv().error() == oneshot::TryRecvError::Closed);
+  // A sender dropped without sending leaves the receiver empty, not terminated.
+  auto [tx4, rx4] = oneshot::channel<int>();
+  { auto drop = std::move(tx4); }
+  CHECK(rx4.is_empty());
+  CHECK_FALSE(rx4.is_terminated());
+  CHECK(rx4.try_recv().error() == oneshot::TryRecvError::Closed);
 }
 
 TEST_CASE("oneshot: close racing send from another thread never loses or doubles the value") {
