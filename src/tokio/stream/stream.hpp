@@ -204,8 +204,8 @@ class PollStream {
   // returned by value here is awaited where it was made, so the test of out_ that
   // await_resume makes also decides its destructor, and the fields are reached at fixed
   // frame offsets. As one leaf awaited through a pointer, a next() loop over iter | map |
-  // filter cost 13 instructions more an item (callgrind, bench/NOTES.md fifty-sixth
-  // session). select, join and timeout drive the NextLeaf directly as well.
+  // filter cost 17 instructions more an item, of 58 (callgrind, bench/NOTES.md
+  // fifty-sixth session). select, join and timeout drive the NextLeaf directly as well.
   class TOKIO_MUST_AWAIT Next {
    public:
     using tokio_awaitable = void;
