@@ -1819,6 +1819,27 @@ decltype(auto) awaited_in_place(A&& a) noexcept {
 #endif
 }
 
+// The awaitable of an operation whose waiting state is a leaf L made from one object (a
+// stream's next(), an mpsc receive): it only names the object, and its co_await makes L
+// from it, in the awaiter's storage. Two objects rather than one leaf because of g++'s
+// copy above: a leaf returned by value from operator co_await is awaited where it was
+// made, so its fields are reached at fixed frame offsets and the test await_resume makes
+// can also settle its destructor, where through AwaitInPlace's pointer, reloaded after
+// every call the poll makes, neither happens (a next() loop over iter | map | filter: 17
+// instructions more an item, of 58; mpsc receives 3-5% more; callgrind, bench/NOTES.md
+// fifty-sixth session). select, join and timeout make and drive L themselves (LeafBranch),
+// so each co_await, and each select it is handed to, starts a fresh operation.
+template <class L, class Obj>
+class TOKIO_MUST_AWAIT MakesLeaf {
+ public:
+  using tokio_awaitable = void;
+  explicit MakesLeaf(Obj* o) noexcept : o_(o) {}
+  L operator co_await() const noexcept { return L(o_); }
+
+ private:
+  Obj* o_;
+};
+
 // Runs one step of the chain registered in `slot`: polls its leaf and, when ready, resumes
 // the chain until it suspends again (registering a new leaf) or finishes (leaving none).
 // Returns true when the chain finished.
@@ -16109,7 +16130,8 @@ class BasicReceiver {
   class RecvLeaf : public detail::Leaf<RecvLeaf> {
    public:
     static constexpr const char* kLeafName = "sync::mpsc::Receiver::recv";  // in task dumps
-    // by_owner: the receiver's owner holds its claim (recv_as_owner).
+    explicit RecvLeaf(Chan* c) noexcept : c_(c) {}
+    // The receiver's owner holds its claim (recv_as_owner).
     RecvLeaf(Chan* c, bool by_owner) noexcept : c_(c) { claim_.by_owner = by_owner; }
     RecvLeaf(const RecvLeaf&) = delete;  // made in place, polled where it is
     RecvLeaf& operator=(const RecvLeaf&) = delete;
@@ -16131,20 +16153,9 @@ class BasicReceiver {
     std::optional<T> out_;
     detail::RefusableClaim claim_;  // of the receiver (Chan::rx_use)
   };
-  // What recv() returns: it names the channel, and its co_await makes the RecvLeaf. As
-  // stream::PollStream::Next, so that g++ awaits the leaf where it was made rather than
-  // through detail::AwaitInPlace's pointer, which it reloads after every call the poll
-  // makes (callgrind: 3-5% fewer instructions on the mpsc rows, 5% on user select_loop,
-  // bench/NOTES.md fifty-sixth session). select, join and timeout drive the leaf directly.
-  class TOKIO_MUST_AWAIT Recv {
-   public:
-    using tokio_awaitable = void;
-    explicit Recv(Chan* c) noexcept : c_(c) {}
-    RecvLeaf operator co_await() const noexcept { return RecvLeaf(c_, false); }
-
-   private:
-    Chan* c_;
-  };
+  // What recv() returns: it names the channel; its co_await makes the RecvLeaf
+  // (detail::MakesLeaf).
+  using Recv = detail::MakesLeaf<RecvLeaf, Chan>;
   // Waits for the next message; std::nullopt once every sender is gone (or the receiver
   // was closed) and the channel is empty.
   Recv recv() { return Recv(checked()); }
@@ -22211,8 +22222,8 @@ class PollStream {
  public:
   using Item = T;
 
-  // The leaf a `co_await s.next()` runs (made by Next's operator co_await, below); all
-  // waiting state lives in the stream. A stream whose pending next() keeps a read or a
+  // The leaf a `co_await s.next()` runs (made by Next's operator co_await, below; see
+  // detail::MakesLeaf); all waiting state lives in the stream. A stream whose pending next() keeps a read or a
   // receive in flight inside it, with one waker (FramedRead, Framed, the wrappers,
   // StreamMap, Generator, and the one-stream combinators over them) names that with
   // `next_use()` (a detail::ExclusiveUse) and kTypeName: a second next() polled while one
@@ -22227,7 +22238,7 @@ class PollStream {
     // takes itself (iter and the combinators over it).
     static constexpr bool kSettlesBudget = tokio::detail::SettlesBudget<Derived>;
 
-    explicit NextLeaf(Derived& s) noexcept : s_(&s) {}
+    explicit NextLeaf(Derived* s) noexcept : s_(s) {}
     NextLeaf(const NextLeaf&) = delete;  // made in place, polled where it is
     NextLeaf& operator=(const NextLeaf&) = delete;
     ~NextLeaf() {
@@ -22302,27 +22313,12 @@ class PollStream {
     [[no_unique_address]] std::conditional_t<kClaims, tokio::detail::PendingClaim, NoClaim> claim_;
   };
 
-  // What next() returns: it only names the stream, and its co_await makes the NextLeaf
-  // that polls it. Two objects rather than one because g++ (12) copies an awaitable handed
-  // to co_await by reference into storage of its own (detail::awaited_in_place): a leaf
-  // returned by value here is awaited where it was made, so the test of out_ that
-  // await_resume makes also decides its destructor, and the fields are reached at fixed
-  // frame offsets. As one leaf awaited through a pointer, a next() loop over iter | map |
-  // filter cost 17 instructions more an item, of 58 (callgrind, bench/NOTES.md
-  // fifty-sixth session). select, join and timeout drive the NextLeaf directly as well.
-  class TOKIO_MUST_AWAIT Next {
-   public:
-    using tokio_awaitable = void;
-    explicit Next(Derived& s) noexcept : s_(&s) {}
-    NextLeaf operator co_await() const noexcept { return NextLeaf(*s_); }
-
-   private:
-    Derived* s_;
-  };
+  // What next() returns: it names the stream; its co_await makes the NextLeaf.
+  using Next = tokio::detail::MakesLeaf<NextLeaf, Derived>;
 
   // The next item, or std::nullopt once the stream has ended. Cancel-safe when the
   // stream's sources are (see the top of this file).
-  Next next() noexcept { return Next(static_cast<Derived&>(*this)); }
+  Next next() noexcept { return Next(static_cast<Derived*>(this)); }
 
  protected:
   PollStream() = default;
@@ -27468,8 +27464,8 @@ StreamReader(S) -> StreamReader<S>;
 // defines this symbol. Linked with one compiled from another tokio.hpp, this TU fails
 // to link, naming it: rebuild the TOKIO_IMPLEMENTATION unit (tokio.cpp) too.
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-extern const char tokio_hpp_build_303cb016fa6a0732_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
-[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_303cb016fa6a0732_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+extern const char tokio_hpp_build_d7e01a992d9515af_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
+[[maybe_unused, gnu::used]] static const char* const tokio_build_check = &tokio_hpp_build_d7e01a992d9515af_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp;
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #if defined(TOKIO_CONFIG_HIDDEN_VISIBILITY)
 #pragma GCC visibility pop
@@ -47505,7 +47501,7 @@ detail::FsAwait<Metadata> DirEntry::metadata() const {
 #endif // TOKIO_IMPLEMENTATION_GROUP 8
 #if TOKIO_IMPLEMENTATION_GROUP_IS_(1)
 namespace tokio::inline TOKIO_ABI_NAMESPACE::detail {
-const char tokio_hpp_build_303cb016fa6a0732_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
+const char tokio_hpp_build_d7e01a992d9515af_link_only_with_an_implementation_compiled_from_this_same_tokio_hpp = 0;  // see the build check in the user part
 }  // namespace tokio::inline TOKIO_ABI_NAMESPACE::detail
 #endif
 #undef TOKIO_IMPLEMENTATION_GROUP_IS_

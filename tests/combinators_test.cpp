@@ -110,15 +110,11 @@ TEST_CASE("try_join returns all values or the first error, cancelling the rest")
       (void)d;
       for (;;) co_await tokio::task::yield_now();
     };
-    // The unfinished operand is gone before the error is handed out (seen, as a select!
-    // handler would, inside the expression that awaits it).
+    // The unfinished operand is gone before the error is handed out.
     int drops_at_hand_out = -1;
-    auto handed_out = [&drops, &drops_at_hand_out](auto r) {
-      drops_at_hand_out = drops.load();
-      return r;
-    };
     auto bad =
-        handed_out(co_await tokio::try_join(slow(test::DropCounter(drops)), io_after(0, 3, true)));
+        note_drops(drops, drops_at_hand_out,
+                   co_await tokio::try_join(slow(test::DropCounter(drops)), io_after(0, 3, true)));
     REQUIRE_FALSE(bad.has_value());
     CHECK(bad.error() == std::errc::connection_reset);
     CHECK(drops_at_hand_out == 1);
@@ -132,16 +128,12 @@ TEST_CASE("select returns the first to finish and destroys the losers") {
     rt.block_on([]() -> Task<> {
       std::atomic<int> drops{0};
       int p1 = 0, p2 = 0;
-      // Both losers are destroyed before the winner's value is handed out (seen inside the
-      // expression that awaits it, as a select! handler would see it).
+      // Both losers are destroyed before the winner's value is handed out.
       int drops_at_hand_out = -1;
-      auto handed_out = [&drops, &drops_at_hand_out](auto r) {
-        drops_at_hand_out = drops.load();
-        return r;
-      };
-      auto r = handed_out(co_await tokio::select(counted_forever(test::DropCounter(drops), &p1),
-                                                 after(7, 3),
-                                                 counted_forever(test::DropCounter(drops), &p2)));
+      auto r = note_drops(
+          drops, drops_at_hand_out,
+          co_await tokio::select(counted_forever(test::DropCounter(drops), &p1), after(7, 3),
+                                 counted_forever(test::DropCounter(drops), &p2)));
       CHECK(r.index() == 1);
       CHECK(std::get<1>(r) == 7);
       CHECK(drops_at_hand_out == 2);

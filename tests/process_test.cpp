@@ -498,9 +498,7 @@ TEST_CASE("process: Child::wait closes a piped stdin first, so a child reading t
     nt::Watchdog wd("process wait closes stdin");
     auto rt = pt::runtime(flavour);
     rt.block_on([]() -> Task<> {
-      Command cat("cat");
-      cat.stdin(Stdio::piped()).stdout(Stdio::null()).kill_on_drop(true);
-      auto child = cat.spawn();
+      auto child = pt::spawn_piped_cat();
       REQUIRE(child.has_value());
       REQUIRE(child->stdin.has_value());
       auto st = co_await tokio::time::timeout(std::chrono::seconds(10), child->wait());

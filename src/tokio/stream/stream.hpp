@@ -107,8 +107,8 @@ class PollStream {
  public:
   using Item = T;
 
-  // The leaf a `co_await s.next()` runs (made by Next's operator co_await, below); all
-  // waiting state lives in the stream. A stream whose pending next() keeps a read or a
+  // The leaf a `co_await s.next()` runs (made by Next's operator co_await, below; see
+  // detail::MakesLeaf); all waiting state lives in the stream. A stream whose pending next() keeps a read or a
   // receive in flight inside it, with one waker (FramedRead, Framed, the wrappers,
   // StreamMap, Generator, and the one-stream combinators over them) names that with
   // `next_use()` (a detail::ExclusiveUse) and kTypeName: a second next() polled while one
@@ -123,7 +123,7 @@ class PollStream {
     // takes itself (iter and the combinators over it).
     static constexpr bool kSettlesBudget = tokio::detail::SettlesBudget<Derived>;
 
-    explicit NextLeaf(Derived& s) noexcept : s_(&s) {}
+    explicit NextLeaf(Derived* s) noexcept : s_(s) {}
     NextLeaf(const NextLeaf&) = delete;  // made in place, polled where it is
     NextLeaf& operator=(const NextLeaf&) = delete;
     ~NextLeaf() {
@@ -198,27 +198,12 @@ class PollStream {
     [[no_unique_address]] std::conditional_t<kClaims, tokio::detail::PendingClaim, NoClaim> claim_;
   };
 
-  // What next() returns: it only names the stream, and its co_await makes the NextLeaf
-  // that polls it. Two objects rather than one because g++ (12) copies an awaitable handed
-  // to co_await by reference into storage of its own (detail::awaited_in_place): a leaf
-  // returned by value here is awaited where it was made, so the test of out_ that
-  // await_resume makes also decides its destructor, and the fields are reached at fixed
-  // frame offsets. As one leaf awaited through a pointer, a next() loop over iter | map |
-  // filter cost 17 instructions more an item, of 58 (callgrind, bench/NOTES.md
-  // fifty-sixth session). select, join and timeout drive the NextLeaf directly as well.
-  class TOKIO_MUST_AWAIT Next {
-   public:
-    using tokio_awaitable = void;
-    explicit Next(Derived& s) noexcept : s_(&s) {}
-    NextLeaf operator co_await() const noexcept { return NextLeaf(*s_); }
-
-   private:
-    Derived* s_;
-  };
+  // What next() returns: it names the stream; its co_await makes the NextLeaf.
+  using Next = tokio::detail::MakesLeaf<NextLeaf, Derived>;
 
   // The next item, or std::nullopt once the stream has ended. Cancel-safe when the
   // stream's sources are (see the top of this file).
-  Next next() noexcept { return Next(static_cast<Derived&>(*this)); }
+  Next next() noexcept { return Next(static_cast<Derived*>(this)); }
 
  protected:
   PollStream() = default;

@@ -40,7 +40,8 @@ class BasicReceiver {
   class RecvLeaf : public detail::Leaf<RecvLeaf> {
    public:
     static constexpr const char* kLeafName = "sync::mpsc::Receiver::recv";  // in task dumps
-    // by_owner: the receiver's owner holds its claim (recv_as_owner).
+    explicit RecvLeaf(Chan* c) noexcept : c_(c) {}
+    // The receiver's owner holds its claim (recv_as_owner).
     RecvLeaf(Chan* c, bool by_owner) noexcept : c_(c) { claim_.by_owner = by_owner; }
     RecvLeaf(const RecvLeaf&) = delete;  // made in place, polled where it is
     RecvLeaf& operator=(const RecvLeaf&) = delete;
@@ -62,20 +63,9 @@ class BasicReceiver {
     std::optional<T> out_;
     detail::RefusableClaim claim_;  // of the receiver (Chan::rx_use)
   };
-  // What recv() returns: it names the channel, and its co_await makes the RecvLeaf. As
-  // stream::PollStream::Next, so that g++ awaits the leaf where it was made rather than
-  // through detail::AwaitInPlace's pointer, which it reloads after every call the poll
-  // makes (callgrind: 3-5% fewer instructions on the mpsc rows, 5% on user select_loop,
-  // bench/NOTES.md fifty-sixth session). select, join and timeout drive the leaf directly.
-  class TOKIO_MUST_AWAIT Recv {
-   public:
-    using tokio_awaitable = void;
-    explicit Recv(Chan* c) noexcept : c_(c) {}
-    RecvLeaf operator co_await() const noexcept { return RecvLeaf(c_, false); }
-
-   private:
-    Chan* c_;
-  };
+  // What recv() returns: it names the channel; its co_await makes the RecvLeaf
+  // (detail::MakesLeaf).
+  using Recv = detail::MakesLeaf<RecvLeaf, Chan>;
   // Waits for the next message; std::nullopt once every sender is gone (or the receiver
   // was closed) and the channel is empty.
   Recv recv() { return Recv(checked()); }

@@ -206,6 +206,27 @@ decltype(auto) awaited_in_place(A&& a) noexcept {
 #endif
 }
 
+// The awaitable of an operation whose waiting state is a leaf L made from one object (a
+// stream's next(), an mpsc receive): it only names the object, and its co_await makes L
+// from it, in the awaiter's storage. Two objects rather than one leaf because of g++'s
+// copy above: a leaf returned by value from operator co_await is awaited where it was
+// made, so its fields are reached at fixed frame offsets and the test await_resume makes
+// can also settle its destructor, where through AwaitInPlace's pointer, reloaded after
+// every call the poll makes, neither happens (a next() loop over iter | map | filter: 17
+// instructions more an item, of 58; mpsc receives 3-5% more; callgrind, bench/NOTES.md
+// fifty-sixth session). select, join and timeout make and drive L themselves (LeafBranch),
+// so each co_await, and each select it is handed to, starts a fresh operation.
+template <class L, class Obj>
+class TOKIO_MUST_AWAIT MakesLeaf {
+ public:
+  using tokio_awaitable = void;
+  explicit MakesLeaf(Obj* o) noexcept : o_(o) {}
+  L operator co_await() const noexcept { return L(o_); }
+
+ private:
+  Obj* o_;
+};
+
 // Runs one step of the chain registered in `slot`: polls its leaf and, when ready, resumes
 // the chain until it suspends again (registering a new leaf) or finishes (leaving none).
 // Returns true when the chain finished.
